@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Database } from '../db/database.js';
+import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
+import { AppError, ValidationError } from '../errors.js';
+
+export interface ApiKey {
+  id: number;
+  name: string;
+  keyPrefix: string;
+  allowedIp: string | null;
+  isActive: boolean;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface ApiPrincipal {
+  kind: 'api';
+  keyId: number;
+  name: string;
+}
+
+const hash = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** Strips the IPv4-mapped IPv6 prefix so that a key bound to 10.0.0.5 matches ::ffff:10.0.0.5. */
+const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+
+const map = (r: Record<string, unknown>): ApiKey => ({
+  id: Number(r.id),
+  name: r.name as string,
+  keyPrefix: r.key_prefix as string,
+  allowedIp: (r.allowed_ip as string | null) ?? null,
+  isActive: Boolean(r.is_active),
+  createdAt: fromDbTimeRequired(r.created_at as string),
+  lastUsedAt: fromDbTime(r.last_used_at as string | null),
+});
+
+export class ApiKeyService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates a key and returns it in clear once; only its hash is stored. */
+  async create(input: { name: string; allowedIp?: string | null }): Promise<{ key: string; apiKey: ApiKey }> {
+    const allowedIp = input.allowedIp ? normaliseIp(input.allowedIp.trim()) : null;
+    if (allowedIp && !isIP(allowedIp)) throw new ValidationError({ ip: `"${input.allowedIp}" is not an IP address.` });
+    const name = input.name.trim() || 'API key';
+    const key = `sb_${randomBytes(24).toString('base64url')}`;
+    const [id] = await this.db.run((q) =>
+      q('api_keys').insert({ name: name.slice(0, 120), key_hash: hash(key), key_prefix: key.slice(0, 10), allowed_ip: allowedIp, is_active: true, created_at: toDbTime(this.clock.now()) }),
+    );
+    const row = await this.db.run((q) => q('api_keys').where({ id }).first());
+    return { key, apiKey: map(row) };
+  }
+
+  async list(): Promise<ApiKey[]> {
+    return (await this.db.run((q) => q('api_keys').orderBy('id'))).map(map);
+  }
+
+  async setActive(id: number, isActive: boolean): Promise<void> {
+    await this.db.run((q) => q('api_keys').where({ id }).update({ is_active: isActive }));
+  }
+
+  /** 401 for a missing or unknown key, 403 for a known key used from an address it is not bound to. */
+  async authenticate(key: string | undefined, ip: string): Promise<ApiPrincipal> {
+    if (!key) throw new AppError('API_KEY_MISSING', 'unauthorized', 'Send your API key in the X-API-Key header.');
+    const r = await this.db.run((q) => q('api_keys').where({ key_hash: hash(key) }).first());
+    if (!r || !r.is_active) throw new AppError('API_KEY_INVALID', 'unauthorized', 'The API key is not valid.');
+    if (r.allowed_ip && r.allowed_ip !== normaliseIp(ip)) throw new AppError('API_KEY_IP_FORBIDDEN', 'forbidden', 'The API key may not be used from this address.');
+    await this.db.run((q) => q('api_keys').where({ id: r.id }).update({ last_used_at: toDbTime(this.clock.now()) }));
+    return { kind: 'api', keyId: Number(r.id), name: r.name as string };
+  }
+}

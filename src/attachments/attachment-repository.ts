@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import { isUniqueViolation } from '../db/errors.js';
+import type { FileInput } from '../tickets/ticket.js';
+
+export interface Attachment {
+  id: number;
+  entryId: number;
+  ticketId: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  contentId: string | null;
+  isInline: boolean;
+}
+
+const map = (r: Record<string, unknown>): Attachment => ({
+  id: Number(r.id),
+  entryId: Number(r.entry_id),
+  ticketId: Number(r.ticket_id),
+  filename: r.filename as string,
+  contentType: r.content_type as string,
+  size: Number(r.size),
+  contentId: (r.content_id as string | null) ?? null,
+  isInline: Boolean(r.is_inline),
+});
+
+/**
+ * A stored name never carries a path, control characters or a leading dot, and stays under 255 bytes while
+ * keeping its extension, so that a download cannot land outside the user's folder or hide its type.
+ */
+export function safeFilename(name: string): string {
+  let base = name.normalize('NFC').replace(/^.*[\\/]/, '').replace(/[\u0000-\u001f\u007f"<>:|?*]/g, '_').replace(/^[.\s]+/, '').trim();
+  if (!base) base = 'attachment';
+  if (Buffer.byteLength(base) > 200) {
+    const dot = base.lastIndexOf('.');
+    const ext = dot > 0 && base.length - dot <= 16 ? base.slice(dot) : '';
+    base = base.slice(0, 100) + ext;
+  }
+  return base;
+}
+
+export class AttachmentRepository {
+  constructor(private readonly db: Database) {}
+
+  /** Stores each file's bytes once (content-addressed) and links it to the entry. Runs in the caller's transaction. */
+  async add(ticketId: number, entryId: number, files: FileInput[]): Promise<void> {
+    for (const f of files) {
+      const sha256 = createHash('sha256').update(f.data).digest('hex');
+      const exists = await this.db.q('attachment_blobs').where({ sha256 }).first('sha256');
+      if (!exists) {
+        try {
+          await this.db.q('attachment_blobs').insert({ sha256, size: f.data.length, data: f.data });
+        } catch (err) {
+          // Another transaction stored the same bytes first; on MySQL our insert waited for it and the row is there.
+          if (!isUniqueViolation(err)) throw err;
+        }
+      }
+      await this.db.q('attachments').insert({
+        entry_id: entryId,
+        ticket_id: ticketId,
+        filename: safeFilename(f.filename),
+        content_type: (f.contentType || 'application/octet-stream').slice(0, 255),
+        size: f.data.length,
+        sha256,
+        content_id: f.contentId ?? null,
+        is_inline: Boolean(f.inline),
+      });
+    }
+  }
+
+  async forTicket(ticketId: number): Promise<Attachment[]> {
+    const rows = await this.db.run((q) => q('attachments').where({ ticket_id: ticketId }).orderBy('id').select('id', 'entry_id', 'ticket_id', 'filename', 'content_type', 'size', 'content_id', 'is_inline'));
+    return rows.map(map);
+  }
+
+  async get(id: number): Promise<Attachment | null> {
+    const r = await this.db.run((q) => q('attachments').where({ id }).first('id', 'entry_id', 'ticket_id', 'filename', 'content_type', 'size', 'content_id', 'is_inline'));
+    return r ? map(r) : null;
+  }
+
+  async content(id: number): Promise<Buffer | null> {
+    const r = await this.db.run((q) => q('attachments as a').join('attachment_blobs as b', 'b.sha256', 'a.sha256').where('a.id', id).first('b.data'));
+    return r ? Buffer.from(r.data as Uint8Array) : null;
+  }
+}

@@ -1,0 +1,134 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const ConfigSchema = Type.Object(
+  {
+    databaseUrl: Type.String({ pattern: '^(sqlite:|mysql://)' }),
+    http: Type.Object({ host: Type.String({ minLength: 1 }), port: Port }, { additionalProperties: false }),
+    smtp: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        maxMessageBytes: Type.Integer({ minimum: 1024 }),
+      },
+      { additionalProperties: false },
+    ),
+    publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+    mailDomain: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.-]+$' }),
+    outboundSmtpUrl: Type.String(),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    helpdeskName: Type.String({ minLength: 1, maxLength: 120 }),
+    attachments: Type.Object(
+      { maxFileBytes: Type.Integer({ minimum: 1 }), maxFiles: Type.Integer({ minimum: 0, maximum: 50 }) },
+      { additionalProperties: false },
+    ),
+    sessions: Type.Object(
+      { staffIdleMinutes: Type.Integer({ minimum: 1 }), clientIdleMinutes: Type.Integer({ minimum: 1 }) },
+      { additionalProperties: false },
+    ),
+    login: Type.Object(
+      { maxFailures: Type.Integer({ minimum: 1 }), windowMinutes: Type.Integer({ minimum: 1 }) },
+      { additionalProperties: false },
+    ),
+    locks: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('activity'), Type.Literal('view')]),
+        minutes: Type.Integer({ minimum: 1, maximum: 120 }),
+        notesWhileLocked: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    queuePageSize: Type.Integer({ minimum: 5, maximum: 500 }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Environment variables of the configuration contract (DESIGN.md §4) and the key each one sets. */
+const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' }> = {
+  DATABASE_URL: { path: ['databaseUrl'], type: 'string' },
+  HTTP_HOST: { path: ['http', 'host'], type: 'string' },
+  HTTP_PORT: { path: ['http', 'port'], type: 'int' },
+  SMTP_HOST: { path: ['smtp', 'host'], type: 'string' },
+  SMTP_PORT: { path: ['smtp', 'port'], type: 'int' },
+  PUBLIC_URL: { path: ['publicUrl'], type: 'string' },
+  MAIL_DOMAIN: { path: ['mailDomain'], type: 'string' },
+  OUTBOUND_SMTP_URL: { path: ['outboundSmtpUrl'], type: 'string' },
+  LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+};
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`config: cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Loads config/default.json, then the file named by SWITCHBOARD_CONFIG (or config/local.json when present),
+ * then the environment, then `overrides` (tests). Throws ConfigError with one line naming the bad key.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, unknown> = {},
+  rootDir: string = process.cwd(),
+): Config {
+  let raw = readJson(resolve(rootDir, 'config/default.json'));
+  const extra = env.SWITCHBOARD_CONFIG ? resolve(rootDir, env.SWITCHBOARD_CONFIG) : resolve(rootDir, 'config/local.json');
+  if (env.SWITCHBOARD_CONFIG || existsSync(extra)) raw = deepMerge(raw, readJson(extra));
+
+  for (const [name, spec] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    let parsed: unknown = value;
+    if (spec.type === 'int') {
+      if (!/^\d+$/.test(value)) throw new ConfigError(`config: ${name} must be a whole number, got "${value}"`);
+      parsed = Number(value);
+    }
+    let target = raw;
+    for (const key of spec.path.slice(0, -1)) {
+      target[key] = { ...(target[key] as Record<string, unknown>) };
+      target = target[key] as Record<string, unknown>;
+    }
+    target[spec.path[spec.path.length - 1]!] = parsed;
+  }
+  raw = deepMerge(raw, overrides);
+
+  const first = Value.Errors(ConfigSchema, raw).First();
+  if (first) {
+    const key = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
+    const envName = Object.entries(ENV_KEYS).find(([, s]) => s.path.join('.') === key)?.[0];
+    throw new ConfigError(`config: invalid value for ${key}${envName ? ` (${envName})` : ''}: ${first.message}`);
+  }
+  const config = raw as Config;
+  config.publicUrl = config.publicUrl.replace(/\/+$/, '');
+  return deepFreeze(config);
+}

@@ -1,0 +1,112 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { normaliseDbError } from './errors.js';
+
+export type Dialect = 'mysql' | 'sqlite';
+
+/**
+ * The one entry point to SQL. `q` is the current transaction when inside `transaction()` and the pool
+ * otherwise, so repositories never reach past an open transaction to the root knex: on SQLite, with its
+ * single connection, that would wait for the acquire timeout (DESIGN.md §9 "transactions").
+ */
+export class Database {
+  private readonly als = new AsyncLocalStorage<Knex.Transaction>();
+
+  constructor(
+    readonly knex: Knex,
+    readonly dialect: Dialect,
+  ) {}
+
+  get q(): Knex {
+    return this.als.getStore() ?? this.knex;
+  }
+
+  get inTransaction(): boolean {
+    return this.als.getStore() !== undefined;
+  }
+
+  /** Runs `fn` in a transaction, reusing the outer one when already inside one. Driver errors come out normalised. */
+  async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    const outer = this.als.getStore();
+    if (outer) return fn(outer);
+    try {
+      return await this.knex.transaction((trx) => this.als.run(trx, () => fn(trx)));
+    } catch (err) {
+      throw normaliseDbError(err);
+    }
+  }
+
+  /** Runs a statement outside any transaction with errors normalised. */
+  async run<T>(fn: (q: Knex) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.q);
+    } catch (err) {
+      throw normaliseDbError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.run((q) => q.raw('select 1'));
+  }
+
+  async close(): Promise<void> {
+    await this.knex.destroy();
+  }
+}
+
+export function dialectOf(url: string): Dialect {
+  return url.startsWith('mysql://') ? 'mysql' : 'sqlite';
+}
+
+/** One knex per dialect with its per-connection setup (DESIGN.md §9 "setup"). */
+export function createDatabase(url: string, opts: { poolMax?: number } = {}): Database {
+  const dialect = dialectOf(url);
+  if (dialect === 'mysql') {
+    const knex = knexFactory({
+      client: 'mysql2',
+      connection: {
+        uri: url,
+        charset: 'utf8mb4',
+        timezone: 'Z',
+        dateStrings: true,
+        supportBigNumbers: true,
+        connectTimeout: 5000,
+      } as Knex.MySql2ConnectionConfig,
+      pool: {
+        min: 0,
+        max: opts.poolMax ?? 10,
+        afterCreate(conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, c: unknown) => void) {
+          conn.query("SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci", (err) => done(err, conn));
+        },
+      },
+      acquireConnectionTimeout: 5000,
+    });
+    return new Database(knex, dialect);
+  }
+  const file = url.slice('sqlite:'.length) || './data/switchboard.sqlite';
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  const knex = knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { pragma: (s: string) => unknown }, done: (err: Error | null, c: unknown) => void) {
+        try {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          conn.pragma('synchronous = NORMAL');
+          done(null, conn);
+        } catch (err) {
+          done(err as Error, conn);
+        }
+      },
+    },
+    acquireConnectionTimeout: 10000,
+  });
+  return new Database(knex, dialect);
+}

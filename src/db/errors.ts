@@ -1,0 +1,34 @@
+/** Driver errors normalised, so nothing outside db/ looks at MySQL or SQLite error codes. */
+export class UniqueViolation extends Error {}
+export class ForeignKeyViolation extends Error {}
+export class RetryableConflict extends Error {}
+export class DatabaseUnavailable extends Error {}
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR', 'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL',
+  'ER_SERVER_SHUTDOWN', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'SQLITE_READONLY',
+]);
+
+export function normaliseDbError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { code?: string; errno?: number; name: string };
+  const code = e.code ?? '';
+  if (code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+    return Object.assign(new UniqueViolation(e.message), { cause: e });
+  }
+  if (code.startsWith('ER_NO_REFERENCED_ROW') || code.startsWith('ER_ROW_IS_REFERENCED') || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+    return Object.assign(new ForeignKeyViolation(e.message), { cause: e });
+  }
+  if (code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT' || code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return Object.assign(new RetryableConflict(e.message), { cause: e });
+  }
+  if (UNAVAILABLE_CODES.has(code) || e.name === 'KnexTimeoutError' || /connect|pool is probably full/i.test(e.message) && !code) {
+    return Object.assign(new DatabaseUnavailable(e.message), { cause: e });
+  }
+  return err;
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return normaliseDbError(err) instanceof UniqueViolation;
+}

@@ -1,0 +1,42 @@
+import type { Knex } from 'knex';
+import { migrations, type Migration } from '../../migrations/index.js';
+import type { Database } from './database.js';
+
+const byName = new Map<string, Migration>(migrations);
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => migrations.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => byName.get(name)!,
+};
+
+const migratorConfig: Knex.MigratorConfig = { migrationSource: source, disableTransactions: true };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Brings the schema up to date. knex takes a lock row before migrating; a second node starting at the same
+ * moment gets MigrationLocked (or loses the race to create knex's own tables) and simply waits for the first
+ * to finish, then finds nothing left to do.
+ */
+export async function migrateLatest(db: Database, opts: { waitMs?: number } = {}): Promise<string[]> {
+  const deadline = Date.now() + (opts.waitMs ?? 120_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [, applied] = (await db.knex.migrate.latest(migratorConfig)) as [number, string[]];
+      return applied;
+    } catch (err) {
+      const message = (err as Error).message ?? '';
+      const racing =
+        (err as Error).name === 'MigrationLocked' ||
+        /already locked|already exists|ER_TABLE_EXISTS|Duplicate entry|UNIQUE constraint failed: knex_migrations/i.test(message);
+      if (!racing || Date.now() > deadline) throw err;
+      await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
+    }
+  }
+}
+
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const [, pending] = (await db.knex.migrate.list(migratorConfig)) as [unknown[], Array<string | { file?: string }>];
+  return pending.map((p) => (typeof p === 'string' ? p : (p.file ?? String(p))));
+}

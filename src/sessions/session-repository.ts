@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
+
+export type SessionKind = 'staff' | 'client';
+
+export interface Session {
+  idHash: string;
+  kind: SessionKind;
+  staffId: number | null;
+  userId: number | null;
+  ticketId: number | null;
+  expiresAt: Date;
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Sessions live in the database so that any node answers any request. The cookie holds a random token; the
+ * table holds only its hash, so a leaked backup cannot be replayed as a login.
+ */
+export class SessionRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(s: { kind: SessionKind; staffId?: number | null; userId?: number | null; ticketId?: number | null; idleMinutes: number }): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.clock.now();
+    await this.db.run((q) =>
+      q('sessions').insert({
+        id_hash: hash(token),
+        kind: s.kind,
+        staff_id: s.staffId ?? null,
+        user_id: s.userId ?? null,
+        ticket_id: s.ticketId ?? null,
+        created_at: toDbTime(now),
+        expires_at: toDbTime(new Date(now.getTime() + s.idleMinutes * 60_000)),
+      }),
+    );
+    return token;
+  }
+
+  /** The live session for a token, sliding its expiry forward (at most once a minute, to spare writes). */
+  async resolve(token: string, kind: SessionKind, idleMinutes: number): Promise<Session | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const idHash = hash(token);
+    const r = await this.db.run((q) => q('sessions').where({ id_hash: idHash, kind }).first());
+    if (!r) return null;
+    const now = this.clock.now();
+    const expiresAt = fromDbTimeRequired(r.expires_at as string);
+    if (expiresAt <= now) return null;
+    const renewed = new Date(now.getTime() + idleMinutes * 60_000);
+    if (renewed.getTime() - expiresAt.getTime() > 60_000) {
+      await this.db.run((q) => q('sessions').where({ id_hash: idHash }).update({ expires_at: toDbTime(renewed) }));
+    }
+    return {
+      idHash,
+      kind,
+      staffId: r.staff_id === null ? null : Number(r.staff_id),
+      userId: r.user_id === null ? null : Number(r.user_id),
+      ticketId: r.ticket_id === null ? null : Number(r.ticket_id),
+      expiresAt: renewed,
+    };
+  }
+
+  async destroy(token: string): Promise<void> {
+    await this.db.run((q) => q('sessions').where({ id_hash: hash(token) }).delete());
+  }
+
+  async destroyForStaff(staffId: number): Promise<void> {
+    await this.db.run((q) => q('sessions').where({ staff_id: staffId }).delete());
+  }
+
+  async purgeExpired(): Promise<number> {
+    return this.db.run((q) => q('sessions').where('expires_at', '<=', toDbTime(this.clock.now())).delete());
+  }
+}

@@ -1,0 +1,18 @@
+import { randomBytes } from 'node:crypto';
+import type { SettingsRepository } from './settings-repository.js';
+
+/** Keys generated on first run and kept in the database, so every node signs and verifies alike. Never logged. */
+export interface Secrets {
+  /** CSRF tokens. */
+  csrfKey: Buffer;
+  /** Signed client access links in e-mails. */
+  tokenKey: Buffer;
+  /** HMAC in our outgoing Message-IDs. */
+  messageIdKey: Buffer;
+}
+
+export async function loadSecrets(settings: SettingsRepository): Promise<Secrets> {
+  const get = async (name: string) =>
+    Buffer.from(await settings.getOrInsert(`secret.${name}`, () => randomBytes(32).toString('base64')), 'base64');
+  return { csrfKey: await get('csrf'), tokenKey: await get('token'), messageIdKey: await get('message_id') };
+}

@@ -1,0 +1,152 @@
+import argon2 from 'argon2';
+import type { Database } from '../db/database.js';
+import { UniqueViolation } from '../db/errors.js';
+import { AppError, ValidationError, notFound } from '../errors.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { requireAdmin } from '../departments/department-service.js';
+import type { StaffRepository } from './staff-repository.js';
+import { USERNAME_PATTERN, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
+import { isEmail } from '../users/email.js';
+
+export interface StaffInput {
+  username: string;
+  email: string;
+  name: string;
+  password?: string;
+  isAdmin: boolean;
+  timezone?: string;
+  departments: Array<{ departmentId: number; isManager: boolean }>;
+}
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A hash of a random password, verified against when the login name is unknown, so that a response time
+// does not tell an attacker which usernames exist.
+let dummyHash: Promise<string> | undefined;
+
+export class StaffService {
+  constructor(
+    private readonly db: Database,
+    private readonly staff: StaffRepository,
+    private readonly throttle: LoginThrottle,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  hasAnyStaff(): Promise<boolean> {
+    return this.staff.count().then((n) => n > 0);
+  }
+
+  list(): Promise<StaffWithDepartments[]> {
+    return this.staff.list();
+  }
+
+  async get(id: number): Promise<StaffWithDepartments> {
+    const s = await this.staff.get(id);
+    if (!s) throw notFound('STAFF_NOT_FOUND', 'No such staff member.');
+    return { ...s, departments: (await this.staff.departmentsOf([id])).get(id) ?? [] };
+  }
+
+  listAssignable(departmentId: number): Promise<Staff[]> {
+    return this.staff.listForDepartment(departmentId);
+  }
+
+  private validate(input: StaffInput, requirePassword: boolean): void {
+    const fields: Record<string, string> = {};
+    if (!USERNAME_PATTERN.test(input.username)) fields.username = 'Use 2–64 lower-case letters, digits, dots, dashes or underscores.';
+    if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
+    if (!input.name.trim()) fields.name = 'Enter a name.';
+    if ((requirePassword || input.password) && (input.password ?? '').length < MIN_PASSWORD_LENGTH) {
+      fields.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+    }
+    if (input.timezone && !isTimeZone(input.timezone)) fields.timezone = 'Unknown time zone.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+  }
+
+  /** Creates a staff account. `actor` is null only for first run and the CLI, which stand in for an administrator. */
+  async create(actor: StaffPrincipal | null, raw: StaffInput): Promise<Staff> {
+    if (actor) requireAdmin(actor);
+    const input = { ...raw, username: raw.username.trim().toLowerCase(), email: raw.email.trim().toLowerCase() };
+    this.validate(input, true);
+    const passwordHash = await argon2.hash(input.password!, { type: argon2.argon2id });
+    return this.db.transaction(async () => {
+      let id: number;
+      try {
+        id = await this.staff.insert({ ...input, name: input.name.trim(), passwordHash, timezone: input.timezone || 'UTC' });
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new ValidationError({ username: 'This username or e-mail address is already in use.' });
+        throw err;
+      }
+      await this.staff.setDepartments(id, input.departments);
+      await this.audit.record({ staffId: actor?.staffId ?? null, action: 'staff.create', objectType: 'staff', objectId: id, details: { username: input.username, isAdmin: input.isAdmin } });
+      return (await this.staff.get(id))!;
+    });
+  }
+
+  async update(actor: StaffPrincipal, id: number, raw: StaffInput & { isActive: boolean }): Promise<void> {
+    requireAdmin(actor);
+    const current = await this.get(id);
+    const input = { ...raw, username: current.username, email: raw.email.trim().toLowerCase() };
+    this.validate(input, false);
+    if (id === actor.staffId && (!input.isAdmin || !input.isActive)) {
+      throw new ValidationError({ isAdmin: 'You cannot remove your own administrator rights or deactivate yourself.' });
+    }
+    const passwordHash = input.password ? await argon2.hash(input.password, { type: argon2.argon2id }) : undefined;
+    await this.db.transaction(async () => {
+      try {
+        await this.staff.update(id, { name: input.name.trim(), email: input.email, isAdmin: input.isAdmin, isActive: input.isActive, timezone: input.timezone || current.timezone, passwordHash });
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new ValidationError({ email: 'This e-mail address is already in use.' });
+        throw err;
+      }
+      await this.staff.setDepartments(id, input.departments);
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.update', objectType: 'staff', objectId: id, details: { isAdmin: input.isAdmin, isActive: input.isActive, passwordChanged: Boolean(passwordHash) } });
+    });
+  }
+
+  /**
+   * Verifies a login. Failures count against both the account and the client address; after too many, the
+   * answer is TOO_MANY_ATTEMPTS with the time to retry, even for the right password.
+   */
+  async authenticate(login: string, password: string, ip: string): Promise<Staff> {
+    await this.throttle.check('staff', login, ip);
+    const found = await this.staff.findForLogin(login);
+    dummyHash ??= argon2.hash('not-a-real-password-' + Math.random(), { type: argon2.argon2id });
+    const ok = found
+      ? await argon2.verify(found.passwordHash, password).catch(() => false)
+      : await argon2.verify(await dummyHash, password).then(() => false);
+    if (!found || !ok || !found.isActive) {
+      await this.throttle.fail('staff', login, ip);
+      throw new AppError('LOGIN_FAILED', 'unauthorized', 'Wrong username or password.');
+    }
+    await this.throttle.succeed('staff', login);
+    await this.staff.touchLogin(found.id);
+    const { passwordHash: _omit, ...staff } = found;
+    return staff;
+  }
+
+  /** Loads the principal for a session; null when the account is gone or deactivated. */
+  async principal(staffId: number): Promise<StaffPrincipal | null> {
+    const s = await this.staff.get(staffId);
+    if (!s || !s.isActive) return null;
+    const deps = (await this.staff.departmentsOf([staffId])).get(staffId) ?? [];
+    return {
+      kind: 'staff',
+      staffId: s.id,
+      name: s.name,
+      isAdmin: s.isAdmin,
+      timezone: s.timezone,
+      departmentIds: deps.map((d) => d.id),
+      managedDepartmentIds: deps.filter((d) => d.isManager).map((d) => d.id),
+    };
+  }
+}

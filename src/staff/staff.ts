@@ -1,0 +1,28 @@
+export interface Staff {
+  id: number;
+  username: string;
+  email: string;
+  name: string;
+  isAdmin: boolean;
+  isActive: boolean;
+  timezone: string;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+}
+
+export interface StaffWithDepartments extends Staff {
+  departments: Array<{ id: number; name: string; isManager: boolean }>;
+}
+
+/** The acting agent, as services see it: every access check takes one of these. */
+export interface StaffPrincipal {
+  kind: 'staff';
+  staffId: number;
+  name: string;
+  isAdmin: boolean;
+  timezone: string;
+  departmentIds: number[];
+  managedDepartmentIds: number[];
+}
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;

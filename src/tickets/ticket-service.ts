@@ -1,0 +1,374 @@
+import { randomInt } from 'node:crypto';
+import type { Database } from '../db/database.js';
+import { UniqueViolation } from '../db/errors.js';
+import type { Clock } from '../db/time.js';
+import { AppError, ValidationError, notFound, type FieldErrors } from '../errors.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
+import type { DepartmentRepository } from '../departments/department-repository.js';
+import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
+import { responseNotice, ticketCreatedNotice } from '../mail/outbound/notices.js';
+import type { StaffRepository } from '../staff/staff-repository.js';
+import type { StaffPrincipal } from '../staff/staff.js';
+import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
+import type { TopicRepository } from '../topics/topic-repository.js';
+import type { UserService } from '../users/user-service.js';
+import { isEmail } from '../users/email.js';
+import type { AccessTokens } from './access-token.js';
+import type { TicketRepository } from './ticket-repository.js';
+import {
+  DEFAULT_PRIORITY, QUEUES, SORTS, isPriority,
+  type ClientPrincipal, type FileInput, type Principal, type Priority, type Queue, type Sort, type Ticket,
+  type TicketListRow, type TicketSource, type TicketStatus,
+} from './ticket.js';
+
+export interface NewTicketInput {
+  name: string;
+  email: string;
+  subject: string;
+  message: string;
+  topicId?: number | null;
+  departmentId?: number | null;
+  priority?: number | null;
+  source: TicketSource;
+  attachments?: FileInput[];
+  /** Mail the requester a confirmation with an access link (default true). */
+  notifyRequester?: boolean;
+}
+
+export interface EntryWithAttachments extends ThreadEntry {
+  attachments: Attachment[];
+}
+
+export interface TicketView {
+  ticket: Ticket;
+  entries: EntryWithAttachments[];
+  latestEntryId: number;
+}
+
+export interface QueueParams {
+  queue?: string;
+  departmentId?: number | null;
+  sort?: string;
+  dir?: string;
+  cursor?: string | null;
+}
+
+export interface QueuePage {
+  queue: Queue;
+  sort: Sort;
+  dir: 'asc' | 'desc';
+  departmentId: number | null;
+  rows: TicketListRow[];
+  nextCursor: string | null;
+}
+
+export const LIMITS = { subject: 255, message: 200_000, name: 120 } as const;
+
+const TICKET_NOT_FOUND = () => notFound('TICKET_NOT_FOUND', 'No such ticket, or you do not have access to it.');
+
+export interface TicketServiceDeps {
+  db: Database;
+  clock: Clock;
+  tickets: TicketRepository;
+  threads: ThreadRepository;
+  attachments: AttachmentRepository;
+  departments: DepartmentRepository;
+  topics: TopicRepository;
+  staff: StaffRepository;
+  users: UserService;
+  outbox: OutboxRepository;
+  audit: AuditRepository;
+  accessTokens: AccessTokens;
+  publicUrl: string;
+  helpdeskName: string;
+  pageSize: number;
+}
+
+export class TicketService {
+  constructor(private readonly d: TicketServiceDeps) {}
+
+  /** The client's link to a ticket, signed for its requester. */
+  accessLink(ticket: Pick<Ticket, 'id' | 'number' | 'userId'>): string {
+    return `${this.d.publicUrl}/tickets/${ticket.number}?t=${this.d.accessTokens.sign(ticket.id, ticket.userId, this.d.clock.now())}`;
+  }
+
+  canStaffSee(p: StaffPrincipal, t: Pick<Ticket, 'departmentId' | 'assigneeId'>): boolean {
+    return p.isAdmin || p.departmentIds.includes(t.departmentId) || t.assigneeId === p.staffId;
+  }
+
+  private canSee(p: Principal, t: Ticket): boolean {
+    if (p.kind === 'staff') return this.canStaffSee(p, t);
+    return t.userId === p.userId && (p.ticketId === null || p.ticketId === t.id);
+  }
+
+  /** The ticket if the principal may see it. Missing and forbidden answer alike, so numbers cannot be probed. */
+  async get(p: Principal, number: string): Promise<Ticket> {
+    const t = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
+    if (!t || !this.canSee(p, t)) throw TICKET_NOT_FOUND();
+    return t;
+  }
+
+  async findByNumber(number: string): Promise<Ticket | null> {
+    return this.d.tickets.findBy({ number });
+  }
+
+  async view(p: Principal, number: string): Promise<TicketView> {
+    const ticket = await this.get(p, number);
+    const [entries, files] = await Promise.all([
+      this.d.threads.list(ticket.id, { includeNotes: p.kind === 'staff' }),
+      this.d.attachments.forTicket(ticket.id),
+    ]);
+    const byEntry = new Map<number, Attachment[]>();
+    for (const f of files) byEntry.set(f.entryId, [...(byEntry.get(f.entryId) ?? []), f]);
+    return {
+      ticket,
+      entries: entries.map((e) => ({ ...e, attachments: byEntry.get(e.id) ?? [] })),
+      latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
+    };
+  }
+
+  private validateBody(fields: FieldErrors, message: string, field = 'message'): void {
+    if (!message.trim()) fields[field] = 'Enter a message.';
+    else if (message.length > LIMITS.message) fields[field] = `At most ${LIMITS.message.toLocaleString('en')} characters.`;
+  }
+
+  private async newNumber(): Promise<string> {
+    return String(randomInt(10_000_000, 100_000_000));
+  }
+
+  /** Opens a ticket with its first message, attachments and the requester's confirmation in one transaction. */
+  async create(actor: StaffPrincipal | null, input: NewTicketInput): Promise<{ ticket: Ticket; entryId: number }> {
+    const fields: FieldErrors = {};
+    const name = input.name.trim();
+    const subject = input.subject.trim();
+    if (name.length > LIMITS.name) fields.name = `At most ${LIMITS.name} characters.`;
+    if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
+    if (!subject) fields.subject = 'Enter a subject.';
+    else if (subject.length > LIMITS.subject) fields.subject = `At most ${LIMITS.subject} characters.`;
+    this.validateBody(fields, input.message);
+
+    let departmentId = input.departmentId ?? null;
+    let priority: Priority = DEFAULT_PRIORITY;
+    let topicId: number | null = null;
+    if (input.topicId) {
+      const topic = await this.d.topics.get(input.topicId);
+      if (!topic || !topic.isActive || (!actor && !topic.isPublic)) fields.topicId = 'Choose a help topic from the list.';
+      else {
+        topicId = topic.id;
+        departmentId ??= topic.departmentId;
+        if (isPriority(topic.defaultPriority)) priority = topic.defaultPriority;
+      }
+    }
+    if (input.priority !== undefined && input.priority !== null) {
+      if (isPriority(input.priority)) priority = input.priority;
+      else fields.priority = 'Choose a priority from the list.';
+    }
+    if (departmentId !== null) {
+      if (!(await this.d.departments.get(departmentId))) fields.departmentId = 'Choose a department from the list.';
+      else if (actor && !actor.isAdmin && !actor.departmentIds.includes(departmentId)) fields.departmentId = 'You can only open tickets in your own departments.';
+    } else {
+      const first = (await this.d.departments.list())[0];
+      if (!first) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
+      departmentId = actor && !actor.isAdmin && actor.departmentIds[0] ? actor.departmentIds[0] : first.id;
+    }
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+
+    const now = this.d.clock.now();
+    return this.d.db.transaction(async () => {
+      const user = await this.d.users.findOrCreate(name, input.email);
+      let ticketId = 0;
+      let number = '';
+      for (let attempt = 0; !ticketId; attempt++) {
+        number = await this.newNumber();
+        try {
+          ticketId = await this.d.tickets.insert({ number, subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now });
+        } catch (err) {
+          if (!(err instanceof UniqueViolation) || attempt > 5) throw err;
+        }
+      }
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, source: input.source, createdAt: now });
+      await this.d.attachments.add(ticketId, entryId, input.attachments ?? []);
+      const ticket = (await this.d.tickets.findBy({ id: ticketId }))!;
+      if (input.notifyRequester !== false) {
+        const notice = ticketCreatedNotice(this.d.helpdeskName, ticket, user.name, this.accessLink(ticket));
+        await this.d.outbox.enqueue({ ticketId, entryId, kind: 'ticket_created', to: [user.email], ...notice, bodyHtml: null, headers: { 'Auto-Submitted': 'auto-replied' } });
+      }
+      if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
+      return { ticket, entryId };
+    });
+  }
+
+  /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
+  async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+    const fields: FieldErrors = {};
+    this.validateBody(fields, message);
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    const ticket = await this.get(actor, number);
+    const now = this.d.clock.now();
+    return this.d.db.transaction(async () => {
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, files);
+      await this.d.tickets.update(ticket.id, { isAnswered: true, updatedAt: now });
+      const dept = await this.d.departments.get(ticket.departmentId);
+      const notice = responseNotice(ticket, actor.name, message, dept?.signature ?? '', this.accessLink(ticket));
+      await this.d.outbox.enqueue({ ticketId: ticket.id, entryId, kind: 'response', to: [ticket.requesterEmail], ...notice, bodyHtml: null, headers: {} });
+      return entryId;
+    });
+  }
+
+  /** An internal note: staff only, never mailed to the requester. */
+  async note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+    const fields: FieldErrors = {};
+    this.validateBody(fields, message, 'note');
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    const ticket = await this.get(actor, number);
+    const now = this.d.clock.now();
+    return this.d.db.transaction(async () => {
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, files);
+      await this.d.tickets.update(ticket.id, { updatedAt: now });
+      return entryId;
+    });
+  }
+
+  /** The requester's reply from the portal; a reply to a resolved or closed ticket re-opens it. */
+  async clientReply(actor: ClientPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+    const fields: FieldErrors = {};
+    this.validateBody(fields, message);
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    const ticket = await this.get(actor, number);
+    const now = this.d.clock.now();
+    return this.d.db.transaction(async () => {
+      const user = (await this.d.users.get(actor.userId))!;
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, files);
+      await this.d.tickets.update(ticket.id, { isAnswered: false, status: 'open', closedAt: null, updatedAt: now });
+      return entryId;
+    });
+  }
+
+  private async change(actor: StaffPrincipal, number: string, action: string, apply: (t: Ticket) => Promise<Record<string, unknown> | null>): Promise<Ticket> {
+    const ticket = await this.get(actor, number);
+    await this.d.db.transaction(async () => {
+      const details = await apply(ticket);
+      if (details) await this.d.audit.record({ staffId: actor.staffId, action, objectType: 'ticket', objectId: ticket.id, details: { number, ...details } });
+    });
+    return ticket;
+  }
+
+  async setStatus(actor: StaffPrincipal, number: string, status: TicketStatus): Promise<void> {
+    await this.change(actor, number, 'ticket.status', async (t) => {
+      if (t.status === status) return null;
+      const now = this.d.clock.now();
+      await this.d.tickets.update(t.id, { status, closedAt: status === 'open' ? null : now, updatedAt: now });
+      return { from: t.status, to: status };
+    });
+  }
+
+  async setPriority(actor: StaffPrincipal, number: string, priority: number): Promise<void> {
+    if (!isPriority(priority)) throw new ValidationError({ priority: 'Choose a priority from the list.' });
+    await this.change(actor, number, 'ticket.priority', async (t) => {
+      if (t.priority === priority) return null;
+      await this.d.tickets.update(t.id, { priority, updatedAt: this.d.clock.now() });
+      return { from: t.priority, to: priority };
+    });
+  }
+
+  /** Moves the ticket to another department. An agent may transfer out of their own departments into any. */
+  async transfer(actor: StaffPrincipal, number: string, departmentId: number): Promise<void> {
+    if (!(await this.d.departments.get(departmentId))) throw new ValidationError({ departmentId: 'Choose a department from the list.' });
+    await this.change(actor, number, 'ticket.transfer', async (t) => {
+      if (t.departmentId === departmentId) return null;
+      await this.d.tickets.update(t.id, { departmentId, updatedAt: this.d.clock.now() });
+      return { from: t.departmentId, to: departmentId };
+    });
+  }
+
+  /** Assigns to an agent who can work the ticket's department, or unassigns with null. */
+  async assign(actor: StaffPrincipal, number: string, assigneeId: number | null): Promise<void> {
+    await this.change(actor, number, 'ticket.assign', async (t) => {
+      if (assigneeId !== null) {
+        const candidates = await this.d.staff.listForDepartment(t.departmentId);
+        if (!candidates.some((s) => s.id === assigneeId)) throw new ValidationError({ assigneeId: 'This agent does not work in the ticket’s department.' });
+      }
+      if (t.assigneeId === assigneeId) return null;
+      await this.d.tickets.update(t.id, { assigneeId, updatedAt: this.d.clock.now() });
+      return { from: t.assigneeId, to: assigneeId };
+    });
+  }
+
+  private visibleDepartments(p: StaffPrincipal, departmentId: number | null): number[] | null {
+    if (departmentId !== null) {
+      if (!p.isAdmin && !p.departmentIds.includes(departmentId)) return [];
+      return [departmentId];
+    }
+    return p.isAdmin ? null : p.departmentIds;
+  }
+
+  async queue(p: StaffPrincipal, params: QueueParams): Promise<QueuePage> {
+    const queue = (QUEUES as readonly string[]).includes(params.queue ?? '') ? (params.queue as Queue) : 'open';
+    const sort = (SORTS as readonly string[]).includes(params.sort ?? '') ? (params.sort as Sort) : 'updated';
+    const dir = params.dir === 'asc' ? 'asc' : 'desc';
+    const departmentId = params.departmentId ?? null;
+    const after = decodeCursor(params.cursor);
+    const rows = await this.d.tickets.queuePage({
+      queue, staffId: p.staffId, departmentIds: this.visibleDepartments(p, departmentId), sort, dir, after, limit: this.d.pageSize + 1,
+    });
+    const more = rows.length > this.d.pageSize;
+    const page = rows.slice(0, this.d.pageSize);
+    const last = page[page.length - 1];
+    return {
+      queue, sort, dir, departmentId, rows: page,
+      nextCursor: more && last ? encodeCursor({ value: this.d.tickets.sortValue(last, sort), id: last.id }) : null,
+    };
+  }
+
+  queueCounts(p: StaffPrincipal, departmentId: number | null = null): Promise<Record<Queue, number>> {
+    return this.d.tickets.queueCounts(p.staffId, this.visibleDepartments(p, departmentId));
+  }
+
+  listForClient(p: ClientPrincipal): Promise<TicketListRow[]> {
+    return this.d.tickets.listForUser(p.userId, 100).then((rows) => (p.ticketId === null ? rows : rows.filter((r) => r.id === p.ticketId)));
+  }
+
+  /** An attachment's metadata and bytes, if the principal may see its ticket (and, for clients, its entry). */
+  async attachment(p: Principal, number: string, attachmentId: number): Promise<{ attachment: Attachment; data: Buffer }> {
+    const ticket = await this.get(p, number);
+    const attachment = await this.d.attachments.get(attachmentId);
+    if (!attachment || attachment.ticketId !== ticket.id) throw notFound('ATTACHMENT_NOT_FOUND', 'No such attachment.');
+    if (p.kind === 'client') {
+      const entry = await this.d.threads.get(attachment.entryId);
+      if (!entry || entry.type === 'note') throw notFound('ATTACHMENT_NOT_FOUND', 'No such attachment.');
+    }
+    const data = await this.d.attachments.content(attachmentId);
+    if (!data) throw notFound('ATTACHMENT_NOT_FOUND', 'No such attachment.');
+    return { attachment, data };
+  }
+
+  /** Requester e-mail + ticket number, the guest credential pair. Same answer for a wrong number and a wrong address. */
+  async findForGuest(email: string, number: string): Promise<Ticket> {
+    const t = /^\d{4,16}$/.test(number.trim()) ? await this.d.tickets.findBy({ number: number.trim() }) : null;
+    if (!t || t.requesterEmail !== email.trim().toLowerCase()) {
+      throw new AppError('TICKET_NOT_FOUND', 'not_found', 'No ticket matches this e-mail address and ticket number.');
+    }
+    return t;
+  }
+}
+
+function encodeCursor(c: { value: string | number; id: number }): string {
+  return Buffer.from(JSON.stringify([c.value, c.id])).toString('base64url');
+}
+
+function decodeCursor(s: string | null | undefined): { value: string | number; id: number } | null {
+  if (!s) return null;
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === 'string' || typeof v[0] === 'number') && Number.isInteger(v[1])) {
+      return { value: v[0], id: v[1] as number };
+    }
+  } catch {
+    // A mangled cursor starts from the first page, like a bookmark to a page that no longer exists.
+  }
+  return null;
+}

@@ -1,0 +1,60 @@
+import type { StaffPrincipal } from '../staff/staff.js';
+
+export const STATUSES = ['open', 'resolved', 'closed'] as const;
+export type TicketStatus = (typeof STATUSES)[number];
+
+/** Stored as numbers so that queues sort by urgency. */
+export const PRIORITIES = { 1: 'Low', 2: 'Normal', 3: 'High', 4: 'Urgent' } as const;
+export type Priority = 1 | 2 | 3 | 4;
+export const DEFAULT_PRIORITY: Priority = 2;
+export const isPriority = (n: unknown): n is Priority => n === 1 || n === 2 || n === 3 || n === 4;
+
+export const SOURCES = ['web', 'email', 'phone', 'api'] as const;
+export type TicketSource = (typeof SOURCES)[number];
+
+export const QUEUES = ['open', 'mine', 'unassigned', 'answered', 'closed'] as const;
+export type Queue = (typeof QUEUES)[number];
+
+export const SORTS = ['updated', 'created', 'number', 'priority', 'subject'] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface Ticket {
+  id: number;
+  number: string;
+  subject: string;
+  userId: number;
+  requesterName: string;
+  requesterEmail: string;
+  departmentId: number;
+  departmentName: string;
+  topicId: number | null;
+  topicName: string | null;
+  assigneeId: number | null;
+  assigneeName: string | null;
+  status: TicketStatus;
+  isAnswered: boolean;
+  priority: Priority;
+  source: TicketSource;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+}
+
+export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId'>;
+
+/** A client in the portal. `ticketId` scopes a guest (status check, access link) to that one ticket. */
+export interface ClientPrincipal {
+  kind: 'client';
+  userId: number;
+  ticketId: number | null;
+}
+
+export type Principal = StaffPrincipal | ClientPrincipal;
+
+export interface FileInput {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+  contentId?: string | null;
+  inline?: boolean;
+}

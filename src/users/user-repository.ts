@@ -1,0 +1,50 @@
+import type { Database } from '../db/database.js';
+import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
+
+export interface User {
+  id: number;
+  name: string;
+  email: string;
+  createdAt: Date;
+}
+
+export class UserRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  private base() {
+    return this.db.q('users as u').join('user_emails as e', (j) => j.on('e.user_id', 'u.id').andOn('e.is_primary', this.db.q.raw('?', [true]))).select('u.id', 'u.name', 'u.created_at', 'e.address');
+  }
+
+  private map = (r: Record<string, unknown>): User => ({
+    id: Number(r.id),
+    name: r.name as string,
+    email: r.address as string,
+    createdAt: fromDbTimeRequired(r.created_at as string),
+  });
+
+  async get(id: number): Promise<User | null> {
+    const r = await this.db.run(() => this.base().where('u.id', id).first());
+    return r ? this.map(r) : null;
+  }
+
+  /** `address` must already be normalised (lower-cased). */
+  async findByEmail(address: string): Promise<User | null> {
+    const row = await this.db.run((q) => q('user_emails').where({ address }).first('user_id'));
+    return row ? this.get(Number(row.user_id)) : null;
+  }
+
+  async insert(name: string, address: string): Promise<number> {
+    return this.db.transaction(async (trx) => {
+      const [id] = await trx('users').insert({ name, created_at: toDbTime(this.clock.now()) });
+      await trx('user_emails').insert({ user_id: id, address, is_primary: true });
+      return Number(id);
+    });
+  }
+
+  async rename(id: number, name: string): Promise<void> {
+    await this.db.run((q) => q('users').where({ id }).update({ name }));
+  }
+}

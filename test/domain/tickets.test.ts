@@ -1,0 +1,90 @@
+import t from 'tap';
+import { createAgent, createTestContext } from '../helpers/context.js';
+
+t.test('a ticket is created with its first message and a confirmation in the outbox', async (t) => {
+  const { services } = await createTestContext(t);
+  const { ticket, entryId } = await services.tickets.create(null, {
+    name: 'Ada', email: 'Ada@Example.com', subject: 'Printer 🔥 on fire', message: 'Help — ünïcödé', source: 'web',
+    attachments: [{ filename: '../../etc/passwd', contentType: 'text/plain', data: Buffer.from('hello') }],
+  });
+  t.match(ticket.number, /^\d{8}$/);
+  t.equal(ticket.subject, 'Printer 🔥 on fire');
+  t.equal(ticket.requesterEmail, 'ada@example.com');
+  const agent = await createAgent(services);
+  const view = await services.tickets.view(agent.principal, ticket.number);
+  t.equal(view.entries.length, 1);
+  t.equal(view.entries[0]!.id, entryId);
+  t.equal(view.entries[0]!.bodyText, 'Help — ünïcödé');
+  t.equal(view.entries[0]!.attachments[0]!.filename, 'passwd');
+  const outbox = await services.outbox.forTicket(ticket.id);
+  t.same(outbox.map((o) => o.kind), ['ticket_created']);
+  t.same(outbox[0]!.to, ['ada@example.com']);
+});
+
+t.test('validation names each bad field', async (t) => {
+  const { services } = await createTestContext(t);
+  await t.rejects(services.tickets.create(null, { name: 'x', email: 'not-an-email', subject: ' ', message: '', source: 'web' }), {
+    code: 'VALIDATION_FAILED',
+    fields: { email: String, subject: String, message: String },
+  });
+});
+
+t.test('agents see only their departments; admins see all', async (t) => {
+  const { services } = await createTestContext(t);
+  const billing = await services.departments.ensure('Billing');
+  const { ticket } = await services.tickets.create(null, { name: 'B', email: 'b@example.com', subject: 'Invoice', message: 'Where?', source: 'web', departmentId: billing.id });
+  const support = await createAgent(services, { departments: ['Support'] });
+  const biller = await createAgent(services, { departments: ['Billing'] });
+  const admin = await createAgent(services, { admin: true, departments: [] });
+  await t.rejects(services.tickets.view(support.principal, ticket.number), { code: 'TICKET_NOT_FOUND' });
+  t.equal((await services.tickets.view(biller.principal, ticket.number)).ticket.id, ticket.id);
+  t.equal((await services.tickets.view(admin.principal, ticket.number)).ticket.id, ticket.id);
+  t.equal((await services.tickets.queue(support.principal, { queue: 'open' })).rows.length, 0);
+  t.equal((await services.tickets.queue(biller.principal, { queue: 'open' })).rows.length, 1);
+});
+
+t.test('keyset pagination walks every ticket exactly once', async (t) => {
+  const { services, clock } = await createTestContext(t, { queuePageSize: 5 });
+  const agent = await createAgent(services);
+  const numbers = new Set<string>();
+  for (let i = 0; i < 12; i++) {
+    clock.advance(i % 3 === 0 ? 0 : 1000); // equal timestamps exercise the id tie-breaker
+    numbers.add((await services.tickets.create(null, { name: 'N', email: `n${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' })).ticket.number);
+  }
+  for (const sort of ['updated', 'number', 'priority', 'subject'] as const) {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await services.tickets.queue(agent.principal, { queue: 'open', sort, cursor });
+      seen.push(...page.rows.map((r) => r.number));
+      cursor = page.nextCursor;
+    } while (cursor);
+    t.equal(seen.length, 12, `${sort}: 12 rows`);
+    t.same(new Set(seen), numbers, `${sort}: every ticket once`);
+  }
+  const counts = await services.tickets.queueCounts(agent.principal);
+  t.same(counts, { open: 12, mine: 0, unassigned: 12, answered: 0, closed: 0 });
+});
+
+t.test('response, note, status and assignment', async (t) => {
+  const { services } = await createTestContext(t);
+  const agent = await createAgent(services);
+  const { ticket } = await services.tickets.create(null, { name: 'C', email: 'c@example.com', subject: 'Hi', message: 'Hello', source: 'email' });
+  await services.tickets.respond(agent.principal, ticket.number, 'We are on it');
+  await services.tickets.note(agent.principal, ticket.number, 'internal only');
+  await services.tickets.assign(agent.principal, ticket.number, agent.principal.staffId);
+  await services.tickets.setStatus(agent.principal, ticket.number, 'resolved');
+  const staffView = await services.tickets.view(agent.principal, ticket.number);
+  t.same(staffView.entries.map((e) => e.type), ['message', 'response', 'note']);
+  t.equal(staffView.ticket.status, 'resolved');
+  t.equal(staffView.ticket.assigneeId, agent.principal.staffId);
+  const client = { kind: 'client' as const, userId: ticket.userId, ticketId: ticket.id };
+  const clientView = await services.tickets.view(client, ticket.number);
+  t.same(clientView.entries.map((e) => e.type), ['message', 'response'], 'client never sees notes');
+  await services.tickets.clientReply(client, ticket.number, 'thanks, still broken');
+  t.equal((await services.tickets.get(agent.principal, ticket.number)).status, 'open', 'client reply re-opens');
+  const kinds = (await services.outbox.forTicket(ticket.id)).map((o) => o.kind);
+  t.same(kinds, ['ticket_created', 'response']);
+  const audit = await services.audit.forObject('ticket', ticket.id);
+  t.same(audit.map((a) => a.action).sort(), ['ticket.assign', 'ticket.status']);
+});
