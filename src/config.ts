@@ -8,16 +8,56 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 export const ConfigSchema = Type.Object(
   {
     databaseUrl: Type.String({ pattern: '^(sqlite:|mysql://)' }),
-    http: Type.Object({ host: Type.String({ minLength: 1 }), port: Port }, { additionalProperties: false }),
+    http: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Port,
+        // Behind a reverse proxy: true, or the proxy addresses/CIDRs (comma-separated); decides which client IP throttling sees.
+        trustProxy: Type.Union([Type.Boolean(), Type.String()]),
+      },
+      { additionalProperties: false },
+    ),
     smtp: Type.Object(
       {
         host: Type.String({ minLength: 1 }),
         port: Port,
         maxMessageBytes: Type.Integer({ minimum: 1024 }),
+        maxRecipients: Type.Integer({ minimum: 1, maximum: 1000 }),
+        maxClients: Type.Integer({ minimum: 1 }),
+        maxConnectionsPerClient: Type.Integer({ minimum: 1 }),
+        idleTimeoutSeconds: Type.Integer({ minimum: 1 }),
+        dataTimeoutSeconds: Type.Integer({ minimum: 1 }),
+        // How long a stopping server lets open SMTP sessions finish their transaction.
+        closeTimeoutSeconds: Type.Integer({ minimum: 1 }),
+        // PEM files; with both set the listener offers STARTTLS.
+        tlsKeyFile: Type.String(),
+        tlsCertFile: Type.String(),
       },
       { additionalProperties: false },
     ),
-    publicUrl: Type.String({ pattern: '^https?://[^\\s]+$' }),
+    mail: Type.Object(
+      {
+        reopenOnReply: Type.Boolean(),
+        alertOnNewTicket: Type.Boolean(),
+        alertOnNewMessage: Type.Boolean(),
+        autoRepliesPerHour: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    outbox: Type.Object(
+      {
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+        retryBaseSeconds: Type.Integer({ minimum: 1 }),
+        batchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+      },
+      { additionalProperties: false },
+    ),
+    scheduler: Type.Object(
+      { tickSeconds: Type.Integer({ minimum: 1 }), leaseSeconds: Type.Integer({ minimum: 2 }) },
+      { additionalProperties: false },
+    ),
+    // Empty: http://localhost:<http.port>, right for a trial on this machine; set it for anything else.
+    publicUrl: Type.String({ pattern: '^(https?://[^\\s]+)?$' }),
     mailDomain: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.-]+$' }),
     outboundSmtpUrl: Type.String(),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
@@ -129,6 +169,6 @@ export function loadConfig(
     throw new ConfigError(`config: invalid value for ${key}${envName ? ` (${envName})` : ''}: ${first.message}`);
   }
   const config = raw as Config;
-  config.publicUrl = config.publicUrl.replace(/\/+$/, '');
+  config.publicUrl = (config.publicUrl || `http://localhost:${config.http.port}`).replace(/\/+$/, '');
   return deepFreeze(config);
 }

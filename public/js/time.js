@@ -1,0 +1,28 @@
+// Shows every <time> in the viewer's own time zone on hover, and keeps "5 minutes ago" current.
+(function () {
+  'use strict';
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
+  var exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  var units = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]];
+  function relative(d) {
+    var secs = Math.round((d.getTime() - Date.now()) / 1000);
+    if (!rtf) return exact.format(d);
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(secs) >= units[i][1]) return rtf.format(Math.trunc(secs / units[i][1]), units[i][0]);
+    }
+    return 'just now';
+  }
+  function update() {
+    var nodes = document.querySelectorAll('time[datetime]');
+    for (var i = 0; i < nodes.length; i++) {
+      var d = new Date(nodes[i].getAttribute('datetime'));
+      if (isNaN(d.getTime())) continue;
+      nodes[i].title = exact.format(d);
+      if (!nodes[i].hasAttribute('data-exact')) nodes[i].textContent = relative(d);
+    }
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    update();
+    setInterval(update, 60000);
+  });
+})();

@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyView from '@fastify/view';
+import { Eta } from 'eta';
+import type { Services } from './services.js';
+import './web/types.js';
+import { onMultipartFile } from './web/forms.js';
+import { assetUrls, assetsPlugin } from './web/plugins/assets.js';
+import { Csrf } from './web/plugins/csrf.js';
+import { securityHeaders } from './web/plugins/security-headers.js';
+import { healthRoutes } from './web/health.js';
+import { staffPanel } from './web/staff/index.js';
+import { clientPortal } from './web/client/index.js';
+import { apiRoutes } from './web/api/index.js';
+
+export const VIEWS_DIR = resolve(import.meta.dirname, '../views');
+
+/**
+ * Builds the HTTP application without listening, so tests and main share it. Each panel is its own
+ * encapsulated context with its own authentication hook, CSRF rule and error format (DESIGN.md §8).
+ */
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: services.log.child({ component: 'http' }) as FastifyBaseLogger,
+    trustProxy: config.http.trustProxy,
+    // Large enough for the API's base64 data-URL attachments; multipart uploads have their own caps.
+    bodyLimit: Math.ceil(config.attachments.maxFileBytes * config.attachments.maxFiles * 1.4) + 1024 * 1024,
+    return503OnClosing: true,
+  });
+
+  app.decorate('services', services);
+  app.decorate('csrf', new Csrf(services.secrets.csrfKey, config.publicUrl.startsWith('https://')));
+  app.decorate('asset', assetUrls());
+  app.decorateRequest('staff', null);
+  app.decorateRequest('client', null);
+  app.decorateRequest('apiPrincipal', null);
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody);
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: true,
+    onFile: onMultipartFile,
+    throwFileSizeLimit: false,
+    limits: {
+      fileSize: config.attachments.maxFileBytes,
+      // One more than allowed, so that too many files get a form error instead of a bare 413.
+      files: config.attachments.maxFiles + 1,
+      fields: 100,
+      fieldSize: 1024 * 1024,
+    },
+  });
+  await app.register(fastifyView, {
+    engine: { eta: new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true }) },
+    root: VIEWS_DIR,
+    production: true,
+  });
+  await app.register(securityHeaders);
+  await app.register(assetsPlugin);
+  await app.register(healthRoutes);
+  await app.register(staffPanel, { prefix: '/scp' });
+  await app.register(apiRoutes, { prefix: '/api' });
+  await app.register(clientPortal);
+  return app;
+}

@@ -1,0 +1,13 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import { render } from '../render.js';
+
+async function requireAdmin(request: FastifyRequest): Promise<void> {
+  if (!request.staff?.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'Only administrators can open the admin pages.');
+}
+
+/** /scp/admin: inside the staff context, so it already has a signed-in agent; this adds the admin check. */
+export async function adminPanel(app: FastifyInstance): Promise<void> {
+  app.addHook('preHandler', requireAdmin);
+  app.get('/', async (request, reply) => render(request, reply, 'admin/index', { title: 'Administration' }));
+}

@@ -1,0 +1,11 @@
+import type { FastifyInstance } from 'fastify';
+import { jsonErrorHandler } from '../plugins/errors.js';
+
+/** /api: JSON only, authenticated by X-API-Key on every route. */
+export async function apiRoutes(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(jsonErrorHandler);
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'No such API endpoint.' } }));
+  app.addHook('onRequest', async (request) => {
+    request.apiPrincipal = await app.services.apiKeys.authenticate(request.headers['x-api-key'] as string | undefined, request.ip);
+  });
+}

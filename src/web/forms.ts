@@ -1,0 +1,100 @@
+import type { FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import { AppError, ValidationError, type FieldErrors } from '../errors.js';
+import type { FileInput } from '../tickets/ticket.js';
+
+/** What the multipart onFile hook leaves in the body for each uploaded file. */
+export interface UploadedFile {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+  truncated: boolean;
+}
+
+export interface Form {
+  fields: Record<string, string>;
+  /** Values of fields sent more than once (checkbox groups, multi-selects). */
+  lists: Record<string, string[]>;
+  files: Record<string, UploadedFile[]>;
+}
+
+/**
+ * Reads the file into memory for the route to validate. Over the size cap the part is truncated instead of
+ * failing the whole request, so the form can come back with the other fields kept and the error at the file.
+ */
+export async function onMultipartFile(this: FastifyRequest, part: MultipartFile): Promise<void> {
+  const data = await part.toBuffer();
+  (part as unknown as { value: UploadedFile }).value = {
+    filename: part.filename,
+    contentType: part.mimetype,
+    data,
+    truncated: part.file.truncated,
+  };
+}
+
+/** One shape for urlencoded and multipart bodies, so every form route reads its input the same way. */
+export function readForm(request: FastifyRequest): Form {
+  const form: Form = { fields: {}, lists: {}, files: {} };
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  for (const [key, raw] of Object.entries(body)) {
+    for (const item of Array.isArray(raw) ? raw : [raw]) {
+      let value: unknown = item;
+      if (item && typeof item === 'object' && 'type' in item) {
+        const part = item as { type: string; value: unknown };
+        if (part.type === 'file') {
+          const file = part.value as UploadedFile | undefined;
+          if (file && (file.filename || file.data.length)) (form.files[key] ??= []).push(file);
+          continue;
+        }
+        value = part.value;
+      }
+      if (typeof value !== 'string') continue;
+      (form.lists[key] ??= []).push(value);
+      form.fields[key] ??= value;
+    }
+  }
+  return form;
+}
+
+/** Checks uploads against the caps; the error names the file so the user knows which one to drop. */
+export function checkUploads(files: UploadedFile[], limits: { maxFileBytes: number; maxFiles: number }, field = 'attachments'): FileInput[] {
+  const errors: FieldErrors = {};
+  if (files.length > limits.maxFiles) errors[field] = `Attach at most ${limits.maxFiles} files.`;
+  const tooBig = files.filter((f) => f.truncated || f.data.length > limits.maxFileBytes);
+  if (tooBig.length) errors[field] = `${tooBig.map((f) => f.filename).join(', ')}: larger than the ${formatBytes(limits.maxFileBytes)} limit.`;
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  return files.map((f) => ({ filename: f.filename, contentType: f.contentType, data: f.data }));
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/** An optional positive integer field: '' is null; anything else that is not a number is a field error. */
+export function optionalId(value: string | undefined, field: string): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  if (!/^\d{1,10}$/.test(value.trim())) throw new ValidationError({ [field]: 'Choose a value from the list.' });
+  return Number(value);
+}
+
+/** Merges field errors from several checks into one ValidationError, so the form shows all of them at once. */
+export async function collectErrors(...checks: Array<() => unknown>): Promise<void> {
+  const fields: FieldErrors = {};
+  for (const check of checks) {
+    try {
+      await check();
+    } catch (err) {
+      if (err instanceof ValidationError) Object.assign(fields, err.fields);
+      else throw err;
+    }
+  }
+  if (Object.keys(fields).length) throw new ValidationError(fields);
+}
+
+export function isValidationError(err: unknown): err is ValidationError {
+  return err instanceof ValidationError;
+}
+
+export const tooLarge = (message: string) => new AppError('PAYLOAD_TOO_LARGE', 'too_large', message);

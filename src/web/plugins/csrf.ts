@@ -1,0 +1,46 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
+import { readForm } from '../forms.js';
+
+export const CSRF_COOKIE = 'sb_csrf';
+
+/**
+ * Signed double-submit tokens: a random HttpOnly cookie, and in every form the HMAC of it under a server
+ * key. A cross-site page can make the browser send the cookie but can neither read it nor compute the HMAC.
+ * Works before login (login forms need it too) and across nodes, since the key lives in the database.
+ */
+export class Csrf {
+  constructor(
+    private readonly key: Buffer,
+    private readonly secureCookies: boolean,
+  ) {}
+
+  private sign(seed: string): string {
+    return createHmac('sha256', this.key).update(`csrf:${seed}`).digest('base64url');
+  }
+
+  /** The token for this browser, setting the cookie on first visit. */
+  token(request: FastifyRequest, reply: FastifyReply): string {
+    let seed = request.cookies[CSRF_COOKIE];
+    if (!seed || !/^[A-Za-z0-9_-]{32}$/.test(seed)) {
+      seed = randomBytes(24).toString('base64url');
+      request.cookies[CSRF_COOKIE] = seed;
+      reply.setCookie(CSRF_COOKIE, seed, { path: '/', httpOnly: true, sameSite: 'lax', secure: this.secureCookies });
+    }
+    return this.sign(seed);
+  }
+
+  /** preHandler for HTML contexts: every state-changing request must carry the token. */
+  verify = async (request: FastifyRequest): Promise<void> => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    const seed = request.cookies[CSRF_COOKIE];
+    const given = (request.headers['x-csrf-token'] as string | undefined) ?? readForm(request).fields._csrf;
+    if (seed && given) {
+      const a = Buffer.from(this.sign(seed));
+      const b = Buffer.from(given);
+      if (a.length === b.length && timingSafeEqual(a, b)) return;
+    }
+    throw new AppError('CSRF_INVALID', 'forbidden', 'This form has expired or did not come from this site. Go back, reload the page and try again.');
+  };
+}

@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FieldErrors } from '../errors.js';
+import { formatters } from './format.js';
+
+export const FLASH_COOKIE = 'sb_flash';
+
+export interface Flash {
+  type: 'success' | 'error' | 'info';
+  message: string;
+}
+
+/** A message for the next page the browser loads (post/redirect/get). */
+export function setFlash(reply: FastifyReply, flash: Flash): void {
+  reply.setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify(flash)).toString('base64url'), { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 60 });
+}
+
+function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {
+  const raw = request.cookies[FLASH_COOKIE];
+  if (!raw) return null;
+  reply.clearCookie(FLASH_COOKIE, { path: '/' });
+  try {
+    const f = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Flash;
+    return typeof f.message === 'string' && ['success', 'error', 'info'].includes(f.type) ? f : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface PageData {
+  title: string;
+  values?: Record<string, unknown>;
+  errors?: FieldErrors;
+  [key: string]: unknown;
+}
+
+/**
+ * Renders a page with what every template needs (`it.csrf`, `it.fmt`, `it.asset`, `it.staff`, `it.flash`, ...).
+ * Times are formatted in the agent's zone; clients get UTC here and their browser's zone from time.js.
+ */
+export async function render(request: FastifyRequest, reply: FastifyReply, template: string, data: PageData, status = 200): Promise<FastifyReply> {
+  const app = request.server;
+  const timeZone = request.staff?.timezone ?? 'UTC';
+  const html = await reply.viewAsync(template, {
+    ...data,
+    values: data.values ?? {},
+    errors: data.errors ?? {},
+    csrf: app.csrf.token(request, reply),
+    fmt: formatters(timeZone, app.services.clock.now()),
+    asset: app.asset,
+    staff: request.staff,
+    client: request.client,
+    flash: data.flash ?? takeFlash(request, reply),
+    helpdeskName: app.services.config.helpdeskName,
+    path: request.url.split('?')[0],
+  });
+  return reply.code(status).type('text/html; charset=utf-8').send(html);
+}

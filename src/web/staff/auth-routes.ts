@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError, ValidationError } from '../../errors.js';
+import { readForm } from '../forms.js';
+import { endSession, startSession } from '../plugins/sessions.js';
+import { render, setFlash } from '../render.js';
+
+/** Only same-panel paths, so the login form cannot be used to bounce users to another site. */
+export function safeNext(next: string | undefined): string {
+  return next && /^\/scp(\/[^\s\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/scp/';
+}
+
+export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
+  const { staff, setup } = app.services;
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    if (request.staff) return reply.redirect(safeNext(request.query.next));
+    return render(request, reply, 'staff/login', { title: 'Sign in', values: { next: safeNext(request.query.next) } });
+  });
+
+  app.post('/login', async (request, reply) => {
+    const { fields } = readForm(request);
+    const values = { login: fields.login ?? '', next: safeNext(fields.next) };
+    try {
+      const who = await staff.authenticate(values.login, fields.password ?? '', request.ip);
+      await startSession(request, reply, 'staff', { staffId: who.id });
+      request.log.info({ staffId: who.id }, 'staff login');
+      return reply.redirect(values.next);
+    } catch (err) {
+      if (!(err instanceof AppError) || (err.code !== 'LOGIN_FAILED' && err.code !== 'TOO_MANY_ATTEMPTS')) throw err;
+      request.log.warn({ code: err.code, ip: request.ip }, 'staff login refused');
+      const retryAt = err.details?.retryAt ? new Date(String(err.details.retryAt)) : null;
+      return render(request, reply, 'staff/login', { title: 'Sign in', values, loginError: err.message, retryAt }, err.code === 'TOO_MANY_ATTEMPTS' ? 429 : 401);
+    }
+  });
+
+  app.post('/logout', async (request, reply) => {
+    await endSession(request, reply, 'staff');
+    setFlash(reply, { type: 'info', message: 'You have signed out.' });
+    return reply.redirect('/scp/login');
+  });
+
+  app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {
+    const token = request.query.token ?? '';
+    if (!(await setup.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'not_found', 'This setup link is not valid any more. An administrator already exists, or the link expired: restart the server for a new one.');
+    return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values: { token, timezone: 'UTC' } });
+  });
+
+  app.post('/setup', async (request, reply) => {
+    const { fields } = readForm(request);
+    const values = { token: fields.token ?? '', username: fields.username ?? '', email: fields.email ?? '', name: fields.name ?? '', timezone: fields.timezone ?? 'UTC' };
+    try {
+      if ((fields.password ?? '') !== (fields.password2 ?? '')) throw new ValidationError({ password2: 'The passwords do not match.' });
+      const admin = await setup.createFirstAdmin(values.token, { ...values, password: fields.password ?? '' });
+      await startSession(request, reply, 'staff', { staffId: admin.id });
+      setFlash(reply, { type: 'success', message: `Welcome, ${admin.name}. Your help desk is ready.` });
+      return reply.redirect('/scp/');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values, errors: err.fields }, 400);
+    }
+  });
+}

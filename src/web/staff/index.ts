@@ -1,0 +1,34 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { htmlErrorHandler } from '../plugins/errors.js';
+import { loadStaff } from '../plugins/sessions.js';
+import { render } from '../render.js';
+import { staffAuthRoutes } from './auth-routes.js';
+import { ticketRoutes } from './ticket-routes.js';
+import { adminPanel } from '../admin/index.js';
+
+/** A request without a live staff session: pages go to the login form and come back afterwards. */
+async function requireStaff(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.staff) return;
+  if (request.method === 'GET') {
+    return reply.redirect(`/scp/login?next=${encodeURIComponent(request.url)}`);
+  }
+  await render(request, reply, 'staff/login', {
+    title: 'Sign in',
+    values: { next: request.headers.referer && new URL(request.headers.referer, 'http://x').pathname.startsWith('/scp/') ? new URL(request.headers.referer, 'http://x').pathname : '/scp/' },
+    notice: 'Your session has expired. Sign in again to continue; drafts you were writing are kept.',
+  }, 401);
+  return reply;
+}
+
+export async function staffPanel(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(htmlErrorHandler('staff'));
+  app.setNotFoundHandler(async (request, reply) => render(request, reply, 'staff/error', { title: 'Not found', error: { status: 404, message: 'There is no page at this address.' } }, 404));
+  app.addHook('onRequest', loadStaff);
+  app.addHook('preHandler', app.csrf.verify);
+  await app.register(staffAuthRoutes);
+  await app.register(async (guarded) => {
+    guarded.addHook('preHandler', requireStaff);
+    await guarded.register(ticketRoutes);
+    await guarded.register(adminPanel, { prefix: '/admin' });
+  });
+}

@@ -1,0 +1,171 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
+import { PRIORITIES, STATUSES, type TicketStatus } from '../../tickets/ticket.js';
+import { checkUploads, optionalId, readForm } from '../forms.js';
+import { render, setFlash } from '../render.js';
+import { sendAttachment } from '../attachments.js';
+
+type NumberParams = { Params: { number: string } };
+
+const STATUS_ACTIONS: Record<string, { status: TicketStatus; done: string }> = {
+  open: { status: 'open', done: 'Ticket re-opened.' },
+  resolved: { status: 'resolved', done: 'Ticket marked resolved.' },
+  closed: { status: 'closed', done: 'Ticket closed.' },
+};
+
+export async function ticketRoutes(app: FastifyInstance): Promise<void> {
+  const { tickets, departments, topics, staff, config } = app.services;
+
+  /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
+  async function renderTicket(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    number: string,
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: string; conflict?: AppError } = {},
+    status = 200,
+  ) {
+    const view = await tickets.view(request.staff!, number);
+    const [allDepartments, assignable] = await Promise.all([departments.list(), staff.listAssignable(view.ticket.departmentId)]);
+    return render(request, reply, 'staff/ticket', {
+      title: `#${view.ticket.number} ${view.ticket.subject}`,
+      ...view,
+      departments: allDepartments,
+      assignable,
+      priorities: PRIORITIES,
+      statuses: STATUSES,
+      limits: config.attachments,
+      ...extra,
+    }, status);
+  }
+
+  app.get('/', async (_request, reply) => reply.redirect('/scp/tickets'));
+
+  app.get<{ Querystring: { queue?: string; dept?: string; sort?: string; dir?: string; cursor?: string } }>('/tickets', async (request, reply) => {
+    const p = request.staff!;
+    const q = request.query;
+    const departmentId = q.dept && /^\d+$/.test(q.dept) ? Number(q.dept) : null;
+    const [page, counts, allDepartments] = await Promise.all([
+      tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
+      tickets.queueCounts(p, departmentId),
+      departments.list(),
+    ]);
+    const visibleDepartments = p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id));
+    const queueNames = { open: 'Open', mine: 'My tickets', unassigned: 'Unassigned', answered: 'Answered', closed: 'Closed' };
+    return render(request, reply, 'staff/queue', {
+      title: `${queueNames[page.queue]} tickets`,
+      page,
+      counts,
+      queueNames,
+      departments: visibleDepartments,
+      firstPage: !q.cursor,
+    });
+  });
+
+  app.get<{ Querystring: { number?: string } }>('/tickets/find', async (request, reply) => {
+    const number = (request.query.number ?? '').trim().replace(/^#/, '');
+    const found = await tickets.get(request.staff!, number).then(() => true, () => false);
+    if (found) return reply.redirect(`/scp/tickets/${number}`);
+    setFlash(reply, { type: 'error', message: `No ticket #${number} that you can see.` });
+    return reply.redirect('/scp/tickets');
+  });
+
+  app.get('/tickets/new', async (request, reply) => {
+    return render(request, reply, 'staff/ticket-new', await newTicketData(request, { priority: '2', notify: '1' }));
+  });
+
+  async function newTicketData(request: FastifyRequest, values: Record<string, unknown>, errors: FieldErrors = {}) {
+    const p = request.staff!;
+    const all = await departments.list();
+    return {
+      title: 'New ticket',
+      values,
+      errors,
+      departments: p.isAdmin ? all : all.filter((d) => p.departmentIds.includes(d.id)),
+      topics: (await topics.list()).filter((t) => t.isActive),
+      priorities: PRIORITIES,
+      limits: config.attachments,
+    };
+  }
+
+  app.post('/tickets/new', async (request, reply) => {
+    const { fields, files } = readForm(request);
+    const values = { ...fields };
+    try {
+      const attachments = checkUploads(files.attachments ?? [], config.attachments);
+      const { ticket } = await tickets.create(request.staff!, {
+        name: fields.name ?? '',
+        email: fields.email ?? '',
+        subject: fields.subject ?? '',
+        message: fields.message ?? '',
+        topicId: optionalId(fields.topicId, 'topicId'),
+        departmentId: optionalId(fields.departmentId, 'departmentId'),
+        priority: optionalId(fields.priority, 'priority'),
+        source: fields.source === 'email' ? 'email' : 'phone',
+        attachments,
+        notifyRequester: fields.notify === '1',
+      });
+      setFlash(reply, { type: 'success', message: `Ticket #${ticket.number} created.` });
+      return reply.redirect(`/scp/tickets/${ticket.number}`);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return render(request, reply, 'staff/ticket-new', await newTicketData(request, values, err.fields), 400);
+    }
+  });
+
+  app.get<NumberParams>('/tickets/:number', async (request, reply) => renderTicket(request, reply, request.params.number));
+
+  /** Reply and note share one shape: validate, write, or show the page again with the text kept. */
+  for (const kind of ['reply', 'note'] as const) {
+    app.post<NumberParams>(`/tickets/:number/${kind}`, async (request, reply) => {
+      const { number } = request.params;
+      const { fields, files } = readForm(request);
+      const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
+      try {
+        const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments);
+        else await tickets.note(request.staff!, number, text, attachments);
+      } catch (err) {
+        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, 400);
+        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: err.message, conflict: err }, 409);
+        throw err;
+      }
+      setFlash(reply, { type: 'success', message: kind === 'reply' ? 'Response sent.' : 'Internal note added.' });
+      return reply.redirect(`/scp/tickets/${number}`);
+    });
+  }
+
+  app.post<NumberParams>('/tickets/:number/status', async (request, reply) => {
+    const action = STATUS_ACTIONS[readForm(request).fields.status ?? ''];
+    if (!action) throw new ValidationError({ status: 'Choose a status.' });
+    await tickets.setStatus(request.staff!, request.params.number, action.status);
+    setFlash(reply, { type: 'success', message: action.done });
+    return reply.redirect(`/scp/tickets/${request.params.number}`);
+  });
+
+  app.post<NumberParams>('/tickets/:number/properties', async (request, reply) => {
+    const { number } = request.params;
+    const { fields } = readForm(request);
+    const p = request.staff!;
+    try {
+      const priority = optionalId(fields.priority, 'priority');
+      const departmentId = optionalId(fields.departmentId, 'departmentId');
+      const assigneeId = optionalId(fields.assigneeId, 'assigneeId');
+      if (priority !== null) await tickets.setPriority(p, number, priority);
+      // Assign before transferring: the assignee is checked against the department the agent was looking at.
+      if (fields.assigneeId !== undefined) await tickets.assign(p, number, assigneeId);
+      if (departmentId !== null) await tickets.transfer(p, number, departmentId);
+    } catch (err) {
+      if (err instanceof ValidationError) return renderTicket(request, reply, number, { errors: err.fields }, 400);
+      if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { formError: err.message }, 409);
+      throw err;
+    }
+    setFlash(reply, { type: 'success', message: 'Ticket updated.' });
+    const stillVisible = await tickets.get(p, number).then(() => true, () => false);
+    return reply.redirect(stillVisible ? `/scp/tickets/${number}` : '/scp/tickets');
+  });
+
+  app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id', async (request, reply) => {
+    const id = /^\d+$/.test(request.params.id) ? Number(request.params.id) : 0;
+    return sendAttachment(reply, await tickets.attachment(request.staff!, request.params.number, id));
+  });
+}
