@@ -1,8 +1,8 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], overrides: Record<string, unknown> = {}) {
+async function setup(t: Test, overrides: Record<string, unknown> = {}) {
   const ctx = await createTestContext(t, overrides);
   const app = await createTestApp(t, ctx);
   const agent = await createAgent(ctx.services, { name: 'Alan Turing' });
