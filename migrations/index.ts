@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
 import * as core from './20261122_0001_core.js';
+import * as mail from './20261122_0002_mail.js';
+import * as locks from './20261122_0003_locks.js';
+import * as queueIndexes from './20261122_0004_queue_indexes.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -8,4 +11,9 @@ export interface Migration {
 }
 
 /** Every migration, in order. Forward-only: never edit one that has landed; add a new one at the end. */
-export const migrations: Array<[name: string, migration: Migration]> = [['20261122_0001_core', core]];
+export const migrations: Array<[name: string, migration: Migration]> = [
+  ['20261122_0001_core', core],
+  ['20261122_0002_mail', mail],
+  ['20261122_0003_locks', locks],
+  ['20261122_0004_queue_indexes', queueIndexes],
+];

@@ -1,54 +1,15 @@
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDatabase, type Database } from './db/database.js';
-import { migrateLatest } from './db/migrate.js';
-import { systemClock } from './db/time.js';
-import { createLogger } from './logger.js';
-import { createServices } from './services.js';
-import { loadSecrets } from './settings/secrets.js';
-import { SettingsRepository } from './settings/settings-repository.js';
-
-/** The database URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(mysql:\/\/[^:/@]+):[^@]*@/, '$1:***@');
-}
+import { StartupError, bootstrap, redactUrl } from './bootstrap.js';
+import { SmtpListener } from './mail/inbound/listener.js';
 
 function fail(message: string): never {
   process.stderr.write(`switchboard: ${message}\n`);
   process.exit(1);
 }
 
-/** Connects and migrates, or stops start-up with one line that says what is wrong. */
-async function openDatabase(config: Config): Promise<Database> {
-  const db = createDatabase(config.databaseUrl);
-  try {
-    await db.ping();
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    fail(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${(err as Error).message}`);
-  }
-  try {
-    await migrateLatest(db);
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    fail(`database migration failed: ${(err as Error).message}`);
-  }
-  return db;
-}
-
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
-  }
-  const log = createLogger(config.logLevel);
-  const db = await openDatabase(config);
-  const secrets = await loadSecrets(new SettingsRepository(db));
-  const services = createServices({ db, clock: systemClock, config, log, secrets });
-  await services.setup.ensureDefaults();
+  const services = await bootstrap();
+  const { config, db, log } = services;
 
   const app = await buildApp(services);
   try {
@@ -57,14 +18,24 @@ async function main(): Promise<void> {
     await db.close();
     fail(`cannot listen on ${config.http.host}:${config.http.port}: ${(err as Error).message}`);
   }
+  const smtp = new SmtpListener(services.intake, services.mailboxes, services.bans, log.child({ component: 'smtp' }), config.smtp);
+  try {
+    await smtp.listen();
+  } catch (err) {
+    await app.close();
+    await db.close();
+    fail(`cannot listen for SMTP on ${config.smtp.host}:${config.smtp.port}: ${(err as Error).message}`);
+  }
+  services.scheduler.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    // Stop accepting, let in-flight requests finish, then close the pool.
-    await app.close();
+    // Stop accepting, let in-flight requests and SMTP transactions finish, stop the jobs, then close the pool.
+    await Promise.all([app.close(), smtp.close(), services.scheduler.stop()]);
+    services.delivery.close();
     await db.close();
     log.info('stopped');
     process.exit(0);
@@ -76,6 +47,7 @@ async function main(): Promise<void> {
     '',
     `  Switchboard is running at ${config.publicUrl}/ (listening on ${config.http.host}:${config.http.port})`,
     `  Staff panel: ${config.publicUrl}/scp/    Database: ${redactUrl(config.databaseUrl)}`,
+    `  Mail: SMTP on ${config.smtp.host}:${config.smtp.port} for @${config.mailDomain}; outgoing ${config.outboundSmtpUrl ? 'through the configured relay' : 'waits in the outbox (no OUTBOUND_SMTP_URL)'}`,
   ];
   const token = await services.setup.issueToken();
   if (token) {
@@ -92,6 +64,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof StartupError) fail(err.message);
   process.stderr.write(`switchboard: failed to start: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

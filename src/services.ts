@@ -8,17 +8,37 @@ import { AuditRepository } from './audit/audit-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { DepartmentRepository } from './departments/department-repository.js';
 import { DepartmentService } from './departments/department-service.js';
+import { DraftRepository } from './drafts/draft-repository.js';
+import { DraftService } from './drafts/draft-service.js';
+import { LockRepository } from './locks/lock-repository.js';
+import { LockService } from './locks/lock-service.js';
+import { LeaseRepository } from './jobs/lease-repository.js';
+import { registerDefaultJobs } from './jobs/default-jobs.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { BanRepository } from './mail/inbound/ban-repository.js';
+import { BanService } from './mail/inbound/ban-service.js';
+import { InboundRepository } from './mail/inbound/inbound-repository.js';
+import { MailIntakeService } from './mail/inbound/intake-service.js';
+import { QuarantineService } from './mail/inbound/quarantine.js';
+import { MailboxRepository } from './mail/mailboxes/mailbox-repository.js';
+import { MailboxService } from './mail/mailboxes/mailbox-service.js';
+import { MessageIdSigner } from './mail/message-id.js';
+import { OutboxDelivery } from './mail/outbound/delivery.js';
+import { Notifier } from './mail/outbound/notifier.js';
 import { OutboxRepository } from './mail/outbound/outbox-repository.js';
 import { SessionRepository } from './sessions/session-repository.js';
 import type { Secrets } from './settings/secrets.js';
+import type { StaffPrincipal } from './staff/staff.js';
 import { SettingsRepository } from './settings/settings-repository.js';
 import { SetupService } from './setup/setup-service.js';
 import { StaffRepository } from './staff/staff-repository.js';
 import { StaffService } from './staff/staff-service.js';
 import { ThreadRepository } from './threads/thread-repository.js';
 import { AccessTokens } from './tickets/access-token.js';
+import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
 import { TicketService } from './tickets/ticket-service.js';
+import type { Ticket } from './tickets/ticket.js';
 import { TopicRepository } from './topics/topic-repository.js';
 import { UserRepository } from './users/user-repository.js';
 import { UserService } from './users/user-service.js';
@@ -44,10 +64,27 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const staff = new StaffService(db, staffRepo, loginThrottle, audit);
   const users = new UserService(db, new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
+  // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
+  // locks and discards drafts when it posts: the closures are only called after all three exist.
+  const findTicket = (actor: StaffPrincipal, number: string): Promise<Ticket> => tickets.get(actor, number);
+  const locks = new LockService({ db, clock, audit, repo: new LockRepository(db), settings: config.locks, findTicket });
+  const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
+  const ticketRepo = new TicketRepository(db);
+  const threads = new ThreadRepository(db);
+  const collaborators = new CollaboratorRepository(db);
+  const mailboxRepo = new MailboxRepository(db, clock);
+  const mailboxes = new MailboxService(db, mailboxRepo, departmentRepo, topics, audit, config.mailDomain);
+  const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
+  const notifier = new Notifier({
+    outbox, threads, signer, staff: staffRepo, mailboxes: mailboxRepo,
+    mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
+    alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
+  });
   const tickets = new TicketService({
-    db, clock, users, outbox, audit, accessTokens, topics,
-    tickets: new TicketRepository(db),
-    threads: new ThreadRepository(db),
+    db, clock, users, outbox, audit, accessTokens, topics, locks, drafts, notifier, collaborators,
+    reopenOnReply: config.mail.reopenOnReply,
+    tickets: ticketRepo,
+    threads,
     attachments: new AttachmentRepository(db),
     departments: departmentRepo,
     staff: staffRepo,
@@ -55,11 +92,30 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     helpdeskName: config.helpdeskName,
     pageSize: config.queuePageSize,
   });
+  const inbound = new InboundRepository(db);
+  const bans = new BanService(db, new BanRepository(db), audit, clock);
+  const intake = new MailIntakeService({
+    db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, topics, signer,
+    log: log.child({ component: 'mail' }),
+    mailDomain: config.mailDomain,
+    autoRepliesPerHour: config.mail.autoRepliesPerHour,
+  });
+  const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
+    outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,
+  });
+  const sessions = new SessionRepository(db, clock);
+  const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
+    tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
+  });
+  registerDefaultJobs(scheduler, { delivery, sessions, loginThrottle, inbound, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000 });
+  // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
+  scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
-    db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, departments, staff, users, accessTokens, tickets,
-    sessions: new SessionRepository(db, clock),
+    db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, departments, staff, users, accessTokens, tickets, locks, drafts,
+    sessions, mailboxes, bans, intake, delivery, scheduler, signer,
+    quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
-    setup: new SetupService(settings, staff, departments, topics, clock),
+    setup: new SetupService(settings, staff, departments, topics, clock, mailboxes),
   };
 }
 

@@ -60,9 +60,52 @@ export function dialectOf(url: string): Dialect {
   return url.startsWith('mysql://') ? 'mysql' : 'sqlite';
 }
 
+/** Where knex's own messages go; without one, knex prints them (with stacks) to the console. */
+export interface DbLog {
+  debug(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Connection errors are reported by whoever awaits the query (start-up prints one line for them), so knex's
+ * copy with its stack only goes to debug.
+ */
+function knexLog(log: DbLog): { log: Knex.Logger } {
+  const first = (m: unknown) => String(m).split('\n')[0]!;
+  return {
+    log: {
+      debug: () => undefined,
+      warn: (m: unknown) => log.debug({ component: 'knex' }, first(m)),
+      error: (m: unknown) => log.error({ component: 'knex' }, first(m)),
+      deprecate: (m: unknown) => log.warn({ component: 'knex' }, String(m)),
+    },
+  };
+}
+
+/**
+ * knex prepares every query anew, and on a page of a dozen small queries SQLite spent as long compiling SQL
+ * as running it (bench:web profile). Statements are reused per SQL text instead: knex only calls `all` or
+ * `run` on them, which finish before the next query on this single connection starts. Least recently used
+ * first out, so generated SQL (IN lists of varying length) cannot grow the cache without bound.
+ */
+function cacheStatements(conn: { prepare: (sql: string) => unknown }, max = 500): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement) cache.delete(sql);
+    else statement = prepare(sql);
+    cache.set(sql, statement);
+    if (cache.size > max) cache.delete(cache.keys().next().value!);
+    return statement;
+  };
+}
+
 /** One knex per dialect with its per-connection setup (DESIGN.md §9 "setup"). */
-export function createDatabase(url: string, opts: { poolMax?: number } = {}): Database {
+export function createDatabase(url: string, opts: { poolMax?: number; log?: DbLog } = {}): Database {
   const dialect = dialectOf(url);
+  const log = opts.log ? knexLog(opts.log) : {};
   if (dialect === 'mysql') {
     const knex = knexFactory({
       client: 'mysql2',
@@ -82,6 +125,7 @@ export function createDatabase(url: string, opts: { poolMax?: number } = {}): Da
         },
       },
       acquireConnectionTimeout: 5000,
+      ...log,
     });
     return new Database(knex, dialect);
   }
@@ -94,12 +138,13 @@ export function createDatabase(url: string, opts: { poolMax?: number } = {}): Da
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma: (s: string) => unknown }, done: (err: Error | null, c: unknown) => void) {
+      afterCreate(conn: { pragma: (s: string) => unknown; prepare: (sql: string) => unknown }, done: (err: Error | null, c: unknown) => void) {
         try {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('synchronous = NORMAL');
+          cacheStatements(conn);
           done(null, conn);
         } catch (err) {
           done(err as Error, conn);
@@ -107,6 +152,7 @@ export function createDatabase(url: string, opts: { poolMax?: number } = {}): Da
       },
     },
     acquireConnectionTimeout: 10000,
+    ...log,
   });
   return new Database(knex, dialect);
 }

@@ -41,3 +41,14 @@ export async function createTable(
     build(t);
   });
 }
+
+/** Idempotent CREATE INDEX: SQLite has IF NOT EXISTS, MySQL needs a look at information_schema first. */
+export async function addIndex(knex: Knex, table: string, name: string, columns: string[]): Promise<void> {
+  if (isMysql(knex)) {
+    const [rows] = (await knex.raw('SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1', [table, name])) as [unknown[]];
+    if (rows.length) return;
+    await knex.schema.alterTable(table, (t) => t.index(columns, name));
+    return;
+  }
+  await knex.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? (${columns.map(() => '??').join(', ')})`, [name, table, ...columns]);
+}

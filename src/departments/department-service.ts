@@ -40,6 +40,7 @@ export class DepartmentService {
 
   async create(actor: StaffPrincipal, input: { name: string; signature: string }): Promise<Department> {
     requireAdmin(actor);
+    validate(input);
     return this.db.transaction(async () => {
       try {
         const id = await this.departments.insert(input.name.trim(), input.signature);
@@ -54,6 +55,7 @@ export class DepartmentService {
 
   async update(actor: StaffPrincipal, id: number, input: { name: string; signature: string }): Promise<void> {
     requireAdmin(actor);
+    validate(input);
     await this.get(id);
     await this.db.transaction(async () => {
       try {
@@ -65,6 +67,15 @@ export class DepartmentService {
       }
     });
   }
+}
+
+function validate(input: { name: string; signature: string }): void {
+  const fields: Record<string, string> = {};
+  const name = input.name.trim();
+  if (!name) fields.name = 'Enter a name.';
+  else if (name.length > 120) fields.name = 'Use at most 120 characters.';
+  if (input.signature.length > 2000) fields.signature = 'Use at most 2000 characters.';
+  if (Object.keys(fields).length) throw new ValidationError(fields);
 }
 
 export function requireAdmin(actor: StaffPrincipal): void {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../db/time.js';
 import { AppError } from '../errors.js';
 import type { DepartmentService } from '../departments/department-service.js';
+import type { MailboxService } from '../mail/mailboxes/mailbox-service.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { StaffService, StaffInput } from '../staff/staff-service.js';
 import type { Staff } from '../staff/staff.js';
@@ -22,6 +23,7 @@ export class SetupService {
     private readonly departments: DepartmentService,
     private readonly topics: TopicRepository,
     private readonly clock: Clock,
+    private readonly mailboxes: MailboxService,
   ) {}
 
   /** A help desk needs a department and a help topic before its first ticket. */
@@ -31,6 +33,7 @@ export class SetupService {
     if (!(await this.topics.list()).length && !(await this.topics.findByName('General inquiry'))) {
       await this.topics.insert({ name: 'General inquiry', departmentId: dept.id, defaultPriority: 2, isPublic: true, isActive: true }).catch(() => undefined);
     }
+    await this.mailboxes.ensureDefault();
   }
 
   /** Returns a fresh setup token when no staff account exists yet, else null. */

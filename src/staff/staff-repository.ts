@@ -117,6 +117,25 @@ export class StaffRepository {
     return rows.map(map);
   }
 
+  /** Active members of a department, who get its new-ticket and new-message alerts. */
+  async departmentMembers(departmentId: number): Promise<Staff[]> {
+    const rows = await this.db.run((q) =>
+      q('staff as s')
+        .join('staff_departments as sd', 'sd.staff_id', 's.id')
+        .where('sd.department_id', departmentId)
+        .where('s.is_active', true)
+        .orderBy('s.id')
+        .select('s.*'),
+    );
+    return rows.map(map);
+  }
+
+  /** The active staff account that uses this (lower-cased) address, if any. */
+  async findActiveByEmail(email: string): Promise<Staff | null> {
+    const r = await this.db.run((q) => q('staff').where({ email, is_active: true }).first());
+    return r ? map(r) : null;
+  }
+
   async setDepartments(staffId: number, memberships: Array<{ departmentId: number; isManager: boolean }>): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx('staff_departments').where({ staff_id: staffId }).delete();

@@ -65,6 +65,7 @@ export class StaffService {
     if (!USERNAME_PATTERN.test(input.username)) fields.username = 'Use 2–64 lower-case letters, digits, dots, dashes or underscores.';
     if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
     if (!input.name.trim()) fields.name = 'Enter a name.';
+    else if (input.name.trim().length > 120) fields.name = 'Use at most 120 characters.';
     if ((requirePassword || input.password) && (input.password ?? '').length < MIN_PASSWORD_LENGTH) {
       fields.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
     }
@@ -110,6 +111,16 @@ export class StaffService {
       }
       await this.staff.setDepartments(id, input.departments);
       await this.audit.record({ staffId: actor.staffId, action: 'staff.update', objectType: 'staff', objectId: id, details: { isAdmin: input.isAdmin, isActive: input.isActive, passwordChanged: Boolean(passwordHash) } });
+    });
+  }
+
+  /** What an agent may change about their own account, without administrator rights. */
+  async updatePreferences(actor: StaffPrincipal, input: { timezone: string }): Promise<void> {
+    const timezone = input.timezone.trim();
+    if (!timezone || !isTimeZone(timezone)) throw new ValidationError({ timezone: 'Unknown time zone. Use a name like Europe/Berlin or America/New_York.' });
+    await this.db.transaction(async () => {
+      await this.staff.update(actor.staffId, { timezone });
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.preferences', objectType: 'staff', objectId: actor.staffId, details: { timezone } });
     });
   }
 

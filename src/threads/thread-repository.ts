@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { fromDbTimeRequired, toDbTime } from '../db/time.js';
+import { messageIdHash } from '../mail/message-id.js';
 
 export const ENTRY_TYPES = ['message', 'response', 'note'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
@@ -76,8 +77,34 @@ export class ThreadRepository {
     return r ? map(r) : null;
   }
 
+  /** Ids of the entries added after `afterId`, oldest first: what an agent who saw up to `afterId` has not seen. */
+  async idsAfter(ticketId: number, afterId: number): Promise<number[]> {
+    const rows = await this.db.run((q) => q('thread_entries').where({ ticket_id: ticketId }).where('id', '>', afterId).orderBy('id').select('id'));
+    return rows.map((r: Record<string, unknown>) => Number(r.id));
+  }
+
   async latestId(ticketId: number): Promise<number> {
     const r = await this.db.run((q) => q('thread_entries').where({ ticket_id: ticketId }).max({ m: 'id' }).first());
     return Number(r?.m ?? 0);
+  }
+
+  /** Remembers the Message-ID an entry arrived with, so replies quoting it thread to its ticket. */
+  async addMessageId(ticketId: number, entryId: number, messageId: string, at: Date): Promise<void> {
+    await this.db.run((q) =>
+      q('thread_message_ids').insert({ ticket_id: ticketId, entry_id: entryId, message_id_hash: messageIdHash(messageId), message_id: messageId, created_at: toDbTime(at) }),
+    );
+  }
+
+  /** The ticket of the most recent entry stored under one of these Message-ID hashes. */
+  async ticketForMessageIdHashes(hashes: string[]): Promise<number | null> {
+    if (!hashes.length) return null;
+    const r = await this.db.run((q) => q('thread_message_ids').whereIn('message_id_hash', hashes).orderBy('id', 'desc').first('ticket_id'));
+    return r ? Number(r.ticket_id) : null;
+  }
+
+  /** The Message-IDs of a ticket's entries that came in by mail, oldest first. */
+  async messageIds(ticketId: number): Promise<string[]> {
+    const rows = await this.db.run((q) => q('thread_message_ids').where({ ticket_id: ticketId }).orderBy('id').select('message_id'));
+    return rows.map((r: Record<string, unknown>) => r.message_id as string);
   }
 }

@@ -3,18 +3,24 @@ import type { Database } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import type { Clock } from '../db/time.js';
 import { AppError, ValidationError, notFound, type FieldErrors } from '../errors.js';
+import type { ApiPrincipal } from '../api-keys/api-key-service.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
 import type { DepartmentRepository } from '../departments/department-repository.js';
+import type { DraftService } from '../drafts/draft-service.js';
+import type { LockService } from '../locks/lock-service.js';
+import { renderMailHtml, type RenderedHtml } from '../mail/inbound/sanitize.js';
+import { trimText } from '../mail/inbound/reply-trim.js';
+import type { Notifier } from '../mail/outbound/notifier.js';
 import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
-import { responseNotice, ticketCreatedNotice } from '../mail/outbound/notices.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
 import type { TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
-import { isEmail } from '../users/email.js';
+import { isEmail, normaliseEmail } from '../users/email.js';
 import type { AccessTokens } from './access-token.js';
+import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import {
   DEFAULT_PRIORITY, QUEUES, SORTS, isPriority,
@@ -34,17 +40,54 @@ export interface NewTicketInput {
   attachments?: FileInput[];
   /** Mail the requester a confirmation with an access link (default true). */
   notifyRequester?: boolean;
+  /** Sanitised HTML body of a mail (mail/inbound/sanitize.ts); `message` stays the text version. */
+  bodyHtml?: string | null;
+  /** The Message-ID the first message arrived with, for threading replies that quote it. */
+  messageId?: string | null;
+  /** People copied on the first mail: they receive the responses and may reply. */
+  collaborators?: Array<{ name: string; email: string }>;
+  mailboxId?: number | null;
+}
+
+/** A mail for an existing ticket (listener, pipe or API intake). */
+export interface InboundMessageInput {
+  name: string;
+  email: string;
+  bodyText: string;
+  bodyHtml: string | null;
+  attachments: FileInput[];
+  messageId: string | null;
+  source: TicketSource;
+}
+
+/** How an entry is shown: quoted history and signatures folded away, HTML made safe for the page. */
+export interface EntryDisplay extends RenderedHtml {
+  textVisible: string;
+  textQuoted: string;
+  remoteImagesShown: boolean;
 }
 
 export interface EntryWithAttachments extends ThreadEntry {
   attachments: Attachment[];
+  display: EntryDisplay;
 }
 
 export interface TicketView {
   ticket: Ticket;
   entries: EntryWithAttachments[];
   latestEntryId: number;
+  collaborators: Collaborator[];
 }
+
+export interface ViewOptions {
+  /** The entry whose remote images the viewer asked to load. */
+  remoteImagesFor?: number | null;
+  /** URL of an inline image (a cid: reference in mail HTML); defaults to the panel's attachment URL. */
+  imageUrl?: (a: Attachment) => string;
+}
+
+/** Attachments stored from a mail with at most this many per entry, the rest are dropped with a note. */
+const MAX_INBOUND_FILES = 50;
 
 export interface QueueParams {
   queue?: string;
@@ -65,6 +108,14 @@ export interface QueuePage {
 
 export const LIMITS = { subject: 255, message: 200_000, name: 120 } as const;
 
+export interface RespondOptions {
+  /**
+   * The newest thread entry the agent saw when writing. Newer entries refuse the response with STALE_THREAD
+   * until the agent has seen them (and sends again with the newer id). Omitted: no check (API clients).
+   */
+  seenEntryId?: number | null;
+}
+
 const TICKET_NOT_FOUND = () => notFound('TICKET_NOT_FOUND', 'No such ticket, or you do not have access to it.');
 
 export interface TicketServiceDeps {
@@ -80,6 +131,12 @@ export interface TicketServiceDeps {
   outbox: OutboxRepository;
   audit: AuditRepository;
   accessTokens: AccessTokens;
+  locks: LockService;
+  drafts: DraftService;
+  notifier: Notifier;
+  collaborators: CollaboratorRepository;
+  /** A requester's mail to a resolved or closed ticket re-opens it. */
+  reopenOnReply: boolean;
   publicUrl: string;
   helpdeskName: string;
   pageSize: number;
@@ -113,19 +170,53 @@ export class TicketService {
     return this.d.tickets.findBy({ number });
   }
 
-  async view(p: Principal, number: string): Promise<TicketView> {
-    const ticket = await this.get(p, number);
-    const [entries, files] = await Promise.all([
-      this.d.threads.list(ticket.id, { includeNotes: p.kind === 'staff' }),
+  async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
+    const base = p.kind === 'staff' ? `/scp/tickets/${number}` : `/tickets/${number}`;
+    return this.assembleView(await this.get(p, number), p.kind === 'staff', { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+  }
+
+  /**
+   * For API keys. Keys are made by administrators for trusted integrations, so they read any ticket and the
+   * whole thread, internal notes included; every entry carries its type so that callers can filter.
+   */
+  async viewForIntegration(_key: ApiPrincipal, number: string): Promise<TicketView> {
+    const ticket = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
+    if (!ticket) throw TICKET_NOT_FOUND();
+    return this.assembleView(ticket, true);
+  }
+
+  private async assembleView(ticket: Ticket, includeNotes: boolean, opts: ViewOptions = {}): Promise<TicketView> {
+    const [entries, files, collaborators] = await Promise.all([
+      this.d.threads.list(ticket.id, { includeNotes }),
       this.d.attachments.forTicket(ticket.id),
+      this.d.collaborators.list(ticket.id),
     ]);
     const byEntry = new Map<number, Attachment[]>();
     for (const f of files) byEntry.set(f.entryId, [...(byEntry.get(f.entryId) ?? []), f]);
     return {
       ticket,
-      entries: entries.map((e) => ({ ...e, attachments: byEntry.get(e.id) ?? [] })),
+      entries: entries.map((e) => {
+        const attachments = byEntry.get(e.id) ?? [];
+        return { ...e, attachments, display: this.display(e, attachments, opts) };
+      }),
       latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
+      collaborators,
     };
+  }
+
+  private display(e: ThreadEntry, attachments: Attachment[], opts: ViewOptions): EntryDisplay {
+    const text = trimText(e.bodyText);
+    const remoteImagesShown = opts.remoteImagesFor === e.id;
+    const html = e.bodyHtml
+      ? renderMailHtml(e.bodyHtml, {
+          allowRemoteImages: remoteImagesShown,
+          inlineImageUrl: (cid) => {
+            const a = attachments.find((f) => f.contentId === cid && /^image\/(png|jpeg|gif|webp)$/.test(f.contentType));
+            return a && opts.imageUrl ? opts.imageUrl(a) : null;
+          },
+        })
+      : { bodyHtmlSanitized: '', quotedHtmlSanitized: null, blockedRemoteImages: 0 };
+    return { ...html, textVisible: text.visible, textQuoted: text.quoted, remoteImagesShown };
   }
 
   private validateBody(fields: FieldErrors, message: string, field = 'message'): void {
@@ -182,37 +273,47 @@ export class TicketService {
       for (let attempt = 0; !ticketId; attempt++) {
         number = await this.newNumber();
         try {
-          ticketId = await this.d.tickets.insert({ number, subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now });
+          ticketId = await this.d.tickets.insert({ number, subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailboxId ?? null });
         } catch (err) {
           if (!(err instanceof UniqueViolation) || attempt > 5) throw err;
         }
       }
-      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, source: input.source, createdAt: now });
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now });
       await this.d.attachments.add(ticketId, entryId, input.attachments ?? []);
-      const ticket = (await this.d.tickets.findBy({ id: ticketId }))!;
-      if (input.notifyRequester !== false) {
-        const notice = ticketCreatedNotice(this.d.helpdeskName, ticket, user.name, this.accessLink(ticket));
-        await this.d.outbox.enqueue({ ticketId, entryId, kind: 'ticket_created', to: [user.email], ...notice, bodyHtml: null, headers: { 'Auto-Submitted': 'auto-replied' } });
+      if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
+      for (const c of (input.collaborators ?? []).slice(0, 20)) {
+        if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
+        const collaborator = await this.d.users.findOrCreate(c.name, c.email);
+        await this.d.collaborators.add(ticketId, collaborator.id, now);
       }
+      const ticket = (await this.d.tickets.findBy({ id: ticketId }))!;
+      if (input.notifyRequester !== false) await this.d.notifier.ticketCreated(ticket, entryId, this.accessLink(ticket));
+      await this.d.notifier.newTicketAlert(ticket, entryId, input.message, actor?.staffId ?? null);
       if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
       return { ticket, entryId };
     });
   }
 
   /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
-  async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+  async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: RespondOptions = {}): Promise<number> {
     const fields: FieldErrors = {};
     this.validateBody(fields, message);
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const ticket = await this.get(actor, number);
     const now = this.d.clock.now();
     return this.d.db.transaction(async () => {
+      // Writing the ticket row first serialises concurrent posts to one ticket (InnoDB row lock; SQLite's
+      // single writer), so the lock and thread checks below read everything committed before this post.
+      await this.d.tickets.update(ticket.id, { isAnswered: true, updatedAt: now });
+      const ownLock = await this.d.locks.assertMayAct(actor, ticket.id, 'respond');
+      if (opts.seenEntryId !== undefined && opts.seenEntryId !== null) await this.assertThreadSeen(ticket.id, opts.seenEntryId);
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
-      await this.d.tickets.update(ticket.id, { isAnswered: true, updatedAt: now });
+      if (ownLock) await this.d.locks.releaseAfterPost(actor.staffId, ticket.id);
+      await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
       const dept = await this.d.departments.get(ticket.departmentId);
-      const notice = responseNotice(ticket, actor.name, message, dept?.signature ?? '', this.accessLink(ticket));
-      await this.d.outbox.enqueue({ ticketId: ticket.id, entryId, kind: 'response', to: [ticket.requesterEmail], ...notice, bodyHtml: null, headers: {} });
+      const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
+      await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body: message, signature: dept?.signature ?? '', accessLink: this.accessLink(ticket), cc });
       return entryId;
     });
   }
@@ -225,11 +326,23 @@ export class TicketService {
     const ticket = await this.get(actor, number);
     const now = this.d.clock.now();
     return this.d.db.transaction(async () => {
+      await this.d.tickets.update(ticket.id, { updatedAt: now });
+      await this.d.locks.assertMayAct(actor, ticket.id, 'note');
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
-      await this.d.tickets.update(ticket.id, { updatedAt: now });
+      await this.d.drafts.discard(actor.staffId, ticket.id, 'note');
       return entryId;
     });
+  }
+
+  private async assertThreadSeen(ticketId: number, seenEntryId: number): Promise<void> {
+    const newer = await this.d.threads.idsAfter(ticketId, seenEntryId);
+    if (newer.length) {
+      throw new AppError('STALE_THREAD', 'conflict', 'New messages arrived while you were writing. Read them, then send your response again.', {
+        newEntryIds: newer,
+        latestEntryId: newer[newer.length - 1],
+      });
+    }
   }
 
   /** The requester's reply from the portal; a reply to a resolved or closed ticket re-opens it. */
@@ -244,6 +357,48 @@ export class TicketService {
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
       await this.d.tickets.update(ticket.id, { isAnswered: false, status: 'open', closedAt: null, updatedAt: now });
+      await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
+      return entryId;
+    });
+  }
+
+  /**
+   * A mail that answers an existing ticket. From an agent's address (an alert answered by mail) it becomes
+   * an internal note, so nothing reaches the requester unreviewed; otherwise a message from its sender that
+   * re-opens a resolved or closed ticket when so configured. Runs in the caller's transaction when there is one.
+   */
+  async addInboundMessage(ticketId: number, input: InboundMessageInput): Promise<{ ticket: Ticket; entryId: number; reopened: boolean }> {
+    return this.d.db.transaction(async () => {
+      const ticket = await this.d.tickets.findBy({ id: ticketId });
+      if (!ticket) throw TICKET_NOT_FOUND();
+      const now = this.d.clock.now();
+      const agent = await this.d.staff.findActiveByEmail(normaliseEmail(input.email));
+      let entryId: number;
+      let reopened = false;
+      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now };
+      if (agent) {
+        entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: agent.id, authorName: agent.name, ...body });
+        await this.d.tickets.update(ticketId, { updatedAt: now });
+      } else {
+        const user = await this.d.users.findOrCreate(input.name, input.email);
+        entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, ...body });
+        reopened = ticket.status !== 'open' && this.d.reopenOnReply;
+        await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
+        await this.d.notifier.newMessageAlert(ticket, entryId, user.name, input.bodyText);
+      }
+      await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
+      if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
+      return { ticket, entryId, reopened };
+    });
+  }
+
+  /** A note written by the system itself (a delivery failure report), visible to staff only. */
+  async addSystemNote(ticketId: number, note: { authorName: string; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
+    return this.d.db.transaction(async () => {
+      const now = this.d.clock.now();
+      const entryId = await this.d.threads.insert({ ticketId, type: 'note', authorName: note.authorName, bodyText: note.bodyText, source: note.source, createdAt: now });
+      await this.d.attachments.add(ticketId, entryId, note.attachments.slice(0, MAX_INBOUND_FILES));
+      await this.d.tickets.update(ticketId, { updatedAt: now });
       return entryId;
     });
   }
@@ -251,6 +406,7 @@ export class TicketService {
   private async change(actor: StaffPrincipal, number: string, action: string, apply: (t: Ticket) => Promise<Record<string, unknown> | null>): Promise<Ticket> {
     const ticket = await this.get(actor, number);
     await this.d.db.transaction(async () => {
+      await this.d.locks.assertMayAct(actor, ticket.id, 'change');
       const details = await apply(ticket);
       if (details) await this.d.audit.record({ staffId: actor.staffId, action, objectType: 'ticket', objectId: ticket.id, details: { number, ...details } });
     });

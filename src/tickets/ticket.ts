@@ -38,9 +38,11 @@ export interface Ticket {
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
+  /** The mailbox the ticket arrived at; our mail about it comes from that address. */
+  mailboxId: number | null;
 }
 
-export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId'>;
+export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId'>;
 
 /** A client in the portal. `ticketId` scopes a guest (status check, access link) to that one ticket. */
 export interface ClientPrincipal {

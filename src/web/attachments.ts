@@ -5,6 +5,24 @@ import type { Attachment } from '../attachments/attachment-repository.js';
  * Always a download, never rendered in our origin: an uploaded HTML or SVG file must not run as our page.
  * The filename goes out in RFC 6266 form, ASCII fallback plus UTF-8.
  */
+/** Raster types a browser decodes as images only: what an inline (cid:) image in mail HTML may be served as. */
+const INLINE_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/**
+ * An image embedded in a mail (cid:), shown inline in the thread. Only raster types, with their own type and
+ * a sandboxing CSP; anything else (an SVG, which can carry script) is a 404 here and stays a download.
+ */
+export function sendInlineImage(reply: FastifyReply, { attachment, data }: { attachment: Attachment; data: Buffer }) {
+  if (!INLINE_IMAGE_TYPES.has(attachment.contentType)) return reply.code(404).type('text/plain').send('Not an inline image.');
+  return reply
+    .header('Content-Type', attachment.contentType)
+    .header('Content-Disposition', 'inline')
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Content-Security-Policy', "default-src 'none'; sandbox")
+    .header('Cache-Control', 'private, max-age=3600')
+    .send(data);
+}
+
 export function sendAttachment(reply: FastifyReply, { attachment, data }: { attachment: Attachment; data: Buffer }) {
   const ascii = attachment.filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return reply

@@ -84,7 +84,7 @@ t.test('response, note, status and assignment', async (t) => {
   await services.tickets.clientReply(client, ticket.number, 'thanks, still broken');
   t.equal((await services.tickets.get(agent.principal, ticket.number)).status, 'open', 'client reply re-opens');
   const kinds = (await services.outbox.forTicket(ticket.id)).map((o) => o.kind);
-  t.same(kinds, ['ticket_created', 'response']);
+  t.same(kinds, ['ticket_created', 'alert_new_ticket', 'response', 'alert_new_message'], 'department agents are alerted');
   const audit = await services.audit.forObject('ticket', ticket.id);
   t.same(audit.map((a) => a.action).sort(), ['ticket.assign', 'ticket.status']);
 });

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Database } from '../../db/database.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../../db/time.js';
 
@@ -9,14 +10,22 @@ export interface OutboxMessage {
   entryId: number | null;
   kind: string;
   to: string[];
+  cc?: string[];
   subject: string;
   bodyText: string;
   bodyHtml: string | null;
+  /** Extra headers: In-Reply-To, References, Auto-Submitted. */
   headers: Record<string, string>;
+  /** Without angle brackets; fixed at enqueue time so that every retry sends the same id. */
+  messageId?: string | null;
+  fromAddress?: string | null;
 }
 
 export interface OutboxRow extends OutboxMessage {
   id: number;
+  cc: string[];
+  messageId: string | null;
+  fromAddress: string | null;
   status: OutboxStatus;
   attempts: number;
   nextAttemptAt: Date;
@@ -31,10 +40,13 @@ const map = (r: Record<string, unknown>): OutboxRow => ({
   entryId: r.entry_id === null ? null : Number(r.entry_id),
   kind: r.kind as string,
   to: JSON.parse(r.to_addresses as string) as string[],
+  cc: r.cc_addresses ? (JSON.parse(r.cc_addresses as string) as string[]) : [],
   subject: r.subject as string,
   bodyText: r.body_text as string,
   bodyHtml: (r.body_html as string | null) ?? null,
   headers: JSON.parse(r.headers as string) as Record<string, string>,
+  messageId: (r.message_id as string | null) ?? null,
+  fromAddress: (r.from_address as string | null) ?? null,
   status: r.status as OutboxStatus,
   attempts: Number(r.attempts),
   nextAttemptAt: fromDbTimeRequired(r.next_attempt_at as string),
@@ -58,10 +70,13 @@ export class OutboxRepository {
         entry_id: m.entryId,
         kind: m.kind,
         to_addresses: JSON.stringify(m.to),
+        cc_addresses: m.cc?.length ? JSON.stringify(m.cc) : null,
         subject: m.subject.slice(0, 998),
         body_text: m.bodyText,
         body_html: m.bodyHtml,
         headers: JSON.stringify(m.headers),
+        message_id: m.messageId ?? null,
+        from_address: m.fromAddress ?? null,
         status: 'pending',
         attempts: 0,
         next_attempt_at: now,
@@ -71,7 +86,12 @@ export class OutboxRepository {
     return Number(id);
   }
 
-  async list(opts: { status?: OutboxStatus; beforeId?: number; limit: number }): Promise<OutboxRow[]> {
+  async get(id: number): Promise<OutboxRow | null> {
+    const r = await this.db.run((q) => q('outbox').where({ id }).first());
+    return r ? map(r) : null;
+  }
+
+  async list(opts: { status?: OutboxStatus; beforeId?: number | null; limit: number }): Promise<OutboxRow[]> {
     const rows = await this.db.run((q) => {
       const query = q('outbox').orderBy('id', 'desc').limit(opts.limit);
       if (opts.status) query.where('status', opts.status);
@@ -90,5 +110,44 @@ export class OutboxRepository {
 
   async forTicket(ticketId: number): Promise<OutboxRow[]> {
     return (await this.db.run((q) => q('outbox').where({ ticket_id: ticketId }).orderBy('id'))).map(map);
+  }
+
+  /**
+   * Claims up to `limit` due rows for one sender, in two steps because SQLite's UPDATE ignores ORDER BY and
+   * LIMIT (DESIGN.md §9): pick candidate ids, mark those still claimable with our token, read back by token.
+   * A row another node marked in between fails the conditional UPDATE and is simply not ours. Rows stuck in
+   * "sending" since before `staleBefore` (their node died mid-send) are claimable again.
+   */
+  async claim(opts: { token: string; now: Date; staleBefore: Date; limit: number }): Promise<OutboxRow[]> {
+    const now = toDbTime(opts.now);
+    const stale = toDbTime(opts.staleBefore);
+    const claimable = (w: Knex.QueryBuilder) =>
+      w.where((p) => p.where('status', 'pending').where('next_attempt_at', '<=', now)).orWhere((s) => s.where('status', 'sending').where('claimed_at', '<', stale));
+    const ids = await this.db.run((q) => q('outbox').where(claimable).orderBy('id').limit(opts.limit).pluck('id'));
+    if (!ids.length) return [];
+    await this.db.run((q) => q('outbox').whereIn('id', ids).where(claimable).update({ status: 'sending', claim_token: opts.token, claimed_at: now }));
+    return (await this.db.run((q) => q('outbox').where('claim_token', opts.token).orderBy('id'))).map(map);
+  }
+
+  async markSent(id: number, token: string, at: Date): Promise<void> {
+    await this.db.run((q) =>
+      q('outbox').where({ id, claim_token: token }).update({ status: 'sent', sent_at: toDbTime(at), claim_token: null, last_error: null, attempts: q.raw('attempts + 1') }),
+    );
+  }
+
+  async markRetry(id: number, token: string, r: { attempts: number; nextAttemptAt: Date; error: string }): Promise<void> {
+    await this.db.run((q) =>
+      q('outbox').where({ id, claim_token: token }).update({ status: 'pending', claim_token: null, attempts: r.attempts, next_attempt_at: toDbTime(r.nextAttemptAt), last_error: r.error }),
+    );
+  }
+
+  async markFailed(id: number, token: string, r: { attempts: number; error: string }): Promise<void> {
+    await this.db.run((q) => q('outbox').where({ id, claim_token: token }).update({ status: 'failed', claim_token: null, attempts: r.attempts, last_error: r.error }));
+  }
+
+  /** A failed row back in the queue, due now; false when the row is not (or no longer) failed. */
+  async retry(id: number, at: Date): Promise<boolean> {
+    const n = await this.db.run((q) => q('outbox').where({ id, status: 'failed' }).update({ status: 'pending', attempts: 0, next_attempt_at: toDbTime(at) }));
+    return n === 1;
   }
 }

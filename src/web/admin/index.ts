@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { render } from '../render.js';
+import { apiKeyAdminRoutes } from './api-key-routes.js';
+import { departmentAdminRoutes } from './department-routes.js';
+import { mailAdminRoutes } from './mail-routes.js';
+import { outboxAdminRoutes } from './outbox-routes.js';
+import { staffAdminRoutes } from './staff-routes.js';
 
 async function requireAdmin(request: FastifyRequest): Promise<void> {
   if (!request.staff?.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'Only administrators can open the admin pages.');
@@ -10,4 +15,9 @@ async function requireAdmin(request: FastifyRequest): Promise<void> {
 export async function adminPanel(app: FastifyInstance): Promise<void> {
   app.addHook('preHandler', requireAdmin);
   app.get('/', async (request, reply) => render(request, reply, 'admin/index', { title: 'Administration' }));
+  await app.register(staffAdminRoutes);
+  await app.register(departmentAdminRoutes);
+  await app.register(outboxAdminRoutes);
+  await app.register(mailAdminRoutes);
+  await app.register(apiKeyAdminRoutes);
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { jsonErrorHandler } from '../plugins/errors.js';
+import { apiEmailRoutes } from './email-routes.js';
+import { apiTicketRoutes } from './ticket-routes.js';
 
 /** /api: JSON only, authenticated by X-API-Key on every route. */
 export async function apiRoutes(app: FastifyInstance): Promise<void> {
@@ -8,4 +10,6 @@ export async function apiRoutes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (request) => {
     request.apiPrincipal = await app.services.apiKeys.authenticate(request.headers['x-api-key'] as string | undefined, request.ip);
   });
+  await app.register(apiTicketRoutes);
+  await app.register(apiEmailRoutes);
 }

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { htmlErrorHandler } from '../plugins/errors.js';
 import { loadClient } from '../plugins/sessions.js';
 import { render } from '../render.js';
+import { clientAuthRoutes } from './auth-routes.js';
+import { clientTicketRoutes } from './ticket-routes.js';
 
 /** The client portal at /: open a ticket, check its status, follow it. */
 export async function clientPortal(app: FastifyInstance): Promise<void> {
@@ -10,4 +12,6 @@ export async function clientPortal(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', loadClient);
   app.addHook('preHandler', app.csrf.verify);
   app.get('/', async (request, reply) => render(request, reply, 'client/home', { title: 'Help center' }));
+  await app.register(clientAuthRoutes);
+  await app.register(clientTicketRoutes);
 }

@@ -4,7 +4,9 @@ import { loadStaff } from '../plugins/sessions.js';
 import { render } from '../render.js';
 import { staffAuthRoutes } from './auth-routes.js';
 import { ticketRoutes } from './ticket-routes.js';
+import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
+import { preferencesRoutes } from './preferences-routes.js';
 
 /** A request without a live staff session: pages go to the login form and come back afterwards. */
 async function requireStaff(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -29,6 +31,9 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
   await app.register(async (guarded) => {
     guarded.addHook('preHandler', requireStaff);
     await guarded.register(ticketRoutes);
+    await guarded.register(preferencesRoutes);
+    await guarded.register(lockPageRoutes);
+    await guarded.register(lockApiRoutes);
     await guarded.register(adminPanel, { prefix: '/admin' });
   });
 }

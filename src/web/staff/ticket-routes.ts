@@ -3,7 +3,9 @@ import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
 import { PRIORITIES, STATUSES, type TicketStatus } from '../../tickets/ticket.js';
 import { checkUploads, optionalId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
-import { sendAttachment } from '../attachments.js';
+import { sendAttachment, sendInlineImage } from '../attachments.js';
+import { CSP } from '../plugins/security-headers.js';
+import { collisionPageData } from './lock-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -14,18 +16,29 @@ const STATUS_ACTIONS: Record<string, { status: TicketStatus; done: string }> = {
 };
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config } = app.services;
+  const { tickets, departments, topics, staff, config, locks } = app.services;
 
   /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
   async function renderTicket(
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: string; conflict?: AppError } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: string; conflict?: AppError; takeLock?: boolean } = {},
     status = 200,
   ) {
-    const view = await tickets.view(request.staff!, number);
-    const [allDepartments, assignable] = await Promise.all([departments.list(), staff.listAssignable(view.ticket.departmentId)]);
+    // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
+    const images = (request.query as { images?: string } | undefined)?.images;
+    const remoteImagesFor = images && /^\d{1,10}$/.test(images) ? Number(images) : null;
+    const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
+    if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
+      reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
+    }
+    const [allDepartments, assignable, collision] = await Promise.all([
+      departments.list(),
+      staff.listAssignable(view.ticket.departmentId),
+      collisionPageData(request, view.ticket, { take: extra.takeLock ?? false }),
+    ]);
+    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
     return render(request, reply, 'staff/ticket', {
       title: `#${view.ticket.number} ${view.ticket.subject}`,
       ...view,
@@ -34,6 +47,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       priorities: PRIORITIES,
       statuses: STATUSES,
       limits: config.attachments,
+      ...collision,
+      newEntryIds: stale,
       ...extra,
     }, status);
   }
@@ -49,6 +64,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       tickets.queueCounts(p, departmentId),
       departments.list(),
     ]);
+    const held = await locks.liveLocks(page.rows.map((r) => r.id));
+    page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
     const visibleDepartments = p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id));
     const queueNames = { open: 'Open', mine: 'My tickets', unassigned: 'Unassigned', answered: 'Answered', closed: 'Closed' };
     return render(request, reply, 'staff/queue', {
@@ -112,7 +129,9 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     }
   });
 
-  app.get<NumberParams>('/tickets/:number', async (request, reply) => renderTicket(request, reply, request.params.number));
+  // ?reply=1 is the reply button without JavaScript: opening the form takes the lock.
+  app.get<NumberParams & { Querystring: { reply?: string } }>('/tickets/:number', async (request, reply) =>
+    renderTicket(request, reply, request.params.number, { takeLock: request.query.reply === '1' }));
 
   /** Reply and note share one shape: validate, write, or show the page again with the text kept. */
   for (const kind of ['reply', 'note'] as const) {
@@ -122,7 +141,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments);
+        const seenEntryId = /^\d{1,10}$/.test(fields.lastEntryId ?? '') ? Number(fields.lastEntryId) : null;
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId });
         else await tickets.note(request.staff!, number, text, attachments);
       } catch (err) {
         if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, 400);
@@ -137,7 +157,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   app.post<NumberParams>('/tickets/:number/status', async (request, reply) => {
     const action = STATUS_ACTIONS[readForm(request).fields.status ?? ''];
     if (!action) throw new ValidationError({ status: 'Choose a status.' });
-    await tickets.setStatus(request.staff!, request.params.number, action.status);
+    try {
+      await tickets.setStatus(request.staff!, request.params.number, action.status);
+    } catch (err) {
+      if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, request.params.number, { formError: err.message, conflict: err }, 409);
+      throw err;
+    }
     setFlash(reply, { type: 'success', message: action.done });
     return reply.redirect(`/scp/tickets/${request.params.number}`);
   });
@@ -167,5 +192,10 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id', async (request, reply) => {
     const id = /^\d+$/.test(request.params.id) ? Number(request.params.id) : 0;
     return sendAttachment(reply, await tickets.attachment(request.staff!, request.params.number, id));
+  });
+
+  app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id/image', async (request, reply) => {
+    const id = /^\d+$/.test(request.params.id) ? Number(request.params.id) : 0;
+    return sendInlineImage(reply, await tickets.attachment(request.staff!, request.params.number, id));
   });
 }

@@ -1,0 +1,642 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import knexFactory from 'knex';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { messageIdHash } from '../../src/mail/message-id.js';
+
+const HELP = `npm run bench:mail -- [options]
+
+Starts the product's server (src/main.ts: SMTP listener, web app, jobs) in its own process on a fresh
+database, sends it mail over SMTP from this process, then checks in the database that every message was
+stored exactly once, as a new ticket or as a reply on the right ticket.
+
+  --db sqlite|mysql     database for the server (default sqlite: a temporary file; mysql: a fresh
+                        database sb_bench_mail on --mysql-url, dropped afterwards)
+  --mysql-url URL       MySQL/MariaDB server for --db mysql (default mysql://root@127.0.0.1:3306/)
+  --messages N          messages to send (default 2000): a quarter with an attachment, a quarter replies
+  --concurrency N       concurrent SMTP connections (default 8)
+  --min-kb N            smallest message in KB (default 5)
+  --max-kb N            largest message in KB (default 50)
+  --senders N           distinct sender addresses (default 400)
+  --log-level LEVEL     server log level, written to /dev/null (default info, as in production)
+  --cpu-prof DIR        write a V8 CPU profile of the server to DIR (open it in Chrome DevTools)
+  --keep                keep the benchmark database
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'sqlite' },
+    'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
+    messages: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '8' },
+    'min-kb': { type: 'string', default: '5' },
+    'max-kb': { type: 'string', default: '50' },
+    senders: { type: 'string', default: '400' },
+    'log-level': { type: 'string', default: 'info' },
+    'cpu-prof': { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function intArg(name: string, v: string | undefined, min: number): number {
+  if (!v || !/^\d+$/.test(v) || Number(v) < min) {
+    process.stderr.write(`bench:mail: --${name} must be a whole number >= ${min}\n`);
+    process.exit(2);
+  }
+  return Number(v);
+}
+
+const MESSAGES = intArg('messages', args.messages, 8);
+const CONCURRENCY = intArg('concurrency', args.concurrency, 1);
+const MIN_BYTES = intArg('min-kb', args['min-kb'], 2) * 1024;
+const MAX_BYTES = Math.max(MIN_BYTES, intArg('max-kb', args['max-kb'], 2) * 1024);
+const SENDERS = intArg('senders', args.senders, 1);
+const MAIL_DOMAIN = 'helpdesk.test';
+const RCPT = `support@${MAIL_DOMAIN}`;
+const ROOT = resolve(import.meta.dirname, '../..');
+/** Replies need an answered message to point at: none among the first few, while nothing has been answered. */
+const FIRST_REPLY_AT = CONCURRENCY * 4;
+
+if (args.db !== 'sqlite' && args.db !== 'mysql') {
+  process.stderr.write('bench:mail: --db must be sqlite or mysql\n');
+  process.exit(2);
+}
+if (MESSAGES - FIRST_REPLY_AT < Math.floor(MESSAGES / 4)) {
+  process.stderr.write(`bench:mail: --messages must be at least ${Math.ceil((FIRST_REPLY_AT * 4) / 3) + 1} at this concurrency\n`);
+  process.exit(2);
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const round = (n: number) => Math.round(n * 100) / 100;
+
+// ---------------------------------------------------------------------------------------------------------
+// The workload: deterministic for a given seed, so two runs send the same mail.
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rand = prng(20261122);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
+
+const WORDS = (
+  'hello thanks please order invoice account login password error page button browser screenshot refund payment ' +
+  'subscription team plan export report dashboard mobile app shipment delivery address change cancel upgrade ' +
+  'yesterday today morning again still broken working slow fast customer support help question problem issue ' +
+  'the a to of and in for on with that this is it we you our your was not be have from at by could would'
+).split(' ');
+const SUBJECTS = ['Cannot log in', 'Question about my invoice', 'Refund request', 'Export fails', 'Password reset not arriving', 'Double charge', 'Upgrade our plan', 'Broken link', 'Missing items in order', 'Slow dashboard'];
+const NAMES = ['Ana Almeida', 'Ben Berg', 'Chloé Chen', 'Dmitri Dubois', 'Elif Eriksen', 'Farah Fischer', 'Gustavo García', 'Hana Horvat', 'Ivan Ito', 'Jasmine Jensen'];
+
+function prose(bytes: number): string {
+  const lines: string[] = [];
+  let line = '';
+  let total = 0;
+  while (total < bytes) {
+    const w = pick(WORDS);
+    if (line.length + w.length + 1 > 72) {
+      lines.push(line);
+      total += line.length + 2;
+      line = '';
+      if (rand() < 0.12) {
+        lines.push('');
+        total += 2;
+      }
+    }
+    line = line ? `${line} ${w}` : w[0]!.toUpperCase() + w.slice(1);
+  }
+  if (line) lines.push(`${line}.`);
+  return lines.join('\r\n');
+}
+
+const base64Lines = (b: Buffer) => b.toString('base64').replace(/.{76}/g, '$&\r\n').replace(/\r\n$/, '');
+
+interface Planned {
+  index: number;
+  kind: 'new' | 'reply';
+  attachment: boolean;
+  html: boolean;
+  bytes: number;
+  sender: number;
+  messageId: string;
+}
+
+interface Sent extends Planned {
+  /** For a reply: the message it answers, and the first message of that conversation. */
+  parent: string | null;
+  root: string;
+  references: string[];
+  subject: string;
+  latencyMs: number;
+}
+
+function plan(tag: string): Planned[] {
+  const replies = new Set<number>();
+  const candidates = Array.from({ length: MESSAGES - FIRST_REPLY_AT }, (_, i) => i + FIRST_REPLY_AT);
+  for (let i = candidates.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
+  }
+  for (const i of candidates.slice(0, Math.floor(MESSAGES / 4))) replies.add(i);
+  const all = Array.from({ length: MESSAGES }, (_, i) => i);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  const withAttachment = new Set(all.slice(0, Math.floor(MESSAGES / 4)));
+  return Array.from({ length: MESSAGES }, (_, index) => ({
+    index,
+    kind: replies.has(index) ? ('reply' as const) : ('new' as const),
+    attachment: withAttachment.has(index),
+    // Half the mail is multipart/alternative with an HTML part, as most mail clients send it.
+    html: rand() < 0.5,
+    bytes: Math.round(MIN_BYTES + rand() * (MAX_BYTES - MIN_BYTES)),
+    sender: Math.floor(rand() * SENDERS),
+    messageId: `bench.${tag}.${index}@client.example`,
+  }));
+}
+
+const senderAddress = (n: number) => `customer${n}@example.com`;
+
+/** The message as a sender's client would write it, close to `p.bytes` long, dot-stuffed and CRLF-terminated. */
+function compose(p: Planned, subject: string, parent: Sent | null): { wire: Buffer; references: string[] } {
+  const references = parent ? [...parent.references, parent.messageId] : [];
+  const boundary = (s: string) => `=_${s}_${p.index}_${randomBytes(6).toString('hex')}`;
+  const head = [
+    `From: ${NAMES[p.sender % NAMES.length]} <${senderAddress(p.sender)}>`,
+    `To: Support <${RCPT}>`,
+    `Subject: ${subject}`,
+    `Date: ${new Date().toUTCString()}`,
+    `Message-ID: <${p.messageId}>`,
+    ...(parent ? [`In-Reply-To: <${parent.messageId}>`, `References: ${references.map((r) => `<${r}>`).join(' ')}`] : []),
+    'MIME-Version: 1.0',
+  ];
+  const headBytes = head.join('\r\n').length + 200;
+  let attachmentBytes = 0;
+  if (p.attachment) attachmentBytes = Math.max(512, Math.floor(((p.bytes - headBytes) * 0.7 * 3) / 4));
+  const textBudget = Math.max(300, p.bytes - headBytes - Math.ceil((attachmentBytes * 4) / 3) * 1.03);
+  // With an HTML part the text is there twice, so each part gets half.
+  const text = prose(p.html ? textBudget / 2.3 : textBudget);
+  const textPart = ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', text];
+  let body: string[];
+  if (p.html) {
+    const html = `<html><body>${text.split('\r\n\r\n').map((para) => `<p>${para.replace(/\r\n/g, '<br>\r\n')}</p>`).join('\r\n')}</body></html>`;
+    const b = boundary('alt');
+    body = [`Content-Type: multipart/alternative; boundary="${b}"`, '', `--${b}`, ...textPart, `--${b}`, 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', html, `--${b}--`];
+  } else {
+    body = textPart;
+  }
+  if (p.attachment) {
+    const b = boundary('mixed');
+    body = [
+      `Content-Type: multipart/mixed; boundary="${b}"`, '', `--${b}`, ...body, `--${b}`,
+      `Content-Type: application/pdf; name="report-${p.index}.pdf"`, 'Content-Transfer-Encoding: base64', `Content-Disposition: attachment; filename="report-${p.index}.pdf"`, '',
+      base64Lines(randomBytes(attachmentBytes)), `--${b}--`,
+    ];
+  }
+  const message = [...head, ...body, ''].join('\r\n');
+  return { wire: Buffer.from(message.replace(/^\./gm, '..'), 'utf8'), references };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A minimal SMTP client: EHLO once per connection, then MAIL/RCPT/DATA per message, no pipelining, so that
+// the time from the final "." to the 250 is the server's work on the message and nothing else.
+
+class SmtpClient {
+  private buffer = '';
+  private waiting: { resolve: (reply: string) => void; reject: (err: Error) => void } | null = null;
+  private closed: Error | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.buffer += d.toString('latin1');
+      this.complete();
+    });
+    const fail = (err: Error) => {
+      this.closed ??= err;
+      this.waiting?.reject(err);
+      this.waiting = null;
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error(`connection closed; pending: ${this.buffer.slice(0, 200)}`)));
+  }
+
+  static async open(port: number): Promise<SmtpClient> {
+    const c = new SmtpClient(connect(port, '127.0.0.1'));
+    await c.expect(220, await c.next());
+    await c.command(`EHLO bench-${process.pid}.client.example`, 250);
+    return c;
+  }
+
+  private complete(): void {
+    // A reply ends at a line "NNN text" (RFC 5321 §4.2.1: "NNN-" continues a multi-line reply).
+    const m = /(^|\r\n)(\d{3}) [^\r\n]*\r\n/.exec(this.buffer);
+    if (!m || !this.waiting) return;
+    const end = m.index + m[0].length;
+    const reply = this.buffer.slice(0, end).trim();
+    this.buffer = this.buffer.slice(end);
+    const w = this.waiting;
+    this.waiting = null;
+    w.resolve(reply);
+  }
+
+  private next(): Promise<string> {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.complete();
+    });
+  }
+
+  private async expect(code: number, reply: string): Promise<string> {
+    if (!reply.startsWith(String(code))) throw new Error(`expected ${code}, got: ${reply}`);
+    return reply;
+  }
+
+  private write(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async command(line: string, code: number): Promise<string> {
+    const reply = this.next();
+    await this.write(`${line}\r\n`);
+    return this.expect(code, await reply);
+  }
+
+  /** Sends one message; resolves with the milliseconds from writing the final "." to the 250. */
+  async send(from: string, to: string, wire: Buffer): Promise<number> {
+    await this.command(`MAIL FROM:<${from}> SIZE=${wire.length + 5}`, 250);
+    await this.command(`RCPT TO:<${to}>`, 250);
+    await this.command('DATA', 354);
+    // The content is in the kernel's hands before the clock starts; it ends with CRLF, so ".\r\n" ends DATA.
+    await this.write(wire);
+    const reply = this.next();
+    const t0 = performance.now();
+    await this.write('.\r\n');
+    const answer = await reply;
+    const ms = performance.now() - t0;
+    await this.expect(250, answer);
+    return ms;
+  }
+
+  async quit(): Promise<void> {
+    await this.command('QUIT', 221).catch(() => undefined);
+    this.socket.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The server under test: `node --import tsx src/main.ts`, one process (the tsx CLI would add a wrapper
+// process between us and the server whose memory we measure).
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (args.db === 'mysql') {
+    const base = args['mysql-url']!;
+    const name = 'sb_bench_mail';
+    const admin = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
+    await admin.raw(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.raw(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.destroy();
+    const u = new URL(base);
+    u.pathname = `/${name}`;
+    return {
+      url: u.toString(),
+      drop: async () => {
+        const a = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
+        await a.raw(`DROP DATABASE IF EXISTS ${name}`);
+        await a.destroy();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-mail-'));
+  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<number | null>;
+}
+
+/** Kilobytes from /proc/<pid>/status (VmRSS now, VmHWM the peak so far). */
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU milliseconds of a process so far, from /proc/<pid>/stat. */
+function procCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+async function startServer(databaseUrl: string, configDir: string): Promise<Server> {
+  const [smtpPort, httpPort] = [await freePort(), await freePort()];
+  const configFile = join(configDir, 'bench-config.json');
+  writeFileSync(configFile, JSON.stringify({
+    databaseUrl, mailDomain: MAIL_DOMAIN, logLevel: args['log-level'], publicUrl: `http://127.0.0.1:${httpPort}`,
+    http: { host: '127.0.0.1', port: httpPort },
+    smtp: { host: '127.0.0.1', port: smtpPort, maxConnectionsPerClient: Math.max(10, CONCURRENCY + 2) },
+  }));
+  const env: NodeJS.ProcessEnv = { ...process.env, SWITCHBOARD_CONFIG: configFile };
+  // The configuration contract's variables would override the file: the benchmark decides what runs.
+  for (const k of ['DATABASE_URL', 'HTTP_HOST', 'HTTP_PORT', 'SMTP_HOST', 'SMTP_PORT', 'PUBLIC_URL', 'MAIL_DOMAIN', 'OUTBOUND_SMTP_URL', 'LOG_LEVEL']) delete env[k];
+  // Logs go to /dev/null: formatting them is part of the cost, a terminal is not.
+  const profile = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr.trim()}`);
+    try {
+      const c = await SmtpClient.open(smtpPort);
+      await c.quit();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`server did not answer SMTP on ${smtpPort} within 60 s: ${stderr.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    child,
+    port: smtpPort,
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      if (stderr.trim()) log(`server stderr: ${stderr.trim().slice(0, 2000)}`);
+      return code;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sending.
+
+interface RunResult {
+  sent: Sent[];
+  elapsedMs: number;
+  errors: number;
+  firstError: string | null;
+}
+
+async function run(port: number, planned: Planned[]): Promise<RunResult> {
+  const sent: Sent[] = [];
+  const answered: Sent[] = [];
+  let errors = 0;
+  let firstError: string | null = null;
+  let nextIndex = 0;
+  const started = performance.now();
+  const worker = async () => {
+    const client = await SmtpClient.open(port);
+    try {
+      while (nextIndex < planned.length) {
+        const p = planned[nextIndex++]!;
+        // A reply answers any message already accepted: a new ticket or, further down a conversation, a reply.
+        const parent = p.kind === 'reply' ? (answered.length ? answered[Math.floor(rand() * answered.length)]! : null) : null;
+        if (p.kind === 'reply' && !parent) throw new Error(`message ${p.index}: no answered message to reply to yet`);
+        const subject = parent ? `Re: ${parent.subject.replace(/^Re: /, '')}` : `${pick(SUBJECTS)} (${p.index})`;
+        const { wire, references } = compose(p, subject, parent);
+        // Replies come from the person who wrote the conversation's first message, as they would.
+        const from = parent ? senderAddress(parent.sender) : senderAddress(p.sender);
+        const s: Sent = { ...p, sender: parent ? parent.sender : p.sender, parent: parent?.messageId ?? null, root: parent?.root ?? p.messageId, references, subject, latencyMs: NaN };
+        try {
+          s.latencyMs = await client.send(from, RCPT, wire);
+          answered.push(s);
+        } catch (err) {
+          errors++;
+          firstError ??= `message ${p.index}: ${(err as Error).message}`;
+        }
+        sent.push(s);
+      }
+    } finally {
+      await client.quit();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => worker()));
+  return { sent, elapsedMs: performance.now() - started, errors, firstError };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Checking what the server stored.
+
+interface Check {
+  ok: boolean;
+  inbound: number;
+  distinctMessageIds: number;
+  duplicates: number;
+  missing: number;
+  tickets: number;
+  replies: number;
+  expectedTickets: number;
+  expectedReplies: number;
+  entriesWithMessageId: number;
+  wrongTicket: number;
+  notProcessed: number;
+  attachments: number;
+  expectedAttachments: number;
+  problems: string[];
+}
+
+async function verify(db: Database, sent: Sent[]): Promise<Check> {
+  const accepted = sent.filter((s) => Number.isFinite(s.latencyMs));
+  const byHash = new Map(accepted.map((s) => [messageIdHash(s.messageId), s]));
+  const rows = (await db.q('inbound_messages').select('message_id_hash', 'status', 'ticket_id', 'entry_id')) as Array<{ message_id_hash: string; status: string; ticket_id: number | null; entry_id: number | null }>;
+  const count = new Map<string, number>();
+  for (const r of rows) count.set(r.message_id_hash, (count.get(r.message_id_hash) ?? 0) + 1);
+  const duplicates = [...count.values()].filter((n) => n > 1).length;
+  const missing = [...byHash.keys()].filter((h) => !count.has(h)).length;
+  const status = (st: string) => rows.filter((r) => r.status === st).length;
+  // Thread entries by Message-ID: each message became exactly one entry, and a reply sits on its conversation's ticket.
+  const tmi = (await db.q('thread_message_ids').select('message_id_hash', 'ticket_id', 'entry_id')) as Array<{ message_id_hash: string; ticket_id: number; entry_id: number }>;
+  const ticketOf = new Map<string, number>();
+  const entries = new Map<string, number>();
+  for (const r of tmi) {
+    ticketOf.set(r.message_id_hash, Number(r.ticket_id));
+    entries.set(r.message_id_hash, (entries.get(r.message_id_hash) ?? 0) + 1);
+  }
+  let wrongTicket = 0;
+  for (const s of accepted) {
+    const mine = ticketOf.get(messageIdHash(s.messageId));
+    const root = ticketOf.get(messageIdHash(s.root));
+    if (mine === undefined || root === undefined || mine !== root) wrongTicket++;
+  }
+  const ticketCount = Number(((await db.q('tickets').count({ n: '*' }).first()) as { n: number | string }).n);
+  const attachments = Number(((await db.q('attachments').count({ n: '*' }).first()) as { n: number | string }).n);
+  const expectedTickets = accepted.filter((s) => s.kind === 'new').length;
+  const expectedReplies = accepted.filter((s) => s.kind === 'reply').length;
+  const check: Check = {
+    ok: false,
+    inbound: rows.length,
+    distinctMessageIds: count.size,
+    duplicates,
+    missing,
+    tickets: status('ticket'),
+    replies: status('reply'),
+    expectedTickets,
+    expectedReplies,
+    entriesWithMessageId: tmi.length,
+    wrongTicket,
+    notProcessed: rows.length - status('ticket') - status('reply'),
+    attachments,
+    expectedAttachments: accepted.filter((s) => s.attachment).length,
+    problems: [],
+  };
+  const p = check.problems;
+  if (accepted.length !== sent.length) p.push(`${sent.length - accepted.length} messages not accepted`);
+  if (rows.length !== accepted.length) p.push(`inbound_messages has ${rows.length} rows for ${accepted.length} accepted messages`);
+  if (duplicates) p.push(`${duplicates} Message-IDs stored more than once`);
+  if (missing) p.push(`${missing} accepted messages not stored`);
+  if (check.tickets !== expectedTickets || ticketCount !== expectedTickets) p.push(`${check.tickets} inbound rows became tickets and ${ticketCount} tickets exist, expected ${expectedTickets}`);
+  if (check.replies !== expectedReplies) p.push(`${check.replies} replies, expected ${expectedReplies}`);
+  if (check.notProcessed) p.push(`${check.notProcessed} messages neither a ticket nor a reply`);
+  if (tmi.length !== accepted.length || [...entries.values()].some((n) => n !== 1)) p.push(`${tmi.length} thread entries with a Message-ID for ${accepted.length} messages`);
+  if (wrongTicket) p.push(`${wrongTicket} messages not on their conversation's ticket`);
+  if (attachments !== check.expectedAttachments) p.push(`${attachments} attachments stored, expected ${check.expectedAttachments}`);
+  check.ok = p.length === 0;
+  return check;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function percentiles(latencies: number[]) {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+  return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted.length ? sorted[sorted.length - 1]! : NaN) };
+}
+
+async function main(): Promise<void> {
+  const fresh = await freshDatabaseUrl();
+  const configDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-mail-config-'));
+  const tag = Date.now().toString(36);
+  const planned = plan(tag);
+  const loadBefore = loadavg()[0]!;
+  let server: Server | null = null;
+  let db: Database | null = null;
+  try {
+    log(`starting the server (src/main.ts) on ${args.db === 'mysql' ? fresh.url : 'a temporary SQLite file'} ...`);
+    server = await startServer(fresh.url, configDir);
+    const pid = server.child.pid!;
+    const rssIdleKb = procStatus(pid, 'VmRSS');
+    let peakSampledKb = rssIdleKb ?? 0;
+    // VmHWM is the true peak; sampling VmRSS as well shows that the peak is the load's and not start-up's.
+    const sampler = setInterval(() => (peakSampledKb = Math.max(peakSampledKb, procStatus(pid, 'VmRSS') ?? 0)), 100);
+    const cpu0 = procCpuMs(pid);
+    log(`sending ${MESSAGES} messages of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB over ${CONCURRENCY} SMTP connections to 127.0.0.1:${server.port} ...`);
+    const result = await run(server.port, planned);
+    clearInterval(sampler);
+    const cpu1 = procCpuMs(pid);
+    const peakKb = procStatus(pid, 'VmHWM');
+    if (result.errors) log(`  ${result.errors} messages failed, first: ${result.firstError}`);
+    const code = await server.stop();
+    server = null;
+    if (code !== 0) log(`server exited with ${code}`);
+
+    db = createDatabase(fresh.url, { poolMax: 2 });
+    const dbLabel = db.dialect === 'mysql'
+      ? `MySQL/MariaDB ${((await db.knex.raw('select version() as v')) as [Array<{ v: string }>])[0][0]!.v}`
+      : `SQLite ${((await db.knex.raw('select sqlite_version() as v')) as Array<{ v: string }>)[0]!.v} (WAL, better-sqlite3)`;
+    const check = await verify(db, result.sent);
+    const loadAfter = loadavg()[0]!;
+
+    const latencies = result.sent.map((s) => s.latencyMs).filter(Number.isFinite);
+    const all = percentiles(latencies);
+    const byKind = {
+      new: percentiles(result.sent.filter((s) => s.kind === 'new' && !s.attachment).map((s) => s.latencyMs).filter(Number.isFinite)),
+      attachment: percentiles(result.sent.filter((s) => s.attachment).map((s) => s.latencyMs).filter(Number.isFinite)),
+      reply: percentiles(result.sent.filter((s) => s.kind === 'reply').map((s) => s.latencyMs).filter(Number.isFinite)),
+    };
+    const rate = round((latencies.length / result.elapsedMs) * 1000);
+    const bytes = result.sent.reduce((n, s) => n + s.bytes, 0);
+    const cpuMsPerMessage = cpu0 !== null && cpu1 !== null && latencies.length ? round((cpu1 - cpu0) / latencies.length) : null;
+    const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+    const mib = (kb: number | null) => (kb === null ? null : round(kb / 1024));
+
+    const out: string[] = [];
+    out.push('');
+    out.push(`Switchboard bench:mail — ${MESSAGES} messages of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB (${round(bytes / 2 ** 20)} MiB; ${planned.filter((p) => p.attachment).length} with an attachment, ${planned.filter((p) => p.kind === 'reply').length} replies, ${planned.filter((p) => p.html).length} with HTML), ${CONCURRENCY} SMTP connections`);
+    out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}; database: ${dbLabel}; server log level ${args['log-level']}`);
+    out.push('');
+    out.push(`${'end of DATA → 250'.padEnd(22)}${'count'.padStart(7)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`);
+    const row = (name: string, n: number, f: ReturnType<typeof percentiles>) =>
+      out.push(`${name.padEnd(22)}${String(n).padStart(7)}${f.p50.toFixed(1).padStart(9)}${f.p95.toFixed(1).padStart(9)}${f.p99.toFixed(1).padStart(9)}${f.max.toFixed(1).padStart(9)}`);
+    row('all messages', latencies.length, all);
+    row('  new, no attachment', result.sent.filter((s) => s.kind === 'new' && !s.attachment).length, byKind.new);
+    row('  with attachment', result.sent.filter((s) => s.attachment).length, byKind.attachment);
+    row('  replies', result.sent.filter((s) => s.kind === 'reply').length, byKind.reply);
+    out.push('');
+    out.push(`throughput: ${rate.toFixed(1)} messages/s (${(result.elapsedMs / 1000).toFixed(2)} s, ${result.errors} errors); server CPU ${cpuMsPerMessage ?? '-'} ms/message`);
+    out.push(`server RSS: ${mib(rssIdleKb)} MiB idle after start-up, peak ${mib(peakKb)} MiB (VmHWM; sampled peak during the load ${mib(peakSampledKb)} MiB)`);
+    out.push(`stored: ${check.inbound} inbound messages (${check.distinctMessageIds} distinct Message-IDs, ${check.duplicates} duplicates, ${check.missing} missing), ${check.tickets}/${check.expectedTickets} new tickets, ${check.replies}/${check.expectedReplies} replies, ${check.wrongTicket} on the wrong ticket, ${check.attachments}/${check.expectedAttachments} attachments`);
+    out.push(`every message stored exactly once: ${check.ok ? 'yes' : `NO — ${check.problems.join('; ')}`}`);
+    out.push(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)} — other work on this machine skews every figure`);
+    const goal = rate >= 300 && all.p99 < 100 && check.ok;
+    out.push('');
+    out.push(`goal ≥ 300 messages/s, p99 < 100 ms, every message accounted for: ${goal ? 'met' : 'MISSED'}${db.dialect === 'mysql' ? '' : ' (the goal names MariaDB)'}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    process.stdout.write(`${JSON.stringify({
+      bench: 'mail', database: dbLabel, loadAverage: [round(loadBefore), round(loadAfter)], messages: MESSAGES, concurrency: CONCURRENCY,
+      sizeKb: [MIN_BYTES / 1024, MAX_BYTES / 1024], bytes, logLevel: args['log-level'], machine,
+      messagesPerSecond: rate, elapsedMs: round(result.elapsedMs), errors: result.errors, latencyMs: all, latencyByKindMs: byKind,
+      serverCpuMsPerMessage: cpuMsPerMessage, rssMiB: { idle: mib(rssIdleKb), peak: mib(peakKb), sampledPeak: mib(peakSampledKb) },
+      check: { ...check, problems: check.problems }, goalMet: goal,
+    })}\n`);
+    if (!check.ok) process.exitCode = 1;
+  } finally {
+    if (server) await server.stop().catch(() => null);
+    await db?.close();
+    rmSync(configDir, { recursive: true, force: true });
+    if (!args.keep) await fresh.drop();
+    else log(`kept the benchmark database: ${fresh.url}`);
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err) => {
+    process.stderr.write(`bench:mail failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,274 @@
+import type { Database } from '../../src/db/database.js';
+import { toDbTime } from '../../src/db/time.js';
+
+/**
+ * Benchmark data generator: N tickets with 1–4 thread entries each, requesters, departments, topics and a few
+ * agents, written with multi-row inserts in transactions. Bulk SQL is acceptable here (and only here): going
+ * through the services would take an hour for 100,000 tickets, and the product's rules are not under test.
+ * Deterministic for a given seed, so two runs measure the same data.
+ */
+export interface SeedOptions {
+  tickets?: number;
+  /** PRNG seed. */
+  seed?: number;
+  /** Newest time in the data; tickets spread over the year before it. */
+  now?: Date;
+  /** Rows per INSERT: MySQL allows 65,535 placeholders per statement, tickets have 12 columns. */
+  batchRows?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SeedResult {
+  tickets: number;
+  entries: number;
+  users: number;
+  departments: Array<{ id: number; name: string }>;
+  agents: number[];
+  byStatus: Record<string, number>;
+  openUnanswered: number;
+  ms: number;
+  /** A ticket and its requester's address, for pages that need one. */
+  sample: { number: string; email: string; departmentId: number };
+}
+
+export const DEPARTMENTS = ['Support', 'Billing', 'Sales', 'Technical', 'Returns', 'Accounts'] as const;
+const DEPARTMENT_WEIGHTS = [40, 20, 10, 15, 10, 5];
+
+const TOPICS: Array<[string, string, number]> = [
+  ['Account access', 'Support', 3],
+  ['Invoices and payments', 'Billing', 2],
+  ['Pricing and quotes', 'Sales', 2],
+  ['Bug report', 'Technical', 3],
+  ['Return or exchange', 'Returns', 2],
+  ['Change account owner', 'Accounts', 2],
+];
+
+const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Elif', 'Farah', 'Gustavo', 'Hana', 'Ivan', 'Jasmine', 'Kenji', 'Lena', 'Mateo', 'Nadia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tomás', 'Uma', 'Viktor', 'Wen', 'Yusuf', 'Zoë'];
+const LAST = ['Almeida', 'Berg', 'Chen', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Horvat', 'Ito', 'Jensen', 'Kowalski', 'López', 'Müller', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Novak', 'Walsh', 'Yilmaz'];
+const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.example.com', 'corp.example'];
+
+const SUBJECT_HEAD = [
+  'Cannot log in to', 'Question about', 'Refund for', 'Error when exporting', 'How do I change', 'Delay with',
+  'Password reset not arriving for', 'Double charge on', 'Upgrade request for', 'Broken link in', 'Missing items in',
+  'Feature request:', 'Slow loading of', 'Cancel', 'Wrong address on', 'Two-factor code not working for',
+];
+const SUBJECT_TAIL = [
+  'my account', 'the mobile app', 'invoice', 'order', 'the dashboard', 'the monthly report', 'our team plan',
+  'the API', 'shipment', 'my subscription', 'the checkout page', 'the CSV export', 'single sign-on', 'the welcome e-mail',
+];
+const SENTENCES = [
+  'Hello, I hope you can help me with this.',
+  'Since yesterday the page shows an error and nothing happens when I click the button.',
+  'I have attached a screenshot of what I see.',
+  'Could you please look into this as soon as possible? Our team depends on it.',
+  'I already tried clearing the cache and signing in from another browser.',
+  'The order number is in the subject line.',
+  'We were charged twice this month and would like one payment refunded.',
+  'Thanks for the quick answer earlier — unfortunately the problem came back.',
+  'Is there a way to change this setting for every user at once?',
+  'Please let me know if you need any more details from our side.',
+  'Grüße aus Berlin, und danke im Voraus. 🙂',
+];
+const RESPONSES = [
+  'Thanks for reaching out. I have looked into your account and fixed the setting; please try again now.',
+  'I am sorry for the trouble. A refund has been issued and should appear within five business days.',
+  'Could you tell us which browser and version you are using? That helps us reproduce the issue.',
+  'Our engineers have found the cause and a fix is being rolled out today.',
+  'You can change this under Settings → Team → Permissions. Let us know if anything is unclear.',
+];
+const NOTES = [
+  'Checked the logs: the error started after the last deployment.',
+  'Customer is on the legacy plan; refunds need manager approval.',
+  'Escalated to the billing team, waiting for their answer.',
+  'Duplicate of an earlier ticket from the same customer.',
+];
+
+/** mulberry32: small, fast and good enough for test data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise<SeedResult> {
+  const started = performance.now();
+  const total = opts.tickets ?? 100_000;
+  const batch = opts.batchRows ?? 1000;
+  const rnd = prng(opts.seed ?? 42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const weighted = (weights: number[]): number => {
+    let r = rnd() * weights.reduce((a, b) => a + b, 0);
+    for (let i = 0; i < weights.length; i++) if ((r -= weights[i]!) < 0) return i;
+    return weights.length - 1;
+  };
+  const now = opts.now ?? new Date();
+  const yearMs = 365 * 24 * 3600_000;
+  const at = (ms: number) => toDbTime(new Date(Math.min(ms, now.getTime())));
+
+  // Plain multi-row VALUES: knex compiles SQLite multi-row inserts to UNION ALL, capped at 500 terms.
+  const insertRows = async (table: string, rows: Array<Record<string, unknown>>) => {
+    if (!rows.length) return;
+    const cols = Object.keys(rows[0]!);
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    const values: unknown[] = [];
+    for (const r of rows) for (const c of cols) values.push(typeof r[c] === 'boolean' ? Number(r[c]) : r[c]);
+    await db.q.raw(`insert into \`${table}\` (${cols.map((c) => `\`${c}\``).join(', ')}) values ${rows.map(() => tuple).join(', ')}`, values as never[]);
+  };
+  const insertChunks = async (table: string, rows: Array<Record<string, unknown>>) => {
+    for (let i = 0; i < rows.length; i += batch) await insertRows(table, rows.slice(i, i + batch));
+  };
+  const nextId = async (table: string) => Number((await db.q(table).max({ m: 'id' }).first())?.m ?? 0) + 1;
+
+  // Reference data, reused if a previous run created it.
+  const departments: Array<{ id: number; name: string }> = [];
+  const agentsByDept = new Map<number, number[]>();
+  const agents: number[] = [];
+  const agentNames = new Map<number, string>();
+  await db.transaction(async () => {
+    for (const name of DEPARTMENTS) {
+      let row = await db.q('departments').where({ name }).first('id');
+      if (!row) {
+        await db.q('departments').insert({ name, signature: `— The ${name} team`, created_at: at(now.getTime() - yearMs) });
+        row = await db.q('departments').where({ name }).first('id');
+      }
+      departments.push({ id: Number(row.id), name });
+      agentsByDept.set(Number(row.id), []);
+    }
+    for (const [name, dept, priority] of TOPICS) {
+      if (await db.q('help_topics').where({ name }).first('id')) continue;
+      await db.q('help_topics').insert({ name, department_id: departments.find((d) => d.name === dept)!.id, default_priority: priority, is_public: true, is_active: true });
+    }
+    // Assignees only: the hash is not a valid argon2 string, so these accounts cannot sign in.
+    for (let i = 0; i < 12; i++) {
+      const username = `bench.agent${i + 1}`;
+      let row = await db.q('staff').where({ username }).first('id');
+      if (!row) {
+        await db.q('staff').insert({
+          username, email: `${username}@staff.example`, name: `${pick(FIRST)} ${pick(LAST)}`, password_hash: '!bench-no-login',
+          is_admin: false, is_active: true, timezone: 'UTC', created_at: at(now.getTime() - yearMs),
+        });
+        row = await db.q('staff').where({ username }).first('id');
+        // Each agent works one or two departments.
+        const home = departments[i % departments.length]!.id;
+        const second = departments[(i * 7 + 3) % departments.length]!.id;
+        await db.q('staff_departments').insert([...new Set([home, second])].map((d) => ({ staff_id: Number(row.id), department_id: d, is_manager: false })));
+      }
+      agents.push(Number(row.id));
+    }
+    for (const r of await db.q('staff').whereIn('id', agents).select('id', 'name')) agentNames.set(Number(r.id), r.name as string);
+    for (const r of await db.q('staff_departments').whereIn('staff_id', agents).select('staff_id', 'department_id')) {
+      agentsByDept.get(Number(r.department_id))?.push(Number(r.staff_id));
+    }
+  });
+
+  // Requesters: about three tickets each on average, some with many.
+  const userCount = Math.max(1, Math.ceil(total / 3));
+  const firstUser = await nextId('users');
+  const userNames: string[] = [];
+  const userEmails: string[] = [];
+  for (let i = 0; i < userCount; i += batch) {
+    const users: Array<Record<string, unknown>> = [];
+    const emails: Array<Record<string, unknown>> = [];
+    for (let j = i; j < Math.min(userCount, i + batch); j++) {
+      const id = firstUser + j;
+      const first = pick(FIRST);
+      const last = pick(LAST);
+      const email = `${first}.${last}.${id}@${pick(DOMAINS)}`.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').toLowerCase();
+      userNames.push(`${first} ${last}`);
+      userEmails.push(email);
+      users.push({ id, name: `${first} ${last}`, organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
+      emails.push({ user_id: id, address: email, is_primary: true });
+    }
+    await db.transaction(async () => {
+      await insertRows('users', users);
+      await insertRows('user_emails', emails);
+    });
+  }
+
+  const numbers = new Set<string>((await db.q('tickets').select('number')).map((r: { number: string }) => r.number));
+  let ticketId = await nextId('tickets');
+  let entryId = await nextId('thread_entries');
+  const byStatus: Record<string, number> = { open: 0, resolved: 0, closed: 0 };
+  let openUnanswered = 0;
+  let entryTotal = 0;
+  // Preferably an open ticket with a thread of some length; any ticket if there is none.
+  let sample: (SeedResult['sample'] & { good: boolean }) | null = null;
+  // A transaction per chunk keeps each one small (MySQL undo, SQLite WAL) while amortising commits.
+  const chunk = batch * 5;
+  for (let start = 0; start < total; start += chunk) {
+    const tickets: Array<Record<string, unknown>> = [];
+    const entries: Array<Record<string, unknown>> = [];
+    for (let k = start; k < Math.min(total, start + chunk); k++) {
+      const id = ticketId++;
+      let number: string;
+      do number = String(10_000_000 + Math.floor(rnd() * 90_000_000));
+      while (numbers.has(number));
+      numbers.add(number);
+      const userIndex = Math.floor(rnd() ** 1.5 * userCount);
+      const userId = firstUser + userIndex;
+      const dept = departments[weighted(DEPARTMENT_WEIGHTS)]!.id;
+      const statusRoll = rnd();
+      const status = statusRoll < 0.75 ? 'closed' : statusRoll < 0.82 ? 'resolved' : 'open';
+      // Open tickets are mostly recent; closed ones spread over the whole year.
+      const age = status === 'open' ? rnd() ** 2 * yearMs : rnd() * yearMs;
+      const createdMs = now.getTime() - age;
+      const entryCount = 1 + weighted([30, 30, 25, 15]);
+      let t = createdMs;
+      let answered = false;
+      let lastPublicByStaff = false;
+      const deptAgents = agentsByDept.get(dept)!;
+      const assignee = deptAgents.length && (status !== 'open' || rnd() < 0.7) ? pick(deptAgents) : null;
+      for (let e = 0; e < entryCount; e++) {
+        const type = e === 0 ? 'message' : pick(['response', 'response', 'message', 'note', 'response'] as const);
+        if (e > 0) t += 60_000 + rnd() ** 3 * 3 * 24 * 3600_000;
+        const staffId = type === 'message' ? null : (assignee ?? pick(agents));
+        let body: string;
+        if (type === 'message') {
+          const n = 1 + Math.floor(rnd() * 4);
+          body = Array.from({ length: n }, () => pick(SENTENCES)).join(' ');
+        } else body = type === 'response' ? pick(RESPONSES) : pick(NOTES);
+        entries.push({
+          id: entryId++, ticket_id: id, type, staff_id: staffId, user_id: type === 'message' ? userId : null,
+          author_name: staffId === null ? userNames[userIndex]! : agentNames.get(staffId)!, body_text: body, body_html: null,
+          source: type === 'message' ? (e === 0 ? 'email' : pick(['email', 'web'])) : 'web', created_at: at(t),
+        });
+        if (type !== 'note') lastPublicByStaff = type === 'response';
+        if (type === 'response') answered = true;
+      }
+      answered = status === 'open' ? lastPublicByStaff : answered;
+      const updatedMs = Math.min(t, now.getTime());
+      byStatus[status]!++;
+      if (status === 'open' && !answered) openUnanswered++;
+      tickets.push({
+        id, number, subject: `${pick(SUBJECT_HEAD)} ${pick(SUBJECT_TAIL)}${rnd() < 0.3 ? ` #${Math.floor(rnd() * 90000) + 10000}` : ''}`,
+        user_id: userId, department_id: dept, topic_id: null, assignee_id: assignee, status, is_answered: answered,
+        priority: 1 + weighted([15, 60, 20, 5]), source: pick(['email', 'email', 'email', 'web', 'web', 'phone', 'api']),
+        created_at: at(createdMs), updated_at: at(updatedMs), closed_at: status === 'open' ? null : at(updatedMs),
+      });
+      if (!sample?.good) sample = { number, email: userEmails[userIndex]!, departmentId: dept, good: status === 'open' && entryCount >= 3 };
+    }
+    await db.transaction(async () => {
+      await insertChunks('tickets', tickets);
+      await insertChunks('thread_entries', entries);
+    });
+    entryTotal += entries.length;
+    opts.onProgress?.(Math.min(total, start + chunk), total);
+  }
+
+  return {
+    tickets: total,
+    entries: entryTotal,
+    users: userCount,
+    departments,
+    agents,
+    byStatus,
+    openUnanswered,
+    ms: performance.now() - started,
+    sample: sample ? { number: sample.number, email: sample.email, departmentId: sample.departmentId } : { number: '', email: '', departmentId: departments[0]!.id },
+  };
+}

@@ -1,0 +1,368 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import knexFactory from 'knex';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { migrateLatest } from '../../src/db/migrate.js';
+import { systemClock } from '../../src/db/time.js';
+import { createLogger } from '../../src/logger.js';
+import { createServices, type Services } from '../../src/services.js';
+import { loadSecrets } from '../../src/settings/secrets.js';
+import { SettingsRepository } from '../../src/settings/settings-repository.js';
+import { runLoad, type Target } from './load.js';
+import { seedTickets } from './seed.js';
+
+const HELP = `npm run bench:web -- [options]
+
+Seeds tickets with threads, then measures staff and client pages with concurrent keep-alive clients.
+
+  --db sqlite|mysql     database for the in-process server (default sqlite: a temporary file;
+                        mysql: a fresh database sb_bench on --mysql-url, dropped afterwards)
+  --mysql-url URL       MySQL/MariaDB server for --db mysql (default mysql://root@127.0.0.1:3306/)
+  --url URL             measure a running server instead; needs --database-url (its database) to seed
+                        and to create the benchmark's accounts
+  --database-url URL    with --url: the server's database
+  --tickets N           tickets to seed (default 100000; 0 with --url to use what is there)
+  --concurrency N       concurrent clients (default 8)
+  --duration S          seconds measured per page (default 10), after a 2 s warm-up
+  --max-requests N      stop a page after N requests even if time remains (default 200000)
+  --deep-page N         queue page to measure as the deep page (default 200)
+  --log-level LEVEL     server log level, written to /dev/null (default info, as in production)
+  --keep                keep the benchmark database
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'sqlite' },
+    'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
+    url: { type: 'string' },
+    'database-url': { type: 'string' },
+    tickets: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '8' },
+    duration: { type: 'string', default: '10' },
+    'max-requests': { type: 'string', default: '200000' },
+    'deep-page': { type: 'string', default: '200' },
+    'log-level': { type: 'string', default: 'info' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function intArg(name: string, v: string | undefined, min: number): number {
+  if (!v || !/^\d+$/.test(v) || Number(v) < min) {
+    process.stderr.write(`bench:web: --${name} must be a whole number >= ${min}\n`);
+    process.exit(2);
+  }
+  return Number(v);
+}
+
+const TICKETS = intArg('tickets', args.tickets, 0);
+const CONCURRENCY = intArg('concurrency', args.concurrency, 1);
+const DURATION_MS = intArg('duration', args.duration, 1) * 1000;
+const MAX_REQUESTS = intArg('max-requests', args['max-requests'], 1);
+const DEEP_PAGE = intArg('deep-page', args['deep-page'], 2);
+const PASSWORD = 'bench-password-123';
+/** Measured for information; the issue's goal names the Open queue, the ticket page and the client page. */
+const GOAL_EXEMPT = new Set(['queue-closed-first']);
+
+if (args.db !== 'sqlite' && args.db !== 'mysql') {
+  process.stderr.write('bench:web: --db must be sqlite or mysql\n');
+  process.exit(2);
+}
+if (args.url && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(args.url)) {
+  process.stderr.write('bench:web: --url must be http://127.0.0.1:PORT (the benchmark only talks to this machine)\n');
+  process.exit(2);
+}
+if (args.url && !args['database-url']) {
+  process.stderr.write('bench:web: --url needs --database-url, the running server\'s database (to seed and create accounts)\n');
+  process.exit(2);
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+// ---------------------------------------------------------------------------------------------------------
+// The server under test: in-process on a fresh database, or a running one.
+
+interface Setup {
+  baseUrl: string;
+  db: Database;
+  services: Services;
+  dbLabel: string;
+  teardown: () => Promise<void>;
+}
+
+async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (args.db === 'mysql') {
+    const base = args['mysql-url']!;
+    const admin = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
+    await admin.raw('DROP DATABASE IF EXISTS sb_bench');
+    await admin.raw('CREATE DATABASE sb_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
+    await admin.destroy();
+    const u = new URL(base);
+    u.pathname = '/sb_bench';
+    return {
+      url: u.toString(),
+      drop: async () => {
+        const a = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
+        await a.raw('DROP DATABASE IF EXISTS sb_bench');
+        await a.destroy();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function startServer(): Promise<Setup> {
+  const external = args.url;
+  const fresh = external ? { url: args['database-url']!, drop: async () => undefined } : await freshDatabaseUrl();
+  const config = loadConfig({}, { databaseUrl: fresh.url, logLevel: args['log-level'], publicUrl: external ? external.replace(/\/$/, '') : 'http://127.0.0.1' });
+  // Logs at the configured level go to /dev/null: their formatting is part of the cost, a terminal is not.
+  const logger = createLogger(config.logLevel, pino.destination({ dest: '/dev/null', sync: true }) as unknown as NodeJS.WritableStream);
+  const db = createDatabase(config.databaseUrl);
+  await migrateLatest(db);
+  const secrets = await loadSecrets(new SettingsRepository(db));
+  const services = createServices({ db, clock: systemClock, config, log: logger, secrets });
+  await services.setup.ensureDefaults();
+  const version = db.dialect === 'mysql'
+    ? `MySQL/MariaDB ${((await db.knex.raw('select version() as v')) as [Array<{ v: string }>])[0][0]!.v}`
+    : `SQLite ${((await db.knex.raw('select sqlite_version() as v')) as Array<{ v: string }>)[0]!.v} (WAL, better-sqlite3)`;
+  let app: FastifyInstance | null = null;
+  let baseUrl = external?.replace(/\/$/, '') ?? '';
+  if (!external) {
+    app = await buildApp(services);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+  return {
+    baseUrl,
+    db,
+    services,
+    dbLabel: version,
+    teardown: async () => {
+      await app?.close();
+      await db.close();
+      if (!args.keep) await fresh.drop();
+      else if (!external) log(`kept the benchmark database: ${fresh.url}`);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A minimal browser: cookies and the CSRF token of the last form, over real HTTP.
+
+class Session {
+  private readonly jar = new Map<string, string>();
+  csrf = '';
+
+  constructor(private readonly baseUrl: string) {}
+
+  get cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private async send(path: string, init: RequestInit): Promise<{ status: number; location: string | null; body: string }> {
+    const res = await fetch(this.baseUrl + path, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: this.cookie } });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (!value || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+    const body = await res.text();
+    const m = /name="_csrf" value="([^"]+)"/.exec(body);
+    if (m) this.csrf = m[1]!;
+    return { status: res.status, location: res.headers.get('location'), body };
+  }
+
+  get(path: string) {
+    return this.send(path, { method: 'GET' });
+  }
+
+  post(path: string, fields: Record<string, string>) {
+    const body = new URLSearchParams({ _csrf: this.csrf, ...fields }).toString();
+    return this.send(path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  }
+}
+
+async function staffLogin(baseUrl: string, username: string): Promise<Session> {
+  const s = new Session(baseUrl);
+  await s.get('/scp/login');
+  const res = await s.post('/scp/login', { login: username, password: PASSWORD, next: '/scp/' });
+  if (res.status !== 302 || !s.cookie.includes('sb_staff=')) throw new Error(`staff login as ${username} failed: HTTP ${res.status}`);
+  return s;
+}
+
+const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');
+
+/** Follows the queue's "Next page" links up to page `depth` (or the last page) and returns that page's URL. */
+async function deepQueueUrl(s: Session, first: string, depth: number): Promise<{ path: string; page: number }> {
+  let path = first;
+  let page = 1;
+  while (page < depth) {
+    const res = await s.get(path);
+    if (res.status !== 200) throw new Error(`queue page ${page} answered HTTP ${res.status}`);
+    const next = /<a href="([^"]+)" rel="next"/.exec(res.body);
+    if (!next) break;
+    path = unescapeHtml(next[1]!);
+    page++;
+  }
+  return { path, page };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Measuring.
+
+interface Figures {
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  errors: number;
+  /** Server process CPU (user + system) per request: unlike latency, hardly moved by other load on the machine. */
+  cpuMs: number | null;
+  note?: string;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function summarise(latencies: number[], elapsedMs: number, errors: number, cpuMs: number | null): Figures {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+  return {
+    requests: sorted.length,
+    rps: round((sorted.length / elapsedMs) * 1000),
+    p50: round(at(0.5)),
+    p95: round(at(0.95)),
+    p99: round(at(0.99)),
+    max: round(sorted.length ? sorted[sorted.length - 1]! : NaN),
+    errors,
+    cpuMs: cpuMs === null || !sorted.length ? null : round(cpuMs / sorted.length),
+  };
+}
+
+async function measure(name: string, targets: Target[]): Promise<Figures> {
+  log(`measuring ${name} (${targets.length} URL${targets.length > 1 ? 's' : ''}, e.g. ${targets[0]!.url.slice(0, 110)})`);
+  await runLoad({ targets, concurrency: CONCURRENCY, durationMs: 2000, maxRequests: MAX_REQUESTS });
+  const cpu = process.cpuUsage();
+  const r = await runLoad({ targets, concurrency: CONCURRENCY, durationMs: DURATION_MS, maxRequests: MAX_REQUESTS });
+  const used = process.cpuUsage(cpu);
+  if (r.errors) log(`  ${r.errors} failed requests, first: ${r.firstError}`);
+  // The load runs in a child process, so this process's CPU is the server's (when it runs here).
+  return summarise(r.latenciesMs, r.elapsedMs, r.errors, args.url ? null : (used.user + used.system) / 1000);
+}
+
+async function main(): Promise<void> {
+  const setup = await startServer();
+  const { baseUrl, db, services } = setup;
+  const figures: Record<string, Figures> = {};
+  const loadBefore = loadavg()[0]!;
+  let seedMs = 0;
+  let seeded: Awaited<ReturnType<typeof seedTickets>> | null = null;
+  try {
+    if (TICKETS > 0) {
+      log(`seeding ${TICKETS.toLocaleString('en')} tickets into ${setup.dbLabel} ...`);
+      seeded = await seedTickets(db, { tickets: TICKETS, onProgress: (done, total) => done % 20_000 === 0 && log(`  ${done}/${total}`) });
+      seedMs = seeded.ms;
+      log(`seeded ${seeded.tickets} tickets, ${seeded.entries} thread entries, ${seeded.users} requesters in ${(seedMs / 1000).toFixed(1)} s`);
+    }
+
+    // Accounts through the product's own service: an administrator and an agent of the busiest department.
+    const tag = Date.now().toString(36);
+    const support = (await services.departments.list()).find((d) => d.name === 'Support')!;
+    await services.staff.create(null, { username: `bench.admin.${tag}`, email: `admin.${tag}@bench.example`, name: 'Bench Admin', password: PASSWORD, isAdmin: true, departments: [{ departmentId: support.id, isManager: true }] });
+    await services.staff.create(null, { username: `bench.support.${tag}`, email: `support.${tag}@bench.example`, name: 'Bench Agent', password: PASSWORD, isAdmin: false, departments: [{ departmentId: support.id, isManager: false }] });
+    const admin = await staffLogin(baseUrl, `bench.admin.${tag}`);
+    const agent = await staffLogin(baseUrl, `bench.support.${tag}`);
+
+    const first = '/scp/tickets?queue=open';
+    const t = (s: Session, path: string): Target => ({ url: baseUrl + path, cookie: s.cookie });
+    const adminDeep = await deepQueueUrl(admin, first, DEEP_PAGE);
+    const agentDeep = await deepQueueUrl(agent, first, DEEP_PAGE);
+
+    // Tickets to open: a spread over the whole table, so the ticket page is not one cached row.
+    const numbers = (await db.q('tickets').select('number').whereRaw('id % 197 = 0').limit(500)).map((r: { number: string }) => r.number);
+    const supportNumbers = (await db.q('tickets').select('number').where('department_id', support.id).whereRaw('id % 97 = 0').limit(500)).map((r: { number: string }) => r.number);
+
+    figures['queue-open-first'] = await measure('staff Open queue, first page (admin)', [t(admin, first)]);
+    figures['queue-open-deep'] = { ...(await measure(`staff Open queue, page ${adminDeep.page} (admin)`, [t(admin, adminDeep.path)])), note: `page ${adminDeep.page}` };
+    figures['queue-open-first-agent'] = await measure('staff Open queue, first page (department agent)', [t(agent, first)]);
+    figures['queue-open-deep-agent'] = { ...(await measure(`staff Open queue, page ${agentDeep.page} (department agent)`, [t(agent, agentDeep.path)])), note: `page ${agentDeep.page}` };
+    figures['ticket'] = await measure('staff ticket page (admin)', numbers.map((n) => t(admin, `/scp/tickets/${n}`)));
+    figures['ticket-agent'] = await measure('staff ticket page (department agent)', supportNumbers.map((n) => t(agent, `/scp/tickets/${n}`)));
+
+    const client = await clientTargets(baseUrl, db);
+    if (client.length) figures['client-ticket'] = await measure('client ticket page after the status form', client);
+    else log('client portal: no status form at /tickets/status yet, skipped');
+    figures['queue-closed-first'] = { ...(await measure('staff Closed queue, first page (admin)', [t(admin, '/scp/tickets?queue=closed')])), note: 'not in the goal' };
+  } finally {
+    await setup.teardown();
+  }
+
+  const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const out: string[] = [];
+  out.push('');
+  out.push(`Switchboard bench:web — ${TICKETS.toLocaleString('en')} tickets${seeded ? ` (${seeded.entries.toLocaleString('en')} entries; ${seeded.byStatus.open} open, ${seeded.openUnanswered} unanswered), seeded in ${(seedMs / 1000).toFixed(1)} s` : ''}`);
+  out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}; database: ${setup.dbLabel}; ${CONCURRENCY} clients, ${DURATION_MS / 1000} s per page, log level ${args['log-level']}`);
+  out.push('');
+  out.push(`${'page'.padEnd(24)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'errors'.padStart(8)}${'cpu ms/req'.padStart(12)}  note`);
+  for (const [name, f] of Object.entries(figures)) {
+    out.push(`${name.padEnd(24)}${f.rps.toFixed(1).padStart(9)}${f.p50.toFixed(1).padStart(9)}${f.p95.toFixed(1).padStart(9)}${f.p99.toFixed(1).padStart(9)}${f.max.toFixed(1).padStart(9)}${String(f.errors).padStart(8)}${(f.cpuMs === null ? '-' : f.cpuMs.toFixed(2)).padStart(12)}  ${f.note ?? ''}`);
+  }
+  out.push(`load average (1 min) before/after: ${loadBefore.toFixed(2)} / ${loadavg()[0]!.toFixed(2)} — other work on this machine skews every figure`);
+  const worst = Math.max(...Object.entries(figures).filter(([name]) => !GOAL_EXEMPT.has(name)).map(([, f]) => f.p99));
+  const deepRatio = (a?: Figures, b?: Figures) => (a && b ? round(a.p50 / b.p50) : null);
+  out.push('');
+  out.push(`goal p99 < 50 ms on every page: ${worst < 50 ? 'met' : 'MISSED'} (worst p99 ${worst.toFixed(1)} ms)`);
+  out.push(`deep/first p50 ratio: admin ${deepRatio(figures['queue-open-deep'], figures['queue-open-first'])}, agent ${deepRatio(figures['queue-open-deep-agent'], figures['queue-open-first-agent'])}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'web', database: setup.dbLabel, loadAverage: [round(loadBefore), round(loadavg()[0]!)], tickets: TICKETS, entries: seeded?.entries ?? null, seedMs: Math.round(seedMs), concurrency: CONCURRENCY, durationS: DURATION_MS / 1000, logLevel: args['log-level'], machine, pages: figures })}\n`);
+}
+
+/**
+ * Client sessions through the portal's status form (e-mail + ticket number), one per concurrent client, each on
+ * its own ticket. Empty when the portal has no status form.
+ */
+async function clientTargets(baseUrl: string, db: Database): Promise<Target[]> {
+  const probe = await fetch(`${baseUrl}/tickets/status`);
+  await probe.text();
+  if (probe.status !== 200) return [];
+  const rows = await db.q('tickets as t')
+    .join('user_emails as ue', (j) => j.on('ue.user_id', 't.user_id').andOn('ue.is_primary', db.q.raw('?', [true])))
+    .select('t.number', 'ue.address')
+    .whereRaw('t.id % 101 = 0')
+    .limit(CONCURRENCY);
+  const targets: Target[] = [];
+  for (const r of rows as Array<{ number: string; address: string }>) {
+    const s = new Session(baseUrl);
+    await s.get('/tickets/status');
+    const res = await s.post('/tickets/status', { email: r.address, number: r.number });
+    if (res.status !== 302 || !s.cookie.includes('sb_client=')) throw new Error(`client status form for #${r.number} failed: HTTP ${res.status}`);
+    const path = new URL(res.location!, baseUrl).pathname;
+    targets.push({ url: baseUrl + path, cookie: s.cookie });
+  }
+  return targets;
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench:web failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

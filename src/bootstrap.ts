@@ -1,0 +1,73 @@
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDatabase, type Database } from './db/database.js';
+import { migrateLatest } from './db/migrate.js';
+import { systemClock } from './db/time.js';
+import { createLogger, type Logger } from './logger.js';
+import { createServices, type Services } from './services.js';
+import { loadSecrets } from './settings/secrets.js';
+import { SettingsRepository } from './settings/settings-repository.js';
+
+/**
+ * Start-up steps shared by the server (src/main.ts) and the management CLI (scripts/manage.ts), so both read
+ * the configuration, reach the database and migrate it the same way.
+ */
+
+/** A start-up failure the operator can act on: its message is one line, printed without a stack. */
+export class StartupError extends Error {}
+
+/** The database URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(mysql:\/\/[^:/@]+):[^@]*@/, '$1:***@');
+}
+
+export function loadConfigOrFail(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartupError(err.message);
+    throw err;
+  }
+}
+
+/** Connects and migrates (under knex's migration lock, so nodes starting together do not race). */
+export async function openDatabase(config: Config, log?: Logger): Promise<{ db: Database; applied: string[] }> {
+  const db = createDatabase(config.databaseUrl, log ? { log } : {});
+  try {
+    await db.ping();
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw new StartupError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${oneLine(err)}`);
+  }
+  try {
+    return { db, applied: await migrateLatest(db) };
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw new StartupError(`database migration failed: ${oneLine(err)}`);
+  }
+}
+
+/** Secrets, services and the first-run defaults (a department and a help topic) on an open database. */
+export async function startServices(config: Config, db: Database, log: Logger): Promise<Services> {
+  const secrets = await loadSecrets(new SettingsRepository(db));
+  const services = createServices({ db, clock: systemClock, config, log, secrets });
+  await services.setup.ensureDefaults();
+  return services;
+}
+
+/** Everything up to the services: config, logger, migrated database. */
+export async function bootstrap(opts: { logDestination?: NodeJS.WritableStream } = {}): Promise<Services> {
+  const config = loadConfigOrFail();
+  const log = createLogger(config.logLevel, opts.logDestination);
+  const { db } = await openDatabase(config, log);
+  try {
+    return await startServices(config, db, log);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  return message.split('\n')[0]!.trim();
+}

@@ -1,0 +1,174 @@
+import type { Database } from '../db/database.js';
+import { RetryableConflict, UniqueViolation } from '../db/errors.js';
+import { fromDbTimeRequired, toDbTime } from '../db/time.js';
+import type { LockNotice, TicketLock, Viewer } from './lock.js';
+
+const mapLock = (r: Record<string, unknown>): TicketLock => ({
+  ticketId: Number(r.ticket_id),
+  staffId: Number(r.staff_id),
+  holderName: r.holder_name as string,
+  acquiredAt: fromDbTimeRequired(r.acquired_at as string),
+  expiresAt: fromDbTimeRequired(r.expires_at as string),
+});
+
+/**
+ * Lock rows, their release notices and presence. Correctness rests on the primary key of `ticket_locks` and
+ * on conditional updates with an affected-row check, never on FOR UPDATE (dropped silently on SQLite;
+ * DESIGN.md §9 "row locks").
+ */
+export class LockRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Takes the lock for `staffId` if the ticket has no lock, an expired one, or one this agent already holds.
+   * 'new' when it was free (nothing to read back), 'kept' when this agent holds it after an update, false
+   * when someone else holds a live lock. Safe against any number of concurrent callers on any number of
+   * nodes: the insert lets exactly one through the primary key, and the update changes a row only where the
+   * holder is this agent or the lock is dead, which InnoDB re-checks on the latest row version and SQLite
+   * evaluates under its single writer.
+   */
+  async claim(ticketId: number, staffId: number, now: Date, expiresAt: Date): Promise<'new' | 'kept' | false> {
+    const n = toDbTime(now);
+    const e = toDbTime(expiresAt);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        try {
+          await this.db.run((q) => q('ticket_locks').insert({ ticket_id: ticketId, staff_id: staffId, acquired_at: n, expires_at: e, version: 1 }));
+          return 'new';
+        } catch (err) {
+          if (!(err instanceof UniqueViolation)) throw err;
+        }
+        const changed = await this.db.run((q) =>
+          q('ticket_locks')
+            .where('ticket_id', ticketId)
+            .where((w) => w.where('staff_id', staffId).orWhere('expires_at', '<', n))
+            // MySQL assigns SET clauses left to right and later ones see earlier results, so acquired_at is
+            // computed first, from the row's previous holder and expiry; SQLite always reads the old row.
+            .update({
+              acquired_at: q.raw('CASE WHEN staff_id = ? AND expires_at >= ? THEN acquired_at ELSE ? END', [staffId, n, n]),
+              staff_id: staffId,
+              expires_at: e,
+              version: q.raw('version + 1'),
+            }),
+        );
+        return changed > 0 ? 'kept' : false;
+      } catch (err) {
+        // Two insert-then-update sequences on InnoDB can deadlock on the duplicate key's shared lock; the
+        // loser is rolled back whole and may simply try again.
+        if (!(err instanceof RetryableConflict) || attempt >= 4) throw err;
+      }
+    }
+  }
+
+  /** Extends the lock only for its holder; a lock that lapsed but was not taken by anyone else is its holder's still. */
+  async renew(ticketId: number, staffId: number, now: Date, expiresAt: Date): Promise<boolean> {
+    const n = toDbTime(now);
+    const changed = await this.db.run((q) =>
+      q('ticket_locks')
+        .where({ ticket_id: ticketId, staff_id: staffId })
+        .update({
+          acquired_at: q.raw('CASE WHEN expires_at < ? THEN ? ELSE acquired_at END', [n, n]),
+          expires_at: toDbTime(expiresAt),
+          version: q.raw('version + 1'),
+        }),
+    );
+    return changed > 0;
+  }
+
+  /** Deletes the lock if `staffId` holds it, live or not. */
+  async release(ticketId: number, staffId: number): Promise<boolean> {
+    return (await this.db.run((q) => q('ticket_locks').where({ ticket_id: ticketId, staff_id: staffId }).delete())) > 0;
+  }
+
+  async live(ticketId: number, now: Date): Promise<TicketLock | null> {
+    const r = await this.db.run((q) =>
+      q('ticket_locks as l')
+        .join('staff as s', 's.id', 'l.staff_id')
+        .where('l.ticket_id', ticketId)
+        .where('l.expires_at', '>=', toDbTime(now))
+        .first('l.*', 's.name as holder_name'),
+    );
+    return r ? mapLock(r) : null;
+  }
+
+  async liveFor(ticketIds: number[], now: Date): Promise<Map<number, TicketLock>> {
+    const out = new Map<number, TicketLock>();
+    if (!ticketIds.length) return out;
+    const rows = await this.db.run((q) =>
+      q('ticket_locks as l')
+        .join('staff as s', 's.id', 'l.staff_id')
+        .whereIn('l.ticket_id', ticketIds)
+        .where('l.expires_at', '>=', toDbTime(now))
+        .select('l.*', 's.name as holder_name'),
+    );
+    for (const r of rows) out.set(Number(r.ticket_id), mapLock(r));
+    return out;
+  }
+
+  async liveCount(now: Date): Promise<number> {
+    const r = await this.db.run((q) => q('ticket_locks').where('expires_at', '>=', toDbTime(now)).count({ n: '*' }).first());
+    return Number(r?.n ?? 0);
+  }
+
+  async purgeExpired(before: Date): Promise<number> {
+    return this.db.run((q) => q('ticket_locks').where('expires_at', '<', toDbTime(before)).delete());
+  }
+
+  async addNotice(n: { ticketId: number; staffId: number; releasedById: number; releasedByName: string; releasedAt: Date }): Promise<void> {
+    await this.db.run((q) =>
+      q('ticket_lock_notices').insert({
+        ticket_id: n.ticketId,
+        staff_id: n.staffId,
+        released_by: n.releasedById,
+        released_by_name: n.releasedByName.slice(0, 120),
+        released_at: toDbTime(n.releasedAt),
+      }),
+    );
+  }
+
+  /** The latest notice for this agent and ticket, deleted as it is read so it is shown once. */
+  async takeNotice(ticketId: number, staffId: number): Promise<LockNotice | null> {
+    const rows = await this.db.run((q) => q('ticket_lock_notices').where({ ticket_id: ticketId, staff_id: staffId }).orderBy('id', 'desc'));
+    if (!rows.length) return null;
+    const taken = await this.db.run((q) => q('ticket_lock_notices').whereIn('id', rows.map((r: Record<string, unknown>) => Number(r.id))).delete());
+    // A concurrent renewal from a second tab took it first: that tab shows it.
+    if (!taken) return null;
+    const r = rows[0] as Record<string, unknown>;
+    return {
+      ticketId: Number(r.ticket_id),
+      releasedById: r.released_by === null ? null : Number(r.released_by),
+      releasedByName: r.released_by_name as string,
+      releasedAt: fromDbTimeRequired(r.released_at as string),
+    };
+  }
+
+  async purgeNotices(before: Date): Promise<number> {
+    return this.db.run((q) => q('ticket_lock_notices').where('released_at', '<', toDbTime(before)).delete());
+  }
+
+  async touchPresence(ticketId: number, staffId: number, now: Date): Promise<void> {
+    await this.db.run((q) =>
+      q('ticket_presence').insert({ ticket_id: ticketId, staff_id: staffId, seen_at: toDbTime(now) }).onConflict(['ticket_id', 'staff_id']).merge(['seen_at']),
+    );
+  }
+
+  async leavePresence(ticketId: number, staffId: number): Promise<void> {
+    await this.db.run((q) => q('ticket_presence').where({ ticket_id: ticketId, staff_id: staffId }).delete());
+  }
+
+  async viewers(ticketId: number, since: Date): Promise<Viewer[]> {
+    const rows = await this.db.run((q) =>
+      q('ticket_presence as p')
+        .join('staff as s', 's.id', 'p.staff_id')
+        .where('p.ticket_id', ticketId)
+        .where('p.seen_at', '>=', toDbTime(since))
+        .orderBy('s.name')
+        .select('p.staff_id', 's.name', 'p.seen_at'),
+    );
+    return rows.map((r: Record<string, unknown>) => ({ staffId: Number(r.staff_id), name: r.name as string, seenAt: fromDbTimeRequired(r.seen_at as string) }));
+  }
+
+  async purgePresence(before: Date): Promise<number> {
+    return this.db.run((q) => q('ticket_presence').where('seen_at', '<', toDbTime(before)).delete());
+  }
+}

@@ -1,0 +1,205 @@
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Database } from '../db/database.js';
+import type { Clock } from '../db/time.js';
+import { AppError, forbidden } from '../errors.js';
+import type { StaffPrincipal } from '../staff/staff.js';
+import type { Ticket } from '../tickets/ticket.js';
+import type { LockRepository } from './lock-repository.js';
+import type { LockMode, LockState, LockedAction, TicketLock, Viewer } from './lock.js';
+
+/** How recently an agent's page must have reported in to count as viewing the ticket. */
+export const PRESENCE_WINDOW_MS = 30_000;
+/** Notices nobody came back to read are dropped after this long. */
+const NOTICE_TTL_MS = 24 * 3600_000;
+
+export interface LockSettings {
+  mode: LockMode;
+  minutes: number;
+  notesWhileLocked: boolean;
+}
+
+export interface LockServiceDeps {
+  db: Database;
+  clock: Clock;
+  repo: LockRepository;
+  audit: AuditRepository;
+  settings: LockSettings;
+  /** Resolves a ticket number for an agent, refusing tickets they may not see (TicketService.get). */
+  findTicket: (actor: StaffPrincipal, number: string) => Promise<Ticket>;
+}
+
+/** "14:05 UTC" in the agent's own zone: the expiry is minutes away, so the date adds nothing. */
+export function lockTime(d: Date, timezone: string): string {
+  const fmt = (tz: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(d);
+  try {
+    return fmt(timezone);
+  } catch {
+    return fmt('UTC');
+  }
+}
+
+export function lockHeldError(lock: TicketLock, viewer: StaffPrincipal): AppError {
+  return new AppError(
+    'LOCK_HELD',
+    'conflict',
+    `${lock.holderName} is working on this ticket (locked since ${lockTime(lock.acquiredAt, viewer.timezone)}, until ${lockTime(lock.expiresAt, viewer.timezone)}). Nothing was changed.`,
+    { holderId: lock.staffId, holderName: lock.holderName, acquiredAt: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString() },
+  );
+}
+
+/**
+ * Collision locks (DESIGN.md §4 "Collision locking"): one live lock per ticket, taken when an agent starts
+ * answering, renewed while they compose, released when they post or leave. Presence (who has the ticket
+ * open) rides along, since the same page polls for both.
+ */
+export class LockService {
+  constructor(private readonly d: LockServiceDeps) {}
+
+  get mode(): LockMode {
+    return this.d.settings.mode;
+  }
+
+  /** Notes are refused while another agent holds the lock, by setting. */
+  get notesLocked(): boolean {
+    return !this.d.settings.notesWhileLocked;
+  }
+
+  /** Administrators, and managers of the ticket's department, may break another agent's lock. */
+  canBreak(actor: StaffPrincipal, ticket: Pick<Ticket, 'departmentId'>): boolean {
+    return actor.isAdmin || actor.managedDepartmentIds.includes(ticket.departmentId);
+  }
+
+  get lockMs(): number {
+    return this.d.settings.minutes * 60_000;
+  }
+
+  private expiry(now: Date): Date {
+    return new Date(now.getTime() + this.lockMs);
+  }
+
+  private async state(actor: StaffPrincipal, ticketId: number, withNotice: boolean): Promise<LockState> {
+    const lock = await this.d.repo.live(ticketId, this.d.clock.now());
+    const notice = withNotice ? await this.d.repo.takeNotice(ticketId, actor.staffId) : null;
+    return { lock, mine: lock?.staffId === actor.staffId, notice };
+  }
+
+  /** Takes the lock, or reports who holds it. A broken lock's notice is delivered here too. */
+  async acquire(actor: StaffPrincipal, number: string): Promise<LockState> {
+    const ticket = await this.d.findTicket(actor, number);
+    const now = this.d.clock.now();
+    const expiresAt = this.expiry(now);
+    if ((await this.d.repo.claim(ticket.id, actor.staffId, now, expiresAt)) === 'new') {
+      // Freshly inserted: the row is exactly what was written, no need to read it back.
+      const lock = { ticketId: ticket.id, staffId: actor.staffId, holderName: actor.name, acquiredAt: now, expiresAt };
+      return { lock, mine: true, notice: await this.d.repo.takeNotice(ticket.id, actor.staffId) };
+    }
+    return this.state(actor, ticket.id, true);
+  }
+
+  /**
+   * Extends the agent's own lock. Never takes a lock from scratch: an agent whose lock was broken or taken
+   * over learns so (with the notice, if an administrator broke it) and must choose to take it again.
+   */
+  async renew(actor: StaffPrincipal, number: string): Promise<LockState> {
+    const ticket = await this.d.findTicket(actor, number);
+    const now = this.d.clock.now();
+    const renewed = await this.d.repo.renew(ticket.id, actor.staffId, now, this.expiry(now));
+    // A notice only explains a lost lock; a renewal that worked has nothing to explain.
+    return this.state(actor, ticket.id, !renewed);
+  }
+
+  /** Gives up the agent's own lock, if they hold one; anyone else's stays. */
+  async release(actor: StaffPrincipal, number: string): Promise<void> {
+    const ticket = await this.d.findTicket(actor, number);
+    await this.d.repo.release(ticket.id, actor.staffId);
+  }
+
+  /** The page is closing: the agent neither holds the lock nor views the ticket any more. */
+  async leave(actor: StaffPrincipal, number: string): Promise<void> {
+    const ticket = await this.d.findTicket(actor, number);
+    await this.d.repo.release(ticket.id, actor.staffId);
+    await this.d.repo.leavePresence(ticket.id, actor.staffId);
+  }
+
+  /**
+   * Breaks another agent's lock: administrators, and managers of the ticket's department. Audited, and the
+   * former holder is told on their next renewal. Null when there was no live lock to break.
+   */
+  async breakLock(actor: StaffPrincipal, number: string, ip: string | null = null): Promise<TicketLock | null> {
+    const ticket = await this.d.findTicket(actor, number);
+    if (!this.canBreak(actor, ticket)) {
+      throw forbidden('LOCK_RELEASE_FORBIDDEN', 'Only administrators and the department’s managers can release another agent’s lock.');
+    }
+    const now = this.d.clock.now();
+    const lock = await this.d.repo.live(ticket.id, now);
+    if (!lock) return null;
+    return this.d.db.transaction(async () => {
+      // Deleting only the row of the holder we read leaves a lock taken in between by someone else alone.
+      if (!(await this.d.repo.release(ticket.id, lock.staffId))) return null;
+      if (lock.staffId !== actor.staffId) {
+        await this.d.repo.addNotice({ ticketId: ticket.id, staffId: lock.staffId, releasedById: actor.staffId, releasedByName: actor.name, releasedAt: now });
+      }
+      await this.d.audit.record({
+        staffId: actor.staffId,
+        action: 'ticket.lock_release',
+        objectType: 'ticket',
+        objectId: ticket.id,
+        details: { number: ticket.number, holderId: lock.staffId, holderName: lock.holderName, acquiredAt: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString() },
+        ip,
+      });
+      return lock;
+    });
+  }
+
+  /** The live lock on a ticket the caller has already been allowed to see. */
+  liveLock(ticketId: number): Promise<TicketLock | null> {
+    return this.d.repo.live(ticketId, this.d.clock.now());
+  }
+
+  /** Live locks for a page of a queue, keyed by ticket id. */
+  liveLocks(ticketIds: number[]): Promise<Map<number, TicketLock>> {
+    return this.d.repo.liveFor(ticketIds, this.d.clock.now());
+  }
+
+  /**
+   * Refuses `action` on the ticket while someone else holds a live lock. Called by TicketService inside the
+   * transaction that writes the change, so the check and the write commit together. Answers the agent's own
+   * live lock, if they hold one (null when the ticket is free or the check does not apply).
+   */
+  async assertMayAct(actor: StaffPrincipal, ticketId: number, action: LockedAction): Promise<TicketLock | null> {
+    if (action === 'note' && this.d.settings.notesWhileLocked) return null;
+    const lock = await this.d.repo.live(ticketId, this.d.clock.now());
+    if (lock && lock.staffId !== actor.staffId) throw lockHeldError(lock, actor);
+    return lock;
+  }
+
+  /** Posting a response ends the agent's turn. */
+  async releaseAfterPost(staffId: number, ticketId: number): Promise<void> {
+    await this.d.repo.release(ticketId, staffId);
+  }
+
+  /** Records that the agent has the ticket open and answers who else has, with the lock as it stands now. */
+  async touch(actor: StaffPrincipal, number: string): Promise<LockState & { viewers: Viewer[] }> {
+    const ticket = await this.d.findTicket(actor, number);
+    const now = this.d.clock.now();
+    await this.d.repo.touchPresence(ticket.id, actor.staffId, now);
+    const [state, viewers] = await Promise.all([this.state(actor, ticket.id, false), this.viewers(actor, ticket.id)]);
+    return { ...state, viewers };
+  }
+
+  /** Other agents who have the ticket open right now. */
+  async viewers(actor: StaffPrincipal, ticketId: number): Promise<Viewer[]> {
+    const since = new Date(this.d.clock.now().getTime() - PRESENCE_WINDOW_MS);
+    return (await this.d.repo.viewers(ticketId, since)).filter((v) => v.staffId !== actor.staffId);
+  }
+
+  /** Scheduler job: expired locks already stop counting; this only keeps the tables small. */
+  async purgeExpired(): Promise<{ locks: number; notices: number; presence: number }> {
+    const now = this.d.clock.now().getTime();
+    return {
+      locks: await this.d.repo.purgeExpired(new Date(now)),
+      notices: await this.d.repo.purgeNotices(new Date(now - NOTICE_TTL_MS)),
+      presence: await this.d.repo.purgePresence(new Date(now - 10 * PRESENCE_WINDOW_MS)),
+    };
+  }
+}

@@ -1,0 +1,315 @@
+import { createHash } from 'node:crypto';
+import type { Database } from '../../db/database.js';
+import { DatabaseUnavailable, RetryableConflict, UniqueViolation } from '../../db/errors.js';
+import type { Clock } from '../../db/time.js';
+import { AppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { ThreadRepository } from '../../threads/thread-repository.js';
+import type { CollaboratorRepository } from '../../tickets/collaborator-repository.js';
+import type { TicketRepository } from '../../tickets/ticket-repository.js';
+import { LIMITS, type TicketService } from '../../tickets/ticket-service.js';
+import type { FileInput } from '../../tickets/ticket.js';
+import type { TopicRepository } from '../../topics/topic-repository.js';
+import type { Mailbox } from '../mailboxes/mailbox-repository.js';
+import type { MailboxService } from '../mailboxes/mailbox-service.js';
+import { messageIdHash, type MessageIdSigner } from '../message-id.js';
+import type { BanService } from './ban-service.js';
+import { classify, type Classification } from './classify.js';
+import type { InboundRepository, IntakeSource } from './inbound-repository.js';
+import { parseMessage, scanMessageId, scanSummary, UnparsableMessage, type ParsedMessage } from './parse.js';
+import { sanitizeMailHtml } from './sanitize.js';
+import { findThread, type ThreadingLookups } from './threading.js';
+
+export interface IntakeEnvelope {
+  /** The mailbox named by RCPT TO; null for the pipe and the API, which read it from the headers. */
+  mailbox: Mailbox | null;
+  /** The SMTP reverse-path: '' for the null sender of a delivery report, null when there was no SMTP. */
+  envelopeFrom: string | null;
+  source: IntakeSource;
+  remoteAddress: string | null;
+}
+
+export type IntakeOutcome =
+  | { status: 'ticket' | 'reply'; inboundId: number; ticketId: number; ticketNumber: string; entryId: number }
+  | { status: 'bounce'; inboundId: number; ticketId: number | null }
+  | { status: 'dropped'; inboundId: number; reason: string }
+  | { status: 'quarantined'; inboundId: number; error: string }
+  | { status: 'duplicate' };
+
+/** The sender is on the banned list: refused (SMTP 550), nothing stored. */
+export class SenderBanned extends AppError {
+  constructor() {
+    super('SENDER_BANNED', 'forbidden', 'Mail from this sender is not accepted.');
+  }
+}
+
+class DuplicateDelivery extends Error {}
+
+export interface IntakeDeps {
+  db: Database;
+  clock: Clock;
+  log: Logger;
+  mailboxes: MailboxService;
+  inbound: InboundRepository;
+  bans: BanService;
+  tickets: TicketService;
+  ticketRepo: TicketRepository;
+  threads: ThreadRepository;
+  collaborators: CollaboratorRepository;
+  topics: TopicRepository;
+  signer: MessageIdSigner;
+  mailDomain: string;
+  autoRepliesPerHour: number;
+}
+
+const ATTEMPTS = 3;
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Turns one raw message into a ticket, a reply, a bounce note or a recorded drop, in one transaction that
+ * also stores the raw message, so that the caller may answer 250 only once everything is committed
+ * (DESIGN.md §4). The same Message-ID to the same mailbox is answered as a success that writes nothing.
+ * What cannot be processed is kept raw in quarantine; only a database failure is left for the sender to retry.
+ */
+export class MailIntakeService {
+  private readonly lookups: ThreadingLookups;
+
+  constructor(private readonly d: IntakeDeps) {
+    this.lookups = {
+      ticketExists: async (id) => (await d.ticketRepo.findBy({ id })) !== null,
+      ticketForMessageIdHashes: (hashes) => d.threads.ticketForMessageIdHashes(hashes),
+      ticketIdByNumber: async (number) => (await d.ticketRepo.findBy({ number }))?.id ?? null,
+      isParticipant: (ticketId, address) => d.collaborators.isParticipant(ticketId, address),
+    };
+  }
+
+  async deliver(raw: Buffer, env: IntakeEnvelope): Promise<IntakeOutcome> {
+    const outcome = await this.deliverUnlogged(raw, env);
+    this.d.log.info({ source: env.source, mailbox: env.mailbox?.localPart, bytes: raw.length, remote: env.remoteAddress, ...outcome }, 'inbound message');
+    return outcome;
+  }
+
+  private async deliverUnlogged(raw: Buffer, env: IntakeEnvelope): Promise<IntakeOutcome> {
+    let parsed: ParsedMessage;
+    try {
+      parsed = await parseMessage(raw);
+    } catch (err) {
+      if (!(err instanceof UnparsableMessage)) throw err;
+      return this.quarantine(raw, env, env.mailbox ?? (await this.d.mailboxes.defaultMailbox()), err.message);
+    }
+    const mailbox = env.mailbox ?? (await this.mailboxFromHeaders(parsed));
+    if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
+    if ((await this.d.bans.check(parsed.from.address)) || (env.envelopeFrom && (await this.d.bans.check(env.envelopeFrom)))) {
+      throw new SenderBanned();
+    }
+    const idHash = this.idHash(parsed.messageId, raw);
+    if (await this.d.inbound.exists(mailbox.id, idHash)) return { status: 'duplicate' };
+    // The same message sent to two of our mailboxes: the first one already made its entry.
+    if (parsed.messageId && (await this.d.threads.ticketForMessageIdHashes([idHash])) !== null) return { status: 'duplicate' };
+
+    const summary = { sender: parsed.from.address, subject: parsed.subject || null };
+    try {
+      return await this.withRetries(() =>
+        this.d.db.transaction(async () => {
+          let inboundId: number;
+          try {
+            inboundId = await this.d.inbound.insert({
+              mailboxId: mailbox.id, messageIdHash: idHash, messageId: parsed.messageId, ...summary, raw, status: 'processing',
+              source: env.source, remoteAddress: env.remoteAddress, receivedAt: this.d.clock.now(),
+            });
+          } catch (err) {
+            // A concurrent delivery of the same message committed first (on MySQL this insert waited for it).
+            if (err instanceof UniqueViolation) throw new DuplicateDelivery();
+            throw err;
+          }
+          return this.process(inboundId, parsed, mailbox, classify(parsed, { mailDomain: this.d.mailDomain, envelopeFrom: env.envelopeFrom }));
+        }),
+      );
+    } catch (err) {
+      if (err instanceof DuplicateDelivery) return { status: 'duplicate' };
+      if (isTransient(err)) throw err;
+      this.d.log.error({ err, sender: parsed.from.address }, 'inbound message failed; quarantining it');
+      return this.quarantine(raw, env, mailbox, err instanceof AppError ? err.message : 'The message could not be processed (see the server log).');
+    }
+  }
+
+  /** An administrator's retry of a quarantined message: processed as if it had just arrived. */
+  async retryQuarantined(id: number): Promise<IntakeOutcome> {
+    const row = await this.d.inbound.get(id);
+    const raw = await this.d.inbound.raw(id);
+    if (!row || !raw || row.status !== 'quarantined') throw new AppError('NOT_QUARANTINED', 'not_found', 'This message is not in quarantine.');
+    let parsed: ParsedMessage;
+    try {
+      parsed = await parseMessage(raw);
+    } catch (err) {
+      if (!(err instanceof UnparsableMessage)) throw err;
+      await this.d.inbound.setOutcome(id, { status: 'quarantined', error: err.message });
+      return { status: 'quarantined', inboundId: id, error: err.message };
+    }
+    const mailbox = (row.mailboxId ? await this.d.mailboxes.get(row.mailboxId).catch(() => null) : null) ?? (await this.mailboxFromHeaders(parsed));
+    if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
+    try {
+      return await this.withRetries(() =>
+        this.d.db.transaction(async () => {
+          if (!(await this.d.inbound.takeFromQuarantine(id))) throw new AppError('NOT_QUARANTINED', 'conflict', 'This message was already retried or deleted.');
+          if (await this.d.bans.check(parsed.from.address)) {
+            await this.d.inbound.setOutcome(id, { status: 'dropped', reason: 'banned' });
+            return { status: 'dropped' as const, inboundId: id, reason: 'banned' };
+          }
+          return this.process(id, parsed, mailbox, classify(parsed, { mailDomain: this.d.mailDomain, envelopeFrom: null }));
+        }),
+      );
+    } catch (err) {
+      if (isTransient(err) || (err instanceof AppError && err.code === 'NOT_QUARANTINED')) throw err;
+      const message = err instanceof AppError ? err.message : 'The message could not be processed (see the server log).';
+      this.d.log.error({ err, inboundId: id }, 'quarantined message failed again');
+      await this.d.inbound.setOutcome(id, { status: 'quarantined', error: message });
+      return { status: 'quarantined', inboundId: id, error: message };
+    }
+  }
+
+  private async process(inboundId: number, m: ParsedMessage, mailbox: Mailbox, c: Classification): Promise<IntakeOutcome> {
+    if (c.kind === 'drop') {
+      await this.d.inbound.setOutcome(inboundId, { status: 'dropped', reason: c.reason });
+      return { status: 'dropped', inboundId, reason: c.reason };
+    }
+    if (c.kind === 'bounce') return this.bounce(inboundId, m, c.originalMessageIds);
+
+    const message = this.bodyText(m);
+    const bodyHtml = m.html ? sanitizeMailHtml(m.html) : null;
+    const attachments = this.files(m);
+    const thread = await findThread({ inReplyTo: m.inReplyTo, references: m.references, subject: m.subject, from: m.from.address }, this.d.signer, this.lookups);
+    if (thread) {
+      const { ticket, entryId } = await this.d.tickets.addInboundMessage(thread.ticketId, {
+        name: m.from.name, email: m.from.address, bodyText: message, bodyHtml, attachments, messageId: m.messageId, source: 'email',
+      });
+      await this.d.inbound.setOutcome(inboundId, { status: 'reply', reason: thread.via, ticketId: ticket.id, entryId });
+      return { status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
+    }
+
+    const topic = mailbox.topicId ? await this.d.topics.get(mailbox.topicId) : null;
+    const ours = `@${this.d.mailDomain.toLowerCase()}`;
+    const { ticket, entryId } = await this.d.tickets.create(null, {
+      name: [...m.from.name].slice(0, LIMITS.name).join(''),
+      email: m.from.address,
+      subject: [...(m.subject || '(no subject)')].slice(0, LIMITS.subject).join(''),
+      message,
+      // create() offers only public topics to callers without an agent; a mailbox may name an internal one,
+      // which then still decides the department and priority.
+      topicId: topic?.isPublic && topic.isActive ? topic.id : null,
+      departmentId: mailbox.departmentId,
+      priority: mailbox.defaultPriority,
+      source: 'email',
+      attachments,
+      notifyRequester: mailbox.autoResponse && (await this.autoReplyAllowed(m.from.address)),
+      bodyHtml,
+      messageId: m.messageId,
+      collaborators: m.cc.filter((a) => !a.address.endsWith(ours) && a.address !== m.from.address).map((a) => ({ name: a.name, email: a.address })),
+      mailboxId: mailbox.id,
+    });
+    await this.d.inbound.setOutcome(inboundId, { status: 'ticket', ticketId: ticket.id, entryId });
+    return { status: 'ticket', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
+  }
+
+  /** A delivery report attaches, as a staff-only note, to the ticket whose mail bounced. */
+  private async bounce(inboundId: number, m: ParsedMessage, originalIds: string[]): Promise<IntakeOutcome> {
+    let ticketId: number | null = null;
+    for (const id of originalIds) {
+      const ref = this.d.signer.verify(id);
+      if (ref && (await this.lookups.ticketExists(ref.ticketId))) {
+        ticketId = ref.ticketId;
+        break;
+      }
+    }
+    ticketId ??= originalIds.length ? await this.d.threads.ticketForMessageIdHashes(originalIds.map(messageIdHash)) : null;
+    if (ticketId === null) {
+      await this.d.inbound.setOutcome(inboundId, { status: 'bounce', reason: 'unmatched' });
+      return { status: 'bounce', inboundId, ticketId: null };
+    }
+    const text = m.text.length > 20_000 ? `${m.text.slice(0, 20_000)}\n[…]` : m.text;
+    const entryId = await this.d.tickets.addSystemNote(ticketId, {
+      authorName: 'Mail delivery system',
+      bodyText: `A message about this ticket could not be delivered.\n\n${text.trim()}`,
+      attachments: this.files(m),
+      source: 'email',
+    });
+    await this.d.inbound.setOutcome(inboundId, { status: 'bounce', reason: 'matched', ticketId, entryId });
+    return { status: 'bounce', inboundId, ticketId };
+  }
+
+  private bodyText(m: ParsedMessage): string {
+    const text = m.text.replace(/\r\n?/g, '\n').trim();
+    const max = LIMITS.message;
+    if (!text) return m.attachments.length ? '(no text; see the attachments)' : '(empty message)';
+    return text.length > max ? `${text.slice(0, max - 100)}\n\n[The message was shortened here; the original is kept in full.]` : text;
+  }
+
+  private files(m: ParsedMessage): FileInput[] {
+    return m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, data: a.data, contentId: a.contentId, inline: a.inline }));
+  }
+
+  /** RFC 3834 §2: answer one sender at most a few times an hour, so two auto-responders cannot ping-pong. */
+  private async autoReplyAllowed(address: string): Promise<boolean> {
+    if (this.d.autoRepliesPerHour <= 0) return false;
+    const now = this.d.clock.now();
+    const key = sha256(address);
+    if ((await this.d.inbound.autoRepliesSince(key, new Date(now.getTime() - 3600_000))) >= this.d.autoRepliesPerHour) return false;
+    await this.d.inbound.recordAutoReply(key, now);
+    return true;
+  }
+
+  /** For the pipe and the API: the first of our mailboxes named in the delivery headers, else the default. */
+  private async mailboxFromHeaders(m: ParsedMessage): Promise<Mailbox | null> {
+    const named = [
+      ...(m.headers.get('delivered-to') ?? []),
+      ...(m.headers.get('x-original-to') ?? []),
+      ...m.to.map((a) => a.address),
+      ...m.cc.map((a) => a.address),
+    ];
+    for (const address of named) {
+      const mailbox = await this.d.mailboxes.resolveRecipient(address.replace(/^.*<|>.*$/g, '').trim());
+      if (mailbox) return mailbox;
+    }
+    return this.d.mailboxes.defaultMailbox();
+  }
+
+  /** Messages without a Message-ID (RFC 5322 only says "should") are deduplicated by their content. */
+  private idHash(messageId: string | null, raw: Buffer): string {
+    return messageId ? messageIdHash(messageId) : messageIdHash(`sha256:${sha256(raw)}`);
+  }
+
+  private async quarantine(raw: Buffer, env: IntakeEnvelope, mailbox: Mailbox | null, error: string): Promise<IntakeOutcome> {
+    const messageId = scanMessageId(raw);
+    const idHash = this.idHash(messageId, raw);
+    const mailboxId = mailbox?.id ?? null;
+    if (await this.d.inbound.exists(mailboxId, idHash)) return { status: 'duplicate' };
+    try {
+      const inboundId = await this.d.inbound.insert({
+        mailboxId, messageIdHash: idHash, messageId, ...scanSummary(raw), raw, status: 'quarantined', error,
+        source: env.source, remoteAddress: env.remoteAddress, receivedAt: this.d.clock.now(),
+      });
+      return { status: 'quarantined', inboundId, error };
+    } catch (err) {
+      if (err instanceof UniqueViolation) return { status: 'duplicate' };
+      throw err;
+    }
+  }
+
+  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        // A deadlock, SQLite's busy writer, or a unique race on a user or blob row that a concurrent
+        // message created first: the whole transaction rolled back, so running it again is safe.
+        const retryable = err instanceof RetryableConflict || err instanceof UniqueViolation;
+        if (!retryable || attempt >= ATTEMPTS) throw err;
+      }
+    }
+  }
+}
+
+/** Failures the sending MTA should retry (451) rather than ones we keep in quarantine. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof DatabaseUnavailable || err instanceof RetryableConflict || err instanceof UniqueViolation || (err instanceof AppError && err.category === 'unavailable');
+}

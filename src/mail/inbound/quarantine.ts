@@ -1,0 +1,67 @@
+import type { AuditRepository } from '../../audit/audit-repository.js';
+import type { Database } from '../../db/database.js';
+import { requireAdmin } from '../../departments/department-service.js';
+import { notFound } from '../../errors.js';
+import type { StaffPrincipal } from '../../staff/staff.js';
+import type { InboundRepository, InboundStatus, InboundSummary } from './inbound-repository.js';
+import type { IntakeOutcome, MailIntakeService } from './intake-service.js';
+
+export interface QuarantinedMessage extends InboundSummary {
+  /** The raw header section, as received (decoded as Latin-1 so that no byte is lost). */
+  rawHeaders: string;
+}
+
+const PAGE = 50;
+
+/**
+ * Messages that could not become tickets, kept raw for administrators, who can look at their headers,
+ * retry them (after a fix or a configuration change) or delete them.
+ */
+export class QuarantineService {
+  constructor(
+    private readonly db: Database,
+    private readonly inbound: InboundRepository,
+    private readonly intake: MailIntakeService,
+    private readonly audit: AuditRepository,
+  ) {}
+
+  async list(actor: StaffPrincipal, opts: { status?: InboundStatus; beforeId?: number | null } = {}): Promise<{ rows: InboundSummary[]; nextBeforeId: number | null }> {
+    requireAdmin(actor);
+    const rows = await this.inbound.list({ status: opts.status ?? 'quarantined', beforeId: opts.beforeId ?? null, limit: PAGE + 1 });
+    const page = rows.slice(0, PAGE);
+    return { rows: page, nextBeforeId: rows.length > PAGE ? page[page.length - 1]!.id : null };
+  }
+
+  /** How many messages ended in each state: tickets, replies, bounces, drops (robots, loops), quarantine. */
+  counts(actor: StaffPrincipal): Promise<Record<string, number>> {
+    requireAdmin(actor);
+    return this.inbound.counts();
+  }
+
+  async get(actor: StaffPrincipal, id: number): Promise<QuarantinedMessage> {
+    requireAdmin(actor);
+    const row = await this.inbound.get(id);
+    const raw = row ? await this.inbound.raw(id) : null;
+    if (!row || !raw) throw notFound('MESSAGE_NOT_FOUND', 'No such message.');
+    const head = raw.subarray(0, 256 * 1024).toString('latin1');
+    const end = head.search(/\r?\n\r?\n/);
+    return { ...row, rawHeaders: end >= 0 ? head.slice(0, end) : head };
+  }
+
+  async retry(actor: StaffPrincipal, id: number): Promise<IntakeOutcome> {
+    requireAdmin(actor);
+    const outcome = await this.intake.retryQuarantined(id);
+    await this.audit.record({ staffId: actor.staffId, action: 'inbound.retry', objectType: 'inbound_message', objectId: id, details: { status: outcome.status } });
+    return outcome;
+  }
+
+  async delete(actor: StaffPrincipal, id: number): Promise<void> {
+    requireAdmin(actor);
+    const row = await this.inbound.get(id);
+    if (!row || row.status !== 'quarantined') throw notFound('MESSAGE_NOT_FOUND', 'No such message in quarantine.');
+    await this.db.transaction(async () => {
+      await this.inbound.delete(id);
+      await this.audit.record({ staffId: actor.staffId, action: 'inbound.delete', objectType: 'inbound_message', objectId: id, details: { sender: row.sender, subject: row.subject } });
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import type { AuditRepository } from '../../audit/audit-repository.js';
+import type { Database } from '../../db/database.js';
+import { UniqueViolation } from '../../db/errors.js';
+import { requireAdmin } from '../../departments/department-service.js';
+import type { DepartmentRepository } from '../../departments/department-repository.js';
+import { AppError, ValidationError, notFound, type FieldErrors } from '../../errors.js';
+import type { StaffPrincipal } from '../../staff/staff.js';
+import { isPriority } from '../../tickets/ticket.js';
+import type { TopicRepository } from '../../topics/topic-repository.js';
+import type { Mailbox, MailboxFields, MailboxRepository } from './mailbox-repository.js';
+
+export interface MailboxInput {
+  localPart: string;
+  departmentId: number;
+  topicId: number | null;
+  defaultPriority: number;
+  autoResponse: boolean;
+}
+
+// No "+": it separates the mailbox from a tag (support+billing@ reaches support@).
+const LOCAL_PART = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
+
+export const DEFAULT_MAILBOX = 'support';
+
+/** The support addresses at MAIL_DOMAIN, each mapped to a department, a priority and a help topic. */
+export class MailboxService {
+  constructor(
+    private readonly db: Database,
+    private readonly mailboxes: MailboxRepository,
+    private readonly departments: DepartmentRepository,
+    private readonly topics: TopicRepository,
+    private readonly audit: AuditRepository,
+    readonly mailDomain: string,
+  ) {}
+
+  list(): Promise<Mailbox[]> {
+    return this.mailboxes.list();
+  }
+
+  async get(id: number): Promise<Mailbox> {
+    const m = await this.mailboxes.get(id);
+    if (!m) throw notFound('MAILBOX_NOT_FOUND', 'No such mailbox.');
+    return m;
+  }
+
+  address(m: Pick<Mailbox, 'localPart'>): string {
+    return `${m.localPart}@${this.mailDomain}`;
+  }
+
+  /**
+   * The mailbox an envelope recipient names, or null: only our domain, only defined mailboxes, with any
+   * "+tag" ignored. This is what keeps the listener from ever relaying.
+   */
+  async resolveRecipient(address: string): Promise<Mailbox | null> {
+    const at = address.lastIndexOf('@');
+    if (at <= 0 || address.slice(at + 1).toLowerCase() !== this.mailDomain.toLowerCase()) return null;
+    const local = address.slice(0, at).toLowerCase().split('+')[0]!;
+    return LOCAL_PART.test(local) ? this.mailboxes.findByLocalPart(local) : null;
+  }
+
+  /** Where mail arriving without a usable recipient (the pipe, the API) goes. */
+  async defaultMailbox(): Promise<Mailbox | null> {
+    return (await this.mailboxes.findByLocalPart(DEFAULT_MAILBOX)) ?? (await this.mailboxes.list())[0] ?? null;
+  }
+
+  /** First run: `support@` for the first department, with the auto-response on. */
+  async ensureDefault(): Promise<void> {
+    if ((await this.mailboxes.count()) > 0) return;
+    const dept = (await this.departments.list())[0];
+    if (!dept) return;
+    const topic = (await this.topics.list()).find((t) => t.departmentId === dept.id && t.isActive) ?? null;
+    try {
+      await this.mailboxes.insert({ localPart: DEFAULT_MAILBOX, departmentId: dept.id, topicId: topic?.id ?? null, defaultPriority: topic?.defaultPriority ?? 2, autoResponse: true });
+    } catch (err) {
+      // Another node starting at the same moment created it.
+      if (!(err instanceof UniqueViolation)) throw err;
+    }
+  }
+
+  private async validate(input: MailboxInput): Promise<MailboxFields> {
+    const fields: FieldErrors = {};
+    const localPart = input.localPart.trim().toLowerCase().replace(new RegExp(`@${this.mailDomain.replace(/\./g, '\\.')}$`, 'i'), '');
+    if (!LOCAL_PART.test(localPart)) fields.localPart = 'Use letters, digits, dots, dashes or underscores (no "+").';
+    if (!(await this.departments.get(input.departmentId))) fields.departmentId = 'Choose a department from the list.';
+    if (input.topicId !== null) {
+      const topic = await this.topics.get(input.topicId);
+      if (!topic) fields.topicId = 'Choose a help topic from the list.';
+    }
+    if (!isPriority(input.defaultPriority)) fields.defaultPriority = 'Choose a priority from the list.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    return { localPart, departmentId: input.departmentId, topicId: input.topicId, defaultPriority: input.defaultPriority, autoResponse: input.autoResponse };
+  }
+
+  async create(actor: StaffPrincipal, input: MailboxInput): Promise<Mailbox> {
+    requireAdmin(actor);
+    const m = await this.validate(input);
+    return this.db.transaction(async () => {
+      let id: number;
+      try {
+        id = await this.mailboxes.insert(m);
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new ValidationError({ localPart: 'This mailbox already exists.' });
+        throw err;
+      }
+      await this.audit.record({ staffId: actor.staffId, action: 'mailbox.create', objectType: 'mailbox', objectId: id, details: { address: this.address(m) } });
+      return (await this.mailboxes.get(id))!;
+    });
+  }
+
+  async update(actor: StaffPrincipal, id: number, input: MailboxInput): Promise<void> {
+    requireAdmin(actor);
+    await this.get(id);
+    const m = await this.validate(input);
+    await this.db.transaction(async () => {
+      try {
+        await this.mailboxes.update(id, m);
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new ValidationError({ localPart: 'This mailbox already exists.' });
+        throw err;
+      }
+      await this.audit.record({ staffId: actor.staffId, action: 'mailbox.update', objectType: 'mailbox', objectId: id, details: { ...m } });
+    });
+  }
+
+  async delete(actor: StaffPrincipal, id: number): Promise<void> {
+    requireAdmin(actor);
+    const m = await this.get(id);
+    if ((await this.mailboxes.count()) <= 1) {
+      throw new AppError('LAST_MAILBOX', 'conflict', 'The help desk needs at least one mailbox to receive mail.');
+    }
+    await this.db.transaction(async () => {
+      await this.mailboxes.delete(id);
+      await this.audit.record({ staffId: actor.staffId, action: 'mailbox.delete', objectType: 'mailbox', objectId: id, details: { address: this.address(m) } });
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { Clock } from '../../db/time.js';
+import type { Logger } from '../../logger.js';
+import type { OutboxRepository, OutboxRow } from './outbox-repository.js';
+
+export interface DeliveryConfig {
+  /** Empty: no relay, mail waits in the outbox. */
+  outboundSmtpUrl: string;
+  helpdeskName: string;
+  mailDomain: string;
+  maxAttempts: number;
+  retryBaseSeconds: number;
+  batchSize: number;
+}
+
+export interface DeliveryReport {
+  sent: number;
+  retried: number;
+  failed: number;
+}
+
+/** The part of a nodemailer transport we use; tests may hand in their own. */
+export interface MailTransport {
+  sendMail(mail: SendMailOptions): Promise<unknown>;
+  close(): void;
+}
+
+// A node that died mid-send leaves its rows in "sending"; after this long another node takes them over.
+// Longer than any SMTP conversation with the relay, so a slow send is not duplicated.
+const STALE_CLAIM_MS = 10 * 60_000;
+const MAX_BACKOFF_MS = 6 * 3600_000;
+
+/**
+ * Delivers the outbox through the site's relay. Rows are claimed first (see OutboxRepository.claim), so
+ * that with several nodes running each row is sent by one of them; sending happens outside any
+ * transaction. Temporary failures retry with exponential back-off; a permanent refusal (5xx) or the last
+ * attempt marks the row failed, visible to administrators with the relay's answer.
+ */
+export class OutboxDelivery {
+  private transport: MailTransport | null = null;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly config: DeliveryConfig,
+    private readonly createTransport: (url: string) => MailTransport = (url) => nodemailer.createTransport({ url, pool: true, maxConnections: 3 }),
+  ) {}
+
+  get configured(): boolean {
+    return this.config.outboundSmtpUrl.trim() !== '';
+  }
+
+  /** Sends one batch of due mail; returns what happened. Does nothing without a relay. */
+  async runOnce(): Promise<DeliveryReport> {
+    const report: DeliveryReport = { sent: 0, retried: 0, failed: 0 };
+    if (!this.configured) return report;
+    const now = this.clock.now();
+    const token = randomBytes(16).toString('hex');
+    const rows = await this.outbox.claim({ token, now, staleBefore: new Date(now.getTime() - STALE_CLAIM_MS), limit: this.config.batchSize });
+    for (const row of rows) await this.deliver(row, token, report);
+    return report;
+  }
+
+  /** Batches until nothing is due (bounded, so one tick cannot run forever). */
+  async drain(maxBatches = 20): Promise<DeliveryReport> {
+    const total: DeliveryReport = { sent: 0, retried: 0, failed: 0 };
+    for (let i = 0; i < maxBatches; i++) {
+      const r = await this.runOnce();
+      total.sent += r.sent;
+      total.retried += r.retried;
+      total.failed += r.failed;
+      if (r.sent + r.retried + r.failed < this.config.batchSize) break;
+    }
+    return total;
+  }
+
+  close(): void {
+    this.transport?.close();
+    this.transport = null;
+  }
+
+  private async deliver(row: OutboxRow, token: string, report: DeliveryReport): Promise<void> {
+    const attempts = row.attempts + 1;
+    try {
+      this.transport ??= this.createTransport(this.config.outboundSmtpUrl);
+      const from = row.fromAddress ?? `support@${this.config.mailDomain}`;
+      const { 'In-Reply-To': inReplyTo, References: references, ...headers } = row.headers;
+      await this.transport.sendMail({
+        from: { name: this.config.helpdeskName, address: from },
+        to: row.to,
+        cc: row.cc.length ? row.cc : undefined,
+        subject: row.subject,
+        text: row.bodyText,
+        html: row.bodyHtml ?? undefined,
+        messageId: row.messageId ? `<${row.messageId}>` : undefined,
+        inReplyTo,
+        references,
+        headers,
+        // Bounces come back to the mailbox, where intake attaches them to the ticket.
+        envelope: { from, to: [...row.to, ...row.cc] },
+      });
+      await this.outbox.markSent(row.id, token, this.clock.now());
+      report.sent++;
+    } catch (err) {
+      const e = err as Error & { responseCode?: number; code?: string };
+      const error = (e.message || String(err)).slice(0, 1000);
+      const permanent = (e.responseCode !== undefined && e.responseCode >= 500) || e.code === 'EENVELOPE';
+      if (permanent || attempts >= this.config.maxAttempts) {
+        await this.outbox.markFailed(row.id, token, { attempts, error });
+        report.failed++;
+        this.log.warn({ outboxId: row.id, attempts, error }, 'outgoing mail failed');
+      } else {
+        const delay = Math.min(MAX_BACKOFF_MS, this.config.retryBaseSeconds * 1000 * 2 ** (attempts - 1));
+        await this.outbox.markRetry(row.id, token, { attempts, nextAttemptAt: new Date(this.clock.now().getTime() + delay), error });
+        report.retried++;
+        this.log.info({ outboxId: row.id, attempts, error, retryInMs: delay }, 'outgoing mail deferred');
+      }
+    }
+  }
+}

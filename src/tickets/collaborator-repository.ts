@@ -1,0 +1,45 @@
+import type { Database } from '../db/database.js';
+import { toDbTime } from '../db/time.js';
+
+export interface Collaborator {
+  userId: number;
+  name: string;
+  email: string;
+}
+
+/** People copied on a ticket (Cc on the first mail): they receive the responses and may reply. */
+export class CollaboratorRepository {
+  constructor(private readonly db: Database) {}
+
+  async add(ticketId: number, userId: number, at: Date): Promise<void> {
+    const exists = await this.db.run((q) => q('ticket_collaborators').where({ ticket_id: ticketId, user_id: userId }).first('user_id'));
+    if (!exists) await this.db.run((q) => q('ticket_collaborators').insert({ ticket_id: ticketId, user_id: userId, created_at: toDbTime(at) }));
+  }
+
+  async list(ticketId: number): Promise<Collaborator[]> {
+    const rows = await this.db.run((q) =>
+      q('ticket_collaborators as c')
+        .join('users as u', 'u.id', 'c.user_id')
+        .join('user_emails as e', (j) => j.on('e.user_id', 'u.id').andOn('e.is_primary', q.raw('?', [true])))
+        .where('c.ticket_id', ticketId)
+        .orderBy([{ column: 'c.created_at' }, { column: 'c.user_id' }])
+        .select('u.id', 'u.name', 'e.address'),
+    );
+    return rows.map((r: Record<string, unknown>) => ({ userId: Number(r.id), name: r.name as string, email: r.address as string }));
+  }
+
+  /** The requester or a collaborator of the ticket writes from this (lower-cased) address. */
+  async isParticipant(ticketId: number, address: string): Promise<boolean> {
+    const r = await this.db.run((q) =>
+      q('user_emails as e')
+        .where('e.address', address)
+        .where((w) =>
+          w
+            .whereExists(q('tickets as t').whereRaw('t.user_id = e.user_id').where('t.id', ticketId))
+            .orWhereExists(q('ticket_collaborators as c').whereRaw('c.user_id = e.user_id').where('c.ticket_id', ticketId)),
+        )
+        .first('e.id'),
+    );
+    return Boolean(r);
+  }
+}

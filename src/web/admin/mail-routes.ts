@@ -1,0 +1,133 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError, type FieldErrors } from '../../errors.js';
+import { INBOUND_STATUSES, type InboundStatus } from '../../mail/inbound/inbound-repository.js';
+import { PRIORITIES } from '../../tickets/ticket.js';
+import { optionalId, readForm } from '../forms.js';
+import { render, setFlash } from '../render.js';
+
+type IdParams = { Params: { id: string } };
+
+const parseId = (raw: string) => (/^\d{1,10}$/.test(raw) ? Number(raw) : 0);
+
+const OUTCOME_WORDS: Record<string, string> = {
+  ticket: 'New ticket', reply: 'Reply', bounce: 'Bounce', dropped: 'Dropped (robot or loop)', quarantined: 'Quarantined', processing: 'Processing',
+};
+
+/** Mailboxes, the quarantine of inbound mail and the banned-sender list. */
+export async function mailAdminRoutes(app: FastifyInstance): Promise<void> {
+  const { mailboxes, quarantine, bans, departments, topics } = app.services;
+
+  async function mailboxForm(request: FastifyRequest, reply: FastifyReply, data: { mailboxId: number | null; values: Record<string, unknown>; errors?: FieldErrors }, status = 200) {
+    const [allDepartments, allTopics] = await Promise.all([departments.list(), topics.list()]);
+    return render(request, reply, 'admin/mailbox-form', {
+      title: data.mailboxId === null ? 'New mailbox' : 'Edit mailbox',
+      ...data,
+      domain: mailboxes.mailDomain,
+      departments: allDepartments,
+      topics: allTopics,
+      priorities: PRIORITIES,
+    }, status);
+  }
+
+  function mailboxValues(fields: Record<string, string>) {
+    return {
+      localPart: fields.localPart ?? '',
+      departmentId: fields.departmentId ?? '',
+      topicId: fields.topicId ?? '',
+      defaultPriority: fields.defaultPriority ?? '2',
+      autoResponse: fields.autoResponse === '1',
+    };
+  }
+
+  async function saveMailbox(request: FastifyRequest, reply: FastifyReply, mailboxId: number | null) {
+    const values = mailboxValues(readForm(request).fields);
+    try {
+      const input = {
+        localPart: values.localPart,
+        departmentId: optionalId(values.departmentId, 'departmentId') ?? 0,
+        topicId: optionalId(values.topicId, 'topicId'),
+        defaultPriority: Number(values.defaultPriority),
+        autoResponse: values.autoResponse,
+      };
+      if (mailboxId === null) await mailboxes.create(request.staff!, input);
+      else await mailboxes.update(request.staff!, mailboxId, input);
+      setFlash(reply, { type: 'success', message: `Mailbox ${values.localPart.trim().toLowerCase()}@${mailboxes.mailDomain} saved.` });
+      return reply.redirect('/scp/admin/mailboxes');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return mailboxForm(request, reply, { mailboxId, values, errors: err.fields }, 400);
+    }
+  }
+
+  app.get('/mailboxes', async (request, reply) => {
+    return render(request, reply, 'admin/mailboxes', { title: 'Mailboxes', mailboxes: await mailboxes.list(), domain: mailboxes.mailDomain, priorities: PRIORITIES });
+  });
+  app.get('/mailboxes/new', async (request, reply) =>
+    mailboxForm(request, reply, { mailboxId: null, values: { localPart: '', departmentId: '', topicId: '', defaultPriority: '2', autoResponse: true } }),
+  );
+  app.post('/mailboxes/new', async (request, reply) => saveMailbox(request, reply, null));
+  app.get<IdParams>('/mailboxes/:id', async (request, reply) => {
+    const m = await mailboxes.get(parseId(request.params.id));
+    return mailboxForm(request, reply, { mailboxId: m.id, values: { localPart: m.localPart, departmentId: m.departmentId, topicId: m.topicId ?? '', defaultPriority: m.defaultPriority, autoResponse: m.autoResponse } });
+  });
+  app.post<IdParams>('/mailboxes/:id', async (request, reply) => saveMailbox(request, reply, (await mailboxes.get(parseId(request.params.id))).id));
+  app.post<IdParams>('/mailboxes/:id/delete', async (request, reply) => {
+    const m = await mailboxes.get(parseId(request.params.id));
+    await mailboxes.delete(request.staff!, m.id);
+    setFlash(reply, { type: 'success', message: `Mailbox ${m.localPart}@${mailboxes.mailDomain} deleted.` });
+    return reply.redirect('/scp/admin/mailboxes');
+  });
+
+  app.get<{ Querystring: { status?: string; before?: string } }>('/quarantine', async (request, reply) => {
+    const status: InboundStatus = (INBOUND_STATUSES as readonly string[]).includes(request.query.status ?? '') ? (request.query.status as InboundStatus) : 'quarantined';
+    const beforeId = /^\d{1,10}$/.test(request.query.before ?? '') ? Number(request.query.before) : null;
+    const [page, counts] = await Promise.all([quarantine.list(request.staff!, { status, beforeId }), quarantine.counts(request.staff!)]);
+    return render(request, reply, 'admin/quarantine', {
+      title: status === 'quarantined' ? 'Quarantine' : 'Inbound mail', status, statuses: INBOUND_STATUSES.filter((s) => s !== 'processing'), words: OUTCOME_WORDS, counts, ...page, firstPage: beforeId === null,
+    });
+  });
+  app.get<IdParams>('/quarantine/:id', async (request, reply) => {
+    const message = await quarantine.get(request.staff!, parseId(request.params.id));
+    return render(request, reply, 'admin/quarantine-message', { title: `Inbound message ${message.id}`, message, words: OUTCOME_WORDS });
+  });
+  app.post<IdParams>('/quarantine/:id/retry', async (request, reply) => {
+    const id = parseId(request.params.id);
+    const outcome = await quarantine.retry(request.staff!, id);
+    setFlash(reply, outcome.status === 'quarantined'
+      ? { type: 'error', message: `Still failing: ${outcome.error}` }
+      : { type: 'success', message: `Processed: ${OUTCOME_WORDS[outcome.status] ?? outcome.status}${'ticketNumber' in outcome ? ` (#${outcome.ticketNumber})` : ''}.` });
+    return reply.redirect(outcome.status === 'quarantined' ? `/scp/admin/quarantine/${id}` : '/scp/admin/quarantine');
+  });
+  app.post<IdParams>('/quarantine/:id/delete', async (request, reply) => {
+    const id = parseId(request.params.id);
+    if (readForm(request).fields.confirm !== '1') {
+      setFlash(reply, { type: 'error', message: 'Tick "Yes, delete this message" to confirm.' });
+      return reply.redirect(`/scp/admin/quarantine/${id}`);
+    }
+    await quarantine.delete(request.staff!, id);
+    setFlash(reply, { type: 'success', message: 'Message deleted.' });
+    return reply.redirect('/scp/admin/quarantine');
+  });
+
+  async function bansPage(request: FastifyRequest, reply: FastifyReply, extra: { values?: Record<string, string>; errors?: FieldErrors } = {}, status = 200) {
+    return render(request, reply, 'admin/bans', { title: 'Banned senders', bans: await bans.list(), values: extra.values ?? { pattern: '', note: '' }, errors: extra.errors ?? {} }, status);
+  }
+  app.get('/bans', async (request, reply) => bansPage(request, reply));
+  app.post('/bans', async (request, reply) => {
+    const { fields } = readForm(request);
+    const values = { pattern: fields.pattern ?? '', note: fields.note ?? '' };
+    try {
+      const ban = await bans.add(request.staff!, values);
+      setFlash(reply, { type: 'success', message: `Mail from ${ban.pattern} will be refused.` });
+      return reply.redirect('/scp/admin/bans');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return bansPage(request, reply, { values, errors: err.fields }, 400);
+    }
+  });
+  app.post<IdParams>('/bans/:id/delete', async (request, reply) => {
+    await bans.remove(request.staff!, parseId(request.params.id));
+    setFlash(reply, { type: 'success', message: 'The sender may write again.' });
+    return reply.redirect('/scp/admin/bans');
+  });
+}

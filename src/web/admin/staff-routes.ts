@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError, notFound, type FieldErrors } from '../../errors.js';
+import { readForm, type Form } from '../forms.js';
+import { render, setFlash } from '../render.js';
+import { timeZoneOptions } from '../time-zones.js';
+
+type IdParams = { Params: { id: string } };
+
+/** What the staff form shows and sends back; lists of department ids as strings, as the checkboxes post them. */
+type StaffFormValues = {
+  username: string;
+  name: string;
+  email: string;
+  timezone: string;
+  isAdmin: boolean;
+  isActive: boolean;
+  dept: string[];
+  manager: string[];
+};
+
+function valuesFrom({ fields, lists }: Form): StaffFormValues {
+  return {
+    username: fields.username ?? '',
+    name: fields.name ?? '',
+    email: fields.email ?? '',
+    timezone: fields.timezone ?? 'UTC',
+    isAdmin: fields.isAdmin === '1',
+    isActive: fields.isActive === '1',
+    dept: lists.dept ?? [],
+    manager: lists.manager ?? [],
+  };
+}
+
+const parseId = (raw: string) => (/^\d{1,10}$/.test(raw) ? Number(raw) : 0);
+
+/** Staff directory and the new/edit forms (administrators only, guarded by the admin context). */
+export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
+  const { staff, departments } = app.services;
+
+  async function renderForm(request: FastifyRequest, reply: FastifyReply, data: { id: number | null; values: StaffFormValues; errors?: FieldErrors }, status = 200) {
+    return render(request, reply, 'admin/staff-form', {
+      title: data.id === null ? 'New staff member' : `Edit ${data.values.name || data.values.username}`,
+      staffId: data.id,
+      values: data.values,
+      errors: data.errors ?? {},
+      departments: await departments.list(),
+      timeZones: timeZoneOptions(data.values.timezone),
+    }, status);
+  }
+
+  /**
+   * Checked departments, each a manager or not; ticking "manager" alone makes the agent a member too. Ids that
+   * no longer exist are a field error, not a 500.
+   */
+  async function memberships(values: StaffFormValues) {
+    const known = new Set((await departments.list()).map((d) => d.id));
+    const ids = [...new Set([...values.dept, ...values.manager].map(parseId))];
+    if (ids.some((id) => !known.has(id))) throw new ValidationError({ departments: 'A department you chose no longer exists. Reload the page.' });
+    return ids.map((departmentId) => ({ departmentId, isManager: values.manager.includes(String(departmentId)) }));
+  }
+
+  app.get('/staff', async (request, reply) => {
+    return render(request, reply, 'admin/staff-list', { title: 'Staff directory', members: await staff.list() });
+  });
+
+  app.get('/staff/new', async (request, reply) => {
+    return renderForm(request, reply, { id: null, values: { username: '', name: '', email: '', timezone: 'UTC', isAdmin: false, isActive: true, dept: [], manager: [] } });
+  });
+
+  app.post('/staff/new', async (request, reply) => {
+    const form = readForm(request);
+    const values = { ...valuesFrom(form), isActive: true };
+    try {
+      const created = await staff.create(request.staff!, {
+        username: values.username,
+        name: values.name,
+        email: values.email,
+        password: form.fields.password ?? '',
+        isAdmin: values.isAdmin,
+        timezone: values.timezone,
+        departments: await memberships(values),
+      });
+      setFlash(reply, { type: 'success', message: `Staff account "${created.username}" created.` });
+      return reply.redirect('/scp/admin/staff');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return renderForm(request, reply, { id: null, values, errors: err.fields }, 400);
+    }
+  });
+
+  app.get<IdParams>('/staff/:id', async (request, reply) => {
+    const s = await staff.get(parseId(request.params.id));
+    return renderForm(request, reply, {
+      id: s.id,
+      values: {
+        username: s.username,
+        name: s.name,
+        email: s.email,
+        timezone: s.timezone,
+        isAdmin: s.isAdmin,
+        isActive: s.isActive,
+        dept: s.departments.map((d) => String(d.id)),
+        manager: s.departments.filter((d) => d.isManager).map((d) => String(d.id)),
+      },
+    });
+  });
+
+  app.post<IdParams>('/staff/:id', async (request, reply) => {
+    const id = parseId(request.params.id);
+    const current = await staff.get(id).catch(() => null);
+    if (!current) throw notFound('STAFF_NOT_FOUND', 'No such staff member.');
+    const form = readForm(request);
+    const values = { ...valuesFrom(form), username: current.username };
+    try {
+      await staff.update(request.staff!, id, {
+        username: current.username,
+        name: values.name,
+        email: values.email,
+        password: form.fields.password || undefined,
+        isAdmin: values.isAdmin,
+        isActive: values.isActive,
+        timezone: values.timezone,
+        departments: await memberships(values),
+      });
+      setFlash(reply, { type: 'success', message: `Changes to "${current.username}" saved.` });
+      return reply.redirect('/scp/admin/staff');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return renderForm(request, reply, { id, values, errors: err.fields }, 400);
+    }
+  });
+}

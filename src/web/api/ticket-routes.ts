@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ValidationError } from '../../errors.js';
+import { PRIORITIES } from '../../tickets/ticket.js';
+import { NewTicketBody, decodeAttachments, messageText } from './osticket.js';
+
+const Ref = Type.Object({ id: Type.Integer(), name: Type.String() });
+const NullableRef = Type.Union([Ref, Type.Null()]);
+
+const Created = Type.Object({ number: Type.String(), status: Type.String(), url: Type.String() });
+
+/** The response schema doubles as an allow-list: nothing outside it reaches the caller. */
+const TicketJson = Type.Object({
+  number: Type.String(),
+  subject: Type.String(),
+  status: Type.String({ description: 'open | resolved | closed' }),
+  priority: Type.Object({ id: Type.Integer(), name: Type.String() }),
+  department: Ref,
+  topic: NullableRef,
+  assignee: NullableRef,
+  requester: Type.Object({ name: Type.String(), email: Type.String() }),
+  source: Type.String(),
+  isAnswered: Type.Boolean(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  closedAt: Type.Union([Type.String(), Type.Null()]),
+  thread: Type.Array(Type.Object({
+    id: Type.Integer(),
+    type: Type.String({ description: 'message | response | note' }),
+    author: Type.Object({ kind: Type.String({ description: 'staff | user | system' }), name: Type.String() }),
+    body: Type.String(),
+    source: Type.String(),
+    createdAt: Type.String(),
+    attachments: Type.Array(Type.Object({ id: Type.Integer(), filename: Type.String(), contentType: Type.String(), size: Type.Integer() })),
+  })),
+});
+
+const ErrorJson = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
+});
+
+/** Field errors from the service come back with a message that names each field, as API callers expect. */
+function namingFields(err: ValidationError): ValidationError {
+  return new ValidationError(err.fields, Object.entries(err.fields).map(([field, problem]) => `${field}: ${problem}`).join(' '));
+}
+
+export async function apiTicketRoutes(parent: FastifyInstance): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { tickets, config } = app.services;
+
+  app.post('/tickets.json', {
+    schema: { body: NewTicketBody, response: { 201: Created, '4xx': ErrorJson } },
+  }, async (request, reply) => {
+    const body = request.body;
+    const attachments = decodeAttachments(body.attachments, config.attachments);
+    const message = messageText(body.message);
+    try {
+      const { ticket } = await tickets.create(null, {
+        name: body.name ?? '',
+        email: body.email,
+        subject: body.subject,
+        message,
+        topicId: body.topicId ?? null,
+        priority: body.priority ?? null,
+        source: 'api',
+        attachments,
+        // osTicket's `autorespond: false` suppresses the requester's confirmation; `alert` (staff alerts) is the mail issue's.
+        notifyRequester: body.autorespond !== false,
+      });
+      request.log.info({ ticketId: ticket.id, apiKeyId: request.apiPrincipal?.keyId }, 'ticket opened through the API');
+      return reply.code(201).send({ number: ticket.number, status: ticket.status, url: `/api/v1/tickets/${ticket.number}` });
+    } catch (err) {
+      throw err instanceof ValidationError ? namingFields(err) : err;
+    }
+  });
+
+  app.get('/v1/tickets/:number', {
+    schema: { params: Type.Object({ number: Type.String() }), response: { 200: TicketJson, '4xx': ErrorJson } },
+  }, async (request) => {
+    const { ticket: t, entries } = await tickets.viewForIntegration(request.apiPrincipal!, request.params.number);
+    return {
+      number: t.number,
+      subject: t.subject,
+      status: t.status,
+      priority: { id: t.priority, name: PRIORITIES[t.priority] },
+      department: { id: t.departmentId, name: t.departmentName },
+      topic: t.topicId !== null ? { id: t.topicId, name: t.topicName ?? '' } : null,
+      assignee: t.assigneeId !== null ? { id: t.assigneeId, name: t.assigneeName ?? '' } : null,
+      requester: { name: t.requesterName, email: t.requesterEmail },
+      source: t.source,
+      isAnswered: t.isAnswered,
+      createdAt: t.createdAt.toISOString(),
+      updatedAt: t.updatedAt.toISOString(),
+      closedAt: t.closedAt ? t.closedAt.toISOString() : null,
+      thread: entries.map((e) => ({
+        id: e.id,
+        type: e.type,
+        author: { kind: e.staffId !== null ? 'staff' : e.userId !== null ? 'user' : 'system', name: e.authorName },
+        body: e.bodyText,
+        source: e.source,
+        createdAt: e.createdAt.toISOString(),
+        attachments: e.attachments.map((a) => ({ id: a.id, filename: a.filename, contentType: a.contentType, size: a.size })),
+      })),
+    };
+  });
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldErrors } from '../../errors.js';
+import { isEmail } from '../../users/email.js';
+import { readForm } from '../forms.js';
+import { endSession, startSession } from '../plugins/sessions.js';
+import { render, setFlash } from '../render.js';
+
+const THROTTLE_SCOPE = 'client';
+
+interface StatusPage {
+  values?: Record<string, unknown>;
+  errors?: FieldErrors;
+  formError?: string;
+  retryAt?: Date | null;
+}
+
+/**
+ * Guest access by e-mail + ticket number (osTicket's credential pair). Both `/tickets/status` and `/login`
+ * (DESIGN.md URL contract) serve this form, each posting back to itself.
+ */
+export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
+  const { tickets, loginThrottle } = app.services;
+
+  const renderStatus = (request: FastifyRequest, reply: FastifyReply, page: StatusPage, status = 200) =>
+    render(request, reply, 'client/status', { title: 'Check a ticket’s status', action: request.url.split('?')[0], ...page }, status);
+
+  for (const path of ['/tickets/status', '/login']) {
+    app.get(path, async (request, reply) => renderStatus(request, reply, {}));
+
+    app.post(path, async (request, reply) => {
+      const { fields } = readForm(request);
+      const email = (fields.email ?? '').trim();
+      const number = (fields.number ?? '').trim().replace(/^#/, '');
+      const values = { email, number };
+      const errors: FieldErrors = {};
+      if (!isEmail(email)) errors.email = 'Enter the e-mail address you used to open the ticket.';
+      if (!number) errors.number = 'Enter the ticket number from your confirmation e-mail.';
+      if (Object.keys(errors).length) return renderStatus(request, reply, { values, errors }, 400);
+
+      try {
+        await loginThrottle.check(THROTTLE_SCOPE, email, request.ip);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'TOO_MANY_ATTEMPTS') throw err;
+        request.log.warn({ ip: request.ip }, 'client status check throttled');
+        const retryAt = err.details?.retryAt ? new Date(String(err.details.retryAt)) : null;
+        return renderStatus(request, reply, { values, formError: 'Too many attempts that did not match a ticket.', retryAt }, 429);
+      }
+
+      let ticket;
+      try {
+        ticket = await tickets.findForGuest(email, number);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'TICKET_NOT_FOUND') throw err;
+        await loginThrottle.fail(THROTTLE_SCOPE, email, request.ip);
+        // 404 whether the number is unknown or belongs to another address, so numbers cannot be probed.
+        return renderStatus(request, reply, { values, formError: err.message }, 404);
+      }
+      await loginThrottle.succeed(THROTTLE_SCOPE, email);
+      await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
+      return reply.redirect(`/tickets/${ticket.number}`);
+    });
+  }
+
+  app.post('/logout', async (request, reply) => {
+    await endSession(request, reply, 'client');
+    setFlash(reply, { type: 'info', message: 'You have signed out.' });
+    return reply.redirect('/');
+  });
+}

@@ -1,0 +1,150 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ValidationError, type FieldErrors } from '../../errors.js';
+import type { ClientPrincipal, FileInput } from '../../tickets/ticket.js';
+import { isEmail } from '../../users/email.js';
+import { sendAttachment } from '../attachments.js';
+import { checkUploads, isValidationError, optionalId, readForm, type UploadedFile } from '../forms.js';
+import { startSession } from '../plugins/sessions.js';
+import { render, setFlash } from '../render.js';
+
+type NumberParams = { Params: { number: string } };
+
+interface NewTicketForm {
+  name: string;
+  email: string;
+  topicId: string;
+  subject: string;
+  message: string;
+}
+
+/**
+ * Stands in for a visitor without a session: it owns no ticket, so the service answers exactly as it does
+ * for someone else's ticket (404, same message), and ticket numbers cannot be probed.
+ */
+const NOBODY: ClientPrincipal = { kind: 'client', userId: 0, ticketId: 0 };
+
+const principal = (request: FastifyRequest): ClientPrincipal => request.client ?? NOBODY;
+
+export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
+  const { tickets, topics, accessTokens, clock, config } = app.services;
+
+  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200) {
+    return render(request, reply, 'client/ticket-new', {
+      title: 'Open a new ticket',
+      values,
+      errors,
+      topics: await topics.list({ publicOnly: true }),
+      limits: config.attachments,
+    }, status);
+  }
+
+  async function renderTicket(request: FastifyRequest, reply: FastifyReply, number: string, extra: { values?: Record<string, unknown>; errors?: FieldErrors } = {}, status = 200) {
+    const view = await tickets.view(principal(request), number);
+    return render(request, reply, 'client/ticket', {
+      title: `Ticket #${view.ticket.number}: ${view.ticket.subject}`,
+      ...view,
+      limits: config.attachments,
+      ...extra,
+    }, status);
+  }
+
+  app.get('/tickets/new', async (request, reply) => renderNew(request, reply, {}));
+
+  app.post('/tickets/new', async (request, reply) => {
+    const { fields, files } = readForm(request);
+    const values: NewTicketForm = { name: fields.name ?? '', email: fields.email ?? '', topicId: fields.topicId ?? '', subject: fields.subject ?? '', message: fields.message ?? '' };
+    try {
+      const { attachments, topicId } = portalChecks(values, files.attachments ?? []);
+      const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments });
+      await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
+      request.log.info({ ticketId: ticket.id }, 'ticket opened from the portal');
+      return reply.redirect(`/tickets/${ticket.number}/created`);
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      return renderNew(request, reply, { ...values }, err.fields, 400);
+    }
+  });
+
+  /**
+   * What only the portal asks for (a name, uploads within the caps). When one of these fails the service is
+   * not called, so the basic checks it would make are added here too: the form lists every problem at once.
+   */
+  function portalChecks(values: NewTicketForm, uploads: UploadedFile[]): { attachments: FileInput[]; topicId: number | null } {
+    const errors: FieldErrors = {};
+    let attachments: FileInput[] = [];
+    let topicId: number | null = null;
+    if (!values.name.trim()) errors.name = 'Enter your name.';
+    try {
+      attachments = checkUploads(uploads, config.attachments);
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      Object.assign(errors, err.fields);
+    }
+    try {
+      topicId = optionalId(values.topicId, 'topicId');
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      Object.assign(errors, err.fields);
+    }
+    if (Object.keys(errors).length) {
+      if (!isEmail(values.email)) errors.email = 'Enter a valid e-mail address.';
+      if (!values.subject.trim()) errors.subject = 'Enter a subject.';
+      if (!values.message.trim()) errors.message = 'Enter a message.';
+      throw new ValidationError(errors);
+    }
+    return { attachments, topicId };
+  }
+
+  app.get<NumberParams>('/tickets/:number/created', async (request, reply) => {
+    const ticket = await tickets.get(principal(request), request.params.number);
+    return render(request, reply, 'client/ticket-created', { title: `Ticket #${ticket.number} opened`, ticket });
+  });
+
+  app.get('/tickets', async (request, reply) => {
+    const rows = request.client ? await tickets.listForClient(request.client) : [];
+    return render(request, reply, 'client/tickets', { title: 'My tickets', rows, signedIn: Boolean(request.client) });
+  });
+
+  app.get<NumberParams & { Querystring: { t?: string } }>('/tickets/:number', async (request, reply) => {
+    const { number } = request.params;
+    const token = request.query.t;
+    if (token === undefined) return renderTicket(request, reply, number);
+
+    // An access link from our mail: trade the token for a session scoped to this ticket, then drop it from
+    // the address bar so it does not linger in history, bookmarks or screenshots.
+    const grant = accessTokens.verify(token, clock.now());
+    const ticket = grant ? await tickets.findByNumber(number) : null;
+    if (ticket && grant && ticket.id === grant.ticketId && ticket.userId === grant.userId) {
+      await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
+      return reply.redirect(`/tickets/${ticket.number}`);
+    }
+    const alreadyOpen = await tickets.get(principal(request), number).then(() => true, () => false);
+    if (alreadyOpen) return reply.redirect(`/tickets/${number}`);
+    request.log.info('access link refused');
+    return render(request, reply, 'client/status', {
+      title: 'Check a ticket’s status',
+      action: '/tickets/status',
+      formError: 'This link is not valid any more. Enter your e-mail address and ticket number to open the ticket.',
+    }, 404);
+  });
+
+  app.post<NumberParams>('/tickets/:number/reply', async (request, reply) => {
+    const { number } = request.params;
+    const { fields, files } = readForm(request);
+    let entryId: number;
+    try {
+      const attachments = checkUploads(files.attachments ?? [], config.attachments);
+      entryId = await tickets.clientReply(principal(request), number, fields.message ?? '', attachments);
+    } catch (err) {
+      if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: { message: fields.message ?? '' }, errors: err.fields }, 400);
+      throw err;
+    }
+    setFlash(reply, { type: 'success', message: 'Your reply was added to the ticket. We will answer by e-mail.' });
+    return reply.redirect(`/tickets/${number}#entry-${entryId}`);
+  });
+
+  app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id', async (request, reply) => {
+    const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : 0;
+    return sendAttachment(reply, await tickets.attachment(principal(request), request.params.number, id));
+  });
+}

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { lockTime } from '../../locks/lock-service.js';
+import type { LockState, TicketLock, Viewer } from '../../locks/lock.js';
+import type { StaffPrincipal } from '../../staff/staff.js';
+import type { Ticket } from '../../tickets/ticket.js';
+import { readForm } from '../forms.js';
+import { jsonErrorHandler } from '../plugins/errors.js';
+import { setFlash } from '../render.js';
+
+type NumberParams = { Params: { number: string } };
+
+/** How often the page reports presence and reads the lock; presence counts for 30 s. */
+export const PRESENCE_POLL_MS = 10_000;
+
+function lockJson(lock: TicketLock | null, viewer: StaffPrincipal) {
+  return lock
+    ? { holderId: lock.staffId, holderName: lock.holderName, acquiredAt: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString(), since: lockTime(lock.acquiredAt, viewer.timezone), until: lockTime(lock.expiresAt, viewer.timezone) }
+    : null;
+}
+
+function stateJson(s: LockState & { viewers?: Viewer[] }, viewer: StaffPrincipal) {
+  return {
+    lock: lockJson(s.lock, viewer),
+    mine: s.mine,
+    notice: s.notice ? { releasedByName: s.notice.releasedByName, at: lockTime(s.notice.releasedAt, viewer.timezone) } : null,
+    ...(s.viewers ? { viewers: s.viewers.map((v) => ({ staffId: v.staffId, name: v.name })) } : {}),
+  };
+}
+
+/**
+ * What the ticket page shows about collisions: the lock, who else is viewing, the agent's drafts. Opening
+ * the reply form (`take`), or any view when the lock mode is 'view', takes the lock, so agents without
+ * JavaScript are covered too. Also records this agent's presence.
+ */
+export async function collisionPageData(request: FastifyRequest, ticket: Ticket, opts: { take: boolean }) {
+  const p = request.staff!;
+  const { locks, drafts } = request.server.services;
+  const taken = opts.take || locks.mode === 'view' ? await locks.acquire(p, ticket.number) : null;
+  const state = await locks.touch(p, ticket.number);
+  const lockMs = locks.lockMs;
+  return {
+    lock: state.lock,
+    lockMine: state.mine,
+    lockNotice: taken?.notice ?? null,
+    lockSince: state.lock ? lockTime(state.lock.acquiredAt, p.timezone) : '',
+    lockUntil: state.lock ? lockTime(state.lock.expiresAt, p.timezone) : '',
+    viewers: state.viewers,
+    drafts: await drafts.forTicket(p, ticket.id),
+    canBreakLock: locks.canBreak(p, ticket),
+    lockClient: {
+      mode: locks.mode,
+      // Renew well before expiry, so one lost request does not cost the lock.
+      renewMs: Math.max(15_000, Math.floor(lockMs / 3)),
+      lockMs,
+      pollMs: PRESENCE_POLL_MS,
+      notesLocked: locks.notesLocked,
+    },
+  };
+}
+
+/**
+ * JSON endpoints for public/js/ticket-lock.js: take, renew and release the lock, report presence, autosave
+ * drafts. A context of its own so errors answer JSON; the staff context's session and CSRF hooks still run
+ * (the script sends the token in X-CSRF-Token, or as `_csrf` in a sendBeacon body).
+ */
+export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
+  app.setErrorHandler(jsonErrorHandler);
+  const { locks, drafts } = app.services;
+
+  app.post<NumberParams>('/tickets/:number/lock', async (request) => stateJson(await locks.acquire(request.staff!, request.params.number), request.staff!));
+
+  app.post<NumberParams>('/tickets/:number/lock/renew', async (request) => stateJson(await locks.renew(request.staff!, request.params.number), request.staff!));
+
+  app.post<NumberParams>('/tickets/:number/lock/release', async (request, reply) => {
+    await locks.release(request.staff!, request.params.number);
+    return reply.code(204).send();
+  });
+
+  /** The page is going away (sendBeacon): release the lock and end presence, saving any last draft text first. */
+  app.post<NumberParams>('/tickets/:number/leave', async (request, reply) => {
+    const { fields } = readForm(request);
+    for (const kind of ['reply', 'note'] as const) {
+      const body = fields[`${kind}Draft`];
+      if (body !== undefined) await drafts.save(request.staff!, request.params.number, kind, body);
+    }
+    await locks.leave(request.staff!, request.params.number);
+    return reply.code(204).send();
+  });
+
+  app.post<NumberParams>('/tickets/:number/presence', async (request) => stateJson(await locks.touch(request.staff!, request.params.number), request.staff!));
+
+  app.post<NumberParams>('/tickets/:number/draft', async (request) => {
+    const { fields } = readForm(request);
+    await drafts.save(request.staff!, request.params.number, fields.kind ?? '', fields.body ?? '');
+    return { saved: true, savedAt: app.services.clock.now().toISOString() };
+  });
+}
+
+/** HTML form routes: the administrator's "release lock" button. */
+export async function lockPageRoutes(app: FastifyInstance): Promise<void> {
+  const { locks } = app.services;
+  app.post<NumberParams>('/tickets/:number/lock/break', async (request, reply) => {
+    const broken = await locks.breakLock(request.staff!, request.params.number, request.ip);
+    setFlash(reply, broken ? { type: 'success', message: `Lock held by ${broken.holderName} released.` } : { type: 'info', message: 'The ticket was not locked any more.' });
+    return reply.redirect(`/scp/tickets/${request.params.number}`);
+  });
+}

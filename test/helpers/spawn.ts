@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment of a child: the contract's variables cleared (a developer's shell or CI may set them),
+ * then `env` on top; logs quiet unless asked for.
+ */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = { ...process.env };
+  for (const k of ['DATABASE_URL', 'HTTP_HOST', 'HTTP_PORT', 'SMTP_HOST', 'SMTP_PORT', 'PUBLIC_URL', 'MAIL_DOMAIN', 'OUTBOUND_SMTP_URL', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG']) delete base[k];
+  return { ...base, LOG_LEVEL: 'warn', ...env };
+}
+
+/** Starts a TypeScript entry point of this repository the way npm scripts do (node + tsx). */
+export function start(script: string, args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, script), ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs to completion, killed after `timeoutMs` so a hanging child fails the test instead of stalling it. */
+export function run(script: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<RunResult> {
+  const child = start(script, args, env);
+  return collect(child, timeoutMs);
+}
+
+export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child did not finish within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The lines of a stream's output, without blank ones. */
+export const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
