@@ -119,3 +119,20 @@ t.test('phone ticket: requester looked up or created, attachments capped with th
   const user = await ctx.services.users.findByEmail('fay@example.com');
   t.equal(user?.name, 'Fay', 'requester created with a normalised address');
 });
+
+t.test('a reply posted after the session expired comes back in the login form and becomes a draft', async (t) => {
+  const { ctx, b, agent } = await setup(t);
+  const { ticket } = await ctx.services.tickets.create(null, { name: 'G', email: 'g@example.com', subject: 'Late', message: 'm', source: 'web' });
+  await b.get(`/scp/tickets/${ticket.number}`);
+  ctx.clock.advance((ctx.config.sessions.staffIdleMinutes + 1) * 60_000);
+  const expired = await b.post(`/scp/tickets/${ticket.number}/reply`, { message: 'A long answer I typed for ages' });
+  t.equal(expired.statusCode, 401);
+  t.match(expired.body, 'A long answer I typed for ages', 'text is on the login page');
+  t.equal((await ctx.services.tickets.view(agent.principal, ticket.number)).entries.length, 1, 'nothing was sent');
+  const keepTicket = /name="keepTicket" value="(\d+)"/.exec(expired.body)?.[1];
+  const login = await b.post('/scp/login', { login: agent.username, password: agent.password, next: `/scp/tickets/${ticket.number}`, keepTicket: keepTicket!, keepKind: 'reply', keepText: 'A long answer I typed for ages' });
+  t.equal(login.statusCode, 302);
+  t.equal(login.headers.location, `/scp/tickets/${ticket.number}`);
+  const page = await b.get(`/scp/tickets/${ticket.number}`);
+  t.match(page.body, />A long answer I typed for ages<\/textarea>/, 'restored into the reply box');
+});

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../../errors.js';
 import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
@@ -7,6 +7,16 @@ import { render, setFlash } from '../render.js';
 /** Only same-panel paths, so the login form cannot be used to bounce users to another site. */
 export function safeNext(next: string | undefined): string {
   return next && /^\/scp(\/[^\s\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/scp/';
+}
+
+/** Saves text that arrived with an expired session as the agent's draft; a ticket they cannot see keeps nothing. */
+async function keepDraft(request: FastifyRequest, staffId: number, number: string, kind: string, text: string): Promise<void> {
+  const { staff, drafts } = request.server.services;
+  const principal = await staff.principal(staffId);
+  if (!principal) return;
+  await drafts.save(principal, number, kind, text).catch((err: unknown) => {
+    request.log.warn({ err, number }, 'could not keep the draft posted with an expired session');
+  });
 }
 
 export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
@@ -19,11 +29,12 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/login', async (request, reply) => {
     const { fields } = readForm(request);
-    const values = { login: fields.login ?? '', next: safeNext(fields.next) };
+    const values = { login: fields.login ?? '', next: safeNext(fields.next), keepTicket: fields.keepTicket ?? '', keepKind: fields.keepKind ?? '', keepText: fields.keepText ?? '' };
     try {
       const who = await staff.authenticate(values.login, fields.password ?? '', request.ip);
       await startSession(request, reply, 'staff', { staffId: who.id });
       request.log.info({ staffId: who.id }, 'staff login');
+      if (fields.keepTicket && fields.keepText?.trim()) await keepDraft(request, who.id, fields.keepTicket, fields.keepKind ?? 'note', fields.keepText);
       return reply.redirect(values.next);
     } catch (err) {
       if (!(err instanceof AppError) || (err.code !== 'LOGIN_FAILED' && err.code !== 'TOO_MANY_ATTEMPTS')) throw err;

@@ -2,22 +2,38 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { htmlErrorHandler } from '../plugins/errors.js';
 import { loadStaff } from '../plugins/sessions.js';
 import { render } from '../render.js';
-import { staffAuthRoutes } from './auth-routes.js';
+import { safeNext, staffAuthRoutes } from './auth-routes.js';
+import { readForm } from '../forms.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
 import { preferencesRoutes } from './preferences-routes.js';
 
-/** A request without a live staff session: pages go to the login form and come back afterwards. */
+/**
+ * A request without a live staff session: pages go to the login form and come back afterwards. A reply or
+ * note posted after the session expired comes back inside the login form, and is saved as the agent's draft
+ * when they sign in, so the text survives even without the page script's autosave.
+ */
 async function requireStaff(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (request.staff) return;
   if (request.method === 'GET') {
     return reply.redirect(`/scp/login?next=${encodeURIComponent(request.url)}`);
   }
+  const compose = /^\/scp\/tickets\/(\d+)\/(reply|note)$/.exec(request.url.split('?')[0]!);
+  const { fields } = readForm(request);
+  const kept = compose ? (compose[2] === 'reply' ? fields.message : fields.note) ?? '' : '';
+  const referer = request.headers.referer ? new URL(request.headers.referer, 'http://x').pathname : '';
   await render(request, reply, 'staff/login', {
     title: 'Sign in',
-    values: { next: request.headers.referer && new URL(request.headers.referer, 'http://x').pathname.startsWith('/scp/') ? new URL(request.headers.referer, 'http://x').pathname : '/scp/' },
-    notice: 'Your session has expired. Sign in again to continue; drafts you were writing are kept.',
+    values: {
+      next: compose ? `/scp/tickets/${compose[1]}` : safeNext(referer),
+      keepTicket: kept.trim() ? compose![1] : '',
+      keepKind: compose?.[2] === 'reply' ? 'reply' : 'note',
+      keepText: kept.trim() ? kept : '',
+    },
+    notice: kept.trim()
+      ? 'Your session has expired, so your text was not sent. Sign in again: it will be waiting as a draft on the ticket.'
+      : 'Your session has expired. Sign in again to continue; drafts you were writing are kept.',
   }, 401);
   return reply;
 }
