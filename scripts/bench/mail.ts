@@ -565,7 +565,9 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (peakSampledKb = Math.max(peakSampledKb, procStatus(pid, 'VmRSS') ?? 0)), 100);
     const cpu0 = procCpuMs(pid);
     log(`sending ${MESSAGES} messages of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB over ${CONCURRENCY} SMTP connections to 127.0.0.1:${server.port} ...`);
+    const clientCpu = process.cpuUsage();
     const result = await run(server.port, planned);
+    const clientUsed = process.cpuUsage(clientCpu);
     clearInterval(sampler);
     const cpu1 = procCpuMs(pid);
     const peakKb = procStatus(pid, 'VmHWM');
@@ -591,6 +593,8 @@ async function main(): Promise<void> {
     const rate = round((latencies.length / result.elapsedMs) * 1000);
     const bytes = result.sent.reduce((n, s) => n + s.bytes, 0);
     const cpuMsPerMessage = cpu0 !== null && cpu1 !== null && latencies.length ? round((cpu1 - cpu0) / latencies.length) : null;
+    // The load generator shares the machine's cores with the server and the database: its cost, for the record.
+    const clientCpuMsPerMessage = latencies.length ? round((clientUsed.user + clientUsed.system) / 1000 / latencies.length) : null;
     const machine = { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
     const mib = (kb: number | null) => (kb === null ? null : round(kb / 1024));
 
@@ -607,7 +611,7 @@ async function main(): Promise<void> {
     row('  with attachment', result.sent.filter((s) => s.attachment).length, byKind.attachment);
     row('  replies', result.sent.filter((s) => s.kind === 'reply').length, byKind.reply);
     out.push('');
-    out.push(`throughput: ${rate.toFixed(1)} messages/s (${(result.elapsedMs / 1000).toFixed(2)} s, ${result.errors} errors); server CPU ${cpuMsPerMessage ?? '-'} ms/message`);
+    out.push(`throughput: ${rate.toFixed(1)} messages/s (${(result.elapsedMs / 1000).toFixed(2)} s, ${result.errors} errors); CPU per message: server ${cpuMsPerMessage ?? '-'} ms, load generator ${clientCpuMsPerMessage ?? '-'} ms`);
     out.push(`server RSS: ${mib(rssIdleKb)} MiB idle after start-up, peak ${mib(peakKb)} MiB (VmHWM; sampled peak during the load ${mib(peakSampledKb)} MiB)`);
     out.push(`stored: ${check.inbound} inbound messages (${check.distinctMessageIds} distinct Message-IDs, ${check.duplicates} duplicates, ${check.missing} missing), ${check.tickets}/${check.expectedTickets} new tickets, ${check.replies}/${check.expectedReplies} replies, ${check.wrongTicket} on the wrong ticket, ${check.attachments}/${check.expectedAttachments} attachments`);
     out.push(`every message stored exactly once: ${check.ok ? 'yes' : `NO — ${check.problems.join('; ')}`}`);
@@ -620,7 +624,7 @@ async function main(): Promise<void> {
       bench: 'mail', database: dbLabel, loadAverage: [round(loadBefore), round(loadAfter)], messages: MESSAGES, concurrency: CONCURRENCY,
       sizeKb: [MIN_BYTES / 1024, MAX_BYTES / 1024], bytes, logLevel: args['log-level'], machine,
       messagesPerSecond: rate, elapsedMs: round(result.elapsedMs), errors: result.errors, latencyMs: all, latencyByKindMs: byKind,
-      serverCpuMsPerMessage: cpuMsPerMessage, rssMiB: { idle: mib(rssIdleKb), peak: mib(peakKb), sampledPeak: mib(peakSampledKb) },
+      serverCpuMsPerMessage: cpuMsPerMessage, clientCpuMsPerMessage, rssMiB: { idle: mib(rssIdleKb), peak: mib(peakKb), sampledPeak: mib(peakSampledKb) },
       check: { ...check, problems: check.problems }, goalMet: goal,
     })}\n`);
     if (!check.ok) process.exitCode = 1;

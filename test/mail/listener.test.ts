@@ -223,6 +223,12 @@ t.test('banned senders are refused with 550 and counted', async (t) => {
   t.same([headerBan.code], [550]);
   t.equal(await ticketCount(services), 0);
   t.same((await services.bans.list()).map((b) => [b.pattern, b.hits]), [['spam.example', 1], ['troll@example.com', 1]]);
+  // The intake checks From and the envelope sender together, for callers that had no MAIL FROM of their own.
+  const mailbox = await services.mailboxes.resolveRecipient(TO[0]!);
+  const env = (envelopeFrom: string) => ({ mailbox, envelopeFrom, source: 'api' as const, remoteAddress: null });
+  await t.rejects(services.intake.deliver(message({ from: 'fine@example.com', subject: 's', body: 'b' }), env('x@spam.example')), { code: 'SENDER_BANNED' });
+  await t.rejects(services.intake.deliver(message({ from: 'troll@example.com', subject: 's', body: 'b' }), env('fine@example.com')), { code: 'SENDER_BANNED' });
+  t.equal((await services.intake.deliver(message({ from: 'fine@example.com', subject: 's', body: 'b' }), env('fine@example.com'))).status, 'ticket');
 });
 
 t.test('auto-responses to one sender are rate-limited', async (t) => {

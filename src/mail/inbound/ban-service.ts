@@ -24,10 +24,14 @@ export class BanService {
     return this.bans.list();
   }
 
-  /** The ban that covers this address, counting the hit; null when the sender may write. */
-  async check(address: string): Promise<BannedSender | null> {
-    if (!address) return null;
-    const ban = await this.bans.firstMatch(banPatternsFor(address));
+  /**
+   * The ban that covers any of these addresses (a message's From and its envelope sender are checked in one
+   * query), counting the hit; null when the sender may write.
+   */
+  async check(...addresses: Array<string | null>): Promise<BannedSender | null> {
+    const patterns = [...new Set(addresses.filter((a): a is string => Boolean(a)).flatMap(banPatternsFor))];
+    if (!patterns.length) return null;
+    const ban = await this.bans.firstMatch(patterns);
     if (ban) await this.bans.hit(ban.id, this.clock.now());
     return ban;
   }

@@ -45,6 +45,14 @@ export class SenderBanned extends AppError {
 
 class DuplicateDelivery extends Error {}
 
+/** What a message will be stored as, worked out before the transaction so that it holds no CPU work. */
+interface Prepared {
+  classification: Classification;
+  bodyText: string;
+  bodyHtml: string | null;
+  attachments: FileInput[];
+}
+
 export interface IntakeDeps {
   db: Database;
   clock: Clock;
@@ -99,16 +107,16 @@ export class MailIntakeService {
     }
     const mailbox = env.mailbox ?? (await this.mailboxFromHeaders(parsed));
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
-    if ((await this.d.bans.check(parsed.from.address)) || (env.envelopeFrom && (await this.d.bans.check(env.envelopeFrom)))) {
-      throw new SenderBanned();
-    }
+    if (await this.d.bans.check(parsed.from.address, env.envelopeFrom)) throw new SenderBanned();
     const idHash = this.idHash(parsed.messageId, raw);
-    if (await this.d.inbound.exists(mailbox.id, idHash)) return { status: 'duplicate' };
-    // The same message sent to two of our mailboxes: the first one already made its entry.
+    // The same message sent to two of our mailboxes: the first one already made its entry. A repeat to the
+    // same mailbox is caught by the unique key on the insert below, so it needs no query of its own here.
     if (parsed.messageId && (await this.d.threads.ticketForMessageIdHashes([idHash])) !== null) return { status: 'duplicate' };
 
     const summary = { sender: parsed.from.address, subject: parsed.subject || null };
     try {
+      // Inside the try, so that a message the sanitiser chokes on is quarantined like any other failure.
+      const prepared = this.prepare(parsed, env.envelopeFrom);
       return await this.withRetries(() =>
         this.d.db.transaction(async () => {
           let inboundId: number;
@@ -122,7 +130,7 @@ export class MailIntakeService {
             if (err instanceof UniqueViolation) throw new DuplicateDelivery();
             throw err;
           }
-          return this.process(inboundId, parsed, mailbox, classify(parsed, { mailDomain: this.d.mailDomain, envelopeFrom: env.envelopeFrom }));
+          return this.process(inboundId, parsed, mailbox, prepared);
         }),
       );
     } catch (err) {
@@ -149,6 +157,7 @@ export class MailIntakeService {
     const mailbox = (row.mailboxId ? await this.d.mailboxes.get(row.mailboxId).catch(() => null) : null) ?? (await this.mailboxFromHeaders(parsed));
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
     try {
+      const prepared = this.prepare(parsed, null);
       return await this.withRetries(() =>
         this.d.db.transaction(async () => {
           if (!(await this.d.inbound.takeFromQuarantine(id))) throw new AppError('NOT_QUARANTINED', 'conflict', 'This message was already retried or deleted.');
@@ -156,7 +165,7 @@ export class MailIntakeService {
             await this.d.inbound.setOutcome(id, { status: 'dropped', reason: 'banned' });
             return { status: 'dropped' as const, inboundId: id, reason: 'banned' };
           }
-          return this.process(id, parsed, mailbox, classify(parsed, { mailDomain: this.d.mailDomain, envelopeFrom: null }));
+          return this.process(id, parsed, mailbox, prepared);
         }),
       );
     } catch (err) {
@@ -168,16 +177,23 @@ export class MailIntakeService {
     }
   }
 
-  private async process(inboundId: number, m: ParsedMessage, mailbox: Mailbox, c: Classification): Promise<IntakeOutcome> {
+  /** Classification, the body as stored and the attachments: pure work, done outside the transaction. */
+  private prepare(m: ParsedMessage, envelopeFrom: string | null): Prepared {
+    const classification = classify(m, { mailDomain: this.d.mailDomain, envelopeFrom });
+    const attachments = this.files(m);
+    if (classification.kind !== 'message') return { classification, bodyText: '', bodyHtml: null, attachments };
+    return { classification, bodyText: this.bodyText(m), bodyHtml: m.html ? sanitizeMailHtml(m.html) : null, attachments };
+  }
+
+  private async process(inboundId: number, m: ParsedMessage, mailbox: Mailbox, p: Prepared): Promise<IntakeOutcome> {
+    const c = p.classification;
     if (c.kind === 'drop') {
       await this.d.inbound.setOutcome(inboundId, { status: 'dropped', reason: c.reason });
       return { status: 'dropped', inboundId, reason: c.reason };
     }
-    if (c.kind === 'bounce') return this.bounce(inboundId, m, c.originalMessageIds);
+    if (c.kind === 'bounce') return this.bounce(inboundId, m, c.originalMessageIds, p.attachments);
 
-    const message = this.bodyText(m);
-    const bodyHtml = m.html ? sanitizeMailHtml(m.html) : null;
-    const attachments = this.files(m);
+    const { bodyText: message, bodyHtml, attachments } = p;
     const thread = await findThread({ inReplyTo: m.inReplyTo, references: m.references, subject: m.subject, from: m.from.address }, this.d.signer, this.lookups);
     if (thread) {
       const { ticket, entryId } = await this.d.tickets.addInboundMessage(thread.ticketId, {
@@ -212,7 +228,7 @@ export class MailIntakeService {
   }
 
   /** A delivery report attaches, as a staff-only note, to the ticket whose mail bounced. */
-  private async bounce(inboundId: number, m: ParsedMessage, originalIds: string[]): Promise<IntakeOutcome> {
+  private async bounce(inboundId: number, m: ParsedMessage, originalIds: string[], attachments: FileInput[]): Promise<IntakeOutcome> {
     let ticketId: number | null = null;
     for (const id of originalIds) {
       const ref = this.d.signer.verify(id);
@@ -230,7 +246,7 @@ export class MailIntakeService {
     const entryId = await this.d.tickets.addSystemNote(ticketId, {
       authorName: 'Mail delivery system',
       bodyText: `A message about this ticket could not be delivered.\n\n${text.trim()}`,
-      attachments: this.files(m),
+      attachments,
       source: 'email',
     });
     await this.d.inbound.setOutcome(inboundId, { status: 'bounce', reason: 'matched', ticketId, entryId });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../../logger.js';
+import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { BanService } from './ban-service.js';
 import { isTransient, SenderBanned, type MailIntakeService } from './intake-service.js';
@@ -39,6 +40,8 @@ export class SmtpListener {
   private readonly perClient = new Map<string, number>();
   private readonly counted = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The mailbox each accepted RCPT TO resolved to; smtp-server keeps that same address object in the envelope. */
+  private readonly mailboxOf = new WeakMap<SMTPServerAddress, Mailbox>();
 
   constructor(
     private readonly intake: MailIntakeService,
@@ -112,7 +115,9 @@ export class SmtpListener {
   }
 
   private async onRcptTo(address: SMTPServerAddress): Promise<void> {
-    if (!(await this.mailboxes.resolveRecipient(address.address))) throw reply(550, '5.1.1 No such mailbox here');
+    const mailbox = await this.mailboxes.resolveRecipient(address.address);
+    if (!mailbox) throw reply(550, '5.1.1 No such mailbox here');
+    this.mailboxOf.set(address, mailbox);
   }
 
   private guard(work: Promise<void>, cb: (err?: Error | null) => void): void {
@@ -161,7 +166,7 @@ export class SmtpListener {
 
   private async accept(raw: Buffer, session: SMTPServerSession): Promise<string> {
     const rcpt = session.envelope.rcptTo[0];
-    const mailbox = rcpt ? await this.mailboxes.resolveRecipient(rcpt.address) : null;
+    const mailbox = rcpt ? (this.mailboxOf.get(rcpt) ?? (await this.mailboxes.resolveRecipient(rcpt.address))) : null;
     if (!mailbox) throw reply(550, '5.1.1 No such mailbox here');
     const mailFrom = session.envelope.mailFrom;
     const outcome = await this.intake.deliver(raw, {

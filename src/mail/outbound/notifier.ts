@@ -48,7 +48,13 @@ export class Notifier {
     return { 'In-Reply-To': `<${last ?? root}>`, References: refs.map((r) => `<${r}>`).join(' ') };
   }
 
-  private async enqueue(t: NoticeTicket, entryId: number, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[] = []): Promise<void> {
+  /** Thread headers and sender address: the same for every mail about one event, so looked up once for all. */
+  private async context(t: NoticeTicket): Promise<{ thread: Record<string, string>; from: string }> {
+    return { thread: await this.threadHeaders(t.id), from: await this.fromAddress(t) };
+  }
+
+  private async enqueue(t: NoticeTicket, entryId: number, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[] = [], ctx?: { thread: Record<string, string>; from: string }): Promise<void> {
+    const { thread, from } = ctx ?? (await this.context(t));
     await this.d.outbox.enqueue({
       ticketId: t.id,
       entryId,
@@ -56,9 +62,9 @@ export class Notifier {
       to,
       cc,
       ...notice,
-      headers: { ...(await this.threadHeaders(t.id)), ...headers },
+      headers: { ...thread, ...headers },
       messageId: this.d.signer.sign(t.id, entryId),
-      fromAddress: await this.fromAddress(t),
+      fromAddress: from,
     });
   }
 
@@ -74,10 +80,10 @@ export class Notifier {
   }
 
   private async alert(t: NoticeTicket, entryId: number, kind: string, notice: Notice, exceptStaffId: number | null): Promise<void> {
-    for (const agent of await this.d.staff.departmentMembers(t.departmentId)) {
-      if (agent.id === exceptStaffId) continue;
-      await this.enqueue(t, entryId, kind, [agent.email], notice, AUTO_GENERATED);
-    }
+    const agents = (await this.d.staff.departmentMembers(t.departmentId)).filter((a) => a.id !== exceptStaffId);
+    if (!agents.length) return;
+    const ctx = await this.context(t);
+    for (const agent of agents) await this.enqueue(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx);
   }
 
   private staffUrl(t: NoticeTicket): string {
