@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -92,7 +92,7 @@ export type Config = Static<typeof ConfigSchema>;
 export class ConfigError extends Error {}
 
 /** Environment variables of the configuration contract (DESIGN.md §4) and the key each one sets. */
-const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' }> = {
+const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'flagOrString' }> = {
   DATABASE_URL: { path: ['databaseUrl'], type: 'string' },
   HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   HTTP_PORT: { path: ['http', 'port'], type: 'int' },
@@ -102,6 +102,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' }> = {
   MAIL_DOMAIN: { path: ['mailDomain'], type: 'string' },
   OUTBOUND_SMTP_URL: { path: ['outboundSmtpUrl'], type: 'string' },
   LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'flagOrString' },
 };
 
 function readJson(file: string): Record<string, unknown> {
@@ -132,6 +133,13 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** TypeBox says "Expected union value" for a bad enum; name the values that are allowed instead. */
+function describe(schema: TSchema, message: string): string {
+  const options = (schema as { anyOf?: Array<{ const?: unknown }> }).anyOf;
+  const literals = options?.map((o) => o.const).filter((v) => v !== undefined);
+  return literals && literals.length === options!.length ? `must be one of ${literals.join(', ')}` : message;
+}
+
 /**
  * Loads config/default.json, then the file named by SWITCHBOARD_CONFIG (or config/local.json when present),
  * then the environment, then `overrides` (tests). Throws ConfigError with one line naming the bad key.
@@ -153,6 +161,7 @@ export function loadConfig(
       if (!/^\d+$/.test(value)) throw new ConfigError(`config: ${name} must be a whole number, got "${value}"`);
       parsed = Number(value);
     }
+    if (spec.type === 'flagOrString' && (value === 'true' || value === 'false')) parsed = value === 'true';
     let target = raw;
     for (const key of spec.path.slice(0, -1)) {
       target[key] = { ...(target[key] as Record<string, unknown>) };
@@ -166,7 +175,7 @@ export function loadConfig(
   if (first) {
     const key = first.path.replace(/^\//, '').replace(/\//g, '.') || '(root)';
     const envName = Object.entries(ENV_KEYS).find(([, s]) => s.path.join('.') === key)?.[0];
-    throw new ConfigError(`config: invalid value for ${key}${envName ? ` (${envName})` : ''}: ${first.message}`);
+    throw new ConfigError(`config: invalid value for ${key}${envName ? ` (${envName})` : ''}: ${describe(first.schema, first.message)}`);
   }
   const config = raw as Config;
   config.publicUrl = (config.publicUrl || `http://localhost:${config.http.port}`).replace(/\/+$/, '');
