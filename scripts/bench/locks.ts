@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import knexFactory from 'knex';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/database.js';
 import { migrateLatest } from '../../src/db/migrate.js';
@@ -12,6 +8,7 @@ import { createServices, type Services } from '../../src/services.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
 import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import type { StaffPrincipal } from '../../src/staff/staff.js';
+import { parseBenchArgs, percentiles, round as roundTo, scratchDatabase } from './common.js';
 
 const HELP = `npm run bench:locks -- [options]
 
@@ -29,50 +26,35 @@ on one connection pool, as one node of a cluster would run them.
   --posts N             responses posted with and without the lock check, each (default 300)
 `;
 
-const { values: args } = parseArgs({
-  options: {
-    db: { type: 'string', default: 'mysql' },
-    'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
-    owners: { type: 'string', default: '50' },
-    contenders: { type: 'string', default: '10' },
-    duration: { type: 'string', default: '10' },
-    'think-ms': { type: 'string', default: '100' },
-    renewals: { type: 'string', default: '3' },
-    posts: { type: 'string', default: '300' },
-    help: { type: 'boolean', default: false },
-  },
+const { values: args, int } = parseBenchArgs('bench:locks', HELP, {
+  db: { type: 'string', default: 'mysql' },
+  'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
+  owners: { type: 'string', default: '50' },
+  contenders: { type: 'string', default: '10' },
+  duration: { type: 'string', default: '10' },
+  'think-ms': { type: 'string', default: '100' },
+  renewals: { type: 'string', default: '3' },
+  posts: { type: 'string', default: '300' },
 });
 
-if (args.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-function intArg(name: string, v: string | undefined, min: number): number {
-  if (!v || !/^\d+$/.test(v) || Number(v) < min) {
-    process.stderr.write(`bench:locks: --${name} must be a whole number >= ${min}\n`);
-    process.exit(2);
-  }
-  return Number(v);
-}
-
-const OWNERS = intArg('owners', args.owners, 1);
-const CONTENDERS = intArg('contenders', args.contenders, 0);
-const DURATION_MS = intArg('duration', args.duration, 1) * 1000;
-const THINK_MS = intArg('think-ms', args['think-ms'], 0);
-const RENEWALS = intArg('renewals', args.renewals, 0);
-const POSTS = intArg('posts', args.posts, 1);
+const OWNERS = int('owners', 1);
+const CONTENDERS = int('contenders', 0);
+const DURATION_MS = int('duration', 1) * 1000;
+const THINK_MS = int('think-ms', 0);
+const RENEWALS = int('renewals', 0);
+const POSTS = int('posts', 1);
 if (args.db !== 'sqlite' && args.db !== 'mysql') {
   process.stderr.write('bench:locks: --db must be mysql or sqlite\n');
   process.exit(2);
 }
+const DB = args.db;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
 // Agents do not act in step: each pause is drawn from 0.5–1.5 × the think time, and each agent starts at a
 // random point of its first pause, so the load is spread instead of arriving in bursts of 60.
 const think = (ms = THINK_MS) => sleep(ms * (0.5 + Math.random()));
-const round = (n: number) => Math.round(n * 1000) / 1000;
+const round = (n: number) => roundTo(n, 3);
 
 interface Figures {
   n: number;
@@ -82,9 +64,8 @@ interface Figures {
 }
 
 function summarise(ms: number[]): Figures {
-  const s = Float64Array.from(ms).sort();
-  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : NaN);
-  return { n: s.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(s.length ? s[s.length - 1]! : NaN) };
+  const { n, p50, p99, max } = percentiles(ms, 3);
+  return { n, p50, p99, max };
 }
 
 async function timed<T>(into: number[], fn: () => Promise<T>): Promise<T> {
@@ -92,28 +73,6 @@ async function timed<T>(into: number[], fn: () => Promise<T>): Promise<T> {
   const r = await fn();
   into.push(performance.now() - t0);
   return r;
-}
-
-async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (args.db === 'mysql') {
-    const base = args['mysql-url']!;
-    const admin = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
-    await admin.raw('DROP DATABASE IF EXISTS sb_bench_locks');
-    await admin.raw('CREATE DATABASE sb_bench_locks CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
-    await admin.destroy();
-    const u = new URL(base);
-    u.pathname = '/sb_bench_locks';
-    return {
-      url: u.toString(),
-      drop: async () => {
-        const a = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
-        await a.raw('DROP DATABASE IF EXISTS sb_bench_locks');
-        await a.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-locks-'));
-  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**
@@ -139,7 +98,7 @@ async function newTicket(services: Services, i: number): Promise<string> {
 async function main(): Promise<void> {
   // Other work on the machine shows up in every figure; the 1-minute load average says how much there was.
   const loadAtStart = loadavg()[0]!;
-  const fresh = await freshDatabaseUrl();
+  const fresh = await scratchDatabase({ kind: DB, mysqlUrl: args['mysql-url']!, name: 'sb_bench_locks' });
   const config = loadConfig({}, { databaseUrl: fresh.url, logLevel: 'silent', publicUrl: 'http://127.0.0.1' });
   const db = createDatabase(config.databaseUrl);
   let result: Record<string, unknown> = {};

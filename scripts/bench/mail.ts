@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import knexFactory from 'knex';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { messageIdHash } from '../../src/mail/message-id.js';
+import { parseBenchArgs, percentiles, prng, round, scratchDatabase } from './common.js';
 
 const HELP = `npm run bench:mail -- [options]
 
@@ -28,40 +27,24 @@ stored exactly once, as a new ticket or as a reply on the right ticket.
   --keep                keep the benchmark database
 `;
 
-const { values: args } = parseArgs({
-  options: {
-    db: { type: 'string', default: 'sqlite' },
-    'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
-    messages: { type: 'string', default: '2000' },
-    concurrency: { type: 'string', default: '8' },
-    'min-kb': { type: 'string', default: '5' },
-    'max-kb': { type: 'string', default: '50' },
-    senders: { type: 'string', default: '400' },
-    'log-level': { type: 'string', default: 'info' },
-    'cpu-prof': { type: 'string' },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const { values: args, int } = parseBenchArgs('bench:mail', HELP, {
+  db: { type: 'string', default: 'sqlite' },
+  'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
+  messages: { type: 'string', default: '2000' },
+  concurrency: { type: 'string', default: '8' },
+  'min-kb': { type: 'string', default: '5' },
+  'max-kb': { type: 'string', default: '50' },
+  senders: { type: 'string', default: '400' },
+  'log-level': { type: 'string', default: 'info' },
+  'cpu-prof': { type: 'string' },
+  keep: { type: 'boolean', default: false },
 });
 
-if (args.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-function intArg(name: string, v: string | undefined, min: number): number {
-  if (!v || !/^\d+$/.test(v) || Number(v) < min) {
-    process.stderr.write(`bench:mail: --${name} must be a whole number >= ${min}\n`);
-    process.exit(2);
-  }
-  return Number(v);
-}
-
-const MESSAGES = intArg('messages', args.messages, 8);
-const CONCURRENCY = intArg('concurrency', args.concurrency, 1);
-const MIN_BYTES = intArg('min-kb', args['min-kb'], 2) * 1024;
-const MAX_BYTES = Math.max(MIN_BYTES, intArg('max-kb', args['max-kb'], 2) * 1024);
-const SENDERS = intArg('senders', args.senders, 1);
+const MESSAGES = int('messages', 8);
+const CONCURRENCY = int('concurrency', 1);
+const MIN_BYTES = int('min-kb', 2) * 1024;
+const MAX_BYTES = Math.max(MIN_BYTES, int('max-kb', 2) * 1024);
+const SENDERS = int('senders', 1);
 const MAIL_DOMAIN = 'helpdesk.test';
 const RCPT = `support@${MAIL_DOMAIN}`;
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -72,27 +55,16 @@ if (args.db !== 'sqlite' && args.db !== 'mysql') {
   process.stderr.write('bench:mail: --db must be sqlite or mysql\n');
   process.exit(2);
 }
+const DB = args.db;
 if (MESSAGES - FIRST_REPLY_AT < Math.floor(MESSAGES / 4)) {
   process.stderr.write(`bench:mail: --messages must be at least ${Math.ceil((FIRST_REPLY_AT * 4) / 3) + 1} at this concurrency\n`);
   process.exit(2);
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const round = (n: number) => Math.round(n * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------------------
 // The workload: deterministic for a given seed, so two runs send the same mail.
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rand = prng(20261122);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
@@ -316,29 +288,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (args.db === 'mysql') {
-    const base = args['mysql-url']!;
-    const name = 'sb_bench_mail';
-    const admin = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
-    await admin.raw(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.raw(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-    await admin.destroy();
-    const u = new URL(base);
-    u.pathname = `/${name}`;
-    return {
-      url: u.toString(),
-      drop: async () => {
-        const a = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
-        await a.raw(`DROP DATABASE IF EXISTS ${name}`);
-        await a.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-mail-'));
-  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 interface Server {
   child: ChildProcess;
   port: number;
@@ -541,14 +490,14 @@ async function verify(db: Database, sent: Sent[]): Promise<Check> {
 
 // ---------------------------------------------------------------------------------------------------------
 
-function percentiles(latencies: number[]) {
-  const sorted = Float64Array.from(latencies).sort();
-  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
-  return { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(sorted.length ? sorted[sorted.length - 1]! : NaN) };
+/** Without the count: the table shows it and the JSON line keeps its shape. */
+function latency(samples: number[]) {
+  const { p50, p95, p99, max } = percentiles(samples);
+  return { p50, p95, p99, max };
 }
 
 async function main(): Promise<void> {
-  const fresh = await freshDatabaseUrl();
+  const fresh = await scratchDatabase({ kind: DB, mysqlUrl: args['mysql-url']!, name: 'sb_bench_mail' });
   const configDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-mail-config-'));
   const tag = Date.now().toString(36);
   const planned = plan(tag);
@@ -584,11 +533,11 @@ async function main(): Promise<void> {
     const loadAfter = loadavg()[0]!;
 
     const latencies = result.sent.map((s) => s.latencyMs).filter(Number.isFinite);
-    const all = percentiles(latencies);
+    const all = latency(latencies);
     const byKind = {
-      new: percentiles(result.sent.filter((s) => s.kind === 'new' && !s.attachment).map((s) => s.latencyMs).filter(Number.isFinite)),
-      attachment: percentiles(result.sent.filter((s) => s.attachment).map((s) => s.latencyMs).filter(Number.isFinite)),
-      reply: percentiles(result.sent.filter((s) => s.kind === 'reply').map((s) => s.latencyMs).filter(Number.isFinite)),
+      new: latency(result.sent.filter((s) => s.kind === 'new' && !s.attachment).map((s) => s.latencyMs).filter(Number.isFinite)),
+      attachment: latency(result.sent.filter((s) => s.attachment).map((s) => s.latencyMs).filter(Number.isFinite)),
+      reply: latency(result.sent.filter((s) => s.kind === 'reply').map((s) => s.latencyMs).filter(Number.isFinite)),
     };
     const rate = round((latencies.length / result.elapsedMs) * 1000);
     const bytes = result.sent.reduce((n, s) => n + s.bytes, 0);
@@ -604,7 +553,7 @@ async function main(): Promise<void> {
     out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}; database: ${dbLabel}; server log level ${args['log-level']}`);
     out.push('');
     out.push(`${'end of DATA → 250'.padEnd(22)}${'count'.padStart(7)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`);
-    const row = (name: string, n: number, f: ReturnType<typeof percentiles>) =>
+    const row = (name: string, n: number, f: ReturnType<typeof latency>) =>
       out.push(`${name.padEnd(22)}${String(n).padStart(7)}${f.p50.toFixed(1).padStart(9)}${f.p95.toFixed(1).padStart(9)}${f.p99.toFixed(1).padStart(9)}${f.max.toFixed(1).padStart(9)}`);
     row('all messages', latencies.length, all);
     row('  new, no attachment', result.sent.filter((s) => s.kind === 'new' && !s.attachment).length, byKind.new);

@@ -1,5 +1,6 @@
 import type { Database } from '../../src/db/database.js';
 import { toDbTime } from '../../src/db/time.js';
+import { prng } from './common.js';
 
 /**
  * Benchmark data generator: N tickets with 1–4 thread entries each, requesters, departments, topics and a few
@@ -82,18 +83,6 @@ const NOTES = [
   'Escalated to the billing team, waiting for their answer.',
   'Duplicate of an earlier ticket from the same customer.',
 ];
-
-/** mulberry32: small, fast and good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = performance.now();

@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { pino } from 'pino';
-import knexFactory from 'knex';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -14,6 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
 import { SettingsRepository } from '../../src/settings/settings-repository.js';
+import { parseBenchArgs, percentiles, round, scratchDatabase } from './common.js';
 import { runLoad, type Target } from './load.js';
 import { seedTickets } from './seed.js';
 
@@ -36,41 +33,25 @@ Seeds tickets with threads, then measures staff and client pages with concurrent
   --keep                keep the benchmark database
 `;
 
-const { values: args } = parseArgs({
-  options: {
-    db: { type: 'string', default: 'sqlite' },
-    'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
-    url: { type: 'string' },
-    'database-url': { type: 'string' },
-    tickets: { type: 'string', default: '100000' },
-    concurrency: { type: 'string', default: '8' },
-    duration: { type: 'string', default: '10' },
-    'max-requests': { type: 'string', default: '200000' },
-    'deep-page': { type: 'string', default: '200' },
-    'log-level': { type: 'string', default: 'info' },
-    keep: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const { values: args, int } = parseBenchArgs('bench:web', HELP, {
+  db: { type: 'string', default: 'sqlite' },
+  'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
+  url: { type: 'string' },
+  'database-url': { type: 'string' },
+  tickets: { type: 'string', default: '100000' },
+  concurrency: { type: 'string', default: '8' },
+  duration: { type: 'string', default: '10' },
+  'max-requests': { type: 'string', default: '200000' },
+  'deep-page': { type: 'string', default: '200' },
+  'log-level': { type: 'string', default: 'info' },
+  keep: { type: 'boolean', default: false },
 });
 
-if (args.help) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
-
-function intArg(name: string, v: string | undefined, min: number): number {
-  if (!v || !/^\d+$/.test(v) || Number(v) < min) {
-    process.stderr.write(`bench:web: --${name} must be a whole number >= ${min}\n`);
-    process.exit(2);
-  }
-  return Number(v);
-}
-
-const TICKETS = intArg('tickets', args.tickets, 0);
-const CONCURRENCY = intArg('concurrency', args.concurrency, 1);
-const DURATION_MS = intArg('duration', args.duration, 1) * 1000;
-const MAX_REQUESTS = intArg('max-requests', args['max-requests'], 1);
-const DEEP_PAGE = intArg('deep-page', args['deep-page'], 2);
+const TICKETS = int('tickets', 0);
+const CONCURRENCY = int('concurrency', 1);
+const DURATION_MS = int('duration', 1) * 1000;
+const MAX_REQUESTS = int('max-requests', 1);
+const DEEP_PAGE = int('deep-page', 2);
 const PASSWORD = 'bench-password-123';
 /** Measured for information; the issue's goal names the Open queue, the ticket page and the client page. */
 const GOAL_EXEMPT = new Set(['queue-closed-first']);
@@ -79,6 +60,7 @@ if (args.db !== 'sqlite' && args.db !== 'mysql') {
   process.stderr.write('bench:web: --db must be sqlite or mysql\n');
   process.exit(2);
 }
+const DB = args.db;
 if (args.url && !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(args.url)) {
   process.stderr.write('bench:web: --url must be http://127.0.0.1:PORT (the benchmark only talks to this machine)\n');
   process.exit(2);
@@ -101,31 +83,9 @@ interface Setup {
   teardown: () => Promise<void>;
 }
 
-async function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (args.db === 'mysql') {
-    const base = args['mysql-url']!;
-    const admin = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
-    await admin.raw('DROP DATABASE IF EXISTS sb_bench');
-    await admin.raw('CREATE DATABASE sb_bench CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci');
-    await admin.destroy();
-    const u = new URL(base);
-    u.pathname = '/sb_bench';
-    return {
-      url: u.toString(),
-      drop: async () => {
-        const a = knexFactory({ client: 'mysql2', connection: { uri: base } as never, pool: { min: 0, max: 1 } });
-        await a.raw('DROP DATABASE IF EXISTS sb_bench');
-        await a.destroy();
-      },
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
-  return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 async function startServer(): Promise<Setup> {
   const external = args.url;
-  const fresh = external ? { url: args['database-url']!, drop: async () => undefined } : await freshDatabaseUrl();
+  const fresh = external ? { url: args['database-url']!, drop: async () => undefined } : await scratchDatabase({ kind: DB, mysqlUrl: args['mysql-url']!, name: 'sb_bench' });
   const config = loadConfig({}, { databaseUrl: fresh.url, logLevel: args['log-level'], publicUrl: external ? external.replace(/\/$/, '') : 'http://127.0.0.1' });
   // Logs at the configured level go to /dev/null: their formatting is part of the cost, a terminal is not.
   const logger = createLogger(config.logLevel, pino.destination({ dest: '/dev/null', sync: true }) as unknown as NodeJS.WritableStream);
@@ -239,20 +199,17 @@ interface Figures {
   note?: string;
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
-
 function summarise(latencies: number[], elapsedMs: number, errors: number, cpuMs: number | null): Figures {
-  const sorted = Float64Array.from(latencies).sort();
-  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+  const { n, p50, p95, p99, max } = percentiles(latencies);
   return {
-    requests: sorted.length,
-    rps: round((sorted.length / elapsedMs) * 1000),
-    p50: round(at(0.5)),
-    p95: round(at(0.95)),
-    p99: round(at(0.99)),
-    max: round(sorted.length ? sorted[sorted.length - 1]! : NaN),
+    requests: n,
+    rps: round((n / elapsedMs) * 1000),
+    p50,
+    p95,
+    p99,
+    max,
     errors,
-    cpuMs: cpuMs === null || !sorted.length ? null : round(cpuMs / sorted.length),
+    cpuMs: cpuMs === null || !n ? null : round(cpuMs / n),
   };
 }
 
