@@ -95,7 +95,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, new BanRepository(db), audit, clock);
   const intake = new MailIntakeService({
-    db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, topics, signer,
+    db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,
     log: log.child({ component: 'mail' }),
     mailDomain: config.mailDomain,
     autoRepliesPerHour: config.mail.autoRepliesPerHour,

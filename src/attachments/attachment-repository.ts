@@ -43,20 +43,26 @@ export function safeFilename(name: string): string {
 export class AttachmentRepository {
   constructor(private readonly db: Database) {}
 
-  /** Stores each file's bytes once (content-addressed) and links it to the entry. Runs in the caller's transaction. */
+  /**
+   * Stores each file's bytes once (content-addressed) and links them to the entry: one query for the blobs
+   * already stored, one insert per new blob, one insert for all the links. Runs in the caller's transaction.
+   */
   async add(ticketId: number, entryId: number, files: FileInput[]): Promise<void> {
-    for (const f of files) {
-      const sha256 = createHash('sha256').update(f.data).digest('hex');
-      const exists = await this.db.q('attachment_blobs').where({ sha256 }).first('sha256');
-      if (!exists) {
-        try {
-          await this.db.q('attachment_blobs').insert({ sha256, size: f.data.length, data: f.data });
-        } catch (err) {
-          // Another transaction stored the same bytes first; on MySQL our insert waited for it and the row is there.
-          if (!isUniqueViolation(err)) throw err;
-        }
+    if (!files.length) return;
+    const hashed = files.map((f) => ({ f, sha256: createHash('sha256').update(f.data).digest('hex') }));
+    const stored = new Set<string>(await this.db.q('attachment_blobs').whereIn('sha256', [...new Set(hashed.map((h) => h.sha256))]).pluck('sha256'));
+    for (const { f, sha256 } of hashed) {
+      if (stored.has(sha256)) continue;
+      try {
+        await this.db.q('attachment_blobs').insert({ sha256, size: f.data.length, data: f.data });
+      } catch (err) {
+        // Another transaction stored the same bytes first; on MySQL our insert waited for it and the row is there.
+        if (!isUniqueViolation(err)) throw err;
       }
-      await this.db.q('attachments').insert({
+      stored.add(sha256);
+    }
+    await this.db.q('attachments').insert(
+      hashed.map(({ f, sha256 }) => ({
         entry_id: entryId,
         ticket_id: ticketId,
         filename: safeFilename(f.filename),
@@ -65,8 +71,8 @@ export class AttachmentRepository {
         sha256,
         content_id: f.contentId ?? null,
         is_inline: Boolean(f.inline),
-      });
-    }
+      })),
+    );
   }
 
   async forTicket(ticketId: number): Promise<Attachment[]> {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isUtf8 } from 'node:buffer';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
@@ -45,6 +46,15 @@ export class Database {
     } catch (err) {
       throw normaliseDbError(err);
     }
+  }
+
+  /**
+   * A value for a BLOB column. mysql2 writes a Buffer into the SQL text as hex, twice its size (bench:mail: the
+   * raw messages were 60% of the bytes sent to MariaDB). Valid UTF-8, which mail nearly always is, goes as a
+   * `_binary` string literal instead, whose bytes the server stores unchanged. SQLite binds the Buffer as it is.
+   */
+  blob(data: Buffer): Buffer | Knex.Raw {
+    return this.dialect === 'mysql' && isUtf8(data) ? this.q.raw('_binary ?', [data.toString('utf8')]) : data;
   }
 
   async ping(): Promise<void> {

@@ -6,7 +6,7 @@ import { AppError, ValidationError, notFound, type FieldErrors } from '../errors
 import type { ApiPrincipal } from '../api-keys/api-key-service.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
-import type { DepartmentRepository } from '../departments/department-repository.js';
+import type { Department, DepartmentRepository } from '../departments/department-repository.js';
 import type { DraftService } from '../drafts/draft-service.js';
 import type { LockService } from '../locks/lock-service.js';
 import { renderMailHtml, type RenderedHtml } from '../mail/inbound/sanitize.js';
@@ -16,7 +16,7 @@ import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
-import type { TopicRepository } from '../topics/topic-repository.js';
+import type { HelpTopic, TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import { isEmail, normaliseEmail } from '../users/email.js';
 import type { AccessTokens } from './access-token.js';
@@ -34,19 +34,28 @@ export interface NewTicketInput {
   subject: string;
   message: string;
   topicId?: number | null;
+  /** The help topic `topicId` names, when the caller has just read it (mail intake): not read a second time. */
+  topic?: HelpTopic | null;
   departmentId?: number | null;
+  /** The department `departmentId` names, when the caller read it under a guarantee it still exists: not read again. */
+  department?: Pick<Department, 'id' | 'name'> | null;
   priority?: number | null;
   source: TicketSource;
   attachments?: FileInput[];
   /** Mail the requester a confirmation with an access link (default true). */
   notifyRequester?: boolean;
+  /** The portal asks for a name; mail and the API may not have one. */
+  requireName?: boolean;
+  /** Problems the caller found in its own fields (uploads), reported with these so a form lists them all. */
+  knownErrors?: FieldErrors;
   /** Sanitised HTML body of a mail (mail/inbound/sanitize.ts); `message` stays the text version. */
   bodyHtml?: string | null;
   /** The Message-ID the first message arrived with, for threading replies that quote it. */
   messageId?: string | null;
   /** People copied on the first mail: they receive the responses and may reply. */
   collaborators?: Array<{ name: string; email: string }>;
-  mailboxId?: number | null;
+  /** The mailbox a mail arrived at: its replies are sent from that address. */
+  mailbox?: { id: number; localPart: string } | null;
 }
 
 /** A mail for an existing ticket (listener, pipe or API intake). */
@@ -230,10 +239,11 @@ export class TicketService {
 
   /** Opens a ticket with its first message, attachments and the requester's confirmation in one transaction. */
   async create(actor: StaffPrincipal | null, input: NewTicketInput): Promise<{ ticket: Ticket; entryId: number }> {
-    const fields: FieldErrors = {};
+    const fields: FieldErrors = { ...input.knownErrors };
     const name = input.name.trim();
     const subject = input.subject.trim();
-    if (name.length > LIMITS.name) fields.name = `At most ${LIMITS.name} characters.`;
+    if (input.requireName && !name) fields.name = 'Enter your name.';
+    else if (name.length > LIMITS.name) fields.name = `At most ${LIMITS.name} characters.`;
     if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
     if (!subject) fields.subject = 'Enter a subject.';
     else if (subject.length > LIMITS.subject) fields.subject = `At most ${LIMITS.subject} characters.`;
@@ -242,11 +252,13 @@ export class TicketService {
     let departmentId = input.departmentId ?? null;
     let priority: Priority = DEFAULT_PRIORITY;
     let topicId: number | null = null;
+    let topicName: string | null = null;
     if (input.topicId) {
-      const topic = await this.d.topics.get(input.topicId);
+      const topic = input.topic?.id === input.topicId ? input.topic : await this.d.topics.get(input.topicId);
       if (!topic || !topic.isActive || (!actor && !topic.isPublic)) fields.topicId = 'Choose a help topic from the list.';
       else {
         topicId = topic.id;
+        topicName = topic.name;
         departmentId ??= topic.departmentId;
         if (isPriority(topic.defaultPriority)) priority = topic.defaultPriority;
       }
@@ -255,13 +267,17 @@ export class TicketService {
       if (isPriority(input.priority)) priority = input.priority;
       else fields.priority = 'Choose a priority from the list.';
     }
+    let department: Pick<Department, 'id' | 'name'> | null = null;
     if (departmentId !== null) {
-      if (!(await this.d.departments.get(departmentId))) fields.departmentId = 'Choose a department from the list.';
+      department = input.department?.id === departmentId ? input.department : await this.d.departments.get(departmentId);
+      if (!department) fields.departmentId = 'Choose a department from the list.';
       else if (actor && !actor.isAdmin && !actor.departmentIds.includes(departmentId)) fields.departmentId = 'You can only open tickets in your own departments.';
     } else {
-      const first = (await this.d.departments.list())[0];
-      if (!first) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
-      departmentId = actor && !actor.isAdmin && actor.departmentIds[0] ? actor.departmentIds[0] : first.id;
+      const departments = await this.d.departments.list();
+      if (!departments[0]) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
+      departmentId = actor && !actor.isAdmin && actor.departmentIds[0] ? actor.departmentIds[0] : departments[0].id;
+      department = departments.find((d) => d.id === departmentId) ?? null;
+      if (!department) fields.departmentId = 'Choose a department from the list.';
     }
     if (Object.keys(fields).length) throw new ValidationError(fields);
 
@@ -273,7 +289,7 @@ export class TicketService {
       for (let attempt = 0; !ticketId; attempt++) {
         number = await this.newNumber();
         try {
-          ticketId = await this.d.tickets.insert({ number, subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailboxId ?? null });
+          ticketId = await this.d.tickets.insert({ number, subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
         } catch (err) {
           if (!(err instanceof UniqueViolation) || attempt > 5) throw err;
         }
@@ -286,9 +302,17 @@ export class TicketService {
         const collaborator = await this.d.users.findOrCreate(c.name, c.email);
         await this.d.collaborators.add(ticketId, collaborator.id, now);
       }
-      const ticket = (await this.d.tickets.findBy({ id: ticketId }))!;
-      if (input.notifyRequester !== false) await this.d.notifier.ticketCreated(ticket, entryId, this.accessLink(ticket));
-      await this.d.notifier.newTicketAlert(ticket, entryId, input.message, actor?.staffId ?? null);
+      // Every value of the new row is known here, so it is not read back (a join of six tables per new ticket).
+      const ticket: Ticket = {
+        id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email,
+        departmentId: department!.id, departmentName: department!.name,
+        topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
+        source: input.source, createdAt: now, updatedAt: now, closedAt: null,
+        mailboxId: input.mailbox?.id ?? null,
+      };
+      const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
+      if (input.notifyRequester !== false) await this.d.notifier.ticketCreated(ticket, entryId, this.accessLink(ticket), notices);
+      await this.d.notifier.newTicketAlert(ticket, entryId, input.message, actor?.staffId ?? null, notices);
       if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
       return { ticket, entryId };
     });

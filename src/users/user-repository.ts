@@ -32,15 +32,18 @@ export class UserRepository {
 
   /** `address` must already be normalised (lower-cased). */
   async findByEmail(address: string): Promise<User | null> {
-    const row = await this.db.run((q) => q('user_emails').where({ address }).first('user_id'));
-    return row ? this.get(Number(row.user_id)) : null;
+    // One query for every inbound mail's sender: the address may be a secondary one, the user comes with the primary.
+    const r = await this.db.run(() => this.base().join('user_emails as given', 'given.user_id', 'u.id').where('given.address', address).first());
+    return r ? this.map(r) : null;
   }
 
-  async insert(name: string, address: string): Promise<number> {
+  /** The new user as stored, without reading it back: every value is known here. */
+  async insert(name: string, address: string): Promise<User> {
+    const createdAt = toDbTime(this.clock.now());
     return this.db.transaction(async (trx) => {
-      const [id] = await trx('users').insert({ name, created_at: toDbTime(this.clock.now()) });
+      const [id] = await trx('users').insert({ name, created_at: createdAt });
       await trx('user_emails').insert({ user_id: id, address, is_primary: true });
-      return Number(id);
+      return { id: Number(id), name, email: address, createdAt: fromDbTimeRequired(createdAt) };
     });
   }
 

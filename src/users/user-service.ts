@@ -31,7 +31,7 @@ export class UserService {
     try {
       // A savepoint would be needed to recover from the unique violation inside an outer transaction; the
       // race it guards against (two first messages from one new address at once) is rare enough to retry instead.
-      return (await this.users.get(await this.users.insert(displayName.slice(0, 120), address)))!;
+      return await this.users.insert(displayName.slice(0, 120), address);
     } catch (err) {
       if (err instanceof UniqueViolation && !this.db.inTransaction) return (await this.users.findByEmail(address))!;
       throw err;

@@ -79,22 +79,18 @@ export function optionalId(value: string | undefined, field: string): number | n
   return Number(value);
 }
 
-/** Merges field errors from several checks into one ValidationError, so the form shows all of them at once. */
-export async function collectErrors(...checks: Array<() => unknown>): Promise<void> {
-  const fields: FieldErrors = {};
-  for (const check of checks) {
-    try {
-      await check();
-    } catch (err) {
-      if (err instanceof ValidationError) Object.assign(fields, err.fields);
-      else throw err;
-    }
+/**
+ * Runs a form check, collecting its field errors instead of throwing them, so that a form with several
+ * problems lists all of them at once; answers `fallback` when the check failed.
+ */
+export function gather<T>(check: () => T, into: FieldErrors, fallback: T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    Object.assign(into, err.fields);
+    return fallback;
   }
-  if (Object.keys(fields).length) throw new ValidationError(fields);
-}
-
-export function isValidationError(err: unknown): err is ValidationError {
-  return err instanceof ValidationError;
 }
 
 export const tooLarge = (message: string) => new AppError('PAYLOAD_TOO_LARGE', 'too_large', message);

@@ -12,6 +12,7 @@ t.test('a ticket is created with its first message and a confirmation in the out
   t.equal(ticket.requesterEmail, 'ada@example.com');
   const agent = await createAgent(services);
   const view = await services.tickets.view(agent.principal, ticket.number);
+  t.same(view.ticket, ticket, 'create() returns the ticket as stored, without reading it back');
   t.equal(view.entries.length, 1);
   t.equal(view.entries[0]!.id, entryId);
   t.equal(view.entries[0]!.bodyText, 'Help — ünïcödé');
@@ -87,4 +88,17 @@ t.test('response, note, status and assignment', async (t) => {
   t.same(kinds, ['ticket_created', 'alert_new_ticket', 'response', 'alert_new_message'], 'department agents are alerted');
   const audit = await services.audit.forObject('ticket', ticket.id);
   t.same(audit.map((a) => a.action).sort(), ['ticket.assign', 'ticket.status']);
+});
+
+t.test('every agent of the department gets the new-ticket alert, with the thread headers of the first message', async (t) => {
+  const { services } = await createTestContext(t);
+  const agents = [await createAgent(services), await createAgent(services), await createAgent(services)];
+  const { ticket } = await services.tickets.create(null, { name: 'D', email: 'd@example.com', subject: 'Hi', message: 'Hello', source: 'email', messageId: 'first@mail.example' });
+  const alerts = (await services.outbox.forTicket(ticket.id)).filter((o) => o.kind === 'alert_new_ticket');
+  t.same(alerts.map((o) => o.to[0]).sort(), agents.map((a) => `${a.username}@staff.test`).sort());
+  for (const o of alerts) {
+    t.equal(o.headers['In-Reply-To'], '<first@mail.example>');
+    t.match(o.headers.References, /^<first@mail\.example> <sb1\./);
+    t.equal(o.fromAddress, 'support@helpdesk.test');
+  }
 });

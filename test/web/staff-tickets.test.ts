@@ -98,10 +98,11 @@ t.test('phone ticket: requester looked up or created, attachments capped with th
   t.match(tooBig.body, 'value="Call about printer"', 'subject kept');
   t.match(tooBig.body, 'Paper jam', 'message kept');
 
-  const bad = await b.post('/scp/tickets/new', { email: 'not an email', subject: '', message: '' });
+  const bad = await b.post('/scp/tickets/new', { email: 'not an email', subject: '', message: '' }, [{ field: 'attachments', filename: 'huge.bin', data: Buffer.alloc(5000, 1) }]);
   t.equal(bad.statusCode, 400);
-  t.match(bad.body, 'Enter a valid e-mail address.');
+  t.match(bad.body, 'Enter a valid e-mail address.', 'every problem is listed at once');
   t.match(bad.body, 'Enter a subject.');
+  t.match(bad.body, 'huge.bin: larger than');
 
   const ok = await b.post('/scp/tickets/new', { email: 'Fay@Example.com', name: 'Fay', subject: 'Call about printer', message: 'Paper jam', priority: '3', notify: '1' }, [
     { field: 'attachments', filename: 'photo.png', contentType: 'image/png', data: Buffer.from('png-bytes') },

@@ -29,7 +29,16 @@ export class BanService {
    * query), counting the hit; null when the sender may write.
    */
   async check(...addresses: Array<string | null>): Promise<BannedSender | null> {
-    const patterns = [...new Set(addresses.filter((a): a is string => Boolean(a)).flatMap(banPatternsFor))];
+    return this.checkBeyond(null, ...addresses);
+  }
+
+  /**
+   * As `check`, leaving out the patterns of `checked`, an address checked moments ago: the listener's MAIL FROM,
+   * which the intake need not look up again when the message's From is the same sender (no query at all then).
+   */
+  async checkBeyond(checked: string | null, ...addresses: Array<string | null>): Promise<BannedSender | null> {
+    const done = new Set(checked ? banPatternsFor(checked) : []);
+    const patterns = [...new Set(addresses.filter((a): a is string => Boolean(a)).flatMap(banPatternsFor))].filter((p) => !done.has(p));
     if (!patterns.length) return null;
     const ban = await this.bans.firstMatch(patterns);
     if (ban) await this.bans.hit(ban.id, this.clock.now());

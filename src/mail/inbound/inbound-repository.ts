@@ -82,7 +82,7 @@ export class InboundRepository {
         sender: m.sender?.slice(0, 254) ?? null,
         subject: m.subject ? [...m.subject].slice(0, 255).join('') : null,
         size: m.raw.length,
-        raw: m.raw,
+        raw: this.db.blob(m.raw),
         status: m.status,
         error: m.error ?? null,
         source: m.source,

@@ -9,7 +9,6 @@ import type { CollaboratorRepository } from '../../tickets/collaborator-reposito
 import type { TicketRepository } from '../../tickets/ticket-repository.js';
 import { LIMITS, type TicketService } from '../../tickets/ticket-service.js';
 import type { FileInput } from '../../tickets/ticket.js';
-import type { TopicRepository } from '../../topics/topic-repository.js';
 import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import { messageIdHash, type MessageIdSigner } from '../message-id.js';
@@ -27,6 +26,8 @@ export interface IntakeEnvelope {
   envelopeFrom: string | null;
   source: IntakeSource;
   remoteAddress: string | null;
+  /** The listener refused a banned envelope sender at MAIL FROM already, so the intake need not check it again. */
+  envelopeFromChecked?: boolean;
 }
 
 export type IntakeOutcome =
@@ -64,7 +65,6 @@ export interface IntakeDeps {
   ticketRepo: TicketRepository;
   threads: ThreadRepository;
   collaborators: CollaboratorRepository;
-  topics: TopicRepository;
   signer: MessageIdSigner;
   mailDomain: string;
   autoRepliesPerHour: number;
@@ -107,7 +107,7 @@ export class MailIntakeService {
     }
     const mailbox = env.mailbox ?? (await this.mailboxFromHeaders(parsed));
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
-    if (await this.d.bans.check(parsed.from.address, env.envelopeFrom)) throw new SenderBanned();
+    if (await this.d.bans.checkBeyond(env.envelopeFromChecked ? env.envelopeFrom : null, parsed.from.address, env.envelopeFrom)) throw new SenderBanned();
     const idHash = this.idHash(parsed.messageId, raw);
     // The same message sent to two of our mailboxes: the first one already made its entry. A repeat to the
     // same mailbox is caught by the unique key on the insert below, so it needs no query of its own here.
@@ -203,7 +203,7 @@ export class MailIntakeService {
       return { status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
     }
 
-    const topic = mailbox.topicId ? await this.d.topics.get(mailbox.topicId) : null;
+    const topic = mailbox.topic;
     const ours = `@${this.d.mailDomain.toLowerCase()}`;
     const { ticket, entryId } = await this.d.tickets.create(null, {
       name: [...m.from.name].slice(0, LIMITS.name).join(''),
@@ -213,7 +213,10 @@ export class MailIntakeService {
       // create() offers only public topics to callers without an agent; a mailbox may name an internal one,
       // which then still decides the department and priority.
       topicId: topic?.isPublic && topic.isActive ? topic.id : null,
+      topic,
       departmentId: mailbox.departmentId,
+      // A department cannot be deleted while a mailbox names it (foreign key), so the mailbox's read is current.
+      department: { id: mailbox.departmentId, name: mailbox.departmentName },
       priority: mailbox.defaultPriority,
       source: 'email',
       attachments,
@@ -221,7 +224,7 @@ export class MailIntakeService {
       bodyHtml,
       messageId: m.messageId,
       collaborators: m.cc.filter((a) => !a.address.endsWith(ours) && a.address !== m.from.address).map((a) => ({ name: a.name, email: a.address })),
-      mailboxId: mailbox.id,
+      mailbox,
     });
     await this.d.inbound.setOutcome(inboundId, { status: 'ticket', ticketId: ticket.id, entryId });
     return { status: 'ticket', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };

@@ -174,6 +174,7 @@ export class SmtpListener {
       envelopeFrom: mailFrom ? mailFrom.address : '',
       source: 'smtp',
       remoteAddress: session.remoteAddress,
+      envelopeFromChecked: true,
     });
     return outcome.status === 'duplicate' ? '2.0.0 Already received' : '2.0.0 Accepted';
   }

@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../../db/time.js';
+import type { HelpTopic } from '../../topics/topic-repository.js';
 
 export interface Mailbox {
   id: number;
@@ -9,6 +10,8 @@ export interface Mailbox {
   departmentName: string;
   topicId: number | null;
   topicName: string | null;
+  /** The help topic as read with the mailbox, so that a new ticket from mail needs no second query for it. */
+  topic: HelpTopic | null;
   defaultPriority: number;
   /** Send the new-ticket auto-response to the requester. */
   autoResponse: boolean;
@@ -24,6 +27,17 @@ const map = (r: Record<string, unknown>): Mailbox => ({
   departmentName: r.department_name as string,
   topicId: r.topic_id === null ? null : Number(r.topic_id),
   topicName: (r.topic_name as string | null) ?? null,
+  topic:
+    r.topic_id === null
+      ? null
+      : {
+          id: Number(r.topic_id),
+          name: r.topic_name as string,
+          departmentId: Number(r.topic_department_id),
+          defaultPriority: Number(r.topic_default_priority),
+          isPublic: Boolean(r.topic_is_public),
+          isActive: Boolean(r.topic_is_active),
+        },
   defaultPriority: Number(r.default_priority),
   autoResponse: Boolean(r.auto_response),
   createdAt: fromDbTimeRequired(r.created_at as string),
@@ -39,7 +53,7 @@ export class MailboxRepository {
     return this.db.q('mailboxes as m')
       .join('departments as d', 'd.id', 'm.department_id')
       .leftJoin('help_topics as t', 't.id', 'm.topic_id')
-      .select('m.*', 'd.name as department_name', 't.name as topic_name');
+      .select('m.*', 'd.name as department_name', 't.name as topic_name', 't.department_id as topic_department_id', 't.default_priority as topic_default_priority', 't.is_public as topic_is_public', 't.is_active as topic_is_active');
   }
 
   async list(): Promise<Mailbox[]> {

@@ -5,7 +5,7 @@ import type { MailboxRepository } from '../mailboxes/mailbox-repository.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
 import type { MessageIdSigner } from '../message-id.js';
 import { newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, type Notice } from './notices.js';
-import type { OutboxRepository } from './outbox-repository.js';
+import type { OutboxMessage, OutboxRepository } from './outbox-repository.js';
 
 export interface NotifierDeps {
   outbox: OutboxRepository;
@@ -22,6 +22,19 @@ export interface NotifierDeps {
 
 type NoticeTicket = Pick<Ticket, 'id' | 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentId' | 'departmentName'> & { mailboxId?: number | null };
 
+/** What a caller that has just written the ticket already knows; each field left out is read from the database. */
+export interface KnownContext {
+  /** The Message-IDs of the ticket's entries that came in by mail, oldest first. */
+  messageIds?: string[];
+  /** The local part of the ticket's mailbox; null for none (the default mailbox sends). */
+  mailboxLocalPart?: string | null;
+}
+
+export interface NoticeContext {
+  thread: Record<string, string>;
+  from: string;
+}
+
 // RFC 3834 §5: auto-replied for answers to a message, auto-generated for notices nobody asked for.
 const AUTO_REPLIED = { 'Auto-Submitted': 'auto-replied' };
 const AUTO_GENERATED = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' };
@@ -34,28 +47,34 @@ const AUTO_GENERATED = { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Su
 export class Notifier {
   constructor(private readonly d: NotifierDeps) {}
 
-  private async fromAddress(t: NoticeTicket): Promise<string> {
-    const mailbox = t.mailboxId ? await this.d.mailboxes.get(t.mailboxId) : null;
-    return `${mailbox?.localPart ?? DEFAULT_MAILBOX}@${this.d.mailDomain}`;
+  private async fromAddress(t: NoticeTicket, known: KnownContext): Promise<string> {
+    const localPart = known.mailboxLocalPart !== undefined ? known.mailboxLocalPart : t.mailboxId ? (await this.d.mailboxes.get(t.mailboxId))?.localPart : null;
+    return `${localPart ?? DEFAULT_MAILBOX}@${this.d.mailDomain}`;
   }
 
-  private async threadHeaders(ticketId: number): Promise<Record<string, string>> {
+  private async threadHeaders(ticketId: number, known: KnownContext): Promise<Record<string, string>> {
     const root = this.d.signer.root(ticketId);
-    const inbound = await this.d.threads.messageIds(ticketId);
+    const inbound = known.messageIds ?? (await this.d.threads.messageIds(ticketId));
     const last = inbound[inbound.length - 1];
     // RFC 5322 §3.6.4: References carries the parent's ancestry; ours is first message, root, latest.
     const refs = [...new Set([inbound[0], root, last].filter((x): x is string => Boolean(x)))];
     return { 'In-Reply-To': `<${last ?? root}>`, References: refs.map((r) => `<${r}>`).join(' ') };
   }
 
-  /** Thread headers and sender address: the same for every mail about one event, so looked up once for all. */
-  private async context(t: NoticeTicket): Promise<{ thread: Record<string, string>; from: string }> {
-    return { thread: await this.threadHeaders(t.id), from: await this.fromAddress(t) };
+  /**
+   * Thread headers and sender address: the same for every mail about one event, so looked up once for all.
+   * A caller that has just written the ticket passes what it knows, and nothing is read back.
+   */
+  async context(t: NoticeTicket, known: KnownContext = {}): Promise<NoticeContext> {
+    return { thread: await this.threadHeaders(t.id, known), from: await this.fromAddress(t, known) };
   }
 
-  private async enqueue(t: NoticeTicket, entryId: number, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[] = [], ctx?: { thread: Record<string, string>; from: string }): Promise<void> {
-    const { thread, from } = ctx ?? (await this.context(t));
-    await this.d.outbox.enqueue({
+  private async enqueue(t: NoticeTicket, entryId: number, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[] = [], ctx?: NoticeContext): Promise<void> {
+    await this.d.outbox.enqueue(this.message(t, entryId, kind, to, notice, headers, cc, ctx ?? (await this.context(t))));
+  }
+
+  private message(t: NoticeTicket, entryId: number, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[], { thread, from }: NoticeContext): OutboxMessage {
+    return {
       ticketId: t.id,
       entryId,
       kind,
@@ -65,12 +84,12 @@ export class Notifier {
       headers: { ...thread, ...headers },
       messageId: this.d.signer.sign(t.id, entryId),
       fromAddress: from,
-    });
+    };
   }
 
   /** The new-ticket auto-response to the requester. */
-  async ticketCreated(t: NoticeTicket, entryId: number, accessLink: string): Promise<void> {
-    await this.enqueue(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(this.d.helpdeskName, t, t.requesterName, accessLink), AUTO_REPLIED);
+  async ticketCreated(t: NoticeTicket, entryId: number, accessLink: string, ctx?: NoticeContext): Promise<void> {
+    await this.enqueue(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(this.d.helpdeskName, t, t.requesterName, accessLink), AUTO_REPLIED, [], ctx);
   }
 
   /** An agent's response, to the requester with the collaborators in copy. */
@@ -79,20 +98,20 @@ export class Notifier {
     await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(t, r.agentName, r.body, r.signature, r.accessLink), {}, cc);
   }
 
-  private async alert(t: NoticeTicket, entryId: number, kind: string, notice: Notice, exceptStaffId: number | null): Promise<void> {
+  private async alert(t: NoticeTicket, entryId: number, kind: string, notice: Notice, exceptStaffId: number | null, known?: NoticeContext): Promise<void> {
     const agents = (await this.d.staff.departmentMembers(t.departmentId)).filter((a) => a.id !== exceptStaffId);
     if (!agents.length) return;
-    const ctx = await this.context(t);
-    for (const agent of agents) await this.enqueue(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx);
+    const ctx = known ?? (await this.context(t));
+    await this.d.outbox.enqueueMany(agents.map((agent) => this.message(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx)));
   }
 
   private staffUrl(t: NoticeTicket): string {
     return `${this.d.publicUrl}/scp/tickets/${t.number}`;
   }
 
-  async newTicketAlert(t: NoticeTicket, entryId: number, body: string, exceptStaffId: number | null = null): Promise<void> {
+  async newTicketAlert(t: NoticeTicket, entryId: number, body: string, exceptStaffId: number | null = null, ctx?: NoticeContext): Promise<void> {
     if (!this.d.alertOnNewTicket) return;
-    await this.alert(t, entryId, 'alert_new_ticket', newTicketAlert({ ticket: t, authorName: t.requesterName, body, staffUrl: this.staffUrl(t) }), exceptStaffId);
+    await this.alert(t, entryId, 'alert_new_ticket', newTicketAlert({ ticket: t, authorName: t.requesterName, body, staffUrl: this.staffUrl(t) }), exceptStaffId, ctx);
   }
 
   async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string): Promise<void> {

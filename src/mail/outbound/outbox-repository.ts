@@ -55,6 +55,8 @@ const map = (r: Record<string, unknown>): OutboxRow => ({
   sentAt: fromDbTime(r.sent_at as string | null),
 });
 
+const ENQUEUE_BATCH = 50;
+
 export class OutboxRepository {
   constructor(
     private readonly db: Database,
@@ -63,27 +65,40 @@ export class OutboxRepository {
 
   /** Called inside the transaction of the change that causes the mail, so both commit or neither does. */
   async enqueue(m: OutboxMessage): Promise<number> {
-    const now = toDbTime(this.clock.now());
-    const [id] = await this.db.run((q) =>
-      q('outbox').insert({
-        ticket_id: m.ticketId,
-        entry_id: m.entryId,
-        kind: m.kind,
-        to_addresses: JSON.stringify(m.to),
-        cc_addresses: m.cc?.length ? JSON.stringify(m.cc) : null,
-        subject: m.subject.slice(0, 998),
-        body_text: m.bodyText,
-        body_html: m.bodyHtml,
-        headers: JSON.stringify(m.headers),
-        message_id: m.messageId ?? null,
-        from_address: m.fromAddress ?? null,
-        status: 'pending',
-        attempts: 0,
-        next_attempt_at: now,
-        created_at: now,
-      }),
-    );
+    const [id] = await this.db.run((q) => q('outbox').insert(this.row(m, toDbTime(this.clock.now()))));
     return Number(id);
+  }
+
+  /**
+   * Several mails about one event (an alert to each agent of a department) in one statement per batch rather
+   * than one per agent. Batches stay well under MySQL's packet limit: alert bodies are short excerpts.
+   */
+  async enqueueMany(messages: OutboxMessage[]): Promise<void> {
+    const now = toDbTime(this.clock.now());
+    for (let i = 0; i < messages.length; i += ENQUEUE_BATCH) {
+      const rows = messages.slice(i, i + ENQUEUE_BATCH).map((m) => this.row(m, now));
+      await this.db.run((q) => q('outbox').insert(rows));
+    }
+  }
+
+  private row(m: OutboxMessage, now: string): Record<string, unknown> {
+    return {
+      ticket_id: m.ticketId,
+      entry_id: m.entryId,
+      kind: m.kind,
+      to_addresses: JSON.stringify(m.to),
+      cc_addresses: m.cc?.length ? JSON.stringify(m.cc) : null,
+      subject: m.subject.slice(0, 998),
+      body_text: m.bodyText,
+      body_html: m.bodyHtml,
+      headers: JSON.stringify(m.headers),
+      message_id: m.messageId ?? null,
+      from_address: m.fromAddress ?? null,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: now,
+      created_at: now,
+    };
   }
 
   async get(id: number): Promise<OutboxRow | null> {

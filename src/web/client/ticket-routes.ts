@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
-import type { ClientPrincipal, FileInput } from '../../tickets/ticket.js';
-import { isEmail } from '../../users/email.js';
+import type { ClientPrincipal } from '../../tickets/ticket.js';
 import { sendAttachment } from '../attachments.js';
-import { checkUploads, isValidationError, optionalId, readForm, type UploadedFile } from '../forms.js';
+import { checkUploads, gather, optionalId, readForm } from '../forms.js';
 import { startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 
@@ -53,47 +52,19 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
   app.post('/tickets/new', async (request, reply) => {
     const { fields, files } = readForm(request);
     const values: NewTicketForm = { name: fields.name ?? '', email: fields.email ?? '', topicId: fields.topicId ?? '', subject: fields.subject ?? '', message: fields.message ?? '' };
+    const known: FieldErrors = {};
+    const attachments = gather(() => checkUploads(files.attachments ?? [], config.attachments), known, []);
+    const topicId = gather(() => optionalId(values.topicId, 'topicId'), known, null);
     try {
-      const { attachments, topicId } = portalChecks(values, files.attachments ?? []);
-      const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments });
+      const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments, requireName: true, knownErrors: known });
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       request.log.info({ ticketId: ticket.id }, 'ticket opened from the portal');
       return reply.redirect(`/tickets/${ticket.number}/created`);
     } catch (err) {
-      if (!isValidationError(err)) throw err;
+      if (!(err instanceof ValidationError)) throw err;
       return renderNew(request, reply, { ...values }, err.fields, 400);
     }
   });
-
-  /**
-   * What only the portal asks for (a name, uploads within the caps). When one of these fails the service is
-   * not called, so the basic checks it would make are added here too: the form lists every problem at once.
-   */
-  function portalChecks(values: NewTicketForm, uploads: UploadedFile[]): { attachments: FileInput[]; topicId: number | null } {
-    const errors: FieldErrors = {};
-    let attachments: FileInput[] = [];
-    let topicId: number | null = null;
-    if (!values.name.trim()) errors.name = 'Enter your name.';
-    try {
-      attachments = checkUploads(uploads, config.attachments);
-    } catch (err) {
-      if (!isValidationError(err)) throw err;
-      Object.assign(errors, err.fields);
-    }
-    try {
-      topicId = optionalId(values.topicId, 'topicId');
-    } catch (err) {
-      if (!isValidationError(err)) throw err;
-      Object.assign(errors, err.fields);
-    }
-    if (Object.keys(errors).length) {
-      if (!isEmail(values.email)) errors.email = 'Enter a valid e-mail address.';
-      if (!values.subject.trim()) errors.subject = 'Enter a subject.';
-      if (!values.message.trim()) errors.message = 'Enter a message.';
-      throw new ValidationError(errors);
-    }
-    return { attachments, topicId };
-  }
 
   app.get<NumberParams>('/tickets/:number/created', async (request, reply) => {
     const ticket = await tickets.get(principal(request), request.params.number);

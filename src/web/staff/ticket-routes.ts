@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
 import { PRIORITIES, STATUSES, type TicketStatus } from '../../tickets/ticket.js';
-import { checkUploads, optionalId, readForm } from '../forms.js';
+import { checkUploads, gather, optionalId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 import { sendAttachment, sendInlineImage } from '../attachments.js';
 import { CSP } from '../plugins/security-headers.js';
@@ -107,19 +107,20 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   app.post('/tickets/new', async (request, reply) => {
     const { fields, files } = readForm(request);
     const values = { ...fields };
+    const known: FieldErrors = {};
     try {
-      const attachments = checkUploads(files.attachments ?? [], config.attachments);
       const { ticket } = await tickets.create(request.staff!, {
         name: fields.name ?? '',
         email: fields.email ?? '',
         subject: fields.subject ?? '',
         message: fields.message ?? '',
-        topicId: optionalId(fields.topicId, 'topicId'),
-        departmentId: optionalId(fields.departmentId, 'departmentId'),
-        priority: optionalId(fields.priority, 'priority'),
+        topicId: gather(() => optionalId(fields.topicId, 'topicId'), known, null),
+        departmentId: gather(() => optionalId(fields.departmentId, 'departmentId'), known, null),
+        priority: gather(() => optionalId(fields.priority, 'priority'), known, null),
         source: fields.source === 'email' ? 'email' : 'phone',
-        attachments,
+        attachments: gather(() => checkUploads(files.attachments ?? [], config.attachments), known, []),
         notifyRequester: fields.notify === '1',
+        knownErrors: known,
       });
       setFlash(reply, { type: 'success', message: `Ticket #${ticket.number} created.` });
       return reply.redirect(`/scp/tickets/${ticket.number}`);
