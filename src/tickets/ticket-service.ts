@@ -318,13 +318,17 @@ export class TicketService {
     });
   }
 
+  /** Checks the text of a new entry, then finds the ticket it goes on (which the actor must be allowed to see). */
+  private async entryTarget(actor: Principal, number: string, message: string, field: 'message' | 'note'): Promise<{ ticket: Ticket; now: Date }> {
+    const fields: FieldErrors = {};
+    this.validateBody(fields, message, field);
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    return { ticket: await this.get(actor, number), now: this.d.clock.now() };
+  }
+
   /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
   async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: RespondOptions = {}): Promise<number> {
-    const fields: FieldErrors = {};
-    this.validateBody(fields, message);
-    if (Object.keys(fields).length) throw new ValidationError(fields);
-    const ticket = await this.get(actor, number);
-    const now = this.d.clock.now();
+    const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
     return this.d.db.transaction(async () => {
       // Writing the ticket row first serialises concurrent posts to one ticket (InnoDB row lock; SQLite's
       // single writer), so the lock and thread checks below read everything committed before this post.
@@ -344,11 +348,7 @@ export class TicketService {
 
   /** An internal note: staff only, never mailed to the requester. */
   async note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
-    const fields: FieldErrors = {};
-    this.validateBody(fields, message, 'note');
-    if (Object.keys(fields).length) throw new ValidationError(fields);
-    const ticket = await this.get(actor, number);
-    const now = this.d.clock.now();
+    const { ticket, now } = await this.entryTarget(actor, number, message, 'note');
     return this.d.db.transaction(async () => {
       await this.d.tickets.update(ticket.id, { updatedAt: now });
       await this.d.locks.assertMayAct(actor, ticket.id, 'note');
@@ -371,11 +371,7 @@ export class TicketService {
 
   /** The requester's reply from the portal; a reply to a resolved or closed ticket re-opens it. */
   async clientReply(actor: ClientPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
-    const fields: FieldErrors = {};
-    this.validateBody(fields, message);
-    if (Object.keys(fields).length) throw new ValidationError(fields);
-    const ticket = await this.get(actor, number);
-    const now = this.d.clock.now();
+    const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
     return this.d.db.transaction(async () => {
       const user = (await this.d.users.get(actor.userId))!;
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
