@@ -34,11 +34,14 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     // Stop accepting, let in-flight requests and SMTP transactions finish, stop the jobs, then close the pool.
-    await Promise.all([app.close(), smtp.close(), services.scheduler.stop()]);
+    const closed = await Promise.allSettled([app.close(), smtp.close(), services.scheduler.stop()]);
     services.delivery.close();
-    await db.close();
+    closed.push(...(await Promise.allSettled([db.close()])));
+    // Whatever failed to close, the process still exits: a supervisor waiting on it must not hang.
+    const failed = closed.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    for (const f of failed) log.error({ err: f.reason }, 'error while shutting down');
     log.info('stopped');
-    process.exit(0);
+    process.exit(failed.length ? 1 : 0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

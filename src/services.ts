@@ -81,7 +81,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
   const tickets = new TicketService({
-    db, clock, users, outbox, audit, accessTokens, topics, locks, drafts, notifier, collaborators,
+    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
@@ -89,7 +89,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     departments: departmentRepo,
     staff: staffRepo,
     publicUrl: config.publicUrl,
-    helpdeskName: config.helpdeskName,
     pageSize: config.queuePageSize,
   });
   const inbound = new InboundRepository(db);

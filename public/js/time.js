@@ -1,4 +1,5 @@
-// Shows every <time> in the viewer's own time zone on hover, and keeps "5 minutes ago" current.
+// Keeps "5 minutes ago" current, and shows every <time> in the viewer's own zone on hover. Agents choose
+// their zone in their preferences (body data-tz), and the server already wrote the hover text in it.
 (function () {
   'use strict';
   var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
@@ -17,7 +18,7 @@
     for (var i = 0; i < nodes.length; i++) {
       var d = new Date(nodes[i].getAttribute('datetime'));
       if (isNaN(d.getTime())) continue;
-      nodes[i].title = exact.format(d);
+      if (!document.body.hasAttribute('data-tz')) nodes[i].title = exact.format(d);
       if (!nodes[i].hasAttribute('data-exact')) nodes[i].textContent = relative(d);
     }
   }

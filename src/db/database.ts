@@ -31,15 +31,14 @@ export class Database {
   /** Runs `fn` in a transaction, reusing the outer one when already inside one. Driver errors come out normalised. */
   async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     const outer = this.als.getStore();
-    if (outer) return fn(outer);
     try {
-      return await this.knex.transaction((trx) => this.als.run(trx, () => fn(trx)));
+      return outer ? await fn(outer) : await this.knex.transaction((trx) => this.als.run(trx, () => fn(trx)));
     } catch (err) {
       throw normaliseDbError(err);
     }
   }
 
-  /** Runs a statement outside any transaction with errors normalised. */
+  /** Runs a statement on the current transaction, or the pool outside one, with driver errors normalised. */
   async run<T>(fn: (q: Knex) => Promise<T>): Promise<T> {
     try {
       return await fn(this.q);

@@ -31,9 +31,4 @@ export class LeaseRepository {
   async release(name: string, holder: string): Promise<void> {
     await this.db.run((q) => q('scheduler_leases').where({ name, holder }).delete());
   }
-
-  async holder(name: string, now: Date): Promise<string | null> {
-    const r = await this.db.run((q) => q('scheduler_leases').where('name', name).where('expires_at', '>=', toDbTime(now)).first('holder'));
-    return r ? (r.holder as string) : null;
-  }
 }

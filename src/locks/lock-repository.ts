@@ -105,11 +105,6 @@ export class LockRepository {
     return out;
   }
 
-  async liveCount(now: Date): Promise<number> {
-    const r = await this.db.run((q) => q('ticket_locks').where('expires_at', '>=', toDbTime(now)).count({ n: '*' }).first());
-    return Number(r?.n ?? 0);
-  }
-
   async purgeExpired(before: Date): Promise<number> {
     return this.db.run((q) => q('ticket_locks').where('expires_at', '<', toDbTime(before)).delete());
   }

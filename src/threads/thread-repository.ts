@@ -83,11 +83,6 @@ export class ThreadRepository {
     return rows.map((r: Record<string, unknown>) => Number(r.id));
   }
 
-  async latestId(ticketId: number): Promise<number> {
-    const r = await this.db.run((q) => q('thread_entries').where({ ticket_id: ticketId }).max({ m: 'id' }).first());
-    return Number(r?.m ?? 0);
-  }
-
   /** Remembers the Message-ID an entry arrived with, so replies quoting it thread to its ticket. */
   async addMessageId(ticketId: number, entryId: number, messageId: string, at: Date): Promise<void> {
     await this.db.run((q) =>

@@ -12,7 +12,6 @@ import type { LockService } from '../locks/lock-service.js';
 import { renderMailHtml, type RenderedHtml } from '../mail/inbound/sanitize.js';
 import { trimText } from '../mail/inbound/reply-trim.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
-import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
@@ -95,7 +94,7 @@ export interface ViewOptions {
   imageUrl?: (a: Attachment) => string;
 }
 
-/** Attachments stored from a mail with at most this many per entry, the rest are dropped with a note. */
+/** At most this many attachments are stored per entry; the raw message keeps the rest. */
 const MAX_INBOUND_FILES = 50;
 
 export interface QueueParams {
@@ -137,7 +136,6 @@ export interface TicketServiceDeps {
   topics: TopicRepository;
   staff: StaffRepository;
   users: UserService;
-  outbox: OutboxRepository;
   audit: AuditRepository;
   accessTokens: AccessTokens;
   locks: LockService;
@@ -147,7 +145,6 @@ export interface TicketServiceDeps {
   /** A requester's mail to a resolved or closed ticket re-opens it. */
   reopenOnReply: boolean;
   publicUrl: string;
-  helpdeskName: string;
   pageSize: number;
 }
 
@@ -173,6 +170,17 @@ export class TicketService {
     const t = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
     if (!t || !this.canSee(p, t)) throw TICKET_NOT_FOUND();
     return t;
+  }
+
+  /** Whether the principal may see the ticket. Any other failure (the database down) propagates. */
+  async isVisible(p: Principal, number: string): Promise<boolean> {
+    try {
+      await this.get(p, number);
+      return true;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'TICKET_NOT_FOUND') return false;
+      throw err;
+    }
   }
 
   async findByNumber(number: string): Promise<Ticket | null> {
@@ -295,7 +303,7 @@ export class TicketService {
         }
       }
       const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now });
-      await this.d.attachments.add(ticketId, entryId, input.attachments ?? []);
+      await this.d.attachments.add(ticketId, entryId, (input.attachments ?? []).slice(0, MAX_INBOUND_FILES));
       if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
       for (const c of (input.collaborators ?? []).slice(0, 20)) {
         if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
@@ -395,6 +403,7 @@ export class TicketService {
       const agent = await this.d.staff.findActiveByEmail(normaliseEmail(input.email));
       let entryId: number;
       let reopened = false;
+      let requesterName: string | null = null;
       const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now };
       if (agent) {
         entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: agent.id, authorName: agent.name, ...body });
@@ -402,12 +411,14 @@ export class TicketService {
       } else {
         const user = await this.d.users.findOrCreate(input.name, input.email);
         entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, ...body });
+        requesterName = user.name;
         reopened = ticket.status !== 'open' && this.d.reopenOnReply;
         await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
-        await this.d.notifier.newMessageAlert(ticket, entryId, user.name, input.bodyText);
       }
       await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
+      // Stored before the alert is written, so the alert's In-Reply-To/References name this message.
       if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
+      if (requesterName !== null) await this.d.notifier.newMessageAlert(ticket, entryId, requesterName, input.bodyText);
       return { ticket, entryId, reopened };
     });
   }
@@ -504,8 +515,10 @@ export class TicketService {
     return this.d.tickets.queueCounts(p.staffId, this.visibleDepartments(p, departmentId));
   }
 
-  listForClient(p: ClientPrincipal): Promise<TicketListRow[]> {
-    return this.d.tickets.listForUser(p.userId, 100).then((rows) => (p.ticketId === null ? rows : rows.filter((r) => r.id === p.ticketId)));
+  async listForClient(p: ClientPrincipal): Promise<TicketListRow[]> {
+    if (p.ticketId === null) return this.d.tickets.listForUser(p.userId, 100);
+    const t = await this.d.tickets.findBy({ id: p.ticketId });
+    return t && t.userId === p.userId ? [t] : [];
   }
 
   /** An attachment's metadata and bytes, if the principal may see its ticket (and, for clients, its entry). */

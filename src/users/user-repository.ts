@@ -46,8 +46,4 @@ export class UserRepository {
       return { id: Number(id), name, email: address, createdAt: fromDbTimeRequired(createdAt) };
     });
   }
-
-  async rename(id: number, name: string): Promise<void> {
-    await this.db.run((q) => q('users').where({ id }).update({ name }));
-  }
 }

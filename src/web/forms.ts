@@ -43,7 +43,8 @@ export function readForm(request: FastifyRequest): Form {
         const part = item as { type: string; value: unknown };
         if (part.type === 'file') {
           const file = part.value as UploadedFile | undefined;
-          if (file && (file.filename || file.data.length)) (form.files[key] ??= []).push(file);
+          // Only the multipart parser makes Buffers: a JSON body imitating an upload is ignored.
+          if (file && Buffer.isBuffer(file.data) && (file.filename || file.data.length)) (form.files[key] ??= []).push(file);
           continue;
         }
         value = part.value;

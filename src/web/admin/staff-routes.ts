@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ValidationError, notFound, type FieldErrors } from '../../errors.js';
+import { ValidationError, type FieldErrors } from '../../errors.js';
 import { readForm, type Form } from '../forms.js';
 import { render, setFlash } from '../render.js';
 import { timeZoneOptions } from '../time-zones.js';
@@ -107,8 +107,7 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<IdParams>('/staff/:id', async (request, reply) => {
     const id = parseId(request.params.id);
-    const current = await staff.get(id).catch(() => null);
-    if (!current) throw notFound('STAFF_NOT_FOUND', 'No such staff member.');
+    const current = await staff.get(id);
     const form = readForm(request);
     const values = { ...valuesFrom(form), username: current.username };
     try {

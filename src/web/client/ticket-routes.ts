@@ -89,8 +89,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       return reply.redirect(`/tickets/${ticket.number}`);
     }
-    const alreadyOpen = await tickets.get(principal(request), number).then(() => true, () => false);
-    if (alreadyOpen) return reply.redirect(`/tickets/${number}`);
+    if (await tickets.isVisible(principal(request), number)) return reply.redirect(`/tickets/${number}`);
     request.log.info('access link refused');
     return render(request, reply, 'client/status', {
       title: 'Check a ticket’s status',

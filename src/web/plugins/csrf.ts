@@ -26,7 +26,9 @@ export class Csrf {
     if (!seed || !/^[A-Za-z0-9_-]{32}$/.test(seed)) {
       seed = randomBytes(24).toString('base64url');
       request.cookies[CSRF_COOKIE] = seed;
-      reply.setCookie(CSRF_COOKIE, seed, { path: '/', httpOnly: true, sameSite: 'lax', secure: this.secureCookies });
+      // Kept across browser restarts: a session cookie would vanish under a form being typed into, and the
+      // post would be refused with the text lost.
+      reply.setCookie(CSRF_COOKIE, seed, { path: '/', httpOnly: true, sameSite: 'lax', secure: this.secureCookies, maxAge: 30 * 86400 });
     }
     return this.sign(seed);
   }

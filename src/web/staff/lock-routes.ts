@@ -79,11 +79,15 @@ export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
   /** The page is going away (sendBeacon): release the lock and end presence, saving any last draft text first. */
   app.post<NumberParams>('/tickets/:number/leave', async (request, reply) => {
     const { fields } = readForm(request);
-    for (const kind of ['reply', 'note'] as const) {
-      const body = fields[`${kind}Draft`];
-      if (body !== undefined) await drafts.save(request.staff!, request.params.number, kind, body);
+    try {
+      for (const kind of ['reply', 'note'] as const) {
+        const body = fields[`${kind}Draft`];
+        if (body !== undefined) await drafts.save(request.staff!, request.params.number, kind, body);
+      }
+    } finally {
+      // A draft that cannot be saved must not keep the ticket locked until the lock expires.
+      await locks.leave(request.staff!, request.params.number);
     }
-    await locks.leave(request.staff!, request.params.number);
     return reply.code(204).send();
   });
 

@@ -80,8 +80,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { number?: string } }>('/tickets/find', async (request, reply) => {
     const number = (request.query.number ?? '').trim().replace(/^#/, '');
-    const found = await tickets.get(request.staff!, number).then(() => true, () => false);
-    if (found) return reply.redirect(`/scp/tickets/${number}`);
+    if (await tickets.isVisible(request.staff!, number)) return reply.redirect(`/scp/tickets/${number}`);
     setFlash(reply, { type: 'error', message: `No ticket #${number} that you can see.` });
     return reply.redirect('/scp/tickets');
   });
@@ -186,8 +185,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       throw err;
     }
     setFlash(reply, { type: 'success', message: 'Ticket updated.' });
-    const stillVisible = await tickets.get(p, number).then(() => true, () => false);
-    return reply.redirect(stillVisible ? `/scp/tickets/${number}` : '/scp/tickets');
+    return reply.redirect((await tickets.isVisible(p, number)) ? `/scp/tickets/${number}` : '/scp/tickets');
   });
 
   app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id', async (request, reply) => {
