@@ -485,6 +485,19 @@ export class TicketService {
     });
   }
 
+  /**
+   * The ticket page's properties form: priority, assignee (undefined leaves it) and department, all saved or
+   * none, so a refused transfer does not leave a half-applied form behind.
+   */
+  async updateProperties(actor: StaffPrincipal, number: string, p: { priority: number | null; assigneeId?: number | null; departmentId: number | null }): Promise<void> {
+    await this.d.db.transaction(async () => {
+      if (p.priority !== null) await this.setPriority(actor, number, p.priority);
+      // Assign before transferring: the assignee is checked against the department the agent was looking at.
+      if (p.assigneeId !== undefined) await this.assign(actor, number, p.assigneeId);
+      if (p.departmentId !== null) await this.transfer(actor, number, p.departmentId);
+    });
+  }
+
   private visibleDepartments(p: StaffPrincipal, departmentId: number | null): number[] | null {
     if (departmentId !== null) {
       if (!p.isAdmin && !p.departmentIds.includes(departmentId)) return [];

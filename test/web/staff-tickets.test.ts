@@ -137,3 +137,16 @@ t.test('a reply posted after the session expired comes back in the login form an
   const page = await b.get(`/scp/tickets/${ticket.number}`);
   t.match(page.body, />A long answer I typed for ages<\/textarea>/, 'restored into the reply box');
 });
+
+t.test('the properties form saves all of its changes or none', async (t) => {
+  const { ctx, b, agent } = await setup(t);
+  const { ticket } = await ctx.services.tickets.create(null, { name: 'H', email: 'h@example.com', subject: 'Half', message: 'm', source: 'web' });
+  const outsider = await createAgent(ctx.services, { departments: ['Elsewhere'] });
+  await b.get(`/scp/tickets/${ticket.number}`);
+  const refused = await b.post(`/scp/tickets/${ticket.number}/properties`, { priority: '4', assigneeId: String(outsider.principal.staffId), departmentId: String(ticket.departmentId) });
+  t.equal(refused.statusCode, 400);
+  t.match(refused.body, 'does not work in the ticket');
+  const after = await ctx.services.tickets.get(agent.principal, ticket.number);
+  t.equal(after.priority, 2, 'the priority change was rolled back with the refused assignment');
+  t.equal(after.assigneeId, null);
+});

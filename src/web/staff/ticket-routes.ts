@@ -172,13 +172,11 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const { fields } = readForm(request);
     const p = request.staff!;
     try {
-      const priority = optionalId(fields.priority, 'priority');
-      const departmentId = optionalId(fields.departmentId, 'departmentId');
-      const assigneeId = optionalId(fields.assigneeId, 'assigneeId');
-      if (priority !== null) await tickets.setPriority(p, number, priority);
-      // Assign before transferring: the assignee is checked against the department the agent was looking at.
-      if (fields.assigneeId !== undefined) await tickets.assign(p, number, assigneeId);
-      if (departmentId !== null) await tickets.transfer(p, number, departmentId);
+      await tickets.updateProperties(p, number, {
+        priority: optionalId(fields.priority, 'priority'),
+        departmentId: optionalId(fields.departmentId, 'departmentId'),
+        ...(fields.assigneeId !== undefined ? { assigneeId: optionalId(fields.assigneeId, 'assigneeId') } : {}),
+      });
     } catch (err) {
       if (err instanceof ValidationError) return renderTicket(request, reply, number, { errors: err.fields }, 400);
       if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { formError: err.message }, 409);
