@@ -73,6 +73,11 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
+/** A route or query id; 0, which no row has, when it is not one, so the lookup answers "not found". */
+export function parseId(raw: string | undefined): number {
+  return raw && /^\d{1,10}$/.test(raw) ? Number(raw) : 0;
+}
+
 /** An optional positive integer field: '' is null; anything else that is not a number is a field error. */
 export function optionalId(value: string | undefined, field: string): number | null {
   if (value === undefined || value.trim() === '') return null;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, notFound, type FieldErrors } from '../../errors.js';
-import { readForm } from '../forms.js';
+import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
 type IdParams = { Params: { id: string } };
@@ -32,7 +32,7 @@ export async function apiKeyAdminRoutes(app: FastifyInstance): Promise<void> {
 
   for (const [action, active] of [['deactivate', false], ['activate', true]] as const) {
     app.post<IdParams>(`/api-keys/:id/${action}`, async (request, reply) => {
-      const id = /^\d{1,10}$/.test(request.params.id) ? Number(request.params.id) : 0;
+      const id = parseId(request.params.id);
       const key = (await apiKeys.list()).find((k) => k.id === id);
       if (!key) throw notFound('API_KEY_NOT_FOUND', 'No such API key.');
       await apiKeys.setActive(id, active);

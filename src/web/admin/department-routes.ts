@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../../errors.js';
-import { readForm } from '../forms.js';
+import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
 type IdParams = { Params: { id: string } };
 
-const parseId = (raw: string) => (/^\d{1,10}$/.test(raw) ? Number(raw) : 0);
 
 /** Departments with their member and open-ticket counts, and the new/edit forms. */
 export async function departmentAdminRoutes(app: FastifyInstance): Promise<void> {

@@ -2,12 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
 import { INBOUND_STATUSES, type InboundStatus } from '../../mail/inbound/inbound-repository.js';
 import { PRIORITIES } from '../../tickets/ticket.js';
-import { optionalId, readForm } from '../forms.js';
+import { optionalId, parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
 type IdParams = { Params: { id: string } };
 
-const parseId = (raw: string) => (/^\d{1,10}$/.test(raw) ? Number(raw) : 0);
 
 const OUTCOME_WORDS: Record<string, string> = {
   ticket: 'New ticket', reply: 'Reply', bounce: 'Bounce', dropped: 'Dropped (robot or loop)', quarantined: 'Quarantined', processing: 'Processing',
@@ -80,7 +79,7 @@ export async function mailAdminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { status?: string; before?: string } }>('/quarantine', async (request, reply) => {
     const status: InboundStatus = (INBOUND_STATUSES as readonly string[]).includes(request.query.status ?? '') ? (request.query.status as InboundStatus) : 'quarantined';
-    const beforeId = /^\d{1,10}$/.test(request.query.before ?? '') ? Number(request.query.before) : null;
+    const beforeId = parseId(request.query.before) || null;
     const [page, counts] = await Promise.all([quarantine.list(request.staff!, { status, beforeId }), quarantine.counts(request.staff!)]);
     return render(request, reply, 'admin/quarantine', {
       title: status === 'quarantined' ? 'Quarantine' : 'Inbound mail', status, statuses: INBOUND_STATUSES.filter((s) => s !== 'processing'), words: OUTCOME_WORDS, counts, ...page, firstPage: beforeId === null,

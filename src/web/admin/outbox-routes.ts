@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../mail/outbound/outbox-repository.js';
 import { notFound } from '../../errors.js';
 import { render, setFlash } from '../render.js';
+import { parseId } from '../forms.js';
 
 const PAGE_SIZE = 50;
 
@@ -11,7 +12,7 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { status?: string; before?: string } }>('/outbox', async (request, reply) => {
     const status: OutboxStatus = (OUTBOX_STATUSES as readonly string[]).includes(request.query.status ?? '') ? (request.query.status as OutboxStatus) : 'pending';
-    const beforeId = /^\d{1,10}$/.test(request.query.before ?? '') ? Number(request.query.before) : undefined;
+    const beforeId = parseId(request.query.before) || undefined;
     const [rows, counts] = await Promise.all([outbox.list({ status, beforeId, limit: PAGE_SIZE + 1 }), outbox.counts()]);
     const more = rows.length > PAGE_SIZE;
     const shown = rows.slice(0, PAGE_SIZE);
@@ -28,7 +29,7 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.post<{ Params: { id: string } }>('/outbox/:id/retry', async (request, reply) => {
-    const id = /^\d{1,10}$/.test(request.params.id) ? Number(request.params.id) : 0;
+    const id = parseId(request.params.id);
     if (!(await outbox.retry(id, clock.now()))) throw notFound('OUTBOX_NOT_FAILED', 'No failed message with this id.');
     await audit.record({ staffId: request.staff!.staffId, action: 'outbox.retry', objectType: 'outbox', objectId: id });
     setFlash(reply, { type: 'success', message: 'The message is queued again and goes out with the next delivery run.' });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
-import { readForm, type Form } from '../forms.js';
+import { parseId, readForm, type Form } from '../forms.js';
 import { render, setFlash } from '../render.js';
 import { timeZoneOptions } from '../time-zones.js';
 
@@ -31,7 +31,6 @@ function valuesFrom({ fields, lists }: Form): StaffFormValues {
   };
 }
 
-const parseId = (raw: string) => (/^\d{1,10}$/.test(raw) ? Number(raw) : 0);
 
 /** Staff directory and the new/edit forms (administrators only, guarded by the admin context). */
 export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
 import type { ClientPrincipal } from '../../tickets/ticket.js';
 import { sendAttachment } from '../attachments.js';
-import { checkUploads, gather, optionalId, readForm } from '../forms.js';
+import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js';
 import { startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 
@@ -114,7 +114,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id', async (request, reply) => {
-    const id = /^\d{1,15}$/.test(request.params.id) ? Number(request.params.id) : 0;
+    const id = parseId(request.params.id);
     return sendAttachment(reply, await tickets.attachment(principal(request), request.params.number, id));
   });
 }

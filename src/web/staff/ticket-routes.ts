@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
 import { PRIORITIES, STATUSES, type TicketStatus } from '../../tickets/ticket.js';
-import { checkUploads, gather, optionalId, readForm } from '../forms.js';
+import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 import { sendAttachment, sendInlineImage } from '../attachments.js';
 import { CSP } from '../plugins/security-headers.js';
@@ -28,7 +28,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
     const images = (request.query as { images?: string } | undefined)?.images;
-    const remoteImagesFor = images && /^\d{1,10}$/.test(images) ? Number(images) : null;
+    const remoteImagesFor = parseId(images) || null;
     const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
@@ -58,7 +58,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { queue?: string; dept?: string; sort?: string; dir?: string; cursor?: string } }>('/tickets', async (request, reply) => {
     const p = request.staff!;
     const q = request.query;
-    const departmentId = q.dept && /^\d+$/.test(q.dept) ? Number(q.dept) : null;
+    const departmentId = parseId(q.dept) || null;
     const [page, counts, allDepartments] = await Promise.all([
       tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
       tickets.queueCounts(p, departmentId),
@@ -141,7 +141,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
-        const seenEntryId = /^\d{1,10}$/.test(fields.lastEntryId ?? '') ? Number(fields.lastEntryId) : null;
+        const seenEntryId = parseId(fields.lastEntryId) || null;
         if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId });
         else await tickets.note(request.staff!, number, text, attachments);
       } catch (err) {
@@ -187,12 +187,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id', async (request, reply) => {
-    const id = /^\d+$/.test(request.params.id) ? Number(request.params.id) : 0;
+    const id = parseId(request.params.id);
     return sendAttachment(reply, await tickets.attachment(request.staff!, request.params.number, id));
   });
 
   app.get<{ Params: { number: string; id: string } }>('/tickets/:number/attachments/:id/image', async (request, reply) => {
-    const id = /^\d+$/.test(request.params.id) ? Number(request.params.id) : 0;
+    const id = parseId(request.params.id);
     return sendInlineImage(reply, await tickets.attachment(request.staff!, request.params.number, id));
   });
 }
