@@ -41,6 +41,9 @@ export const ConfigSchema = Type.Object(
         alertOnNewTicket: Type.Boolean(),
         alertOnNewMessage: Type.Boolean(),
         autoRepliesPerHour: Type.Integer({ minimum: 0 }),
+        // authserv-ids (RFC 8601) of the site's own mail servers whose Authentication-Results are believed;
+        // where set, staff authorship by mail also needs SPF or DKIM to pass there, aligned with From.
+        trustedAuthServers: Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s;]+$' }), { maxItems: 20 }),
       },
       { additionalProperties: false },
     ),

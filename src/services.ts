@@ -37,6 +37,7 @@ import { ThreadRepository } from './threads/thread-repository.js';
 import { AccessTokens } from './tickets/access-token.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
+import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { Ticket } from './tickets/ticket.js';
 import { TopicRepository } from './topics/topic-repository.js';
@@ -95,6 +96,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const bans = new BanService(db, new BanRepository(db), audit, clock);
   const intake = new MailIntakeService({
     db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,
+    staff: staffRepo, trustedAuthServers: config.mail.trustedAuthServers,
     log: log.child({ component: 'mail' }),
     mailDomain: config.mailDomain,
     autoRepliesPerHour: config.mail.autoRepliesPerHour,
@@ -112,6 +114,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, departments, staff, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, intake, delivery, scheduler, signer,
+    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     setup: new SetupService(settings, staff, departments, topics, clock, mailboxes),

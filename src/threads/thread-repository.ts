@@ -5,6 +5,11 @@ import { messageIdHash } from '../mail/message-id.js';
 export const ENTRY_TYPES = ['message', 'response', 'note'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
+/** How the sender of an inbound mail was verified (DESIGN.md §11); null for entries that did not come by mail. */
+export const VERIFICATIONS = ['verified', 'unverified', 'suspicious'] as const;
+export type Verification = (typeof VERIFICATIONS)[number];
+const isVerification = (v: unknown): v is Verification => (VERIFICATIONS as readonly unknown[]).includes(v);
+
 export interface ThreadEntry {
   id: number;
   ticketId: number;
@@ -16,6 +21,11 @@ export interface ThreadEntry {
   bodyHtml: string | null;
   source: string;
   createdAt: Date;
+  /** The From address of an entry that came by mail. */
+  senderEmail: string | null;
+  verification: Verification | null;
+  /** Threaded by a Message-ID, but its sender is neither requester, collaborator nor agent. */
+  fromNonParticipant: boolean;
 }
 
 export interface NewEntry {
@@ -28,6 +38,9 @@ export interface NewEntry {
   bodyHtml?: string | null;
   source: string;
   createdAt: Date;
+  senderEmail?: string | null;
+  verification?: Verification | null;
+  fromNonParticipant?: boolean;
 }
 
 const map = (r: Record<string, unknown>): ThreadEntry => ({
@@ -41,6 +54,9 @@ const map = (r: Record<string, unknown>): ThreadEntry => ({
   bodyHtml: (r.body_html as string | null) ?? null,
   source: r.source as string,
   createdAt: fromDbTimeRequired(r.created_at as string),
+  senderEmail: (r.sender_email as string | null) ?? null,
+  verification: isVerification(r.verification) ? r.verification : null,
+  fromNonParticipant: Boolean(r.from_non_participant),
 });
 
 export class ThreadRepository {
@@ -58,6 +74,9 @@ export class ThreadRepository {
         body_html: e.bodyHtml ?? null,
         source: e.source,
         created_at: toDbTime(e.createdAt),
+        sender_email: e.senderEmail ?? null,
+        verification: e.verification ?? null,
+        from_non_participant: e.fromNonParticipant ?? false,
       }),
     );
     return Number(id);
@@ -81,6 +100,19 @@ export class ThreadRepository {
   async idsAfter(ticketId: number, afterId: number): Promise<number[]> {
     const rows = await this.db.run((q) => q('thread_entries').where({ ticket_id: ticketId }).where('id', '>', afterId).orderBy('id').select('id'));
     return rows.map((r: Record<string, unknown>) => Number(r.id));
+  }
+
+  /** After an agent's decision about a non-participant's entry: it is no longer flagged. */
+  async clearNonParticipant(entryId: number): Promise<void> {
+    await this.db.run((q) => q('thread_entries').where({ id: entryId }).update({ from_non_participant: false }));
+  }
+
+  /** Moves an entry with its attachments and stored Message-ID to another ticket. */
+  async moveEntry(entryId: number, toTicketId: number): Promise<void> {
+    for (const table of ['attachments', 'thread_message_ids']) {
+      await this.db.run((q) => q(table).where({ entry_id: entryId }).update({ ticket_id: toTicketId }));
+    }
+    await this.db.run((q) => q('thread_entries').where({ id: entryId }).update({ ticket_id: toTicketId, from_non_participant: false }));
   }
 
   /** Remembers the Message-ID an entry arrived with, so replies quoting it thread to its ticket. */

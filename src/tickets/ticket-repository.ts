@@ -1,5 +1,7 @@
+import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
+import { UniqueViolation } from '../db/errors.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../db/time.js';
 import type { Priority, Queue, Sort, Ticket, TicketListRow, TicketSource, TicketStatus } from './ticket.js';
 
@@ -99,6 +101,18 @@ export class TicketRepository {
     );
     this.countsChanged();
     return Number(id);
+  }
+
+  /** Inserts under a fresh random number (unguessable, DESIGN.md §4), drawing again on the rare collision. */
+  async insertNumbered(t: Omit<NewTicket, 'number'>): Promise<{ id: number; number: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const number = String(randomInt(10_000_000, 100_000_000));
+      try {
+        return { id: await this.insert({ ...t, number }), number };
+      } catch (err) {
+        if (!(err instanceof UniqueViolation) || attempt > 5) throw err;
+      }
+    }
   }
 
   async findBy(where: { id: number } | { number: string }): Promise<Ticket | null> {

@@ -1,6 +1,4 @@
-import { randomInt } from 'node:crypto';
 import type { Database } from '../db/database.js';
-import { UniqueViolation } from '../db/errors.js';
 import type { Clock } from '../db/time.js';
 import { AppError, ValidationError, notFound, type FieldErrors } from '../errors.js';
 import type { ApiPrincipal } from '../api-keys/api-key-service.js';
@@ -14,7 +12,7 @@ import { trimText } from '../mail/inbound/reply-trim.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
-import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
+import type { ThreadEntry, ThreadRepository, Verification } from '../threads/thread-repository.js';
 import type { HelpTopic, TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import { isEmail, normaliseEmail } from '../users/email.js';
@@ -55,6 +53,8 @@ export interface NewTicketInput {
   collaborators?: Array<{ name: string; email: string }>;
   /** The mailbox a mail arrived at: its replies are sent from that address. */
   mailbox?: { id: number; localPart: string } | null;
+  /** How the sender of a mail was verified (mail/inbound/authenticate.ts). */
+  verification?: Verification | null;
 }
 
 /** A mail for an existing ticket (listener, pipe or API intake). */
@@ -66,6 +66,11 @@ export interface InboundMessageInput {
   attachments: FileInput[];
   messageId: string | null;
   source: TicketSource;
+  /** The agent the mail is proven to come from (mail/inbound/authenticate.ts): it becomes their note. */
+  agent: { id: number; name: string } | null;
+  verification: Verification;
+  /** Neither requester, collaborator nor agent: kept, flagged, and it re-opens and alerts nothing. */
+  fromNonParticipant: boolean;
 }
 
 /** How an entry is shown: quoted history and signatures folded away, HTML made safe for the page. */
@@ -241,10 +246,6 @@ export class TicketService {
     else if (message.length > LIMITS.message) fields[field] = `At most ${LIMITS.message.toLocaleString('en')} characters.`;
   }
 
-  private async newNumber(): Promise<string> {
-    return String(randomInt(10_000_000, 100_000_000));
-  }
-
   /** Opens a ticket with its first message, attachments and the requester's confirmation in one transaction. */
   async create(actor: StaffPrincipal | null, input: NewTicketInput): Promise<{ ticket: Ticket; entryId: number }> {
     const fields: FieldErrors = { ...input.knownErrors };
@@ -292,17 +293,9 @@ export class TicketService {
     const now = this.d.clock.now();
     return this.d.db.transaction(async () => {
       const user = await this.d.users.findOrCreate(name, input.email);
-      let ticketId = 0;
-      let number = '';
-      for (let attempt = 0; !ticketId; attempt++) {
-        number = await this.newNumber();
-        try {
-          ticketId = await this.d.tickets.insert({ number, subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
-        } catch (err) {
-          if (!(err instanceof UniqueViolation) || attempt > 5) throw err;
-        }
-      }
-      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now });
+      const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
+      const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, ...sender });
       await this.d.attachments.add(ticketId, entryId, (input.attachments ?? []).slice(0, MAX_INBOUND_FILES));
       if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
       for (const c of (input.collaborators ?? []).slice(0, 20)) {
@@ -400,20 +393,22 @@ export class TicketService {
       const ticket = await this.d.tickets.findBy({ id: ticketId });
       if (!ticket) throw TICKET_NOT_FOUND();
       const now = this.d.clock.now();
-      const agent = await this.d.staff.findActiveByEmail(normaliseEmail(input.email));
       let entryId: number;
       let reopened = false;
       let requesterName: string | null = null;
-      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now };
-      if (agent) {
-        entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: agent.id, authorName: agent.name, ...body });
+      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification };
+      if (input.agent) {
+        entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: input.agent.id, authorName: input.agent.name, ...body });
         await this.d.tickets.update(ticketId, { updatedAt: now });
       } else {
         const user = await this.d.users.findOrCreate(input.name, input.email);
-        entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, ...body });
-        requesterName = user.name;
-        reopened = ticket.status !== 'open' && this.d.reopenOnReply;
-        await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
+        entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, fromNonParticipant: input.fromNonParticipant, ...body });
+        if (input.fromNonParticipant) await this.d.tickets.update(ticketId, { updatedAt: now });
+        else {
+          requesterName = user.name;
+          reopened = ticket.status !== 'open' && this.d.reopenOnReply;
+          await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
+        }
       }
       await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
       // Stored before the alert is written, so the alert's In-Reply-To/References name this message.

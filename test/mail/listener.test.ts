@@ -38,7 +38,8 @@ t.test('a new mail opens a ticket, answered with a threaded auto-response', asyn
   t.match(notice!.subject, `[#${ticket.number}]`);
   t.equal(notice!.headers['Auto-Submitted'], 'auto-replied');
   t.equal(notice!.headers['In-Reply-To'], '<first-1@example.com>', 'answers the requester’s message');
-  t.same(services.signer.verify(notice!.messageId!), { ticketId: ticket.id, entryId: row.entry_id }, 'signed Message-ID names ticket and entry');
+  t.match(services.signer.verify(notice!.messageId!), { ticketId: ticket.id, entryId: row.entry_id }, 'signed Message-ID names ticket and entry');
+  t.ok(services.signer.isSignedTo(services.signer.verify(notice!.messageId!)!, 'ann@example.com'), 'and its recipient');
   t.equal(notice!.fromAddress, 'support@helpdesk.test');
   t.ok(notice!.bodyHtml, 'an HTML part next to the text');
 });
@@ -58,7 +59,7 @@ t.test('replies thread by In-Reply-To, References and a participant’s subject 
     { name: 'subject tag from the requester', headers: {}, subject: `Re: [#${ticket.number}] VPN down`, threads: true, via: 'subject_tag' },
     { name: 'subject tag from a stranger', headers: {}, subject: `[#${ticket.number}] let me in`, from: 'eve@evil.example', threads: false },
     { name: 'forged signature', headers: { 'In-Reply-To': `<${ours.replace(/\.([0-9a-f]{32})@/, (_m, mac: string) => `.${mac.startsWith('0') ? '1' : '0'}${mac.slice(1)}@`)}>` }, subject: 'Re: VPN', from: 'eve@evil.example', threads: false },
-    { name: 'forged ticket id with a valid-looking mac', headers: { 'In-Reply-To': `<${ours.replace(/^sb1\.\d+\./, `sb1.${ticketId + 1}.`)}>` }, subject: 'Re: VPN', from: 'eve@evil.example', threads: false },
+    { name: 'forged ticket id with a valid-looking mac', headers: { 'In-Reply-To': `<${ours.replace(/^sb2\.\d+\./, `sb2.${ticketId + 1}.`)}>` }, subject: 'Re: VPN', from: 'eve@evil.example', threads: false },
   ];
   let n = 0;
   for (const c of cases) {

@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import t from 'tap';
+import { authenticateSender, verdictFor } from '../../src/mail/inbound/authenticate.js';
 import { classify } from '../../src/mail/inbound/classify.js';
 import type { ParsedMessage } from '../../src/mail/inbound/parse.js';
 import { REPLY_MARKER, splitHtml, trimText } from '../../src/mail/inbound/reply-trim.js';
@@ -8,17 +10,29 @@ import { MessageIdSigner, messageIdHash, normaliseMessageId, splitMessageIds } f
 const signer = new MessageIdSigner(Buffer.alloc(32, 7), 'helpdesk.test');
 
 t.test('signed Message-IDs', async (t) => {
-  const id = signer.sign(42, 7);
-  t.match(id, /^sb1\.42\.7\.[0-9a-f]{16}\.[0-9a-f]{32}@helpdesk\.test$/);
-  t.same(signer.verify(`<${id}>`), { ticketId: 42, entryId: 7 });
-  t.same(signer.verify(id.replace('@helpdesk.test', '@rewritten.example')), { ticketId: 42, entryId: 7 }, 'the domain is not part of the proof');
-  t.same(signer.verify(signer.root(42)), { ticketId: 42, entryId: 0 });
+  const id = signer.sign(42, 7, 'Ann@Example.com');
+  t.match(id, /^sb2\.42\.7\.[0-9a-f]{16}\.[0-9a-f]{16}\.[0-9a-f]{32}@helpdesk\.test$/);
+  t.notMatch(id, /ann|example/i, 'the recipient is named by a keyed hash, not in clear');
+  const ref = signer.verify(`<${id}>`)!;
+  t.match(ref, { ticketId: 42, entryId: 7 });
+  t.ok(signer.isSignedTo(ref, 'ann@example.com'), 'names its recipient, whatever the case');
+  t.notOk(signer.isSignedTo(ref, 'eve@example.com'), 'and nobody else');
+  t.match(signer.verify(id.replace('@helpdesk.test', '@rewritten.example')), { ticketId: 42, entryId: 7 }, 'the domain is not part of the proof');
+  t.same(signer.verify(signer.root(42)), { ticketId: 42, entryId: 0, recipient: null }, 'the root id names nobody');
+  // A version-1 id, as mails sent before recipients were signed carry: still threads, proves no recipient.
+  const key = Buffer.alloc(32, 7);
+  const v1payload = 'sb1.42.7.0123456789abcdef';
+  const v1 = `${v1payload}.${createHmac('sha256', key).update(`message-id:${v1payload}`).digest('hex').slice(0, 32)}@helpdesk.test`;
+  t.same(signer.verify(v1), { ticketId: 42, entryId: 7, recipient: null }, 'version-1 ids still verify for threading');
+  t.notOk(signer.isSignedTo(signer.verify(v1)!, 'ann@example.com'), 'but prove no recipient');
   const cases = [
-    id.replace('sb1.42.', 'sb1.43.'),
+    id.replace('sb2.42.', 'sb2.43.'),
     id.replace('.7.', '.8.'),
+    id.replace(/^(sb2\.42\.7\.)([0-9a-f])/, (_m, p: string, c: string) => `${p}${c === 'f' ? 'e' : 'f'}`),
     id.replace(/\.([0-9a-f])([0-9a-f]{31})@/, (_m, a: string, rest: string) => `.${a === 'f' ? 'e' : 'f'}${rest}@`),
-    id.replace('sb1.', 'sb2.'),
-    new MessageIdSigner(Buffer.alloc(32, 8), 'helpdesk.test').sign(42, 7),
+    id.replace('sb2.', 'sb1.'),
+    v1.replace('sb1.', 'sb2.'),
+    new MessageIdSigner(Buffer.alloc(32, 8), 'helpdesk.test').sign(42, 7, 'ann@example.com'),
     'CAF=random@mail.gmail.com',
     '',
   ];
@@ -38,16 +52,16 @@ t.test('threading order: signed ids, stored ids, then a participant’s subject 
   };
   const base = { inReplyTo: [] as string[], references: [] as string[], subject: 'Hello', from: 'ann@example.com' };
   const cases: Array<[string, Partial<typeof base>, number | null, string?]> = [
-    ['signed In-Reply-To', { inReplyTo: [signer.sign(10, 1)] }, 10, 'signed_id'],
-    ['signed id beats a stored id', { inReplyTo: ['stored@mail.example'], references: [signer.sign(10, 1)] }, 10, 'signed_id'],
-    ['nearest parent first', { references: [signer.sign(20, 1), signer.sign(10, 2)] }, 10, 'signed_id'],
-    ['signed id of a deleted ticket falls through', { inReplyTo: [signer.sign(99, 1)], references: ['stored@mail.example'] }, 20, 'stored_id'],
+    ['signed In-Reply-To', { inReplyTo: [signer.sign(10, 1, 'ann@example.com')] }, 10, 'signed_id'],
+    ['signed id beats a stored id', { inReplyTo: ['stored@mail.example'], references: [signer.sign(10, 1, 'ann@example.com')] }, 10, 'signed_id'],
+    ['nearest parent first', { references: [signer.sign(20, 1, 'ann@example.com'), signer.sign(10, 2, 'ann@example.com')] }, 10, 'signed_id'],
+    ['signed id of a deleted ticket falls through', { inReplyTo: [signer.sign(99, 1, 'ann@example.com')], references: ['stored@mail.example'] }, 20, 'stored_id'],
     ['stored id', { references: ['x@y', 'stored@mail.example'] }, 20, 'stored_id'],
-    ['signed id beats the subject tag', { inReplyTo: [signer.sign(10, 1)], subject: 'Re: [#12345678]' }, 10, 'signed_id'],
+    ['signed id beats the subject tag', { inReplyTo: [signer.sign(10, 1, 'ann@example.com')], subject: 'Re: [#12345678]' }, 10, 'signed_id'],
     ['subject tag from a participant', { subject: 'Re: [#12345678] Hello' }, 30, 'subject_tag'],
     ['subject tag from a stranger', { subject: 'Re: [#12345678] Hello', from: 'eve@example.com' }, null],
     ['unknown number', { subject: '[#87654321]' }, null],
-    ['forged signature', { inReplyTo: [signer.sign(10, 1).replace(/\.[0-9a-f]{32}@/, `.${'0'.repeat(32)}@`)] }, null],
+    ['forged signature', { inReplyTo: [signer.sign(10, 1, 'ann@example.com').replace(/\.[0-9a-f]{32}@/, `.${'0'.repeat(32)}@`)] }, null],
     ['nothing', {}, null],
   ];
   for (const [name, input, ticketId, via] of cases) {
@@ -61,6 +75,39 @@ const parsed = (over: Partial<ParsedMessage>): ParsedMessage => ({
   headers: new Map(), contentType: 'text/plain', reportType: null, text: 'hi', html: null, attachments: [], embeddedHeaders: [], ...over,
 });
 const h = (entries: Record<string, string>) => new Map(Object.entries(entries).map(([k, v]) => [k, [v]]));
+
+t.test('sender authentication: signed reply token, trusted Authentication-Results, staff claims', async (t) => {
+  const agent = { id: 5, name: 'Alice Agent' };
+  const agents = new Map([['alice@staff.test', agent]]);
+  const ctx = (trusted: string[]) => ({ signer, trustedAuthServers: trusted, findAgentByEmail: async (a: string) => agents.get(a) ?? null });
+  const toAlice = signer.sign(10, 3, 'alice@staff.test');
+  const toAnn = signer.sign(10, 1, 'ann@example.com');
+  const ar = (id: string, rest: string) => h({ 'authentication-results': `${id}; ${rest}` });
+  type Case = [name: string, from: string, over: Partial<ParsedMessage>, trusted: string[], ticketId: number | null, verification: string, asAgent: boolean];
+  const cases: Case[] = [
+    ['agent answers an alert signed to them', 'alice@staff.test', { inReplyTo: [toAlice] }, [], 10, 'verified', true],
+    ['agent token found in References', 'alice@staff.test', { references: [signer.root(10), toAlice] }, [], 10, 'verified', true],
+    ['forged agent From on the requester’s confirmation', 'alice@staff.test', { inReplyTo: [toAnn] }, [], 10, 'suspicious', false],
+    ['forged agent From quoting only the root id', 'alice@staff.test', { references: [signer.root(10)] }, [], 10, 'suspicious', false],
+    ['agent token for another ticket', 'alice@staff.test', { inReplyTo: [toAlice] }, [], 11, 'suspicious', false],
+    ['agent, token, and a trusted pass', 'alice@staff.test', { inReplyTo: [toAlice], headers: ar('mx.helpdesk.test', 'dkim=pass header.d=staff.test; spf=fail smtp.mailfrom=x@staff.test') }, ['mx.helpdesk.test'], 10, 'verified', true],
+    ['agent, token, trusted server says fail', 'alice@staff.test', { inReplyTo: [toAlice], headers: ar('mx.helpdesk.test', 'dkim=fail header.d=staff.test; spf=softfail smtp.mailfrom=staff.test') }, ['mx.helpdesk.test'], 10, 'suspicious', false],
+    ['agent, token, pass only from an untrusted copy', 'alice@staff.test', { inReplyTo: [toAlice], headers: ar('evil.example', 'dkim=pass header.d=staff.test') }, ['mx.helpdesk.test'], 10, 'suspicious', false],
+    ['agent, token, pass for an unaligned domain', 'alice@staff.test', { inReplyTo: [toAlice], headers: ar('mx.helpdesk.test', 'spf=pass smtp.mailfrom=bounce@evil.example; dkim=pass header.d=evil.example') }, ['mx.helpdesk.test'], 10, 'suspicious', false],
+    ['agent with a trusted pass but no token: verified, not their note', 'alice@staff.test', { headers: ar('mx.helpdesk.test', 'spf=pass smtp.mailfrom=alice@staff.test') }, ['mx.helpdesk.test'], 10, 'verified', false],
+    ['requester answers their confirmation', 'ann@example.com', { inReplyTo: [toAnn] }, [], 10, 'verified', false],
+    ['requester, plain reply', 'ann@example.com', {}, [], 10, 'unverified', false],
+    ['someone else quoting the requester’s token', 'eve@example.com', { inReplyTo: [toAnn] }, [], 10, 'unverified', false],
+    ['new mail, DKIM pass from a subdomain signer', 'ann@mail.example.com', { headers: ar('MX.helpdesk.test (comment)', 'dkim=pass (good) header.d=example.com header.s=sel') }, ['mx.helpdesk.test'], null, 'verified', false],
+    ['alignment needs a real parent domain', 'ann@example.com', { headers: ar('mx.helpdesk.test', 'dkim=pass header.d=com') }, ['mx.helpdesk.test'], null, 'unverified', false],
+    ['a trusted header names no pass', 'ann@example.com', { headers: ar('mx.helpdesk.test', 'none') }, ['mx.helpdesk.test'], null, 'unverified', false],
+  ];
+  for (const [name, from, over, trusted, ticketId, verification, asAgent] of cases) {
+    const evidence = await authenticateSender(parsed({ from: { address: from, name: '' }, ...over }), ctx(trusted));
+    const v = verdictFor(evidence, ticketId);
+    t.same([v.verification, v.agent], [verification, asAgent ? agent : null], name);
+  }
+});
 
 t.test('classification of robots, loops and bounces', async (t) => {
   const ctx = { mailDomain: 'helpdesk.test', envelopeFrom: 'ann@example.com' };

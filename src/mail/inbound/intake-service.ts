@@ -4,6 +4,7 @@ import { DatabaseUnavailable, RetryableConflict, UniqueViolation } from '../../d
 import type { Clock } from '../../db/time.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import type { StaffRepository } from '../../staff/staff-repository.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { CollaboratorRepository } from '../../tickets/collaborator-repository.js';
 import type { TicketRepository } from '../../tickets/ticket-repository.js';
@@ -12,12 +13,13 @@ import type { FileInput } from '../../tickets/ticket.js';
 import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import { messageIdHash, type MessageIdSigner } from '../message-id.js';
+import { authenticateSender, verdictFor, type AuthenticateContext, type SenderEvidence } from './authenticate.js';
 import type { BanService } from './ban-service.js';
 import { classify, type Classification } from './classify.js';
 import type { InboundRepository, IntakeSource } from './inbound-repository.js';
 import { parseMessage, scanMessageId, scanSummary, UnparsableMessage, type ParsedMessage } from './parse.js';
 import { sanitizeMailHtml } from './sanitize.js';
-import { findThread, type ThreadingLookups } from './threading.js';
+import { findThread, type ThreadMatch, type ThreadingLookups } from './threading.js';
 
 export interface IntakeEnvelope {
   /** The mailbox named by RCPT TO; null for the pipe and the API, which read it from the headers. */
@@ -65,7 +67,10 @@ export interface IntakeDeps {
   ticketRepo: TicketRepository;
   threads: ThreadRepository;
   collaborators: CollaboratorRepository;
+  staff: Pick<StaffRepository, 'findActiveByEmail'>;
   signer: MessageIdSigner;
+  /** authserv-ids whose Authentication-Results headers are believed (config mail.trustedAuthServers). */
+  trustedAuthServers: readonly string[];
   mailDomain: string;
   autoRepliesPerHour: number;
 }
@@ -81,8 +86,17 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
  */
 export class MailIntakeService {
   private readonly lookups: ThreadingLookups;
+  private readonly auth: AuthenticateContext;
 
   constructor(private readonly d: IntakeDeps) {
+    this.auth = {
+      signer: d.signer,
+      trustedAuthServers: d.trustedAuthServers,
+      findAgentByEmail: async (address) => {
+        const agent = await d.staff.findActiveByEmail(address);
+        return agent && { id: agent.id, name: agent.name };
+      },
+    };
     this.lookups = {
       ticketExists: async (id) => (await d.ticketRepo.findBy({ id })) !== null,
       ticketForMessageIdHashes: (hashes) => d.threads.ticketForMessageIdHashes(hashes),
@@ -185,6 +199,10 @@ export class MailIntakeService {
     return { classification, bodyText: this.bodyText(m), bodyHtml: m.html ? sanitizeMailHtml(m.html) : null, attachments };
   }
 
+  /**
+   * The stages after parsing: classify (done in prepare), authenticate the sender, find the thread, then
+   * apply through the ticket services, which keep the rules about what an entry may do (DESIGN.md §11).
+   */
   private async process(inboundId: number, m: ParsedMessage, mailbox: Mailbox, p: Prepared): Promise<IntakeOutcome> {
     const c = p.classification;
     if (c.kind === 'drop') {
@@ -193,23 +211,32 @@ export class MailIntakeService {
     }
     if (c.kind === 'bounce') return this.bounce(inboundId, m, c.originalMessageIds, p.attachments);
 
-    const { bodyText: message, bodyHtml, attachments } = p;
+    const evidence = await authenticateSender(m, this.auth);
     const thread = await findThread({ inReplyTo: m.inReplyTo, references: m.references, subject: m.subject, from: m.from.address }, this.d.signer, this.lookups);
-    if (thread) {
-      const { ticket, entryId } = await this.d.tickets.addInboundMessage(thread.ticketId, {
-        name: m.from.name, email: m.from.address, bodyText: message, bodyHtml, attachments, messageId: m.messageId, source: 'email',
-      });
-      await this.d.inbound.setOutcome(inboundId, { status: 'reply', reason: thread.via, ticketId: ticket.id, entryId });
-      return { status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
-    }
+    if (thread) return this.reply(inboundId, m, p, thread, evidence);
+    return this.openTicket(inboundId, m, mailbox, p, evidence);
+  }
 
+  /** A message on an existing ticket: a note only when proven to be an agent's, flagged when from a stranger. */
+  private async reply(inboundId: number, m: ParsedMessage, p: Prepared, thread: ThreadMatch, evidence: SenderEvidence): Promise<IntakeOutcome> {
+    const { verification, agent } = verdictFor(evidence, thread.ticketId);
+    const fromNonParticipant = !agent && !(await this.lookups.isParticipant(thread.ticketId, m.from.address));
+    const { ticket, entryId } = await this.d.tickets.addInboundMessage(thread.ticketId, {
+      name: m.from.name, email: m.from.address, bodyText: p.bodyText, bodyHtml: p.bodyHtml, attachments: p.attachments, messageId: m.messageId, source: 'email',
+      agent, verification, fromNonParticipant,
+    });
+    await this.d.inbound.setOutcome(inboundId, { status: 'reply', reason: thread.via, ticketId: ticket.id, entryId });
+    return { status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
+  }
+
+  private async openTicket(inboundId: number, m: ParsedMessage, mailbox: Mailbox, p: Prepared, evidence: SenderEvidence): Promise<IntakeOutcome> {
     const topic = mailbox.topic;
     const ours = `@${this.d.mailDomain.toLowerCase()}`;
     const { ticket, entryId } = await this.d.tickets.create(null, {
       name: [...m.from.name].slice(0, LIMITS.name).join(''),
       email: m.from.address,
       subject: [...(m.subject || '(no subject)')].slice(0, LIMITS.subject).join(''),
-      message,
+      message: p.bodyText,
       // create() offers only public topics to callers without an agent; a mailbox may name an internal one,
       // which then still decides the department and priority.
       topicId: topic?.isPublic && topic.isActive ? topic.id : null,
@@ -219,18 +246,22 @@ export class MailIntakeService {
       department: { id: mailbox.departmentId, name: mailbox.departmentName },
       priority: mailbox.defaultPriority,
       source: 'email',
-      attachments,
+      attachments: p.attachments,
       notifyRequester: mailbox.autoResponse && (await this.autoReplyAllowed(m.from.address)),
-      bodyHtml,
+      bodyHtml: p.bodyHtml,
       messageId: m.messageId,
       collaborators: m.cc.filter((a) => !a.address.endsWith(ours) && a.address !== m.from.address).map((a) => ({ name: a.name, email: a.address })),
       mailbox,
+      verification: verdictFor(evidence, null).verification,
     });
     await this.d.inbound.setOutcome(inboundId, { status: 'ticket', ticketId: ticket.id, entryId });
     return { status: 'ticket', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
   }
 
-  /** A delivery report attaches, as a staff-only note, to the ticket whose mail bounced. */
+  /**
+   * A delivery report attaches, as a staff-only note, to the ticket whose mail bounced: only one we signed,
+   * since every mail we send carries a signed id, and anyone can write a "report" naming a stored one.
+   */
   private async bounce(inboundId: number, m: ParsedMessage, originalIds: string[], attachments: FileInput[]): Promise<IntakeOutcome> {
     let ticketId: number | null = null;
     for (const id of originalIds) {
@@ -240,7 +271,6 @@ export class MailIntakeService {
         break;
       }
     }
-    ticketId ??= originalIds.length ? await this.d.threads.ticketForMessageIdHashes(originalIds.map(messageIdHash)) : null;
     if (ticketId === null) {
       await this.d.inbound.setOutcome(inboundId, { status: 'bounce', reason: 'unmatched' });
       return { status: 'bounce', inboundId, ticketId: null };

@@ -82,7 +82,8 @@ export class Notifier {
       cc,
       ...notice,
       headers: { ...thread, ...headers },
-      messageId: this.d.signer.sign(t.id, entryId),
+      // Signed for the addressee, so that their reply proves who received this mail (DESIGN.md §11).
+      messageId: this.d.signer.sign(t.id, entryId, to[0] ?? ''),
       fromAddress: from,
     };
   }

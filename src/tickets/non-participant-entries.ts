@@ -1,0 +1,70 @@
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { Database } from '../db/database.js';
+import type { Clock } from '../db/time.js';
+import { AppError, notFound } from '../errors.js';
+import type { StaffPrincipal } from '../staff/staff.js';
+import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
+import type { UserService } from '../users/user-service.js';
+import type { CollaboratorRepository } from './collaborator-repository.js';
+import type { TicketRepository } from './ticket-repository.js';
+import type { TicketService } from './ticket-service.js';
+import type { Ticket } from './ticket.js';
+
+export interface NonParticipantEntryDeps {
+  db: Database;
+  clock: Clock;
+  tickets: TicketService;
+  ticketRepo: TicketRepository;
+  threads: ThreadRepository;
+  users: UserService;
+  collaborators: CollaboratorRepository;
+  audit: AuditRepository;
+}
+
+/**
+ * An agent's decision about a mail that threaded onto a ticket from someone not on it (DESIGN.md §11): the
+ * sender belongs (add them as a collaborator), or the mail is a matter of its own (move it to a new ticket
+ * with the sender as requester). Either way the entry stops being flagged, and the audit log says who decided.
+ */
+export class NonParticipantEntryService {
+  constructor(private readonly d: NonParticipantEntryDeps) {}
+
+  /** The flagged entry on a ticket the agent may see; anything else answers as not found. */
+  private async flagged(actor: StaffPrincipal, number: string, entryId: number): Promise<{ ticket: Ticket; entry: ThreadEntry & { senderEmail: string } }> {
+    const ticket = await this.d.tickets.get(actor, number);
+    const entry = await this.d.threads.get(entryId);
+    if (!entry || entry.ticketId !== ticket.id) throw notFound('ENTRY_NOT_FOUND', 'No such entry on this ticket.');
+    if (!entry.fromNonParticipant || !entry.senderEmail) throw new AppError('ENTRY_NOT_FLAGGED', 'conflict', 'This entry is not from someone outside the ticket (any more).');
+    return { ticket, entry: { ...entry, senderEmail: entry.senderEmail } };
+  }
+
+  async addSenderAsCollaborator(actor: StaffPrincipal, number: string, entryId: number): Promise<void> {
+    await this.d.db.transaction(async () => {
+      const { ticket, entry } = await this.flagged(actor, number, entryId);
+      const user = await this.d.users.findOrCreate(entry.authorName, entry.senderEmail);
+      const now = this.d.clock.now();
+      await this.d.collaborators.add(ticket.id, user.id, now);
+      await this.d.threads.clearNonParticipant(entry.id);
+      await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
+      await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email: user.email, entryId } });
+    });
+  }
+
+  /** Opens a ticket in the same department with the sender as requester, and moves the entry there. */
+  async moveToNewTicket(actor: StaffPrincipal, number: string, entryId: number): Promise<{ number: string }> {
+    return this.d.db.transaction(async () => {
+      const { ticket, entry } = await this.flagged(actor, number, entryId);
+      const user = await this.d.users.findOrCreate(entry.authorName, entry.senderEmail);
+      const now = this.d.clock.now();
+      const created = await this.d.ticketRepo.insertNumbered({
+        subject: ticket.subject, userId: user.id, departmentId: ticket.departmentId, topicId: ticket.topicId, assigneeId: null,
+        priority: ticket.priority, source: 'email', createdAt: now, mailboxId: ticket.mailboxId,
+      });
+      await this.d.threads.moveEntry(entry.id, created.id);
+      await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
+      await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.entry_move', objectType: 'ticket', objectId: ticket.id, details: { number, entryId, toNumber: created.number } });
+      await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: created.id, details: { number: created.number, source: 'email', fromNumber: number, entryId } });
+      return { number: created.number };
+    });
+  }
+}
