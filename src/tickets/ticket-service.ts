@@ -217,7 +217,8 @@ export class TicketService {
     for (const f of files) byEntry.set(f.entryId, [...(byEntry.get(f.entryId) ?? []), f]);
     return {
       ticket,
-      entries: entries.map((e) => {
+      // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.
+      entries: entries.filter((e) => includeNotes || !e.fromNonParticipant).map((e) => {
         const attachments = byEntry.get(e.id) ?? [];
         return { ...e, attachments, display: this.display(e, attachments, opts) };
       }),
