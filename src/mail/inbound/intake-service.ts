@@ -16,7 +16,7 @@ import type { BanService } from './ban-service.js';
 import { classify, type Classification } from './classify.js';
 import type { InboundRepository, IntakeSource } from './inbound-repository.js';
 import { parseMessage, scanMessageId, scanSummary, UnparsableMessage, type ParsedMessage } from './parse.js';
-import { sanitizeMailHtml } from './sanitize.js';
+import { sanitizeMailHtml } from '../../content/sanitize.js';
 import { findThread, type ThreadingLookups } from './threading.js';
 
 export interface IntakeEnvelope {

@@ -1,4 +1,5 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { htmlToText } from '../../content/sanitize.js';
 import { isEmail, normaliseEmail } from '../../users/email.js';
 import { normaliseMessageId, splitMessageIds } from '../message-id.js';
 
@@ -99,6 +100,10 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
       inline: a.contentDisposition === 'inline' || Boolean(a.related),
     });
   }
+  const html = typeof parsed.html === 'string' ? parsed.html : null;
+  // An HTML-only message still gets a text version: the API, notices and any view that cannot show the
+  // HTML rely on it (mailparser leaves it out for some structures, and when its converter gives up).
+  const text = parsed.text?.trim() ? parsed.text : html ? htmlToText(html) : '';
   return {
     messageId: parsed.messageId ? normaliseMessageId(parsed.messageId) : null,
     inReplyTo: splitMessageIds(parsed.inReplyTo),
@@ -111,8 +116,8 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
     headers,
     contentType: (ct?.value ?? 'text/plain').toLowerCase(),
     reportType: ct?.params?.['report-type']?.toLowerCase() ?? null,
-    text: parsed.text ?? '',
-    html: typeof parsed.html === 'string' ? parsed.html : null,
+    text,
+    html,
     attachments,
     embeddedHeaders,
   };
