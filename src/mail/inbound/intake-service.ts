@@ -100,7 +100,7 @@ export class MailIntakeService {
   private async deliverUnlogged(raw: Buffer, env: IntakeEnvelope): Promise<IntakeOutcome> {
     let parsed: ParsedMessage;
     try {
-      parsed = await parseMessage(raw);
+      parsed = await parseMessage(raw, { envelopeFrom: env.envelopeFrom });
     } catch (err) {
       if (!(err instanceof UnparsableMessage)) throw err;
       return this.quarantine(raw, env, env.mailbox ?? (await this.d.mailboxes.defaultMailbox()), err.message);
