@@ -78,7 +78,7 @@ t.test('entries built from broken cids, percent-encodings, charsets and nesting 
     t.equal(outcome.status, 'ticket', `${c.mark}: became a ticket`);
     tickets.push({ mark: c.mark, number: (outcome as { ticketNumber: string }).ticketNumber });
   }
-  const stored = await services.db.knex('thread_entries').whereLike('body_html', '%cid:%').pluck('body_html');
+  const stored = await services.db.knex('thread_entries').where('body_html', 'like', '%cid:%').pluck('body_html');
   for (const html of stored as string[]) {
     for (const src of html.match(/cid:[^"]*/g) ?? []) t.doesNotThrow(() => decodeURIComponent(src.slice(4)), `stored cid well-formed: ${src}`);
   }
