@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
+import { parseMessage } from '../../src/mail/inbound/parse.js';
 import { fixture, rawSession, send, startListener } from '../helpers/smtp.js';
 
 const TO = ['support@helpdesk.test'];
@@ -138,4 +139,10 @@ t.test('admin pages show quarantined and inbound mail decoded; downloads carry n
   const download = await b.get(link!);
   t.equal(download.statusCode, 200);
   t.equal(download.headers['content-disposition'], `attachment; filename="invoicefdp.exe"; filename*=UTF-8''invoicefdp.exe`);
+});
+
+t.test('the raw header values the robot and delivery rules read are text too', async (t) => {
+  const m = await parseMessage(fixture('8bit-headers-nocharset.eml'));
+  t.same(m.headers.get('subject'), ['Grüße – € 50 zurück']);
+  t.same((await parseMessage(fixture('utf8-address.eml'))).headers.get('from'), ['=?utf-8?q?J=C3=BCrgen_B=C3=BCcher?= <jürgen@bücher.example>']);
 });

@@ -66,7 +66,9 @@ function addresses(a: AddressObject | AddressObject[] | undefined): MailAddress[
 
 function headerLines(parsed: ParsedMail): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  for (const { key, line } of parsed.headerLines) {
+  for (const { key, line: binary } of parsed.headerLines) {
+    // mailparser keeps header lines as binary strings; headersAsUtf8 made every section UTF-8.
+    const line = Buffer.from(binary, 'latin1').toString('utf8');
     const colon = line.indexOf(':');
     const value = (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim();
     map.set(key.toLowerCase(), [...(map.get(key.toLowerCase()) ?? []), value]);
