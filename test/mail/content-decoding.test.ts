@@ -1,7 +1,9 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
+import { InboundRepository } from '../../src/mail/inbound/inbound-repository.js';
 import { parseMessage } from '../../src/mail/inbound/parse.js';
+import { messageIdHash } from '../../src/mail/message-id.js';
 import { fixture, rawSession, send, startListener } from '../helpers/smtp.js';
 
 const TO = ['support@helpdesk.test'];
@@ -126,6 +128,16 @@ t.test('admin pages show quarantined and inbound mail decoded; downloads carry n
   t.notMatch(list.body, /=\?utf-8\?q\?Rechnung/i, 'no encoded-words left in the list');
   // The detail page shows the raw header section too: encoded-words there are what was received.
   for (const page of [list.body, detail.body]) t.notMatch(page, /\ufffd|Ã/, 'no mojibake');
+
+  // A row quarantined before summaries were decoded: raw encoded-words, UTF-8 read as Latin-1.
+  const mailbox = (await services.mailboxes.defaultMailbox())!;
+  await new InboundRepository(services.db).insert({
+    mailboxId: mailbox.id, messageIdHash: messageIdHash('old-row@example.com'), messageId: 'old-row@example.com', sender: Buffer.from('Grün <<<x>>>', 'utf8').toString('latin1'),
+    subject: '=?utf-8?q?Alte_Zeile_f=C3=BCr_Sie?=', raw: fixture('unparsable.eml'), status: 'quarantined', error: 'earlier', source: 'smtp', remoteAddress: null, receivedAt: new Date(),
+  });
+  const old = await b.get('/scp/admin/quarantine');
+  t.match(old.body, 'Alte Zeile für Sie');
+  t.match(old.body, 'Grün &lt;&lt;&lt;x');
 
   t.equal((await send(port, fixture('8bit-headers-nocharset.eml'), { from: 'mueller@example.de', to: TO })).code, 250);
   t.match((await b.get('/scp/admin/quarantine?status=ticket')).body, 'Grüße – € 50 zurück', 'inbound list');

@@ -98,6 +98,15 @@ export function decodeHeaderText(value: string): string {
   }
 }
 
+/**
+ * Header text that may have been read byte for byte as Latin-1 (UTF-8 shown as "GrÃ¼ÃŸe") or left with its
+ * encoded-words: made readable. Text that is already right comes back unchanged.
+ */
+export function readableHeaderText(value: string): string {
+  const bytes = /^[\x00-\xff]*$/.test(value) && /[\x80-\xff]/.test(value) ? Buffer.from(value, 'latin1') : null;
+  return decodeHeaderText(bytes && isUtf8(bytes) ? bytes.toString('utf8') : value);
+}
+
 /** The header section of a raw message (within its first `limit` bytes), as text decoded as above. */
 export function headerSection(raw: Buffer, limit = 64 * 1024): string {
   const head = headersAsUtf8(raw.subarray(0, limit)).toString('utf8');
