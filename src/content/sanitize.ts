@@ -3,9 +3,9 @@ import { splitHtml } from './reply-trim.js';
 import { decodePercent, wellFormed } from './text.js';
 
 /**
- * HTML from outside (mail, and whatever else reaches a page as markup) is hostile until proven otherwise. A strict allowlist: structure and emphasis, links and
- * images, tables; no script, no style (it can hide or overlay content), no event handlers, forms, frames,
- * objects or SVG, no javascript:/data: links. The stored copy is sanitised once at intake; rendering
+ * HTML from outside (mail, and whatever else reaches a page as markup) is hostile until proven otherwise.
+ * A strict allowlist: structure and emphasis, links and images, tables; no script, no style (it can hide or
+ * overlay content), no event handlers, forms, frames, objects or SVG, no javascript:/data: links. The stored copy is sanitised once at intake; rendering
  * sanitises again while it resolves images, so a weakness in one pass is not enough. The page's CSP is
  * the third line.
  */
