@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { safeFilename } from '../content/file-name.js';
 import type { FileInput } from '../tickets/ticket.js';
 
 export interface Attachment {
@@ -18,27 +19,13 @@ const map = (r: Record<string, unknown>): Attachment => ({
   id: Number(r.id),
   entryId: Number(r.entry_id),
   ticketId: Number(r.ticket_id),
-  filename: r.filename as string,
+  // Read through the same rules too: names stored before a rule was added are shown and sent by it.
+  filename: safeFilename(r.filename as string),
   contentType: r.content_type as string,
   size: Number(r.size),
   contentId: (r.content_id as string | null) ?? null,
   isInline: Boolean(r.is_inline),
 });
-
-/**
- * A stored name never carries a path, control characters or a leading dot, and stays under 255 bytes while
- * keeping its extension, so that a download cannot land outside the user's folder or hide its type.
- */
-export function safeFilename(name: string): string {
-  let base = name.normalize('NFC').replace(/^.*[\\/]/, '').replace(/[\u0000-\u001f\u007f"<>:|?*]/g, '_').replace(/^[.\s]+/, '').trim();
-  if (!base) base = 'attachment';
-  if (Buffer.byteLength(base) > 200) {
-    const dot = base.lastIndexOf('.');
-    const ext = dot > 0 && base.length - dot <= 16 ? base.slice(dot) : '';
-    base = base.slice(0, 100) + ext;
-  }
-  return base;
-}
 
 export class AttachmentRepository {
   constructor(private readonly db: Database) {}

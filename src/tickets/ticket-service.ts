@@ -7,8 +7,8 @@ import type { Attachment, AttachmentRepository } from '../attachments/attachment
 import type { Department, DepartmentRepository } from '../departments/department-repository.js';
 import type { DraftService } from '../drafts/draft-service.js';
 import type { LockService } from '../locks/lock-service.js';
-import { renderMailHtml, type RenderedHtml } from '../mail/inbound/sanitize.js';
-import { trimText } from '../mail/inbound/reply-trim.js';
+import { renderMailHtml, type RenderedHtml } from '../content/sanitize.js';
+import { trimText } from '../content/reply-trim.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
@@ -45,7 +45,7 @@ export interface NewTicketInput {
   requireName?: boolean;
   /** Problems the caller found in its own fields (uploads), reported with these so a form lists them all. */
   knownErrors?: FieldErrors;
-  /** Sanitised HTML body of a mail (mail/inbound/sanitize.ts); `message` stays the text version. */
+  /** Sanitised HTML body of a mail (content/sanitize.ts); `message` stays the text version. */
   bodyHtml?: string | null;
   /** The Message-ID the first message arrived with, for threading replies that quote it. */
   messageId?: string | null;

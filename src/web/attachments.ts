@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Attachment } from '../attachments/attachment-repository.js';
+import { safeFilename } from '../content/file-name.js';
 
 /**
  * Always a download, never rendered in our origin: an uploaded HTML or SVG file must not run as our page.
@@ -24,10 +25,12 @@ export function sendInlineImage(reply: FastifyReply, { attachment, data }: { att
 }
 
 export function sendAttachment(reply: FastifyReply, { attachment, data }: { attachment: Attachment; data: Buffer }) {
-  const ascii = attachment.filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  // The repository hands out safe names already; the header is built from the same rules whatever the caller passes.
+  const name = safeFilename(attachment.filename);
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return reply
     .header('Content-Type', 'application/octet-stream')
-    .header('Content-Disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`)
+    .header('Content-Disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`)
     .header('X-Content-Type-Options', 'nosniff')
     .header('Content-Security-Policy', "default-src 'none'; sandbox")
     .header('Cache-Control', 'private, no-store')

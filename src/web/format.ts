@@ -12,7 +12,11 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
+// Pages format stored times: an unreadable one (a zero date from an old dump) shows as nothing, not a 500.
+const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
+
 export function relativeTime(d: Date, now: Date): string {
+  if (!valid(d)) return '';
   const secs = Math.round((d.getTime() - now.getTime()) / 1000);
   for (const [unit, size] of UNITS) {
     if (Math.abs(secs) >= size) return rtf.format(Math.trunc(secs / size), unit);
@@ -22,11 +26,23 @@ export function relativeTime(d: Date, now: Date): string {
 
 const exactFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** The exact time in the viewer's zone, e.g. "22 Nov 2026, 17:05 CET". */
+function exactFormat(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', hourCycle: 'h23' });
+}
+
+/**
+ * The exact time in the viewer's zone, e.g. "22 Nov 2026, 17:05 CET". A stored zone this runtime's time-zone
+ * data does not know (saved on a node with newer data, or renamed since) falls back to UTC.
+ */
 export function exactTime(d: Date, timeZone: string): string {
+  if (!valid(d)) return '';
   let f = exactFormats.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', hourCycle: 'h23' });
+    try {
+      f = exactFormat(timeZone);
+    } catch {
+      f = exactFormat('UTC');
+    }
     exactFormats.set(timeZone, f);
   }
   return f.format(d);
@@ -37,7 +53,7 @@ export function formatters(timeZone: string, now: Date) {
   return {
     rel: (d: Date) => relativeTime(d, now),
     exact: (d: Date) => exactTime(d, timeZone),
-    iso: (d: Date) => d.toISOString(),
+    iso: (d: Date) => (valid(d) ? d.toISOString() : ''),
     priority: (p: number) => PRIORITIES[p as Priority] ?? String(p),
     bytes: formatBytes,
     status: (s: string) => s.charAt(0).toUpperCase() + s.slice(1),

@@ -3,7 +3,7 @@ import t from 'tap';
 import { authenticateSender, verdictFor } from '../../src/mail/inbound/authenticate.js';
 import { classify } from '../../src/mail/inbound/classify.js';
 import type { ParsedMessage } from '../../src/mail/inbound/parse.js';
-import { REPLY_MARKER, splitHtml, trimText } from '../../src/mail/inbound/reply-trim.js';
+import { REPLY_MARKER, splitHtml, trimText } from '../../src/content/reply-trim.js';
 import { findThread, type ThreadingLookups } from '../../src/mail/inbound/threading.js';
 import { MessageIdSigner, messageIdHash, normaliseMessageId, splitMessageIds } from '../../src/mail/message-id.js';
 

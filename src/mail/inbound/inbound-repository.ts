@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { fromDbTimeRequired, toDbTime } from '../../db/time.js';
+import { readableHeaderText } from './raw-headers.js';
 
 export const INBOUND_STATUSES = ['processing', 'ticket', 'reply', 'bounce', 'dropped', 'quarantined'] as const;
 export type InboundStatus = (typeof INBOUND_STATUSES)[number];
@@ -54,8 +55,9 @@ const map = (r: Record<string, unknown>): InboundSummary => ({
   id: Number(r.id),
   mailboxId: r.mailbox_id === null ? null : Number(r.mailbox_id),
   messageId: (r.message_id as string | null) ?? null,
-  sender: (r.sender as string | null) ?? null,
-  subject: (r.subject as string | null) ?? null,
+  // Rows quarantined before summaries were decoded hold raw header text: shown decoded all the same.
+  sender: r.sender ? readableHeaderText(r.sender as string) : null,
+  subject: r.subject ? readableHeaderText(r.subject as string) : null,
   size: Number(r.size),
   status: r.status as InboundStatus,
   reason: (r.reason as string | null) ?? null,

@@ -18,7 +18,7 @@ import type { BanService } from './ban-service.js';
 import { classify, type Classification } from './classify.js';
 import type { InboundRepository, IntakeSource } from './inbound-repository.js';
 import { parseMessage, scanMessageId, scanSummary, UnparsableMessage, type ParsedMessage } from './parse.js';
-import { sanitizeMailHtml } from './sanitize.js';
+import { sanitizeMailHtml } from '../../content/sanitize.js';
 import { findThread, type ThreadMatch, type ThreadingLookups } from './threading.js';
 
 export interface IntakeEnvelope {
@@ -114,7 +114,7 @@ export class MailIntakeService {
   private async deliverUnlogged(raw: Buffer, env: IntakeEnvelope): Promise<IntakeOutcome> {
     let parsed: ParsedMessage;
     try {
-      parsed = await parseMessage(raw);
+      parsed = await parseMessage(raw, { envelopeFrom: env.envelopeFrom });
     } catch (err) {
       if (!(err instanceof UnparsableMessage)) throw err;
       return this.quarantine(raw, env, env.mailbox ?? (await this.d.mailboxes.defaultMailbox()), err.message);

@@ -60,6 +60,8 @@ export class SmtpListener {
       socketTimeout: config.idleTimeoutSeconds * 1000,
       closeTimeout: config.closeTimeoutSeconds * 1000,
       authOptional: true,
+      // RFC 6531: internationalised (UTF-8) addresses and headers are accepted end to end, so say so.
+      hideSMTPUTF8: false,
       // Without a certificate of our own, no STARTTLS: smtp-server's built-in one has a published key.
       disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
       hideSTARTTLS: !tls,

@@ -1,6 +1,11 @@
+import libmime from 'libmime';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { htmlToText } from '../../content/sanitize.js';
+import { decodePercent } from '../../content/text.js';
 import { isEmail, normaliseEmail } from '../../users/email.js';
 import { normaliseMessageId, splitMessageIds } from '../message-id.js';
+import { decodeCharset, decodeHeaderText, headerSection, headersAsUtf8 } from './raw-headers.js';
+import { extractUuencoded } from './uuencode.js';
 
 /**
  * The one module that imports mailparser (in maintenance mode upstream): everything else sees this
@@ -61,7 +66,9 @@ function addresses(a: AddressObject | AddressObject[] | undefined): MailAddress[
 
 function headerLines(parsed: ParsedMail): Map<string, string[]> {
   const map = new Map<string, string[]>();
-  for (const { key, line } of parsed.headerLines) {
+  for (const { key, line: binary } of parsed.headerLines) {
+    // mailparser keeps header lines as binary strings; headersAsUtf8 made every section UTF-8.
+    const line = Buffer.from(binary, 'latin1').toString('utf8');
     const colon = line.indexOf(':');
     const value = (colon >= 0 ? line.slice(colon + 1) : '').replace(/\r?\n[ \t]+/g, ' ').trim();
     map.set(key.toLowerCase(), [...(map.get(key.toLowerCase()) ?? []), value]);
@@ -69,36 +76,96 @@ function headerLines(parsed: ParsedMail): Map<string, string[]> {
   return map;
 }
 
-export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
+export interface ParseOptions {
+  /** The SMTP reverse-path, stood in for a missing From header (scripts and some gateways send none). */
+  envelopeFrom?: string | null;
+}
+
+const UUENCODE = /^(x-)?uu(encode|e)?$/i;
+
+type MailparserAttachment = ParsedMail['attachments'][number];
+
+/** A part's header value as mailparser left it: a string, or `{ value, params }` for structured ones. */
+function partHeader(a: MailparserAttachment, name: string): { value: string; params: Record<string, string> } {
+  const h = a.headers.get(name) as string | { value?: string; params?: Record<string, string> } | undefined;
+  return typeof h === 'string' ? { value: h, params: {} } : { value: h?.value ?? '', params: h?.params ?? {} };
+}
+
+/** RFC 2557: a part may be named only by its Content-Location, a URL or a bare name; its last path segment is the file name. */
+function nameFromLocation(location: string): string {
+  const path = location.trim().replace(/^"|"$/g, '').replace(/[?#].*$/s, '');
+  return decodePercent(path.slice(path.lastIndexOf('/') + 1)).trim();
+}
+
+/**
+ * A text part with a Content-Disposition nobody can read ("=?bogus?", a typo) and no file name: mail
+ * clients show it as the message, not as a nameless download. Only when the message has no body otherwise.
+ */
+function unreadableBodyPart(a: MailparserAttachment): boolean {
+  const type = a.contentType.toLowerCase();
+  const disposition = partHeader(a, 'content-disposition').value.toLowerCase().trim();
+  return (type === 'text/plain' || type === 'text/html') && !a.filename && disposition !== 'attachment' && disposition !== 'inline' && disposition !== '';
+}
+
+export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promise<ParsedMessage> {
   let parsed: ParsedMail;
   try {
     // cid: links stay as they are (the images are stored as attachments and served from there), and no
-    // HTML is synthesised from plain text: what we render is what the sender wrote.
-    parsed = await simpleParser(raw, { keepCidLinks: true, skipTextToHtml: true, skipImageLinks: true });
+    // HTML is synthesised from plain text: what we render is what the sender wrote. Raw 8-bit headers are
+    // read as mail clients read them first (raw-headers.ts); the stored raw message stays as received.
+    parsed = await simpleParser(headersAsUtf8(raw), { keepCidLinks: true, skipTextToHtml: true, skipImageLinks: true });
   } catch (err) {
     throw new UnparsableMessage(`The message could not be parsed: ${(err as Error).message}`);
   }
   const headers = headerLines(parsed);
   if (!headers.size) throw new UnparsableMessage('The message has no header section.');
-  const from = addresses(parsed.from)[0];
+  const envelopeFrom = opts.envelopeFrom && isEmail(opts.envelopeFrom) ? { address: normaliseEmail(opts.envelopeFrom), name: '' } : null;
+  // Only a missing From falls back to the envelope: a From that is there but unreadable stays a problem.
+  const from = headers.has('from') ? addresses(parsed.from)[0] : envelopeFrom;
   if (!from) throw new UnparsableMessage('The message has no valid From address.');
 
   const ct = parsed.headers.get('content-type') as { value?: string; params?: Record<string, string> } | undefined;
   const embeddedHeaders: string[] = [];
   const attachments: ParsedAttachment[] = [];
+  let html = typeof parsed.html === 'string' ? parsed.html : null;
+  let text = parsed.text ?? '';
   for (const a of parsed.attachments) {
     const type = a.contentType.toLowerCase();
+    if (!text.trim() && !html && unreadableBodyPart(a)) {
+      const body = decodeCharset(a.content, partHeader(a, 'content-type').params.charset);
+      if (type === 'text/html') html = body;
+      else text = body;
+      continue;
+    }
     if (type === 'text/rfc822-headers' || type === 'message/rfc822' || type === 'message/delivery-status') {
       embeddedHeaders.push(a.content.subarray(0, 64 * 1024).toString('utf8'));
     }
+    let data = a.content;
+    let filename = a.filename || nameFromLocation(partHeader(a, 'content-location').value);
+    if (UUENCODE.test(partHeader(a, 'content-transfer-encoding').value.trim())) {
+      const uu = extractUuencoded(a.content.toString('latin1')).files[0];
+      if (uu) {
+        data = uu.data;
+        filename ||= uu.filename;
+      }
+    }
     attachments.push({
-      filename: a.filename || (type === 'message/rfc822' ? 'message.eml' : type === 'text/rfc822-headers' ? 'headers.txt' : 'attachment'),
+      filename: filename || (type === 'message/rfc822' ? 'message.eml' : type === 'text/rfc822-headers' ? 'headers.txt' : 'attachment'),
       contentType: type,
-      data: a.content,
+      data,
       contentId: a.contentId ? normaliseMessageId(a.contentId) : null,
       inline: a.contentDisposition === 'inline' || Boolean(a.related),
     });
   }
+  // "begin 644 name" blocks in a text body become attachments, as mail clients show them.
+  const uu = extractUuencoded(text);
+  text = uu.text;
+  for (const f of uu.files) {
+    attachments.push({ filename: f.filename, contentType: libmime.detectMimeType(f.filename) || 'application/octet-stream', data: f.data, contentId: null, inline: false });
+  }
+  // An HTML-only message still gets a text version: the API, notices and any view that cannot show the
+  // HTML rely on it (mailparser leaves it out for some structures, and when its converter gives up).
+  if (!text.trim() && html) text = htmlToText(html);
   return {
     messageId: parsed.messageId ? normaliseMessageId(parsed.messageId) : null,
     inReplyTo: splitMessageIds(parsed.inReplyTo),
@@ -111,8 +178,8 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
     headers,
     contentType: (ct?.value ?? 'text/plain').toLowerCase(),
     reportType: ct?.params?.['report-type']?.toLowerCase() ?? null,
-    text: parsed.text ?? '',
-    html: typeof parsed.html === 'string' ? parsed.html : null,
+    text,
+    html,
     attachments,
     embeddedHeaders,
   };
@@ -123,19 +190,17 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
  * quarantined messages are deduplicated too, so a sender retrying one does not fill the quarantine.
  */
 export function scanMessageId(raw: Buffer): string | null {
-  const head = raw.subarray(0, 64 * 1024).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const section = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, ' ');
+  const section = headerSection(raw).replace(/\r?\n[ \t]+/g, ' ');
   const m = /^message-id:[ \t]*(.*)$/im.exec(section);
   return m ? (splitMessageIds(m[1]!)[0] ?? null) : null;
 }
 
-/** Subject and From header text of a raw message, for the quarantine list; best effort. */
+/** Subject and From header text of a raw message, for the quarantine list; best effort, decoded as a mail client shows them. */
 export function scanSummary(raw: Buffer): { subject: string | null; sender: string | null } {
-  const head = raw.subarray(0, 64 * 1024).toString('latin1');
-  const end = head.search(/\r?\n\r?\n/);
-  const section = (end >= 0 ? head.slice(0, end) : head).replace(/\r?\n[ \t]+/g, ' ');
-  const subject = /^subject:[ \t]*(.*)$/im.exec(section)?.[1]?.trim() ?? null;
-  const sender = /^from:[ \t]*(.*)$/im.exec(section)?.[1]?.trim() ?? null;
-  return { subject: subject?.slice(0, 255) ?? null, sender: sender?.slice(0, 254) ?? null };
+  const section = headerSection(raw).replace(/\r?\n[ \t]+/g, ' ');
+  const field = (name: string) => {
+    const v = new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(section)?.[1];
+    return v === undefined ? null : decodeHeaderText(v).replace(/\s+/g, ' ').trim();
+  };
+  return { subject: field('subject')?.slice(0, 255) ?? null, sender: field('from')?.slice(0, 254) ?? null };
 }

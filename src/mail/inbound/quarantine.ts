@@ -5,9 +5,10 @@ import { notFound } from '../../errors.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import type { InboundRepository, InboundStatus, InboundSummary } from './inbound-repository.js';
 import type { IntakeOutcome, MailIntakeService } from './intake-service.js';
+import { headerSection } from './raw-headers.js';
 
 export interface QuarantinedMessage extends InboundSummary {
-  /** The raw header section, as received (decoded as Latin-1 so that no byte is lost). */
+  /** The raw header section, encoded-words left as received, 8-bit text read as a mail client reads it (raw-headers.ts). */
   rawHeaders: string;
 }
 
@@ -43,9 +44,7 @@ export class QuarantineService {
     const row = await this.inbound.get(id);
     const raw = row ? await this.inbound.raw(id) : null;
     if (!row || !raw) throw notFound('MESSAGE_NOT_FOUND', 'No such message.');
-    const head = raw.subarray(0, 256 * 1024).toString('latin1');
-    const end = head.search(/\r?\n\r?\n/);
-    return { ...row, rawHeaders: end >= 0 ? head.slice(0, end) : head };
+    return { ...row, rawHeaders: headerSection(raw, 256 * 1024) };
   }
 
   async retry(actor: StaffPrincipal, id: number): Promise<IntakeOutcome> {

@@ -1,5 +1,5 @@
 import type { Ticket } from '../../tickets/ticket.js';
-import { REPLY_MARKER } from '../inbound/reply-trim.js';
+import { REPLY_MARKER } from '../../content/reply-trim.js';
 
 /** One mail's content: a plain-text part and an HTML part with the same words (RFC 2046 alternatives). */
 export interface Notice {

@@ -1,5 +1,5 @@
-import sanitizeHtml from 'sanitize-html';
 import { Type, type Static } from '@sinclair/typebox';
+import { htmlToText } from '../../content/sanitize.js';
 import { ValidationError } from '../../errors.js';
 import type { FileInput } from '../../tickets/ticket.js';
 import { formatBytes, tooLarge } from '../forms.js';
@@ -46,15 +46,6 @@ function parseDataUrl(s: string): DataUrl | null {
   } catch {
     return null;
   }
-}
-
-const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
-
-/** The text of an HTML message: line breaks where blocks end, tags dropped, entities decoded. */
-function htmlToText(html: string): string {
-  const withBreaks = html.replace(/<br\s*\/?>/gi, '\n').replace(/<\/(p|div|li|tr|h[1-6]|blockquote|pre)>/gi, '$&\n');
-  const text = sanitizeHtml(withBreaks, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style', 'title', 'head', 'template'] });
-  return text.replace(/&(lt|gt|quot|#39|amp);/g, (e) => ENTITIES[e]!).replace(/\n{3,}/g, '\n\n').trim();
 }
 
 /** osTicket lets the message itself be a data URL, `data:text/html,...` or `data:text/plain,...`. */

@@ -1,10 +1,11 @@
 import sanitizeHtml from 'sanitize-html';
 import { splitHtml } from './reply-trim.js';
+import { decodePercent, wellFormed } from './text.js';
 
 /**
- * Mail HTML is hostile until proven otherwise. A strict allowlist: structure and emphasis, links and
- * images, tables; no script, no style (it can hide or overlay content), no event handlers, forms, frames,
- * objects or SVG, no javascript:/data: links. The stored copy is sanitised once at intake; rendering
+ * HTML from outside (mail, and whatever else reaches a page as markup) is hostile until proven otherwise.
+ * A strict allowlist: structure and emphasis, links and images, tables; no script, no style (it can hide or
+ * overlay content), no event handlers, forms, frames, objects or SVG, no javascript:/data: links. The stored copy is sanitised once at intake; rendering
  * sanitises again while it resolves images, so a weakness in one pass is not enough. The page's CSP is
  * the third line.
  */
@@ -63,9 +64,16 @@ function baseOptions(transformImg: sanitizeHtml.Transformer): sanitizeHtml.IOpti
   };
 }
 
+/** The Content-ID a `cid:` URL names (RFC 2392: percent-encoded, angle brackets optional). */
+function cidOf(src: string): string {
+  return decodePercent(src.slice(4)).trim().replace(/^<|>$/g, '');
+}
+
 const keepSafeImages: sanitizeHtml.Transformer = (tagName, attribs) => {
   const src = (attribs.src ?? '').trim();
   if (/^data:/i.test(src) && !RASTER_DATA_URL.test(src)) return { tagName, attribs: { ...attribs, src: '' } };
+  // Stored in one well-formed spelling, so that nothing reading it later meets a malformed escape ("cid:%").
+  if (/^cid:/i.test(src)) return { tagName, attribs: { ...attribs, src: `cid:${encodeURI(wellFormed(cidOf(src)))}` } };
   return { tagName, attribs };
 };
 
@@ -102,7 +110,8 @@ export function renderMailHtml(stored: string, opts: RenderOptions): RenderedHtm
     const src = (attribs.src ?? '').trim();
     const alt = attribs.alt ?? '';
     if (/^cid:/i.test(src)) {
-      const url = opts.inlineImageUrl(decodeURIComponent(src.slice(4)).replace(/^<|>$/g, ''));
+      // Rows stored before intake normalised cids may still hold a malformed escape: cidOf never throws.
+      const url = opts.inlineImageUrl(cidOf(src));
       return url ? { tagName, attribs: { ...attribs, src: url } } : { tagName: 'span', attribs: { class: 'sb-blocked-image' }, text: alt ? `[${alt}]` : '' };
     }
     if (/^https?:/i.test(src)) {
@@ -113,8 +122,23 @@ export function renderMailHtml(stored: string, opts: RenderOptions): RenderedHtm
     if (RASTER_DATA_URL.test(src)) return { tagName, attribs };
     return { tagName: 'span', attribs: { class: 'sb-blocked-image' }, text: alt ? `[${alt}]` : '' };
   });
-  const parts = splitHtml(stored);
-  const bodyHtmlSanitized = sanitizeHtml(parts ? parts.visible : stored, options);
-  const quotedHtmlSanitized = parts ? sanitizeHtml(parts.quoted, options) : null;
-  return { bodyHtmlSanitized, quotedHtmlSanitized, blockedRemoteImages: blocked };
+  try {
+    const parts = splitHtml(stored);
+    const bodyHtmlSanitized = sanitizeHtml(parts ? parts.visible : stored, options);
+    const quotedHtmlSanitized = parts ? sanitizeHtml(parts.quoted, options) : null;
+    return { bodyHtmlSanitized, quotedHtmlSanitized, blockedRemoteImages: blocked };
+  } catch {
+    // Rendering never fails on stored content (a page that answers 500 on every view loses the whole
+    // ticket): an entry whose HTML cannot be rendered is shown by its text version, which every entry has.
+    return { bodyHtmlSanitized: '', quotedHtmlSanitized: null, blockedRemoteImages: 0 };
+  }
+}
+
+const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
+
+/** The text of an HTML message: line breaks where blocks end, tags dropped, entities decoded. */
+export function htmlToText(html: string): string {
+  const withBreaks = html.replace(/<br\s*\/?>/gi, '\n').replace(/<\/(p|div|li|tr|h[1-6]|blockquote|pre)>/gi, '$&\n');
+  const text = sanitizeHtml(withBreaks, { allowedTags: [], allowedAttributes: {}, nonTextTags: ['script', 'style', 'title', 'head', 'template'] });
+  return text.replace(/&(lt|gt|quot|#39|amp);/g, (e) => ENTITIES[e]!).replace(/\n{3,}/g, '\n\n').trim();
 }
