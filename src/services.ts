@@ -35,6 +35,7 @@ import { StaffRepository } from './staff/staff-repository.js';
 import { StaffService } from './staff/staff-service.js';
 import { ThreadRepository } from './threads/thread-repository.js';
 import { AccessTokens } from './tickets/access-token.js';
+import { AssignmentRules } from './tickets/assignment-rules.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
 import { TicketService } from './tickets/ticket-service.js';
@@ -61,7 +62,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const outbox = new OutboxRepository(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login.maxFailures, config.login.windowMinutes);
   const departments = new DepartmentService(db, departmentRepo, audit);
-  const staff = new StaffService(db, staffRepo, loginThrottle, audit);
+  const ticketRepo = new TicketRepository(db);
+  const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
+  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments);
   const users = new UserService(db, new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
@@ -69,7 +72,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const findTicket = (actor: StaffPrincipal, number: string): Promise<Ticket> => tickets.get(actor, number);
   const locks = new LockService({ db, clock, audit, repo: new LockRepository(db), settings: config.locks, findTicket });
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
-  const ticketRepo = new TicketRepository(db);
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
   const mailboxRepo = new MailboxRepository(db, clock);
@@ -81,7 +83,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
   const tickets = new TicketService({
-    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators,
+    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,

@@ -4,6 +4,7 @@ import { UniqueViolation } from '../db/errors.js';
 import { AppError, ValidationError, notFound } from '../errors.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { AssignmentRules } from '../tickets/assignment-rules.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { StaffRepository } from './staff-repository.js';
 import { USERNAME_PATTERN, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
@@ -40,6 +41,7 @@ export class StaffService {
     private readonly staff: StaffRepository,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditRepository,
+    private readonly assignments: AssignmentRules,
   ) {}
 
   hasAnyStaff(): Promise<boolean> {
@@ -110,6 +112,8 @@ export class StaffService {
         throw err;
       }
       await this.staff.setDepartments(id, input.departments);
+      // Leaving a department (or the administrator role) ends the assignments it carried, in this transaction.
+      await this.assignments.afterMembershipChange(actor.staffId, id, input.departments.map((d) => d.departmentId), input.isAdmin);
       await this.audit.record({ staffId: actor.staffId, action: 'staff.update', objectType: 'staff', objectId: id, details: { isAdmin: input.isAdmin, isActive: input.isActive, passwordChanged: Boolean(passwordHash) } });
     });
   }

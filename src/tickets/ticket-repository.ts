@@ -134,6 +134,12 @@ export class TicketRepository {
     if (row.status !== undefined || row.is_answered !== undefined || row.department_id !== undefined || row.assignee_id !== undefined) this.countsChanged();
   }
 
+  /** Tickets assigned to an agent outside the given departments (all of them for an empty list). */
+  async assignedOutside(staffId: number, departmentIds: number[]): Promise<Array<{ id: number; number: string; departmentId: number }>> {
+    const rows = await this.db.run((q) => q('tickets').where('assignee_id', staffId).whereNotIn('department_id', departmentIds).select('id', 'number', 'department_id'));
+    return rows.map((r) => ({ id: Number(r.id), number: String(r.number), departmentId: Number(r.department_id) }));
+  }
+
   /** The statuses a queue spans, and its other conditions. */
   private queueFilter(queue: Queue, staffId: number): { statuses: TicketStatus[]; apply: (query: Knex.QueryBuilder) => void } {
     switch (queue) {
