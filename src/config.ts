@@ -69,7 +69,12 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     sessions: Type.Object(
-      { staffIdleMinutes: Type.Integer({ minimum: 1 }), clientIdleMinutes: Type.Integer({ minimum: 1 }) },
+      {
+        staffIdleMinutes: Type.Integer({ minimum: 1 }),
+        clientIdleMinutes: Type.Integer({ minimum: 1 }),
+        // However active: a session ends this long after sign-in (staff and client).
+        absoluteDays: Type.Integer({ minimum: 1, maximum: 365 }),
+      },
       { additionalProperties: false },
     ),
     login: Type.Object(

@@ -64,7 +64,8 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const departments = new DepartmentService(db, departmentRepo, audit);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
-  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments);
+  const sessions = new SessionRepository(db, clock);
+  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions);
   const users = new UserService(db, new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
@@ -104,7 +105,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,
   });
-  const sessions = new SessionRepository(db, clock);
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
