@@ -78,7 +78,14 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     login: Type.Object(
-      { maxFailures: Type.Integer({ minimum: 1 }), windowMinutes: Type.Integer({ minimum: 1 }) },
+      {
+        // Per (account, address) pair, and per address for unknown names: blocked for the window past this.
+        maxFailures: Type.Integer({ minimum: 1 }),
+        windowMinutes: Type.Integer({ minimum: 1 }),
+        // Per account from any address: past this, each attempt waits a doubling delay, at most maxDelaySeconds.
+        accountDelayAfter: Type.Integer({ minimum: 1 }),
+        maxDelaySeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+      },
       { additionalProperties: false },
     ),
     locks: Type.Object(

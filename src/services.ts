@@ -60,7 +60,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const staffRepo = new StaffRepository(db, clock);
   const topics = new TopicRepository(db);
   const outbox = new OutboxRepository(db, clock);
-  const loginThrottle = new LoginThrottle(db, clock, config.login.maxFailures, config.login.windowMinutes);
+  const loginThrottle = new LoginThrottle(db, clock, config.login);
   const departments = new DepartmentService(db, departmentRepo, audit);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });

@@ -166,17 +166,19 @@ export class StaffService {
    * answer is TOO_MANY_ATTEMPTS with the time to retry, even for the right password.
    */
   async authenticate(login: string, password: string, ip: string): Promise<Staff> {
-    await this.throttle.check('staff', login, ip);
+    // Counted per account, whichever of its names was typed; a name that resolves to none counts per address.
     const found = await this.staff.findForLogin(login);
+    const account = found ? String(found.id) : null;
+    await this.throttle.check('staff', account, ip);
     dummyHash ??= argon2.hash('not-a-real-password-' + Math.random(), { type: argon2.argon2id });
     const ok = found
       ? await argon2.verify(found.passwordHash, password).catch(() => false)
       : await argon2.verify(await dummyHash, password).then(() => false);
     if (!found || !ok || !found.isActive) {
-      await this.throttle.fail('staff', login, ip);
+      await this.throttle.fail('staff', account, ip);
       throw new AppError('LOGIN_FAILED', 'unauthorized', 'Wrong username or password.');
     }
-    await this.throttle.succeed('staff', login);
+    await this.throttle.succeed('staff', account!, ip);
     await this.staff.touchLogin(found.id);
     const { passwordHash: _omit, ...staff } = found;
     return staff;
