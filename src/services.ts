@@ -34,6 +34,7 @@ import { SetupService } from './setup/setup-service.js';
 import { StaffRepository } from './staff/staff-repository.js';
 import { StaffService } from './staff/staff-service.js';
 import { ThreadRepository } from './threads/thread-repository.js';
+import { AccessLinkService } from './tickets/access-links.js';
 import { AccessTokens } from './tickets/access-token.js';
 import { AssignmentRules } from './tickets/assignment-rules.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
@@ -116,6 +117,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     sessions, mailboxes, bans, intake, delivery, scheduler, signer,
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
+    accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
     setup: new SetupService(settings, staff, departments, topics, clock, mailboxes),
   };
 }

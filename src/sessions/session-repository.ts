@@ -82,6 +82,11 @@ export class SessionRepository {
     });
   }
 
+  /** Ends the client sessions an access link opened on one ticket. */
+  async destroyForTicket(ticketId: number): Promise<number> {
+    return this.db.run((q) => q('sessions').where({ kind: 'client', ticket_id: ticketId }).delete());
+  }
+
   async purgeExpired(): Promise<number> {
     return this.db.run((q) => q('sessions').where('expires_at', '<=', toDbTime(this.clock.now())).delete());
   }

@@ -115,6 +115,7 @@ export class TicketRepository {
       source: r.source as TicketSource,
       closedAt: fromDbTime(r.closed_at as string | null),
       mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
+      accessEpoch: Number(r.access_epoch ?? 0),
     };
   }
 
@@ -132,6 +133,11 @@ export class TicketRepository {
     if (fields.updatedAt !== undefined) row.updated_at = toDbTime(fields.updatedAt);
     await this.db.run((q) => q('tickets').where({ id }).update(row));
     if (row.status !== undefined || row.is_answered !== undefined || row.department_id !== undefined || row.assignee_id !== undefined) this.countsChanged();
+  }
+
+  /** Revokes the ticket's access links: they are signed with the epoch this bumps. */
+  async bumpAccessEpoch(id: number): Promise<void> {
+    await this.db.run((q) => q('tickets').where({ id }).increment('access_epoch', 1));
   }
 
   /** Tickets assigned to an agent outside the given departments (all of them for an empty list). */

@@ -154,8 +154,8 @@ export class TicketService {
   constructor(private readonly d: TicketServiceDeps) {}
 
   /** The client's link to a ticket, signed for its requester. */
-  accessLink(ticket: Pick<Ticket, 'id' | 'number' | 'userId'>): string {
-    return `${this.d.publicUrl}/tickets/${ticket.number}?t=${this.d.accessTokens.sign(ticket.id, ticket.userId, this.d.clock.now())}`;
+  accessLink(ticket: Pick<Ticket, 'id' | 'number' | 'userId' | 'accessEpoch'>): string {
+    return `${this.d.publicUrl}/tickets/${ticket.number}?t=${this.d.accessTokens.sign(ticket.id, ticket.userId, this.d.clock.now(), ticket.accessEpoch)}`;
   }
 
   canStaffSee(p: StaffPrincipal, t: Pick<Ticket, 'departmentId' | 'assigneeId'>): boolean {

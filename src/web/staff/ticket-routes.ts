@@ -167,6 +167,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(`/scp/tickets/${request.params.number}`);
   });
 
+  app.post<NumberParams>('/tickets/:number/access-links/revoke', async (request, reply) => {
+    const { number } = request.params;
+    await request.server.services.accessLinks.revoke(request.staff!, number);
+    setFlash(reply, { type: 'success', message: 'Access links revoked: links mailed so far no longer open this ticket. The next response carries a new one.' });
+    return reply.redirect(`/scp/tickets/${number}`);
+  });
+
   app.post<NumberParams>('/tickets/:number/properties', async (request, reply) => {
     const { number } = request.params;
     const { fields } = readForm(request);
