@@ -3,6 +3,9 @@ import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 import { startSink } from '../helpers/smtp.js';
 
+// Many argon2 sign-ins and a fresh database per test: more than the default on a loaded machine or MariaDB.
+t.setTimeout(600_000);
+
 const LINK = /http:\/\/helpdesk\.test(\/tickets\/\d+\?t=[A-Za-z0-9._-]+)/;
 
 t.test('an agent revokes a ticket’s access links: old links and the sessions they opened stop working, audited', async (t) => {

@@ -2,6 +2,9 @@ import t, { type Test } from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
+// Many argon2 sign-ins and a fresh database per test: more than the default on a loaded machine or MariaDB.
+t.setTimeout(600_000);
+
 async function setUp(t: Test) {
   const ctx = await createTestContext(t);
   const app = await createTestApp(t, ctx);

@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
+// Many argon2 sign-ins and a fresh database per test: more than the default on a loaded machine or MariaDB.
+t.setTimeout(600_000);
+
 const LOGIN = { maxFailures: 5, windowMinutes: 15, accountDelayAfter: 10, maxDelaySeconds: 30 };
 
 async function from(app: FastifyInstance, ip: string): Promise<Browser> {

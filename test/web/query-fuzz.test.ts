@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
+// Thousands of requests: more than the default timeout on a loaded machine or MariaDB.
+t.setTimeout(600_000);
+
 /** Every GET route with its parameters filled in, read from Fastify's own route tree. */
 function getRoutes(app: FastifyInstance, params: Record<string, string>): string[] {
   const tree = app.printRoutes({ commonPrefix: false, method: 'GET' });

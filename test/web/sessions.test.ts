@@ -2,6 +2,9 @@ import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
+// Many argon2 sign-ins and a fresh database per test: more than the default on a loaded machine or MariaDB.
+t.setTimeout(600_000);
+
 const signedIn = async (b: Browser) => (await b.get('/scp/tickets')).statusCode === 200;
 
 t.test('an administrator resetting a password ends the agent’s sessions; a deactivation ends all of them', async (t) => {
