@@ -318,7 +318,7 @@ export class TicketService {
         departmentId: department!.id, departmentName: department!.name,
         topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
         source: input.source, createdAt: now, updatedAt: now, closedAt: null,
-        mailboxId: input.mailbox?.id ?? null,
+        mailboxId: input.mailbox?.id ?? null, accessEpoch: 0,
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
       if (input.notifyRequester !== false) await this.d.notifier.ticketCreated(ticket, entryId, this.accessLink(ticket), notices);

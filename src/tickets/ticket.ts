@@ -40,7 +40,7 @@ export interface Ticket {
   closedAt: Date | null;
   /** The mailbox the ticket arrived at; our mail about it comes from that address. */
   mailboxId: number | null;
-  /** Signs the ticket's access links; bumped to revoke them (absent on a ticket just created: 0). */
+  /** Signs the ticket's access links; bumped to revoke them. */
   accessEpoch?: number;
 }
 
