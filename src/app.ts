@@ -16,6 +16,16 @@ import { staffPanel } from './web/staff/index.js';
 import { clientPortal } from './web/client/index.js';
 import { apiRoutes } from './web/api/index.js';
 
+/**
+ * Every query value is one string: a repeated key keeps its first value (routes never take lists), so no route
+ * meets an array where it expects text. URLSearchParams never throws on broken percent-encoding.
+ */
+export function parseQuery(query: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [key, value] of new URLSearchParams(query)) if (!(key in out)) out[key] = value;
+  return out;
+}
+
 export const VIEWS_DIR = resolve(import.meta.dirname, '../views');
 
 /**
@@ -30,6 +40,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // Large enough for the API's base64 data-URL attachments; multipart uploads have their own caps.
     bodyLimit: Math.ceil(config.attachments.maxFileBytes * config.attachments.maxFiles * 1.4) + 1024 * 1024,
     return503OnClosing: true,
+    querystringParser: parseQuery,
   });
 
   app.decorate('services', services);

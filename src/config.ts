@@ -1,4 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -12,7 +13,8 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ minLength: 1 }),
         port: Port,
-        // Behind a reverse proxy: true, or the proxy addresses/CIDRs (comma-separated); decides which client IP throttling sees.
+        // Behind a reverse proxy: the proxies' addresses or CIDR networks (comma-separated), whose X-Forwarded-For
+        // is believed; decides which client address throttling and IP-bound keys see. Never `true` (see loadConfig).
         trustProxy: Type.Union([Type.Boolean(), Type.String()]),
       },
       { additionalProperties: false },
@@ -70,11 +72,23 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     sessions: Type.Object(
-      { staffIdleMinutes: Type.Integer({ minimum: 1 }), clientIdleMinutes: Type.Integer({ minimum: 1 }) },
+      {
+        staffIdleMinutes: Type.Integer({ minimum: 1 }),
+        clientIdleMinutes: Type.Integer({ minimum: 1 }),
+        // However active: a session ends this long after sign-in (staff and client).
+        absoluteDays: Type.Integer({ minimum: 1, maximum: 365 }),
+      },
       { additionalProperties: false },
     ),
     login: Type.Object(
-      { maxFailures: Type.Integer({ minimum: 1 }), windowMinutes: Type.Integer({ minimum: 1 }) },
+      {
+        // Per (account, address) pair, and per address for unknown names: blocked for the window past this.
+        maxFailures: Type.Integer({ minimum: 1 }),
+        windowMinutes: Type.Integer({ minimum: 1 }),
+        // Per account from any address: past this, each attempt waits a doubling delay, at most maxDelaySeconds.
+        accountDelayAfter: Type.Integer({ minimum: 1 }),
+        maxDelaySeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
+      },
       { additionalProperties: false },
     ),
     locks: Type.Object(
@@ -143,6 +157,34 @@ function describe(schema: TSchema, message: string): string {
   return literals && literals.length === options!.length ? `must be one of ${literals.join(', ')}` : message;
 }
 
+// proxy-addr's names for the loopback, link-local and private ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [addr, bits, ...rest] = entry.split('/');
+  const family = isIP(addr ?? '');
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  // proxy-addr also takes a netmask written as an address (10.0.0.0/255.0.0.0).
+  if (isIP(bits) === family) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `true` would believe X-Forwarded-For from anyone, so any client could claim any address and walk past the
+ * login throttle and IP-bound API keys: refused, with the form to write instead.
+ */
+function checkTrustProxy(value: boolean | string): void {
+  const where = 'config: http.trustProxy (TRUST_PROXY)';
+  if (value === true) {
+    throw new ConfigError(`${where} must not be true: that lets any client claim any address; list your reverse proxies' addresses or networks instead, e.g. TRUST_PROXY=127.0.0.1 or TRUST_PROXY=10.0.0.0/24,10.0.1.5`);
+  }
+  if (typeof value !== 'string') return;
+  const bad = value.split(',').map((e) => e.trim()).find((e) => !isProxyEntry(e));
+  if (bad !== undefined) throw new ConfigError(`${where}: "${bad}" is not an IP address or CIDR network; write e.g. TRUST_PROXY=127.0.0.1 or TRUST_PROXY=10.0.0.0/24,10.0.1.5`);
+}
+
 /**
  * Loads config/default.json, then the file named by SWITCHBOARD_CONFIG (or config/local.json when present),
  * then the environment, then `overrides` (tests). Throws ConfigError with one line naming the bad key.
@@ -181,6 +223,7 @@ export function loadConfig(
     throw new ConfigError(`config: invalid value for ${key}${envName ? ` (${envName})` : ''}: ${describe(first.schema, first.message)}`);
   }
   const config = raw as Config;
+  checkTrustProxy(config.http.trustProxy);
   config.publicUrl = (config.publicUrl || `http://localhost:${config.http.port}`).replace(/\/+$/, '');
   return deepFreeze(config);
 }

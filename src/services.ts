@@ -34,7 +34,9 @@ import { SetupService } from './setup/setup-service.js';
 import { StaffRepository } from './staff/staff-repository.js';
 import { StaffService } from './staff/staff-service.js';
 import { ThreadRepository } from './threads/thread-repository.js';
+import { AccessLinkService } from './tickets/access-links.js';
 import { AccessTokens } from './tickets/access-token.js';
+import { AssignmentRules } from './tickets/assignment-rules.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
@@ -60,9 +62,12 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const staffRepo = new StaffRepository(db, clock);
   const topics = new TopicRepository(db);
   const outbox = new OutboxRepository(db, clock);
-  const loginThrottle = new LoginThrottle(db, clock, config.login.maxFailures, config.login.windowMinutes);
+  const loginThrottle = new LoginThrottle(db, clock, config.login);
   const departments = new DepartmentService(db, departmentRepo, audit);
-  const staff = new StaffService(db, staffRepo, loginThrottle, audit);
+  const ticketRepo = new TicketRepository(db);
+  const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
+  const sessions = new SessionRepository(db, clock);
+  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions);
   const users = new UserService(db, new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
@@ -70,7 +75,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const findTicket = (actor: StaffPrincipal, number: string): Promise<Ticket> => tickets.get(actor, number);
   const locks = new LockService({ db, clock, audit, repo: new LockRepository(db), settings: config.locks, findTicket });
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
-  const ticketRepo = new TicketRepository(db);
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
   const mailboxRepo = new MailboxRepository(db, clock);
@@ -82,7 +86,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
   const tickets = new TicketService({
-    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators,
+    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
@@ -104,7 +108,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,
   });
-  const sessions = new SessionRepository(db, clock);
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
@@ -117,6 +120,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
+    accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
     setup: new SetupService(settings, staff, departments, topics, clock, mailboxes),
   };
 }

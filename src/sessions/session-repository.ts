@@ -42,16 +42,20 @@ export class SessionRepository {
     return token;
   }
 
-  /** The live session for a token, sliding its expiry forward (at most once a minute, to spare writes). */
-  async resolve(token: string, kind: SessionKind, idleMinutes: number): Promise<Session | null> {
+  /**
+   * The live session for a token, sliding its expiry forward (at most once a minute, to spare writes) but never
+   * past `absoluteMinutes` after sign-in: a stolen cookie kept busy does not live for ever.
+   */
+  async resolve(token: string, kind: SessionKind, idleMinutes: number, absoluteMinutes: number): Promise<Session | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const idHash = hash(token);
     const r = await this.db.run((q) => q('sessions').where({ id_hash: idHash, kind }).first());
     if (!r) return null;
     const now = this.clock.now();
     const expiresAt = fromDbTimeRequired(r.expires_at as string);
-    if (expiresAt <= now) return null;
-    const renewed = new Date(now.getTime() + idleMinutes * 60_000);
+    const endOfLife = fromDbTimeRequired(r.created_at as string).getTime() + absoluteMinutes * 60_000;
+    if (expiresAt <= now || endOfLife <= now.getTime()) return null;
+    const renewed = new Date(Math.min(now.getTime() + idleMinutes * 60_000, endOfLife));
     if (renewed.getTime() - expiresAt.getTime() > 60_000) {
       await this.db.run((q) => q('sessions').where({ id_hash: idHash }).update({ expires_at: toDbTime(renewed) }));
     }
@@ -69,8 +73,18 @@ export class SessionRepository {
     await this.db.run((q) => q('sessions').where({ id_hash: hash(token) }).delete());
   }
 
-  async destroyForStaff(staffId: number): Promise<void> {
-    await this.db.run((q) => q('sessions').where({ staff_id: staffId }).delete());
+  /** Ends every session of an agent, but the one whose token is `keep` (the agent's own, on a password change). */
+  async destroyForStaff(staffId: number, keep?: string): Promise<number> {
+    return this.db.run((q) => {
+      const query = q('sessions').where({ staff_id: staffId });
+      if (keep) query.whereNot('id_hash', hash(keep));
+      return query.delete();
+    });
+  }
+
+  /** Ends the client sessions an access link opened on one ticket. */
+  async destroyForTicket(ticketId: number): Promise<number> {
+    return this.db.run((q) => q('sessions').where({ kind: 'client', ticket_id: ticketId }).delete());
   }
 
   async purgeExpired(): Promise<number> {

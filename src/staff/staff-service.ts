@@ -4,6 +4,8 @@ import { UniqueViolation } from '../db/errors.js';
 import { AppError, ValidationError, notFound } from '../errors.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
+import type { AssignmentRules } from '../tickets/assignment-rules.js';
+import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { StaffRepository } from './staff-repository.js';
 import { USERNAME_PATTERN, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
@@ -40,6 +42,8 @@ export class StaffService {
     private readonly staff: StaffRepository,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditRepository,
+    private readonly assignments: AssignmentRules,
+    private readonly sessions: SessionRepository,
   ) {}
 
   hasAnyStaff(): Promise<boolean> {
@@ -93,7 +97,11 @@ export class StaffService {
     });
   }
 
-  async update(actor: StaffPrincipal, id: number, raw: StaffInput & { isActive: boolean }): Promise<void> {
+  /**
+   * An administrator's edit. A new password ends the agent's sessions (but `currentSession`, the editor's own,
+   * when they edit themselves), so whoever knew the old one is out; a deactivation ends all of them.
+   */
+  async update(actor: StaffPrincipal, id: number, raw: StaffInput & { isActive: boolean }, currentSession?: string): Promise<void> {
     requireAdmin(actor);
     const current = await this.get(id);
     const input = { ...raw, username: current.username, email: raw.email.trim().toLowerCase() };
@@ -110,7 +118,36 @@ export class StaffService {
         throw err;
       }
       await this.staff.setDepartments(id, input.departments);
-      await this.audit.record({ staffId: actor.staffId, action: 'staff.update', objectType: 'staff', objectId: id, details: { isAdmin: input.isAdmin, isActive: input.isActive, passwordChanged: Boolean(passwordHash) } });
+      // Leaving a department (or the administrator role) ends the assignments it carried, in this transaction.
+      await this.assignments.afterMembershipChange(actor.staffId, id, input.departments.map((d) => d.departmentId), input.isAdmin);
+      const sessionsEnded = !input.isActive
+        ? await this.sessions.destroyForStaff(id)
+        : passwordHash ? await this.sessions.destroyForStaff(id, id === actor.staffId ? currentSession : undefined) : 0;
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.update', objectType: 'staff', objectId: id, details: { isAdmin: input.isAdmin, isActive: input.isActive, passwordChanged: Boolean(passwordHash), sessionsEnded } });
+    });
+  }
+
+  /** An agent changes their own password: the current one is asked for, and their other sessions end. */
+  async changeOwnPassword(actor: StaffPrincipal, input: { current: string; password: string; password2: string }, currentSession: string | undefined): Promise<void> {
+    const found = await this.staff.findForLogin((await this.get(actor.staffId)).username);
+    const fields: Record<string, string> = {};
+    if (!found || !(await argon2.verify(found.passwordHash, input.current).catch(() => false))) fields.current = 'This is not your current password.';
+    if (input.password.length < MIN_PASSWORD_LENGTH) fields.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+    else if (input.password !== input.password2) fields.password2 = 'The passwords do not match.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
+    await this.db.transaction(async () => {
+      await this.staff.update(actor.staffId, { passwordHash });
+      const sessionsEnded = await this.sessions.destroyForStaff(actor.staffId, currentSession);
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.password', objectType: 'staff', objectId: actor.staffId, details: { sessionsEnded } });
+    });
+  }
+
+  /** "Sign out everywhere": every session of the agent ends, this one included. */
+  async signOutEverywhere(actor: StaffPrincipal): Promise<void> {
+    await this.db.transaction(async () => {
+      const sessionsEnded = await this.sessions.destroyForStaff(actor.staffId);
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.sign_out_everywhere', objectType: 'staff', objectId: actor.staffId, details: { sessionsEnded } });
     });
   }
 
@@ -129,17 +166,19 @@ export class StaffService {
    * answer is TOO_MANY_ATTEMPTS with the time to retry, even for the right password.
    */
   async authenticate(login: string, password: string, ip: string): Promise<Staff> {
-    await this.throttle.check('staff', login, ip);
+    // Counted per account, whichever of its names was typed; a name that resolves to none counts per address.
     const found = await this.staff.findForLogin(login);
+    const account = found ? String(found.id) : null;
+    await this.throttle.check('staff', account, ip);
     dummyHash ??= argon2.hash('not-a-real-password-' + Math.random(), { type: argon2.argon2id });
     const ok = found
       ? await argon2.verify(found.passwordHash, password).catch(() => false)
       : await argon2.verify(await dummyHash, password).then(() => false);
     if (!found || !ok || !found.isActive) {
-      await this.throttle.fail('staff', login, ip);
+      await this.throttle.fail('staff', account, ip);
       throw new AppError('LOGIN_FAILED', 'unauthorized', 'Wrong username or password.');
     }
-    await this.throttle.succeed('staff', login);
+    await this.throttle.succeed('staff', account!, ip);
     await this.staff.touchLogin(found.id);
     const { passwordHash: _omit, ...staff } = found;
     return staff;

@@ -129,6 +129,7 @@ export class TicketRepository {
       source: r.source as TicketSource,
       closedAt: fromDbTime(r.closed_at as string | null),
       mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
+      accessEpoch: Number(r.access_epoch ?? 0),
     };
   }
 
@@ -146,6 +147,17 @@ export class TicketRepository {
     if (fields.updatedAt !== undefined) row.updated_at = toDbTime(fields.updatedAt);
     await this.db.run((q) => q('tickets').where({ id }).update(row));
     if (row.status !== undefined || row.is_answered !== undefined || row.department_id !== undefined || row.assignee_id !== undefined) this.countsChanged();
+  }
+
+  /** Revokes the ticket's access links: they are signed with the epoch this bumps. */
+  async bumpAccessEpoch(id: number): Promise<void> {
+    await this.db.run((q) => q('tickets').where({ id }).increment('access_epoch', 1));
+  }
+
+  /** Tickets assigned to an agent outside the given departments (all of them for an empty list). */
+  async assignedOutside(staffId: number, departmentIds: number[]): Promise<Array<{ id: number; number: string; departmentId: number }>> {
+    const rows = await this.db.run((q) => q('tickets').where('assignee_id', staffId).whereNotIn('department_id', departmentIds).select('id', 'number', 'department_id'));
+    return rows.map((r) => ({ id: Number(r.id), number: String(r.number), departmentId: Number(r.department_id) }));
   }
 
   /** The statuses a queue spans, and its other conditions. */

@@ -17,6 +17,7 @@ import type { HelpTopic, TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import { isEmail, normaliseEmail } from '../users/email.js';
 import type { AccessTokens } from './access-token.js';
+import type { AssignmentRules } from './assignment-rules.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import {
@@ -147,6 +148,7 @@ export interface TicketServiceDeps {
   drafts: DraftService;
   notifier: Notifier;
   collaborators: CollaboratorRepository;
+  assignments: AssignmentRules;
   /** A requester's mail to a resolved or closed ticket re-opens it. */
   reopenOnReply: boolean;
   publicUrl: string;
@@ -157,8 +159,8 @@ export class TicketService {
   constructor(private readonly d: TicketServiceDeps) {}
 
   /** The client's link to a ticket, signed for its requester. */
-  accessLink(ticket: Pick<Ticket, 'id' | 'number' | 'userId'>): string {
-    return `${this.d.publicUrl}/tickets/${ticket.number}?t=${this.d.accessTokens.sign(ticket.id, ticket.userId, this.d.clock.now())}`;
+  accessLink(ticket: Pick<Ticket, 'id' | 'number' | 'userId' | 'accessEpoch'>): string {
+    return `${this.d.publicUrl}/tickets/${ticket.number}?t=${this.d.accessTokens.sign(ticket.id, ticket.userId, this.d.clock.now(), ticket.accessEpoch)}`;
   }
 
   canStaffSee(p: StaffPrincipal, t: Pick<Ticket, 'departmentId' | 'assigneeId'>): boolean {
@@ -310,7 +312,7 @@ export class TicketService {
         departmentId: department!.id, departmentName: department!.name,
         topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
         source: input.source, createdAt: now, updatedAt: now, closedAt: null,
-        mailboxId: input.mailbox?.id ?? null,
+        mailboxId: input.mailbox?.id ?? null, accessEpoch: 0,
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
       if (input.notifyRequester !== false) await this.d.notifier.ticketCreated(ticket, entryId, this.accessLink(ticket), notices);
@@ -458,22 +460,25 @@ export class TicketService {
     });
   }
 
-  /** Moves the ticket to another department. An agent may transfer out of their own departments into any. */
+  /**
+   * Moves the ticket to another department. An agent may transfer out of their own departments into any. An
+   * assignee who does not work in the new department is unassigned.
+   */
   async transfer(actor: StaffPrincipal, number: string, departmentId: number): Promise<void> {
     if (!(await this.d.departments.get(departmentId))) throw new ValidationError({ departmentId: 'Choose a department from the list.' });
     await this.change(actor, number, 'ticket.transfer', async (t) => {
       if (t.departmentId === departmentId) return null;
       await this.d.tickets.update(t.id, { departmentId, updatedAt: this.d.clock.now() });
-      return { from: t.departmentId, to: departmentId };
+      const unassigned = await this.d.assignments.afterTransfer(actor.staffId, t, departmentId);
+      return { from: t.departmentId, to: departmentId, ...(unassigned !== null ? { unassigned } : {}) };
     });
   }
 
   /** Assigns to an agent who can work the ticket's department, or unassigns with null. */
   async assign(actor: StaffPrincipal, number: string, assigneeId: number | null): Promise<void> {
     await this.change(actor, number, 'ticket.assign', async (t) => {
-      if (assigneeId !== null) {
-        const candidates = await this.d.staff.listForDepartment(t.departmentId);
-        if (!candidates.some((s) => s.id === assigneeId)) throw new ValidationError({ assigneeId: 'This agent does not work in the ticket’s department.' });
+      if (assigneeId !== null && !(await this.d.assignments.mayBeAssigned(assigneeId, t.departmentId))) {
+        throw new ValidationError({ assigneeId: 'This agent does not work in the ticket’s department.' });
       }
       if (t.assigneeId === assigneeId) return null;
       await this.d.tickets.update(t.id, { assigneeId, updatedAt: this.d.clock.now() });
@@ -483,14 +488,25 @@ export class TicketService {
 
   /**
    * The ticket page's properties form: priority, assignee (undefined leaves it) and department, all saved or
-   * none, so a refused transfer does not leave a half-applied form behind.
+   * none, so a refused transfer does not leave a half-applied form behind. A newly chosen assignee must work in
+   * the department the ticket ends up in; the existing one is unassigned by a transfer that leaves them out
+   * (their id is returned, to tell the agent).
    */
-  async updateProperties(actor: StaffPrincipal, number: string, p: { priority: number | null; assigneeId?: number | null; departmentId: number | null }): Promise<void> {
-    await this.d.db.transaction(async () => {
+  async updateProperties(actor: StaffPrincipal, number: string, p: { priority: number | null; assigneeId?: number | null; departmentId: number | null }): Promise<{ unassignedId: number | null }> {
+    return this.d.db.transaction(async () => {
+      const before = await this.get(actor, number);
+      const newAssignee = p.assigneeId !== undefined && p.assigneeId !== null && p.assigneeId !== before.assigneeId ? p.assigneeId : null;
+      if (newAssignee !== null && p.departmentId !== null && p.departmentId !== before.departmentId && !(await this.d.assignments.mayBeAssigned(newAssignee, p.departmentId))) {
+        throw new ValidationError({ assigneeId: 'This agent does not work in the department the ticket is being transferred to.' });
+      }
       if (p.priority !== null) await this.setPriority(actor, number, p.priority);
-      // Assign before transferring: the assignee is checked against the department the agent was looking at.
       if (p.assigneeId !== undefined) await this.assign(actor, number, p.assigneeId);
-      if (p.departmentId !== null) await this.transfer(actor, number, p.departmentId);
+      if (p.departmentId === null) return { unassignedId: null };
+      const assigned = p.assigneeId !== undefined ? p.assigneeId : before.assigneeId;
+      await this.transfer(actor, number, p.departmentId);
+      // Read without the access check: the transfer may have taken the ticket out of the agent's sight.
+      const after = await this.d.tickets.findBy({ id: before.id });
+      return { unassignedId: assigned !== null && after?.assigneeId === null ? assigned : null };
     });
   }
 

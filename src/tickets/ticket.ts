@@ -40,6 +40,8 @@ export interface Ticket {
   closedAt: Date | null;
   /** The mailbox the ticket arrived at; our mail about it comes from that address. */
   mailboxId: number | null;
+  /** Signs the ticket's access links; bumped to revoke them. */
+  accessEpoch?: number;
 }
 
 export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId'>;

@@ -11,7 +11,9 @@ export interface Flash {
 
 /** A message for the next page the browser loads (post/redirect/get). */
 export function setFlash(reply: FastifyReply, flash: Flash): void {
-  reply.setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify(flash)).toString('base64url'), { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 60 });
+  // Secure like the session cookie: a flash can name a ticket or a person.
+  const secure = reply.server.services.config.publicUrl.startsWith('https://');
+  reply.setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify(flash)).toString('base64url'), { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 60, secure });
 }
 
 function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {

@@ -24,6 +24,23 @@ t.test('an invalid config value stops start-up with one line naming the key', as
   }
 });
 
+t.test('TRUST_PROXY=true is refused at start-up with one line saying why and what to write', async (t) => {
+  const db = 'sqlite:/tmp/switchboard-never-created/x.sqlite';
+  const [yes, junk] = await Promise.all([
+    run('src/main.ts', [], { TRUST_PROXY: 'true', DATABASE_URL: db }),
+    run('src/main.ts', [], { TRUST_PROXY: '10.0.0.0/24,proxy.example', DATABASE_URL: db }),
+  ]);
+  for (const r of [yes, junk]) {
+    t.not(r.code, 0);
+    t.equal(lines(r.stderr).length, 1, r.stderr);
+    t.match(r.stderr, /TRUST_PROXY/);
+    t.match(r.stderr, /TRUST_PROXY=127\.0\.0\.1/, 'says what to write instead');
+    t.notMatch(r.stderr, /\n\s+at /);
+  }
+  t.match(yes.stderr, /any client claim any address/);
+  t.match(junk.stderr, /proxy\.example/);
+});
+
 t.test('first run prints the setup link; SIGTERM stops cleanly', async (t) => {
   const { url, drop } = await freshDatabaseUrl();
   t.teardown(drop);

@@ -10,6 +10,8 @@ import type { TestContext } from './context.js';
 export class Browser {
   readonly cookies = new Map<string, string>();
   csrf = '';
+  /** The client address the app sees (app.inject's default otherwise). */
+  remoteAddress?: string;
 
   constructor(readonly app: FastifyInstance) {}
 
@@ -28,7 +30,7 @@ export class Browser {
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-    const res = await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader(), ...headers } });
+    const res = await this.app.inject({ method: 'GET', url, remoteAddress: this.remoteAddress, headers: { cookie: this.cookieHeader(), ...headers } });
     this.remember(res);
     return res;
   }
@@ -62,7 +64,7 @@ export class Browser {
       payload = params.toString();
       contentType = 'application/x-www-form-urlencoded';
     }
-    const res = await this.app.inject({ method: 'POST', url, payload, headers: { cookie: this.cookieHeader(), 'content-type': contentType } });
+    const res = await this.app.inject({ method: 'POST', url, payload, remoteAddress: this.remoteAddress, headers: { cookie: this.cookieHeader(), 'content-type': contentType } });
     this.remember(res);
     return res;
   }

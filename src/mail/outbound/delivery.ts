@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Clock } from '../../db/time.js';
 import type { Logger } from '../../logger.js';
+import { redactAccessTokens } from '../../tickets/access-token.js';
 import type { OutboxRepository, OutboxRow } from './outbox-repository.js';
 
 export interface DeliveryConfig {
@@ -101,7 +102,11 @@ export class OutboxDelivery {
         // Bounces come back to the mailbox, where intake attaches them to the ticket.
         envelope: { from, to: [...row.to, ...row.cc] },
       });
-      await this.outbox.markSent(row.id, token, this.clock.now());
+      // Once delivered, the stored copy keeps no usable access link (the requester has the mail).
+      await this.outbox.markSent(row.id, token, this.clock.now(), {
+        bodyText: redactAccessTokens(row.bodyText),
+        bodyHtml: row.bodyHtml === null ? null : redactAccessTokens(row.bodyHtml),
+      });
       report.sent++;
     } catch (err) {
       const e = err as Error & { responseCode?: number; code?: string };

@@ -144,9 +144,11 @@ export class OutboxRepository {
     return (await this.db.run((q) => q('outbox').where('claim_token', opts.token).orderBy('id'))).map(map);
   }
 
-  async markSent(id: number, token: string, at: Date): Promise<void> {
+  /** Marks a row sent; `bodies`, when given, replace the stored ones (with credentials taken out). */
+  async markSent(id: number, token: string, at: Date, bodies?: { bodyText: string; bodyHtml: string | null }): Promise<void> {
+    const stored = bodies ? { body_text: bodies.bodyText, body_html: bodies.bodyHtml } : {};
     await this.db.run((q) =>
-      q('outbox').where({ id, claim_token: token }).update({ status: 'sent', sent_at: toDbTime(at), claim_token: null, last_error: null, attempts: q.raw('attempts + 1') }),
+      q('outbox').where({ id, claim_token: token }).update({ ...stored, status: 'sent', sent_at: toDbTime(at), claim_token: null, last_error: null, attempts: q.raw('attempts + 1') }),
     );
   }
 

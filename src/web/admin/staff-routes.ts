@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
 import { parseId, readForm, type Form } from '../forms.js';
+import { STAFF_COOKIE } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 import { timeZoneOptions } from '../time-zones.js';
 
@@ -119,7 +120,7 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
         isActive: values.isActive,
         timezone: values.timezone,
         departments: await memberships(values),
-      });
+      }, request.cookies[STAFF_COOKIE]);
       setFlash(reply, { type: 'success', message: `Changes to "${current.username}" saved.` });
       return reply.redirect('/scp/admin/staff');
     } catch (err) {

@@ -30,6 +30,8 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
     app.post(path, async (request, reply) => {
       const { fields } = readForm(request);
       const email = (fields.email ?? '').trim();
+      // The requester's address is the account: one count however it is capitalised.
+      const account = email.toLowerCase();
       const number = (fields.number ?? '').trim().replace(/^#/, '');
       const values = { email, number };
       const errors: FieldErrors = {};
@@ -38,7 +40,7 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
       if (Object.keys(errors).length) return renderStatus(request, reply, { values, errors }, 400);
 
       try {
-        await loginThrottle.check(THROTTLE_SCOPE, email, request.ip);
+        await loginThrottle.check(THROTTLE_SCOPE, account, request.ip);
       } catch (err) {
         if (!(err instanceof AppError) || err.code !== 'TOO_MANY_ATTEMPTS') throw err;
         request.log.warn({ ip: request.ip }, 'client status check throttled');
@@ -51,11 +53,11 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
         ticket = await tickets.findForGuest(email, number);
       } catch (err) {
         if (!(err instanceof AppError) || err.code !== 'TICKET_NOT_FOUND') throw err;
-        await loginThrottle.fail(THROTTLE_SCOPE, email, request.ip);
+        await loginThrottle.fail(THROTTLE_SCOPE, account, request.ip);
         // 404 whether the number is unknown or belongs to another address, so numbers cannot be probed.
         return renderStatus(request, reply, { values, formError: err.message }, 404);
       }
-      await loginThrottle.succeed(THROTTLE_SCOPE, email);
+      await loginThrottle.succeed(THROTTLE_SCOPE, account, request.ip);
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       return reply.redirect(`/tickets/${ticket.number}`);
     });

@@ -83,8 +83,9 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
 
     // An access link from our mail: trade the token for a session scoped to this ticket, then drop it from
     // the address bar so it does not linger in history, bookmarks or screenshots.
-    const grant = accessTokens.verify(token, clock.now());
-    const ticket = grant ? await tickets.findByNumber(number) : null;
+    const ticket = accessTokens.ticketIdOf(token) !== null ? await tickets.findByNumber(number) : null;
+    // Verified against the ticket's access epoch: links revoked by an agent fail here.
+    const grant = ticket ? accessTokens.verify(token, clock.now(), ticket.accessEpoch) : null;
     if (ticket && grant && ticket.id === grant.ticketId && ticket.userId === grant.userId) {
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       return reply.redirect(`/tickets/${ticket.number}`);

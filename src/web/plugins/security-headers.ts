@@ -14,7 +14,10 @@ export const CSP = [
 ].join('; ');
 
 export const securityHeaders = fp(async (app: FastifyInstance) => {
+  // Served over https: browsers then refuse a downgrade to http (and a stripped-TLS attacker) for a year.
+  const hsts = app.services.config.publicUrl.startsWith('https://');
   app.addHook('onSend', async (_request, reply, payload) => {
+    if (hsts) reply.header('Strict-Transport-Security', 'max-age=31536000');
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('Referrer-Policy', 'same-origin');
     reply.header('X-Frame-Options', 'DENY');

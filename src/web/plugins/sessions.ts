@@ -12,6 +12,10 @@ function idleMinutes(request: FastifyRequest, kind: SessionKind): number {
   return kind === 'staff' ? s.staffIdleMinutes : s.clientIdleMinutes;
 }
 
+function absoluteMinutes(request: FastifyRequest): number {
+  return request.server.services.config.sessions.absoluteDays * 24 * 60;
+}
+
 function secure(request: FastifyRequest): boolean {
   return request.server.services.config.publicUrl.startsWith('https://');
 }
@@ -41,7 +45,7 @@ export async function loadStaff(request: FastifyRequest): Promise<void> {
   const token = request.cookies[STAFF_COOKIE];
   if (!token) return;
   const { sessions, staff } = request.server.services;
-  const session = await sessions.resolve(token, 'staff', idleMinutes(request, 'staff'));
+  const session = await sessions.resolve(token, 'staff', idleMinutes(request, 'staff'), absoluteMinutes(request));
   if (session?.staffId) request.staff = await staff.principal(session.staffId);
 }
 
@@ -50,6 +54,6 @@ export async function loadClient(request: FastifyRequest): Promise<void> {
   request.client = null;
   const token = request.cookies[CLIENT_COOKIE];
   if (!token) return;
-  const session = await request.server.services.sessions.resolve(token, 'client', idleMinutes(request, 'client'));
+  const session = await request.server.services.sessions.resolve(token, 'client', idleMinutes(request, 'client'), absoluteMinutes(request));
   if (session?.userId) request.client = { kind: 'client', userId: session.userId, ticketId: session.ticketId };
 }

@@ -4,9 +4,15 @@ import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 
-/** Only same-panel paths, so the login form cannot be used to bounce users to another site. */
-export function safeNext(next: string | undefined): string {
-  return next && /^\/scp(\/[^\s\\]*)?$/.test(next) && !next.startsWith('//') ? next : '/scp/';
+/**
+ * Only same-panel relative paths, so the login form cannot bounce users to another site: printable ASCII URL
+ * characters (non-ASCII would make an invalid Location header), no `//`, no dot segments, bounded length.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 2000) return '/scp/';
+  const path = next.split(/[?#]/, 1)[0]!;
+  const ok = /^\/scp(\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/?#]*)?$/.test(next) && !path.includes('//') && !/(^|\/)\.\.?(\/|$)/.test(path) && !/%2e|%2f|%5c/i.test(path);
+  return ok ? next : '/scp/';
 }
 
 /** Saves text that arrived with an expired session as the agent's draft; a ticket they cannot see keeps nothing. */

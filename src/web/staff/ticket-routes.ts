@@ -167,12 +167,20 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(`/scp/tickets/${request.params.number}`);
   });
 
+  app.post<NumberParams>('/tickets/:number/access-links/revoke', async (request, reply) => {
+    const { number } = request.params;
+    await request.server.services.accessLinks.revoke(request.staff!, number);
+    setFlash(reply, { type: 'success', message: 'Access links revoked: links mailed so far no longer open this ticket. The next response carries a new one.' });
+    return reply.redirect(`/scp/tickets/${number}`);
+  });
+
   app.post<NumberParams>('/tickets/:number/properties', async (request, reply) => {
     const { number } = request.params;
     const { fields } = readForm(request);
     const p = request.staff!;
+    let result: { unassignedId: number | null };
     try {
-      await tickets.updateProperties(p, number, {
+      result = await tickets.updateProperties(p, number, {
         priority: optionalId(fields.priority, 'priority'),
         departmentId: optionalId(fields.departmentId, 'departmentId'),
         ...(fields.assigneeId !== undefined ? { assigneeId: optionalId(fields.assigneeId, 'assigneeId') } : {}),
@@ -182,7 +190,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { formError: err.message }, 409);
       throw err;
     }
-    setFlash(reply, { type: 'success', message: 'Ticket updated.' });
+    const { unassignedId } = result;
+    if (unassignedId === null) setFlash(reply, { type: 'success', message: 'Ticket updated.' });
+    else {
+      const who = unassignedId === p.staffId ? 'You are' : `${(await staff.get(unassignedId)).name} is`;
+      setFlash(reply, { type: 'info', message: `Ticket updated. ${who} no longer assigned to it: the assignee must work in the ticket’s department.` });
+    }
     return reply.redirect((await tickets.isVisible(p, number)) ? `/scp/tickets/${number}` : '/scp/tickets');
   });
 
