@@ -1,11 +1,12 @@
 # Switchboard: multi-stage image. The build stage compiles the native modules (better-sqlite3, argon2) and
 # typechecks; the runtime stage carries only production dependencies and the sources (run by tsx, no build step).
+# Both stages use the same Node 24 image: the native modules are built for the Node that runs them.
 #
 #   docker build -t switchboard .
 #   docker run -p 8080:8080 -p 2525:2525 -v switchboard-data:/data switchboard
 #   docker run ... -e DATABASE_URL=mysql://switchboard:secret@db:3306/switchboard switchboard
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -23,7 +24,7 @@ COPY views ./views
 RUN npm run typecheck \
  && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 # Zero-config SQLite on the /data volume; set DATABASE_URL=mysql://... for MySQL/MariaDB.
 ENV DATABASE_URL=sqlite:/data/switchboard.sqlite

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { TrustedRelays } from './mail/inbound/trusted-relays.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -27,6 +28,8 @@ export const ConfigSchema = Type.Object(
         maxRecipients: Type.Integer({ minimum: 1, maximum: 1000 }),
         maxClients: Type.Integer({ minimum: 1 }),
         maxConnectionsPerClient: Type.Integer({ minimum: 1 }),
+        // The site's own relays (addresses or CIDR networks), exempt from maxConnectionsPerClient.
+        trustedRelays: Type.Array(Type.String()),
         idleTimeoutSeconds: Type.Integer({ minimum: 1 }),
         dataTimeoutSeconds: Type.Integer({ minimum: 1 }),
         // How long a stopping server lets open SMTP sessions finish their transaction.
@@ -109,12 +112,13 @@ export type Config = Static<typeof ConfigSchema>;
 export class ConfigError extends Error {}
 
 /** Environment variables of the configuration contract (DESIGN.md §4) and the key each one sets. */
-const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'flagOrString' }> = {
+const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'flagOrString' | 'list' }> = {
   DATABASE_URL: { path: ['databaseUrl'], type: 'string' },
   HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   HTTP_PORT: { path: ['http', 'port'], type: 'int' },
   SMTP_HOST: { path: ['smtp', 'host'], type: 'string' },
   SMTP_PORT: { path: ['smtp', 'port'], type: 'int' },
+  SMTP_TRUSTED_RELAYS: { path: ['smtp', 'trustedRelays'], type: 'list' },
   PUBLIC_URL: { path: ['publicUrl'], type: 'string' },
   MAIL_DOMAIN: { path: ['mailDomain'], type: 'string' },
   OUTBOUND_SMTP_URL: { path: ['outboundSmtpUrl'], type: 'string' },
@@ -207,6 +211,7 @@ export function loadConfig(
       parsed = Number(value);
     }
     if (spec.type === 'flagOrString' && (value === 'true' || value === 'false')) parsed = value === 'true';
+    if (spec.type === 'list') parsed = value.split(',').map((v) => v.trim()).filter(Boolean);
     let target = raw;
     for (const key of spec.path.slice(0, -1)) {
       target[key] = { ...(target[key] as Record<string, unknown>) };
@@ -224,6 +229,11 @@ export function loadConfig(
   }
   const config = raw as Config;
   checkTrustProxy(config.http.trustProxy);
+  try {
+    TrustedRelays.parse(config.smtp.trustedRelays);
+  } catch (err) {
+    throw new ConfigError(`config: invalid value for smtp.trustedRelays (SMTP_TRUSTED_RELAYS): ${(err as Error).message}`);
+  }
   config.publicUrl = (config.publicUrl || `http://localhost:${config.http.port}`).replace(/\/+$/, '');
   return deepFreeze(config);
 }

@@ -73,8 +73,9 @@ export async function send(port: number, raw: Buffer, envelope: { from: string; 
  * A scripted SMTP conversation on a raw socket, for what a client library would not do (skip the SIZE
  * parameter, pause between commands). `say(line)` sends one command (or DATA content) and returns the reply.
  */
-export async function rawSession(port: number): Promise<{ greeting: string; say(line: string): Promise<string>; close(): void }> {
-  const socket = connect(port, '127.0.0.1');
+export async function rawSession(port: number, localAddress?: string): Promise<{ greeting: string; say(line: string): Promise<string>; close(): void }> {
+  // Any 127.x address reaches the loopback listener; binding another one makes it a different client address.
+  const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
   let buffer = '';
   let waiting: ((reply: string) => void) | null = null;
   const complete = () => {

@@ -7,6 +7,7 @@ import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import type { BanService } from './ban-service.js';
 import { isTransient, SenderBanned, type MailIntakeService } from './intake-service.js';
+import { TrustedRelays } from './trusted-relays.js';
 
 export interface ListenerConfig {
   host: string;
@@ -15,6 +16,8 @@ export interface ListenerConfig {
   maxRecipients: number;
   maxClients: number;
   maxConnectionsPerClient: number;
+  /** Addresses or CIDR networks of the site's own relays: no per-address cap applies to them. */
+  trustedRelays: readonly string[];
   idleTimeoutSeconds: number;
   dataTimeoutSeconds: number;
   closeTimeoutSeconds: number;
@@ -42,6 +45,7 @@ export class SmtpListener {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The mailbox each accepted RCPT TO resolved to; smtp-server keeps that same address object in the envelope. */
   private readonly mailboxOf = new WeakMap<SMTPServerAddress, Mailbox>();
+  private readonly trustedRelays: TrustedRelays;
 
   constructor(
     private readonly intake: MailIntakeService,
@@ -50,6 +54,7 @@ export class SmtpListener {
     private readonly log: Logger,
     private readonly config: ListenerConfig,
   ) {
+    this.trustedRelays = TrustedRelays.parse(config.trustedRelays);
     const tls = config.tlsKeyFile && config.tlsCertFile;
     this.server = new SMTPServer({
       name: hostname(),
@@ -98,6 +103,8 @@ export class SmtpListener {
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
+    // A relay forwards everyone's mail from one address; only the server-wide maxClients bounds it.
+    if (this.trustedRelays.has(session.remoteAddress)) return cb();
     const n = this.perClient.get(session.remoteAddress) ?? 0;
     if (n >= this.config.maxConnectionsPerClient) return cb(reply(421, '4.7.0 Too many connections from your address, try again later'));
     this.perClient.set(session.remoteAddress, n + 1);
