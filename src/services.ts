@@ -60,7 +60,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const topics = new TopicRepository(db);
   const outbox = new OutboxRepository(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login.maxFailures, config.login.windowMinutes);
-  const departments = new DepartmentService(db, departmentRepo, audit);
+  const departments = new DepartmentService(db, departmentRepo, audit, settings);
   const staff = new StaffService(db, staffRepo, loginThrottle, audit);
   const users = new UserService(db, new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
@@ -73,7 +73,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
   const mailboxRepo = new MailboxRepository(db, clock);
-  const mailboxes = new MailboxService(db, mailboxRepo, departmentRepo, topics, audit, config.mailDomain);
+  const mailboxes = new MailboxService(db, mailboxRepo, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({
     outbox, threads, signer, staff: staffRepo, mailboxes: mailboxRepo,
@@ -87,6 +87,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     threads,
     attachments: new AttachmentRepository(db),
     departments: departmentRepo,
+    defaultDepartment: () => departments.defaultDepartment(),
     staff: staffRepo,
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,

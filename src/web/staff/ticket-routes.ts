@@ -34,7 +34,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
     const [allDepartments, assignable, collision] = await Promise.all([
-      departments.list(),
+      departments.list({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket, { take: extra.takeLock ?? false }),
     ]);
@@ -42,7 +42,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/ticket', {
       title: `#${view.ticket.number} ${view.ticket.subject}`,
       ...view,
-      departments: allDepartments,
+      // An archived department is offered only as where the ticket already is.
+      departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
       assignable,
       priorities: PRIORITIES,
       statuses: STATUSES,
@@ -62,7 +63,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const [page, counts, allDepartments] = await Promise.all([
       tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
       tickets.queueCounts(p, departmentId),
-      departments.list(),
+      departments.list({ includeArchived: true }),
     ]);
     const held = await locks.liveLocks(page.rows.map((r) => r.id));
     page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
