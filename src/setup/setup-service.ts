@@ -65,6 +65,8 @@ export class SetupService {
     const departments = (await this.departments.list()).map((d) => ({ departmentId: d.id, isManager: true }));
     const admin = await this.staff.create(null, { ...account, isAdmin: true, departments });
     await this.settings.delete(TOKEN_KEY);
+    // Setup signs the new administrator in: that is their first sign-in, not "never".
+    await this.staff.recordSignIn(admin.id);
     return admin;
   }
 }

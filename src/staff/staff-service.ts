@@ -151,6 +151,11 @@ export class StaffService {
     return staff;
   }
 
+  /** A sign-in that did not go through the login form (first-run setup). */
+  async recordSignIn(staffId: number): Promise<void> {
+    await this.staff.touchLogin(staffId);
+  }
+
   /** Loads the principal for a session; null when the account is gone or deactivated. */
   async principal(staffId: number): Promise<StaffPrincipal | null> {
     const s = await this.staff.get(staffId);

@@ -10,7 +10,7 @@ import { message } from '../helpers/smtp.js';
 async function desk() {
   const ctx = await createTestContext(t);
   const app = await createTestApp(t, ctx);
-  const support = (await ctx.services.departments.defaultDepartment())!;
+  const support = await ctx.services.departments.ensure('Support');
   // Sorts before "Support": the department a ticket used to fall into.
   const accounts = await ctx.services.departments.ensure('Accounts');
   const admin = await createAgent(ctx.services, { admin: true });

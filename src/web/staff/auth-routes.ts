@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../../errors.js';
 import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
+import { exactTime } from '../format.js';
 import { timeZoneOptions } from '../time-zones.js';
 import { render, setFlash } from '../render.js';
 
@@ -35,6 +36,8 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
       const who = await staff.authenticate(values.login, fields.password ?? '', request.ip);
       await startSession(request, reply, 'staff', { staffId: who.id });
       request.log.info({ staffId: who.id }, 'staff login');
+      // `who` was read before this sign-in was recorded: its last login is the previous one.
+      setFlash(reply, { type: 'info', message: who.lastLoginAt ? `Welcome back, ${who.name}. Your previous sign-in was ${exactTime(who.lastLoginAt, who.timezone)}.` : `Welcome, ${who.name}. This is your first sign-in.` });
       if (fields.keepTicket && fields.keepText?.trim()) await keepDraft(request, who.id, fields.keepTicket, fields.keepKind ?? 'note', fields.keepText);
       return reply.redirect(values.next);
     } catch (err) {

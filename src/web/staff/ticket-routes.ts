@@ -47,6 +47,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       assignable,
       priorities: PRIORITIES,
       statuses: STATUSES,
+      reopenOnReply: config.mail.reopenOnReply,
       limits: config.attachments,
       ...collision,
       newEntryIds: stale,
@@ -69,8 +70,10 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
     const visibleDepartments = p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id));
     const queueNames = { open: 'Open', mine: 'My tickets', unassigned: 'Unassigned', answered: 'Answered', closed: 'Closed' };
+    const titles = { open: 'Open tickets', mine: 'My tickets', unassigned: 'Unassigned tickets', answered: 'Answered tickets', closed: 'Closed tickets' };
     return render(request, reply, 'staff/queue', {
-      title: `${queueNames[page.queue]} tickets`,
+      title: titles[page.queue],
+      mailAddress: `support@${config.mailDomain}`,
       page,
       counts,
       queueNames,
