@@ -5,10 +5,16 @@ import { notFound } from '../../errors.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import type { InboundRepository, InboundStatus, InboundSummary } from './inbound-repository.js';
 import type { IntakeOutcome, MailIntakeService } from './intake-service.js';
+import { UnparsableMessage, parseMessage } from './parse.js';
+import { renderMailHtml, sanitizeMailHtml } from './sanitize.js';
 
 export interface QuarantinedMessage extends InboundSummary {
   /** The raw header section, as received (decoded as Latin-1 so that no byte is lost). */
   rawHeaders: string;
+  /** The body as a mail client shows it; null when the message cannot be parsed. */
+  bodyText: string | null;
+  /** Sanitised, with remote and inline images held back; null for a text-only or unparsable message. */
+  bodyHtmlSanitized: string | null;
 }
 
 const PAGE = 50;
@@ -45,7 +51,14 @@ export class QuarantineService {
     if (!row || !raw) throw notFound('MESSAGE_NOT_FOUND', 'No such message.');
     const head = raw.subarray(0, 256 * 1024).toString('latin1');
     const end = head.search(/\r?\n\r?\n/);
-    return { ...row, rawHeaders: end >= 0 ? head.slice(0, end) : head };
+    const body = await parseMessage(raw).then(
+      (m) => ({ bodyText: m.text, bodyHtmlSanitized: m.html ? renderMailHtml(sanitizeMailHtml(m.html), { inlineImageUrl: () => null, allowRemoteImages: false }).bodyHtmlSanitized : null }),
+      (err: unknown) => {
+        if (err instanceof UnparsableMessage) return { bodyText: null, bodyHtmlSanitized: null };
+        throw err;
+      },
+    );
+    return { ...row, rawHeaders: end >= 0 ? head.slice(0, end) : head, ...body };
   }
 
   async retry(actor: StaffPrincipal, id: number): Promise<IntakeOutcome> {
