@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_MAILBOX } from '../../mail/mailboxes/mailbox-service.js';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
 import { PRIORITIES, STATUSES, type TicketStatus } from '../../tickets/ticket.js';
 import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js';
@@ -73,7 +74,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const titles = { open: 'Open tickets', mine: 'My tickets', unassigned: 'Unassigned tickets', answered: 'Answered tickets', closed: 'Closed tickets' };
     return render(request, reply, 'staff/queue', {
       title: titles[page.queue],
-      mailAddress: `support@${config.mailDomain}`,
+      mailAddress: `${DEFAULT_MAILBOX}@${config.mailDomain}`,
       page,
       counts,
       queueNames,
