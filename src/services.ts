@@ -63,7 +63,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const topics = new TopicRepository(db);
   const outbox = new OutboxRepository(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login);
-  const departments = new DepartmentService(db, departmentRepo, audit);
+  const departments = new DepartmentService(db, departmentRepo, audit, settings);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
@@ -78,7 +78,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
   const mailboxRepo = new MailboxRepository(db, clock);
-  const mailboxes = new MailboxService(db, mailboxRepo, departmentRepo, topics, audit, config.mailDomain);
+  const mailboxes = new MailboxService(db, mailboxRepo, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({
     outbox, threads, signer, staff: staffRepo, mailboxes: mailboxRepo,
@@ -92,6 +92,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     threads,
     attachments: new AttachmentRepository(db),
     departments: departmentRepo,
+    defaultDepartment: () => departments.defaultDepartment(),
     staff: staffRepo,
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,

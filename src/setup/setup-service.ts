@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../db/time.js';
-import { AppError } from '../errors.js';
+import { AppError, ValidationError } from '../errors.js';
 import type { DepartmentService } from '../departments/department-service.js';
 import type { MailboxService } from '../mail/mailboxes/mailbox-service.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
@@ -28,8 +28,8 @@ export class SetupService {
 
   /** A help desk needs a department and a help topic before its first ticket. */
   async ensureDefaults(): Promise<void> {
-    const existing = await this.departments.list();
-    const dept = existing[0] ?? (await this.departments.ensure('Support'));
+    const dept = (await this.departments.defaultDepartment()) ?? (await this.departments.ensure('Support'));
+    await this.departments.ensureDefault(dept);
     if (!(await this.topics.list()).length && !(await this.topics.findByName('General inquiry'))) {
       await this.topics.insert({ name: 'General inquiry', departmentId: dept.id, defaultPriority: 2, isPublic: true, isActive: true }).catch(() => undefined);
     }
@@ -54,12 +54,19 @@ export class SetupService {
     return a.length === b.length && timingSafeEqual(a, b) && stored.expires > this.clock.now().getTime();
   }
 
-  async createFirstAdmin(token: string, input: Omit<StaffInput, 'isAdmin' | 'departments'>): Promise<Staff> {
+  /** `passwordAgain` is the form's second password field: its mismatch is reported with every other problem. */
+  async createFirstAdmin(token: string, input: Omit<StaffInput, 'isAdmin' | 'departments'> & { passwordAgain?: string }): Promise<Staff> {
     if (!(await this.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'forbidden', 'This setup link is no longer valid. Restart the server for a new one, or use `npm run manage -- create-staff`.');
+    const { passwordAgain, ...account } = input;
+    const fields = this.staff.fieldErrors({ ...account, username: account.username.trim().toLowerCase(), email: account.email.trim(), isAdmin: true, departments: [] }, true);
+    if (passwordAgain !== undefined && passwordAgain !== (account.password ?? '')) fields.password2 = 'The passwords do not match.';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
     await this.ensureDefaults();
     const departments = (await this.departments.list()).map((d) => ({ departmentId: d.id, isManager: true }));
-    const admin = await this.staff.create(null, { ...input, isAdmin: true, departments });
+    const admin = await this.staff.create(null, { ...account, isAdmin: true, departments });
     await this.settings.delete(TOKEN_KEY);
+    // Setup signs the new administrator in: that is their first sign-in, not "never".
+    await this.staff.recordSignIn(admin.id);
     return admin;
   }
 }

@@ -65,6 +65,12 @@ export class StaffService {
   }
 
   private validate(input: StaffInput, requirePassword: boolean): void {
+    const fields = this.fieldErrors(input, requirePassword);
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+  }
+
+  /** Every problem with an account's fields at once, for forms that add checks of their own (setup). */
+  fieldErrors(input: StaffInput, requirePassword: boolean): Record<string, string> {
     const fields: Record<string, string> = {};
     if (!USERNAME_PATTERN.test(input.username)) fields.username = 'Use 2–64 lower-case letters, digits, dots, dashes or underscores.';
     if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
@@ -74,7 +80,7 @@ export class StaffService {
       fields.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
     }
     if (input.timezone && !isTimeZone(input.timezone)) fields.timezone = 'Unknown time zone.';
-    if (Object.keys(fields).length) throw new ValidationError(fields);
+    return fields;
   }
 
   /** Creates a staff account. `actor` is null only for first run and the CLI, which stand in for an administrator. */
@@ -182,6 +188,11 @@ export class StaffService {
     await this.staff.touchLogin(found.id);
     const { passwordHash: _omit, ...staff } = found;
     return staff;
+  }
+
+  /** A sign-in that did not go through the login form (first-run setup). */
+  async recordSignIn(staffId: number): Promise<void> {
+    await this.staff.touchLogin(staffId);
   }
 
   /** Loads the principal for a session; null when the account is gone or deactivated. */

@@ -139,6 +139,8 @@ export interface TicketServiceDeps {
   threads: ThreadRepository;
   attachments: AttachmentRepository;
   departments: DepartmentRepository;
+  /** Where a ticket goes when its topic, mailbox and agent leave the department open. */
+  defaultDepartment: () => Promise<Department | null>;
   topics: TopicRepository;
   staff: StaffRepository;
   users: UserService;
@@ -282,14 +284,16 @@ export class TicketService {
     let department: Pick<Department, 'id' | 'name'> | null = null;
     if (departmentId !== null) {
       department = input.department?.id === departmentId ? input.department : await this.d.departments.get(departmentId);
-      if (!department) fields.departmentId = 'Choose a department from the list.';
+      if (!department || ('archivedAt' in department && department.archivedAt)) fields.departmentId = 'Choose a department from the list.';
       else if (actor && !actor.isAdmin && !actor.departmentIds.includes(departmentId)) fields.departmentId = 'You can only open tickets in your own departments.';
     } else {
-      const departments = await this.d.departments.list();
-      if (!departments[0]) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
-      departmentId = actor && !actor.isAdmin && actor.departmentIds[0] ? actor.departmentIds[0] : departments[0].id;
-      department = departments.find((d) => d.id === departmentId) ?? null;
+      const fallback = await this.d.defaultDepartment();
+      if (!fallback) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
+      // An agent outside the default department opens the ticket in one of their own, where they can see it.
+      const own = actor && !actor.isAdmin && !actor.departmentIds.includes(fallback.id) ? actor.departmentIds[0] : undefined;
+      department = own !== undefined ? await this.d.departments.get(own) : fallback;
       if (!department) fields.departmentId = 'Choose a department from the list.';
+      else departmentId = department.id;
     }
     if (Object.keys(fields).length) throw new ValidationError(fields);
 
@@ -465,11 +469,14 @@ export class TicketService {
    * assignee who does not work in the new department is unassigned.
    */
   async transfer(actor: StaffPrincipal, number: string, departmentId: number): Promise<void> {
-    if (!(await this.d.departments.get(departmentId))) throw new ValidationError({ departmentId: 'Choose a department from the list.' });
+    const target = await this.d.departments.get(departmentId);
+    if (!target) throw new ValidationError({ departmentId: 'Choose a department from the list.' });
     await this.change(actor, number, 'ticket.transfer', async (t) => {
       if (t.departmentId === departmentId) return null;
+      if (target.archivedAt) throw new ValidationError({ departmentId: 'This department is archived: choose another one.' });
       await this.d.tickets.update(t.id, { departmentId, updatedAt: this.d.clock.now() });
       const unassigned = await this.d.assignments.afterTransfer(actor.staffId, t, departmentId);
+      await this.d.notifier.transferAlert({ ...t, departmentId, departmentName: target.name }, t.departmentName, actor);
       return { from: t.departmentId, to: departmentId, ...(unassigned !== null ? { unassigned } : {}) };
     });
   }
@@ -482,6 +489,7 @@ export class TicketService {
       }
       if (t.assigneeId === assigneeId) return null;
       await this.d.tickets.update(t.id, { assigneeId, updatedAt: this.d.clock.now() });
+      if (assigneeId !== null) await this.d.notifier.assignedAlert(t, assigneeId, actor);
       return { from: t.assigneeId, to: assigneeId };
     });
   }

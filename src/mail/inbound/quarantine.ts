@@ -6,10 +6,16 @@ import type { StaffPrincipal } from '../../staff/staff.js';
 import type { InboundRepository, InboundStatus, InboundSummary } from './inbound-repository.js';
 import type { IntakeOutcome, MailIntakeService } from './intake-service.js';
 import { headerSection } from './raw-headers.js';
+import { UnparsableMessage, parseMessage } from './parse.js';
+import { renderMailHtml, sanitizeMailHtml } from '../../content/sanitize.js';
 
 export interface QuarantinedMessage extends InboundSummary {
   /** The raw header section, encoded-words left as received, 8-bit text read as a mail client reads it (raw-headers.ts). */
   rawHeaders: string;
+  /** The body as a mail client shows it; null when the message cannot be parsed. */
+  bodyText: string | null;
+  /** Sanitised, with remote and inline images held back; null for a text-only or unparsable message. */
+  bodyHtmlSanitized: string | null;
 }
 
 const PAGE = 50;
@@ -44,7 +50,14 @@ export class QuarantineService {
     const row = await this.inbound.get(id);
     const raw = row ? await this.inbound.raw(id) : null;
     if (!row || !raw) throw notFound('MESSAGE_NOT_FOUND', 'No such message.');
-    return { ...row, rawHeaders: headerSection(raw, 256 * 1024) };
+    const body = await parseMessage(raw).then(
+      (m) => ({ bodyText: m.text, bodyHtmlSanitized: m.html ? renderMailHtml(sanitizeMailHtml(m.html), { inlineImageUrl: () => null, allowRemoteImages: false }).bodyHtmlSanitized : null }),
+      (err: unknown) => {
+        if (err instanceof UnparsableMessage) return { bodyText: null, bodyHtmlSanitized: null };
+        throw err;
+      },
+    );
+    return { ...row, rawHeaders: headerSection(raw, 256 * 1024), ...body };
   }
 
   async retry(actor: StaffPrincipal, id: number): Promise<IntakeOutcome> {

@@ -2,7 +2,7 @@ import type { AuditRepository } from '../../audit/audit-repository.js';
 import type { Database } from '../../db/database.js';
 import { UniqueViolation } from '../../db/errors.js';
 import { requireAdmin } from '../../departments/department-service.js';
-import type { DepartmentRepository } from '../../departments/department-repository.js';
+import type { Department, DepartmentRepository } from '../../departments/department-repository.js';
 import { AppError, ValidationError, notFound, type FieldErrors } from '../../errors.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import { isPriority } from '../../tickets/ticket.js';
@@ -31,6 +31,7 @@ export class MailboxService {
     private readonly topics: TopicRepository,
     private readonly audit: AuditRepository,
     readonly mailDomain: string,
+    private readonly defaultDepartment: () => Promise<Department | null>,
   ) {}
 
   list(): Promise<Mailbox[]> {
@@ -63,10 +64,10 @@ export class MailboxService {
     return (await this.mailboxes.findByLocalPart(DEFAULT_MAILBOX)) ?? (await this.mailboxes.list())[0] ?? null;
   }
 
-  /** First run: `support@` for the first department, with the auto-response on. */
+  /** First run: `support@` for the default department, with the auto-response on. */
   async ensureDefault(): Promise<void> {
     if ((await this.mailboxes.count()) > 0) return;
-    const dept = (await this.departments.list())[0];
+    const dept = await this.defaultDepartment();
     if (!dept) return;
     const topic = (await this.topics.list()).find((t) => t.departmentId === dept.id && t.isActive) ?? null;
     try {
@@ -81,7 +82,8 @@ export class MailboxService {
     const fields: FieldErrors = {};
     const localPart = input.localPart.trim().toLowerCase().replace(new RegExp(`@${this.mailDomain.replace(/\./g, '\\.')}$`, 'i'), '');
     if (!LOCAL_PART.test(localPart)) fields.localPart = 'Use letters, digits, dots, dashes or underscores (no "+").';
-    if (!(await this.departments.get(input.departmentId))) fields.departmentId = 'Choose a department from the list.';
+    const department = await this.departments.get(input.departmentId);
+    if (!department || department.archivedAt) fields.departmentId = 'Choose a department from the list.';
     if (input.topicId !== null) {
       const topic = await this.topics.get(input.topicId);
       if (!topic) fields.topicId = 'Choose a help topic from the list.';

@@ -117,3 +117,32 @@ export function newMessageAlert(a: AlertInput): Notice {
     ].join('\n'),
   };
 }
+
+export interface ChangeAlertInput {
+  ticket: Pick<Ticket, 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentName'>;
+  actorName: string;
+  staffUrl: string;
+}
+
+function changeAlert(subject: string, line: string, a: ChangeAlertInput): Notice {
+  const who = `From ${a.ticket.requesterName} <${a.ticket.requesterEmail}>, in ${a.ticket.departmentName}.`;
+  return {
+    subject: `${subject} ${subjectTag(a.ticket)}`,
+    bodyText: [line, who, '', `Open it: ${a.staffUrl}`].join('\n'),
+    bodyHtml: [
+      '<!doctype html><html><body>',
+      `<p>${escapeHtml(line)}</p>`,
+      `<p>${escapeHtml(who)}</p>`,
+      `<p>${link(a.staffUrl, 'Open the ticket')}</p>`,
+      '</body></html>',
+    ].join('\n'),
+  };
+}
+
+export function assignedAlert(a: ChangeAlertInput): Notice {
+  return changeAlert('Assigned to you', `${a.actorName} assigned ticket #${a.ticket.number} “${a.ticket.subject}” to you.`, a);
+}
+
+export function transferAlert(a: ChangeAlertInput & { fromName: string }): Notice {
+  return changeAlert('Transferred', `${a.actorName} transferred ticket #${a.ticket.number} “${a.ticket.subject}” from ${a.fromName} to ${a.ticket.departmentName}.`, a);
+}

@@ -1,10 +1,11 @@
 import type { StaffRepository } from '../../staff/staff-repository.js';
+import type { Staff } from '../../staff/staff.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { Ticket } from '../../tickets/ticket.js';
 import type { MailboxRepository } from '../mailboxes/mailbox-repository.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
 import type { MessageIdSigner } from '../message-id.js';
-import { newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, type Notice } from './notices.js';
+import { assignedAlert, newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, transferAlert, type Notice } from './notices.js';
 import type { OutboxMessage, OutboxRepository } from './outbox-repository.js';
 
 export interface NotifierDeps {
@@ -20,7 +21,11 @@ export interface NotifierDeps {
   alertOnNewMessage: boolean;
 }
 
-type NoticeTicket = Pick<Ticket, 'id' | 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentId' | 'departmentName'> & { mailboxId?: number | null };
+type NoticeTicket = Pick<Ticket, 'id' | 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentId' | 'departmentName'> & {
+  mailboxId?: number | null;
+  /** The agent the ticket is assigned to: alerted about its new messages wherever they work. */
+  assigneeId?: number | null;
+};
 
 /** What a caller that has just written the ticket already knows; each field left out is read from the database. */
 export interface KnownContext {
@@ -73,7 +78,7 @@ export class Notifier {
     await this.d.outbox.enqueue(this.message(t, entryId, kind, to, notice, headers, cc, ctx ?? (await this.context(t))));
   }
 
-  private message(t: NoticeTicket, entryId: number, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[], { thread, from }: NoticeContext): OutboxMessage {
+  private message(t: NoticeTicket, entryId: number | null, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[], { thread, from }: NoticeContext): OutboxMessage {
     return {
       ticketId: t.id,
       entryId,
@@ -82,8 +87,9 @@ export class Notifier {
       cc,
       ...notice,
       headers: { ...thread, ...headers },
-      // Signed for the addressee, so that their reply proves who received this mail (DESIGN.md §11).
-      messageId: this.d.signer.sign(t.id, entryId, to[0] ?? ''),
+      // Signed for the addressee, so that their reply proves who received this mail (DESIGN.md §11); a notice
+      // about no entry (an assignment) is signed with entry 0, the ticket's root.
+      messageId: this.d.signer.sign(t.id, entryId ?? 0, to[0] ?? ''),
       fromAddress: from,
     };
   }
@@ -99,11 +105,20 @@ export class Notifier {
     await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(t, r.agentName, r.body, r.signature, r.accessLink), {}, cc);
   }
 
-  private async alert(t: NoticeTicket, entryId: number, kind: string, notice: Notice, exceptStaffId: number | null, known?: NoticeContext): Promise<void> {
-    const agents = (await this.d.staff.departmentMembers(t.departmentId)).filter((a) => a.id !== exceptStaffId);
-    if (!agents.length) return;
+  /**
+   * One alert to each agent of the ticket's department and to its assignee, who may work elsewhere (an
+   * administrator, or an agent who kept a ticket that moved on); never to the agent whose action caused it.
+   */
+  private async alert(t: NoticeTicket, entryId: number | null, kind: string, notice: Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<void> {
+    const agents: Staff[] = opts.department === false ? [] : await this.d.staff.departmentMembers(t.departmentId);
+    if (opts.assignee !== false && t.assigneeId && !agents.some((a) => a.id === t.assigneeId)) {
+      const assignee = await this.d.staff.get(t.assigneeId);
+      if (assignee?.isActive) agents.push(assignee);
+    }
+    const to = agents.filter((a) => a.id !== actorStaffId);
+    if (!to.length) return;
     const ctx = known ?? (await this.context(t));
-    await this.d.outbox.enqueueMany(agents.map((agent) => this.message(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx)));
+    await this.d.outbox.enqueueMany(to.map((agent) => this.message(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx)));
   }
 
   private staffUrl(t: NoticeTicket): string {
@@ -118,5 +133,16 @@ export class Notifier {
   async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string): Promise<void> {
     if (!this.d.alertOnNewMessage) return;
     await this.alert(t, entryId, 'alert_new_message', newMessageAlert({ ticket: t, authorName, body, staffUrl: this.staffUrl(t) }), null);
+  }
+
+  /** To the agent a ticket was just assigned to, unless they took it themselves. */
+  async assignedAlert(t: NoticeTicket, assigneeId: number, actor: { staffId: number; name: string }): Promise<void> {
+    if (assigneeId === actor.staffId) return;
+    await this.alert({ ...t, assigneeId }, null, 'alert_assigned', assignedAlert({ ticket: t, actorName: actor.name, staffUrl: this.staffUrl(t) }), actor.staffId, undefined, { department: false });
+  }
+
+  /** To the agents of the department a ticket was just transferred to, except the agent who moved it. */
+  async transferAlert(t: NoticeTicket, fromName: string, actor: { staffId: number; name: string }): Promise<void> {
+    await this.alert(t, null, 'alert_transfer', transferAlert({ ticket: t, fromName, actorName: actor.name, staffUrl: this.staffUrl(t) }), actor.staffId, undefined, { assignee: false });
   }
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../../db/database.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../../db/time.js';
 
-export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 export interface OutboxMessage {
@@ -118,7 +118,7 @@ export class OutboxRepository {
 
   async counts(): Promise<Record<OutboxStatus, number>> {
     const rows = await this.db.run((q) => q('outbox').groupBy('status').select('status').count({ n: '*' }));
-    const out = { pending: 0, sending: 0, sent: 0, failed: 0 } as Record<OutboxStatus, number>;
+    const out = { pending: 0, sending: 0, sent: 0, failed: 0, cancelled: 0 } as Record<OutboxStatus, number>;
     for (const r of rows as Array<Record<string, unknown>>) out[r.status as OutboxStatus] = Number(r.n);
     return out;
   }
@@ -162,9 +162,18 @@ export class OutboxRepository {
     await this.db.run((q) => q('outbox').where({ id, claim_token: token }).update({ status: 'failed', claim_token: null, attempts: r.attempts, last_error: r.error }));
   }
 
-  /** A failed row back in the queue, due now; false when the row is not (or no longer) failed. */
+  /**
+   * A failed row back in the queue, or a waiting one brought forward, due now; false when the row is neither
+   * (a sender claimed it in between, or it went out).
+   */
   async retry(id: number, at: Date): Promise<boolean> {
-    const n = await this.db.run((q) => q('outbox').where({ id, status: 'failed' }).update({ status: 'pending', attempts: 0, next_attempt_at: toDbTime(at) }));
+    const n = await this.db.run((q) => q('outbox').where({ id }).whereIn('status', ['failed', 'pending']).update({ status: 'pending', attempts: 0, next_attempt_at: toDbTime(at) }));
+    return n === 1;
+  }
+
+  /** Withdraws a waiting or failed row so it is never sent; false when a sender has it or it went out. */
+  async cancel(id: number): Promise<boolean> {
+    const n = await this.db.run((q) => q('outbox').where({ id }).whereIn('status', ['failed', 'pending']).update({ status: 'cancelled' }));
     return n === 1;
   }
 }

@@ -5,6 +5,7 @@ import { apiKeyAdminRoutes } from './api-key-routes.js';
 import { departmentAdminRoutes } from './department-routes.js';
 import { mailAdminRoutes } from './mail-routes.js';
 import { outboxAdminRoutes } from './outbox-routes.js';
+import { settingsAdminRoutes } from './settings-routes.js';
 import { staffAdminRoutes } from './staff-routes.js';
 
 async function requireAdmin(request: FastifyRequest): Promise<void> {
@@ -20,4 +21,5 @@ export async function adminPanel(app: FastifyInstance): Promise<void> {
   await app.register(outboxAdminRoutes);
   await app.register(mailAdminRoutes);
   await app.register(apiKeyAdminRoutes);
+  await app.register(settingsAdminRoutes);
 }

@@ -1,14 +1,34 @@
 import type { FastifyInstance } from 'fastify';
-import { OUTBOX_STATUSES, type OutboxStatus } from '../../mail/outbound/outbox-repository.js';
+import { OUTBOX_STATUSES, type OutboxRow, type OutboxStatus } from '../../mail/outbound/outbox-repository.js';
+import { renderMailHtml } from '../../mail/inbound/sanitize.js';
 import { notFound } from '../../errors.js';
 import { render, setFlash } from '../render.js';
 import { parseId } from '../forms.js';
 
 const PAGE_SIZE = 50;
 
+/** What each kind of outgoing mail is, in the words of the admin pages. */
+export const OUTBOX_KINDS: Record<string, string> = {
+  ticket_created: 'New-ticket confirmation',
+  response: 'Agent response',
+  alert_new_ticket: 'New-ticket alert',
+  alert_new_message: 'New-message alert',
+  alert_assigned: 'Assignment alert',
+  alert_transfer: 'Transfer alert',
+};
+
+/** A row that is still waiting can be sent now or withdrawn; a failed one retried or withdrawn. */
+const actionable = (m: OutboxRow) => m.status === 'pending' || m.status === 'failed';
+
 /** The outbox as administrators see it: what waits, what went out, what failed and why. */
 export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
   const { outbox, config, clock, audit } = app.services;
+
+  async function find(id: string): Promise<OutboxRow> {
+    const m = await outbox.get(parseId(id));
+    if (!m) throw notFound('OUTBOX_NOT_FOUND', 'No outgoing message with this id.');
+    return m;
+  }
 
   app.get<{ Querystring: { status?: string; before?: string } }>('/outbox', async (request, reply) => {
     const status: OutboxStatus = (OUTBOX_STATUSES as readonly string[]).includes(request.query.status ?? '') ? (request.query.status as OutboxStatus) : 'pending';
@@ -22,17 +42,44 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
       statuses: OUTBOX_STATUSES,
       counts,
       rows: shown,
+      kinds: OUTBOX_KINDS,
       nextBefore: more ? shown[shown.length - 1]!.id : null,
       firstPage: beforeId === undefined,
       relayConfigured: Boolean(config.outboundSmtpUrl),
     });
   });
 
+  app.get<{ Params: { id: string } }>('/outbox/:id', async (request, reply) => {
+    const m = await find(request.params.id);
+    // Our own notices, but shown through the same sanitiser as inbound mail: nothing rendered raw.
+    const body = m.bodyHtml ? renderMailHtml(m.bodyHtml, { inlineImageUrl: () => null, allowRemoteImages: false }) : null;
+    return render(request, reply, 'admin/outbox-message', {
+      title: `Outgoing message ${m.id}`,
+      message: m,
+      kind: OUTBOX_KINDS[m.kind] ?? m.kind,
+      bodyHtmlSanitized: body?.bodyHtmlSanitized ?? null,
+      actionable: actionable(m),
+    });
+  });
+
   app.post<{ Params: { id: string } }>('/outbox/:id/retry', async (request, reply) => {
-    const id = parseId(request.params.id);
-    if (!(await outbox.retry(id, clock.now()))) throw notFound('OUTBOX_NOT_FAILED', 'No failed message with this id.');
-    await audit.record({ staffId: request.staff!.staffId, action: 'outbox.retry', objectType: 'outbox', objectId: id });
-    setFlash(reply, { type: 'success', message: 'The message is queued again and goes out with the next delivery run.' });
-    return reply.redirect('/scp/admin/outbox?status=failed');
+    const m = await find(request.params.id);
+    if (!(await outbox.retry(m.id, clock.now()))) throw notFound('OUTBOX_NOT_QUEUED', 'This message is no longer waiting or failed.');
+    await audit.record({ staffId: request.staff!.staffId, action: 'outbox.retry', objectType: 'outbox', objectId: m.id, details: { from: m.status } });
+    setFlash(reply, { type: 'success', message: 'The message goes out with the next delivery run.' });
+    return reply.redirect(`/scp/admin/outbox/${m.id}`);
+  });
+
+  app.get<{ Params: { id: string } }>('/outbox/:id/cancel', async (request, reply) => {
+    const m = await find(request.params.id);
+    return render(request, reply, 'admin/outbox-cancel', { title: `Cancel outgoing message ${m.id}`, message: m, kind: OUTBOX_KINDS[m.kind] ?? m.kind, actionable: actionable(m) });
+  });
+
+  app.post<{ Params: { id: string } }>('/outbox/:id/cancel', async (request, reply) => {
+    const m = await find(request.params.id);
+    if (!(await outbox.cancel(m.id))) throw notFound('OUTBOX_NOT_QUEUED', 'This message is no longer waiting or failed.');
+    await audit.record({ staffId: request.staff!.staffId, action: 'outbox.cancel', objectType: 'outbox', objectId: m.id, details: { from: m.status, kind: m.kind } });
+    setFlash(reply, { type: 'success', message: 'The message was cancelled and will not be sent.' });
+    return reply.redirect(`/scp/admin/outbox/${m.id}`);
   });
 }

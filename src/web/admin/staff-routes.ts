@@ -43,7 +43,7 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
       staffId: data.id,
       values: data.values,
       errors: data.errors ?? {},
-      departments: await departments.list(),
+      departments: await departments.list({ includeArchived: true }),
       timeZones: timeZoneOptions(data.values.timezone),
     }, status);
   }
@@ -53,7 +53,7 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
    * no longer exist are a field error, not a 500.
    */
   async function memberships(values: StaffFormValues) {
-    const known = new Set((await departments.list()).map((d) => d.id));
+    const known = new Set((await departments.list({ includeArchived: true })).map((d) => d.id));
     const ids = [...new Set([...values.dept, ...values.manager].map(parseId))];
     if (ids.some((id) => !known.has(id))) throw new ValidationError({ departments: 'A department you chose no longer exists. Reload the page.' });
     return ids.map((departmentId) => ({ departmentId, isManager: values.manager.includes(String(departmentId)) }));

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../../errors.js';
 import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
+import { exactTime } from '../format.js';
+import { timeZoneOptions } from '../time-zones.js';
 import { render, setFlash } from '../render.js';
 
 /**
@@ -40,6 +42,8 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
       const who = await staff.authenticate(values.login, fields.password ?? '', request.ip);
       await startSession(request, reply, 'staff', { staffId: who.id });
       request.log.info({ staffId: who.id }, 'staff login');
+      // `who` was read before this sign-in was recorded: its last login is the previous one.
+      setFlash(reply, { type: 'info', message: who.lastLoginAt ? `Welcome back, ${who.name}. Your previous sign-in was ${exactTime(who.lastLoginAt, who.timezone)}.` : `Welcome, ${who.name}. This is your first sign-in.` });
       if (fields.keepTicket && fields.keepText?.trim()) await keepDraft(request, who.id, fields.keepTicket, fields.keepKind ?? 'note', fields.keepText);
       return reply.redirect(values.next);
     } catch (err) {
@@ -59,21 +63,21 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {
     const token = request.query.token ?? '';
     if (!(await setup.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'not_found', 'This setup link is not valid any more. An administrator already exists, or the link expired: restart the server for a new one.');
-    return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values: { token, timezone: 'UTC' } });
+    // UTC until the page's script picks the browser's zone; a re-shown form keeps what was chosen.
+    return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values: { token, timezone: 'UTC' }, timeZones: timeZoneOptions('UTC'), preselectZone: true });
   });
 
   app.post('/setup', async (request, reply) => {
     const { fields } = readForm(request);
     const values = { token: fields.token ?? '', username: fields.username ?? '', email: fields.email ?? '', name: fields.name ?? '', timezone: fields.timezone ?? 'UTC' };
     try {
-      if ((fields.password ?? '') !== (fields.password2 ?? '')) throw new ValidationError({ password2: 'The passwords do not match.' });
-      const admin = await setup.createFirstAdmin(values.token, { ...values, password: fields.password ?? '' });
+      const admin = await setup.createFirstAdmin(values.token, { ...values, password: fields.password ?? '', passwordAgain: fields.password2 ?? '' });
       await startSession(request, reply, 'staff', { staffId: admin.id });
       setFlash(reply, { type: 'success', message: `Welcome, ${admin.name}. Your help desk is ready.` });
       return reply.redirect('/scp/');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values, errors: err.fields }, 400);
+      return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values, errors: err.fields, timeZones: timeZoneOptions(values.timezone) }, 400);
     }
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEFAULT_MAILBOX } from '../../mail/mailboxes/mailbox-service.js';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
 import { PRIORITIES, STATUSES, type TicketStatus } from '../../tickets/ticket.js';
 import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js';
@@ -34,7 +35,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
     const [allDepartments, assignable, collision] = await Promise.all([
-      departments.list(),
+      departments.list({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket, { take: extra.takeLock ?? false }),
     ]);
@@ -42,10 +43,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/ticket', {
       title: `#${view.ticket.number} ${view.ticket.subject}`,
       ...view,
-      departments: allDepartments,
+      // An archived department is offered only as where the ticket already is.
+      departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
       assignable,
       priorities: PRIORITIES,
       statuses: STATUSES,
+      reopenOnReply: config.mail.reopenOnReply,
       limits: config.attachments,
       ...collision,
       newEntryIds: stale,
@@ -62,14 +65,16 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const [page, counts, allDepartments] = await Promise.all([
       tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
       tickets.queueCounts(p, departmentId),
-      departments.list(),
+      departments.list({ includeArchived: true }),
     ]);
     const held = await locks.liveLocks(page.rows.map((r) => r.id));
     page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
     const visibleDepartments = p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id));
     const queueNames = { open: 'Open', mine: 'My tickets', unassigned: 'Unassigned', answered: 'Answered', closed: 'Closed' };
+    const titles = { open: 'Open tickets', mine: 'My tickets', unassigned: 'Unassigned tickets', answered: 'Answered tickets', closed: 'Closed tickets' };
     return render(request, reply, 'staff/queue', {
-      title: `${queueNames[page.queue]} tickets`,
+      title: titles[page.queue],
+      mailAddress: `${DEFAULT_MAILBOX}@${config.mailDomain}`,
       page,
       counts,
       queueNames,
