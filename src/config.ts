@@ -83,6 +83,11 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     queuePageSize: Type.Integer({ minimum: 5, maximum: 500 }),
+    portal: Type.Object(
+      // Tickets one client address may open from the portal per hour (0: none); counted in the database.
+      { ticketsPerHourPerAddress: Type.Integer({ minimum: 0 }) },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

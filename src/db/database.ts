@@ -38,6 +38,22 @@ export class Database {
     }
   }
 
+  /**
+   * Runs `fn` so that its failure undoes only its own writes: a SAVEPOINT inside an open transaction (knex's
+   * nested transaction, on both dialects), a transaction of its own otherwise. For "insert under a unique key,
+   * on a violation read the winner" inside a larger transaction: without it, MySQL and SQLite keep the outer
+   * transaction going after the failed statement, but the rows `fn` wrote before it would stay.
+   */
+  async savepoint<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    const outer = this.als.getStore();
+    if (!outer) return this.transaction(fn);
+    try {
+      return await outer.transaction((inner) => this.als.run(inner, () => fn(inner)));
+    } catch (err) {
+      throw normaliseDbError(err);
+    }
+  }
+
   /** Runs a statement on the current transaction, or the pool outside one, with driver errors normalised. */
   async run<T>(fn: (q: Knex) => Promise<T>): Promise<T> {
     try {

@@ -25,13 +25,16 @@ const NOBODY: ClientPrincipal = { kind: 'client', userId: 0, ticketId: 0 };
 const principal = (request: FastifyRequest): ClientPrincipal => request.client ?? NOBODY;
 
 export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, topics, accessTokens, clock, config } = app.services;
+  const { tickets, topics, accessTokens, clock, config, rateLimiter } = app.services;
+  // Each new ticket mails a confirmation: without a cap, the form would send strangers mail on demand.
+  const creationLimit = { scope: 'portal-ticket', max: config.portal.ticketsPerHourPerAddress, windowMs: 3600_000 };
 
-  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200) {
+  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200, formError: string | null = null) {
     return render(request, reply, 'client/ticket-new', {
       title: 'Open a new ticket',
       values,
       errors,
+      formError,
       topics: await topics.list({ publicOnly: true }),
       limits: config.attachments,
     }, status);
@@ -55,8 +58,16 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     const known: FieldErrors = {};
     const attachments = gather(() => checkUploads(files.attachments ?? [], config.attachments), known, []);
     const topicId = gather(() => optionalId(values.topicId, 'topicId'), known, null);
+    const allowance = await rateLimiter.check(creationLimit, request.ip);
+    if (!allowance.allowed) {
+      request.log.warn({ retryAt: allowance.retryAt }, 'portal ticket creation limit reached');
+      reply.header('retry-after', String(Math.max(1, Math.ceil((allowance.retryAt.getTime() - clock.now().getTime()) / 1000))));
+      const minutes = Math.max(1, Math.ceil((allowance.retryAt.getTime() - clock.now().getTime()) / 60_000));
+      return renderNew(request, reply, { ...values }, {}, 429, `Too many tickets were opened from your network in the last hour. Your text is kept below: please send it again in about ${minutes} minute${minutes === 1 ? '' : 's'}, or reply to one of your open tickets instead.`);
+    }
     try {
       const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments, requireName: true, knownErrors: known });
+      await rateLimiter.record(creationLimit, request.ip);
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       request.log.info({ ticketId: ticket.id }, 'ticket opened from the portal');
       return reply.redirect(`/tickets/${ticket.number}/created`);
