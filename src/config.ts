@@ -8,12 +8,16 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 export const ConfigSchema = Type.Object(
   {
     databaseUrl: Type.String({ pattern: '^(sqlite:|mysql://)' }),
+    // Longest wait for a pooled connection or one statement: past it the request fails (SMTP 451, HTTP 503).
+    databaseTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
     http: Type.Object(
       {
         host: Type.String({ minLength: 1 }),
         port: Port,
         // Behind a reverse proxy: true, or the proxy addresses/CIDRs (comma-separated); decides which client IP throttling sees.
         trustProxy: Type.Union([Type.Boolean(), Type.String()]),
+        // Largest body an ordinary route reads (forms, JSON); upload routes have their own caps.
+        bodyLimitBytes: Type.Integer({ minimum: 64 * 1024 }),
       },
       { additionalProperties: false },
     ),

@@ -52,7 +52,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/tickets/new', async (request, reply) => renderNew(request, reply, {}));
 
-  app.post('/tickets/new', async (request, reply) => {
+  app.post('/tickets/new', { config: { uploads: 'public' } }, async (request, reply) => {
     const { fields, files } = readForm(request);
     const values: NewTicketForm = { name: fields.name ?? '', email: fields.email ?? '', topicId: fields.topicId ?? '', subject: fields.subject ?? '', message: fields.message ?? '' };
     const known: FieldErrors = {};
@@ -73,7 +73,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
       return reply.redirect(`/tickets/${ticket.number}/created`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return renderNew(request, reply, { ...values }, err.fields, 400);
+      return renderNew(request, reply, { ...values }, err.fields, request.uploadRefused ? 413 : 400);
     }
   });
 
@@ -109,7 +109,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     }, 404);
   });
 
-  app.post<NumberParams>('/tickets/:number/reply', async (request, reply) => {
+  app.post<NumberParams>('/tickets/:number/reply', { config: { uploads: 'client' } }, async (request, reply) => {
     const { number } = request.params;
     const { fields, files } = readForm(request);
     let entryId: number;
@@ -117,7 +117,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
       const attachments = checkUploads(files.attachments ?? [], config.attachments);
       entryId = await tickets.clientReply(principal(request), number, fields.message ?? '', attachments);
     } catch (err) {
-      if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: { message: fields.message ?? '' }, errors: err.fields }, 400);
+      if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: { message: fields.message ?? '' }, errors: err.fields }, request.uploadRefused ? 413 : 400);
       throw err;
     }
     setFlash(reply, { type: 'success', message: 'Your reply was added to the ticket. We will answer by e-mail.' });
