@@ -5,6 +5,7 @@ import * as locks from './20261122_0003_locks.js';
 import * as queueIndexes from './20261122_0004_queue_indexes.js';
 import * as entryVerification from './20261129_0006_entry_verification.js';
 import * as accessLinks from './20261129_0008_access_links.js';
+import * as rateLimits from './20261129_0009_rate_limits.js';
 import * as departmentNames from './20261129_0011_departments.js';
 
 export interface Migration {
@@ -21,5 +22,6 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261122_0004_queue_indexes', queueIndexes],
   ['20261129_0006_entry_verification', entryVerification],
   ['20261129_0008_access_links', accessLinks],
+  ['20261129_0009_rate_limits', rateLimits],
   ['20261129_0011_departments', departmentNames],
 ];

@@ -7,10 +7,10 @@ import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import type { Services } from './services.js';
 import './web/types.js';
-import { onMultipartFile } from './web/forms.js';
 import { assetUrls, assetsPlugin } from './web/plugins/assets.js';
 import { Csrf } from './web/plugins/csrf.js';
 import { securityHeaders } from './web/plugins/security-headers.js';
+import { closeUnreadBodies, readMultipartBody } from './web/plugins/uploads.js';
 import { healthRoutes } from './web/health.js';
 import { staffPanel } from './web/staff/index.js';
 import { clientPortal } from './web/client/index.js';
@@ -37,8 +37,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: services.log.child({ component: 'http' }) as FastifyBaseLogger,
     trustProxy: config.http.trustProxy,
-    // Large enough for the API's base64 data-URL attachments; multipart uploads have their own caps.
-    bodyLimit: Math.ceil(config.attachments.maxFileBytes * config.attachments.maxFiles * 1.4) + 1024 * 1024,
+    // Small: read before CSRF and sign-in can be checked. Routes that take uploads raise it for themselves
+    // (the API's JSON with data-URL attachments, raw mail); multipart files have their own caps (plugins/uploads.ts).
+    bodyLimit: config.http.bodyLimitBytes,
     return503OnClosing: true,
     querystringParser: parseQuery,
   });
@@ -53,17 +54,19 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody);
   await app.register(fastifyMultipart, {
-    attachFieldsToBody: true,
-    onFile: onMultipartFile,
     throwFileSizeLimit: false,
     limits: {
       fileSize: config.attachments.maxFileBytes,
       // One more than allowed, so that too many files get a form error instead of a bare 413.
       files: config.attachments.maxFiles + 1,
       fields: 100,
-      fieldSize: 1024 * 1024,
+      fieldSize: config.http.bodyLimitBytes,
+      parts: 200,
     },
   });
+  app.decorateRequest('uploadRefused', false);
+  app.addHook('preValidation', readMultipartBody);
+  app.addHook('onSend', closeUnreadBodies);
   await app.register(fastifyView, {
     engine: { eta: new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true }) },
     root: VIEWS_DIR,

@@ -31,7 +31,7 @@ export function loadConfigOrFail(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Connects and migrates (under knex's migration lock, so nodes starting together do not race). */
 export async function openDatabase(config: Config, log?: Logger): Promise<{ db: Database; applied: string[] }> {
-  const db = createDatabase(config.databaseUrl, log ? { log } : {});
+  const db = createDatabase(config.databaseUrl, { ...(log ? { log } : {}), timeoutMs: config.databaseTimeoutSeconds * 1000 });
   try {
     await db.ping();
   } catch (err) {
@@ -39,7 +39,13 @@ export async function openDatabase(config: Config, log?: Logger): Promise<{ db: 
     throw new StartupError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${oneLine(err)}`);
   }
   try {
-    return { db, applied: await migrateLatest(db) };
+    // On a pool of its own without the statement time limit: DDL on a big table may take minutes.
+    const untimed = createDatabase(config.databaseUrl, log ? { log } : {});
+    try {
+      return { db, applied: await migrateLatest(untimed) };
+    } finally {
+      await untimed.close();
+    }
   } catch (err) {
     await db.close().catch(() => undefined);
     throw new StartupError(`database migration failed: ${oneLine(err)}`);

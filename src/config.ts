@@ -10,6 +10,8 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 export const ConfigSchema = Type.Object(
   {
     databaseUrl: Type.String({ pattern: '^(sqlite:|mysql://)' }),
+    // Longest wait for a pooled connection or one statement: past it the request fails (SMTP 451, HTTP 503).
+    databaseTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
     http: Type.Object(
       {
         host: Type.String({ minLength: 1 }),
@@ -17,6 +19,8 @@ export const ConfigSchema = Type.Object(
         // Behind a reverse proxy: the proxies' addresses or CIDR networks (comma-separated), whose X-Forwarded-For
         // is believed; decides which client address throttling and IP-bound keys see. Never `true` (see loadConfig).
         trustProxy: Type.Union([Type.Boolean(), Type.String()]),
+        // Largest body an ordinary route reads (forms, JSON); upload routes have their own caps.
+        bodyLimitBytes: Type.Integer({ minimum: 64 * 1024 }),
       },
       { additionalProperties: false },
     ),
@@ -103,6 +107,11 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     queuePageSize: Type.Integer({ minimum: 5, maximum: 500 }),
+    portal: Type.Object(
+      // Tickets one client address may open from the portal per hour (0: none); counted in the database.
+      { ticketsPerHourPerAddress: Type.Integer({ minimum: 0 }) },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

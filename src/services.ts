@@ -24,8 +24,10 @@ import { MailboxRepository } from './mail/mailboxes/mailbox-repository.js';
 import { MailboxService } from './mail/mailboxes/mailbox-service.js';
 import { MessageIdSigner } from './mail/message-id.js';
 import { OutboxDelivery } from './mail/outbound/delivery.js';
+import { AutoReplyBudget } from './mail/outbound/auto-reply-budget.js';
 import { Notifier } from './mail/outbound/notifier.js';
 import { OutboxRepository } from './mail/outbound/outbox-repository.js';
+import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { SessionRepository } from './sessions/session-repository.js';
 import type { Secrets } from './settings/secrets.js';
 import type { StaffPrincipal } from './staff/staff.js';
@@ -62,13 +64,14 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const staffRepo = new StaffRepository(db, clock);
   const topics = new TopicRepository(db);
   const outbox = new OutboxRepository(db, clock);
+  const rateLimiter = new RateLimiter(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login);
   const departments = new DepartmentService(db, departmentRepo, audit, settings);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
   const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions);
-  const users = new UserService(db, new UserRepository(db, clock));
+  const users = new UserService(new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
   // locks and discards drafts when it posts: the closures are only called after all three exist.
@@ -82,6 +85,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({
     outbox, threads, signer, staff: staffRepo, mailboxes: mailboxRepo,
+    autoReplies: new AutoReplyBudget(rateLimiter, config.mail.autoRepliesPerHour),
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
@@ -104,7 +108,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     staff: staffRepo, trustedAuthServers: config.mail.trustedAuthServers,
     log: log.child({ component: 'mail' }),
     mailDomain: config.mailDomain,
-    autoRepliesPerHour: config.mail.autoRepliesPerHour,
   });
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,
@@ -114,9 +117,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   registerDefaultJobs(scheduler, { delivery, sessions, loginThrottle, inbound, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000 });
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
+  scheduler.register({ name: 'rate-limits.purge', everyMs: 60 * 60_000, run: () => rateLimiter.purgeOlderThan(new Date(clock.now().getTime() - 24 * 3600_000)) });
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
-    db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, departments, staff, users, accessTokens, tickets, locks, drafts,
+    db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, intake, delivery, scheduler, signer,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),

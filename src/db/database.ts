@@ -38,6 +38,22 @@ export class Database {
     }
   }
 
+  /**
+   * Runs `fn` so that its failure undoes only its own writes: a SAVEPOINT inside an open transaction (knex's
+   * nested transaction, on both dialects), a transaction of its own otherwise. For "insert under a unique key,
+   * on a violation read the winner" inside a larger transaction: without it, MySQL and SQLite keep the outer
+   * transaction going after the failed statement, but the rows `fn` wrote before it would stay.
+   */
+  async savepoint<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    const outer = this.als.getStore();
+    if (!outer) return this.transaction(fn);
+    try {
+      return await outer.transaction((inner) => this.als.run(inner, () => fn(inner)));
+    } catch (err) {
+      throw normaliseDbError(err);
+    }
+  }
+
   /** Runs a statement on the current transaction, or the pool outside one, with driver errors normalised. */
   async run<T>(fn: (q: Knex) => Promise<T>): Promise<T> {
     try {
@@ -111,11 +127,47 @@ function cacheStatements(conn: { prepare: (sql: string) => unknown }, max = 500)
   };
 }
 
+type Mysql2Callback = (err: (Error & { code?: string }) | null, ...rest: unknown[]) => void;
+interface Mysql2Connection {
+  query(opts: { sql: string; timeout?: number }, values?: unknown, cb?: Mysql2Callback): unknown;
+  destroy(): void;
+}
+
+/**
+ * Gives every statement on this connection a time limit. A server that hangs instead of refusing (paused,
+ * swapping, a stalled network) otherwise keeps a query, and with it an SMTP sender, waiting forever: no error
+ * ever comes for the listener to answer 451. mysql2 reports the timeout but leaves the connection waiting for
+ * the lost reply, so the connection is destroyed too, and the pool (validateConnection) drops it.
+ */
+function boundQueries(conn: Mysql2Connection, timeoutMs: number): void {
+  const query = conn.query.bind(conn);
+  conn.query = (opts, values, cb) => {
+    if (typeof cb !== 'function' || typeof opts !== 'object') return query(opts, values, cb);
+    return query({ timeout: timeoutMs, ...opts }, values, (err, ...rest) => {
+      if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+      cb(err, ...rest);
+    });
+  };
+}
+
+export interface DatabaseOptions {
+  poolMax?: number;
+  log?: DbLog;
+  /**
+   * Longest wait for a connection, a statement (MySQL) or a busy SQLite writer. Unset: knex's and the drivers'
+   * defaults, with no statement limit (migrations, whose DDL may take long on big tables).
+   */
+  timeoutMs?: number;
+}
+
 /** One knex per dialect with its per-connection setup (DESIGN.md §9 "setup"). */
-export function createDatabase(url: string, opts: { poolMax?: number; log?: DbLog } = {}): Database {
+export function createDatabase(url: string, opts: DatabaseOptions = {}): Database {
   const dialect = dialectOf(url);
   const log = opts.log ? knexLog(opts.log) : {};
+  const timeoutMs = opts.timeoutMs;
   if (dialect === 'mysql') {
+    // A row lock given up before the statement's own limit, so the server, not a destroyed connection, ends the wait.
+    const lockWait = timeoutMs ? `, innodb_lock_wait_timeout = ${Math.max(1, Math.floor(timeoutMs / 2000))}` : '';
     const knex = knexFactory({
       client: 'mysql2',
       connection: {
@@ -124,16 +176,17 @@ export function createDatabase(url: string, opts: { poolMax?: number; log?: DbLo
         timezone: 'Z',
         dateStrings: true,
         supportBigNumbers: true,
-        connectTimeout: 5000,
+        connectTimeout: Math.min(timeoutMs ?? 5000, 5000),
       } as Knex.MySql2ConnectionConfig,
       pool: {
         min: 0,
         max: opts.poolMax ?? 10,
-        afterCreate(conn: { query: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, c: unknown) => void) {
-          conn.query("SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci", (err) => done(err, conn));
+        afterCreate(conn: Mysql2Connection, done: (err: Error | null, c: unknown) => void) {
+          if (timeoutMs) boundQueries(conn, timeoutMs);
+          conn.query({ sql: `SET time_zone = '+00:00', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci${lockWait}` }, undefined, (err) => done(err, conn));
         },
       },
-      acquireConnectionTimeout: 5000,
+      acquireConnectionTimeout: timeoutMs ?? 5000,
       ...log,
     });
     return new Database(knex, dialect);
@@ -151,7 +204,8 @@ export function createDatabase(url: string, opts: { poolMax?: number; log?: DbLo
         try {
           conn.pragma('journal_mode = WAL');
           conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 5000');
+          // A writer in another process holding the lock: SQLITE_BUSY after this long (retried by mail intake).
+          conn.pragma(`busy_timeout = ${Math.min(timeoutMs ?? 5000, 5000)}`);
           conn.pragma('synchronous = NORMAL');
           cacheStatements(conn);
           done(null, conn);
@@ -160,7 +214,7 @@ export function createDatabase(url: string, opts: { poolMax?: number; log?: DbLo
         }
       },
     },
-    acquireConnectionTimeout: 10000,
+    acquireConnectionTimeout: timeoutMs ?? 10000,
     ...log,
   });
   return new Database(knex, dialect);

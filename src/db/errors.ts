@@ -8,6 +8,8 @@ const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST',
   'ER_CON_COUNT_ERROR', 'ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_FULL',
   'ER_SERVER_SHUTDOWN', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'SQLITE_READONLY',
+  // A statement past its time limit (a hung server): database.ts destroys the connection.
+  'PROTOCOL_SEQUENCE_TIMEOUT',
 ]);
 
 export function normaliseDbError(err: unknown): unknown {

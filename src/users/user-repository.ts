@@ -30,17 +30,27 @@ export class UserRepository {
     return r ? this.map(r) : null;
   }
 
-  /** `address` must already be normalised (lower-cased). */
-  async findByEmail(address: string): Promise<User | null> {
+  /**
+   * `address` must already be normalised (lower-cased). `latest`: read the newest committed row even inside a
+   * transaction whose MySQL snapshot predates it (a locking read; SQLite has one writer and needs none).
+   */
+  async findByEmail(address: string, opts: { latest?: boolean } = {}): Promise<User | null> {
     // One query for every inbound mail's sender: the address may be a secondary one, the user comes with the primary.
-    const r = await this.db.run(() => this.base().join('user_emails as given', 'given.user_id', 'u.id').where('given.address', address).first());
+    const r = await this.db.run(() => {
+      const query = this.base().join('user_emails as given', 'given.user_id', 'u.id').where('given.address', address);
+      return (opts.latest ? query.forShare() : query).first();
+    });
     return r ? this.map(r) : null;
   }
 
-  /** The new user as stored, without reading it back: every value is known here. */
+  /**
+   * The new user as stored, without reading it back: every value is known here. Under a savepoint, so that a
+   * UniqueViolation on the address (someone else created this user first) leaves no orphan user row and the
+   * caller's transaction usable.
+   */
   async insert(name: string, address: string): Promise<User> {
     const createdAt = toDbTime(this.clock.now());
-    return this.db.transaction(async (trx) => {
+    return this.db.savepoint(async (trx) => {
       const [id] = await trx('users').insert({ name, created_at: createdAt });
       await trx('user_emails').insert({ user_id: id, address, is_primary: true });
       return { id: Number(id), name, email: address, createdAt: fromDbTimeRequired(createdAt) };

@@ -1,14 +1,10 @@
-import type { Database } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { ValidationError } from '../errors.js';
 import { isEmail, normaliseEmail } from './email.js';
 import type { User, UserRepository } from './user-repository.js';
 
 export class UserService {
-  constructor(
-    private readonly db: Database,
-    private readonly users: UserRepository,
-  ) {}
+  constructor(private readonly users: UserRepository) {}
 
   get(id: number): Promise<User | null> {
     return this.users.get(id);
@@ -29,12 +25,14 @@ export class UserService {
     if (existing) return existing;
     const displayName = name.trim() || address.split('@')[0]!;
     try {
-      // A savepoint would be needed to recover from the unique violation inside an outer transaction; the
-      // race it guards against (two first messages from one new address at once) is rare enough to retry instead.
       return await this.users.insert(displayName.slice(0, 120), address);
     } catch (err) {
-      if (err instanceof UniqueViolation && !this.db.inTransaction) return (await this.users.findByEmail(address))!;
-      throw err;
+      // Two first messages from one new address at once (API, portal, mail): the other one's user won. The
+      // insert ran under a savepoint, so the caller's transaction goes on with the winner.
+      if (!(err instanceof UniqueViolation)) throw err;
+      const winner = await this.users.findByEmail(address, { latest: true });
+      if (!winner) throw err;
+      return winner;
     }
   }
 }

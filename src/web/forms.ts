@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import type { MultipartFile } from '@fastify/multipart';
 import { AppError, ValidationError, type FieldErrors } from '../errors.js';
 import type { FileInput } from '../tickets/ticket.js';
 
@@ -16,20 +15,6 @@ export interface Form {
   /** Values of fields sent more than once (checkbox groups, multi-selects). */
   lists: Record<string, string[]>;
   files: Record<string, UploadedFile[]>;
-}
-
-/**
- * Reads the file into memory for the route to validate. Over the size cap the part is truncated instead of
- * failing the whole request, so the form can come back with the other fields kept and the error at the file.
- */
-export async function onMultipartFile(this: FastifyRequest, part: MultipartFile): Promise<void> {
-  const data = await part.toBuffer();
-  (part as unknown as { value: UploadedFile }).value = {
-    filename: part.filename,
-    contentType: part.mimetype,
-    data,
-    truncated: part.file.truncated,
-  };
 }
 
 /** One shape for urlencoded and multipart bodies, so every form route reads its input the same way. */

@@ -65,7 +65,7 @@ t.test('open a ticket, see the confirmation, follow it, reply, download attachme
   t.ok(fieldError(empty, 'message'), 'error next to the message field');
 
   const tooBig = await b.post(`/tickets/${number}/reply`, { message: 'Here is the log.' }, [{ field: 'attachments', filename: 'huge.log', data: Buffer.alloc(LIMITS.maxFileBytes + 1, 97) }]);
-  t.equal(tooBig.statusCode, 400);
+  t.equal(tooBig.statusCode, 413);
   t.ok(fieldError(tooBig, 'attachments'));
   t.match(tooBig.body, /huge\.log: larger than/);
   t.match(tooBig.body, />Here is the log\.<\/textarea>/, 'text kept');
@@ -115,13 +115,13 @@ t.test('new-ticket form: missing and malformed fields come back refilled with er
   const tooBig = await b.post('/tickets/new', { name: 'Ada', email: 'ada@example.com', subject: 'With a big file', message: 'See attached.' }, [
     { field: 'attachments', filename: 'big.bin', data: Buffer.alloc(LIMITS.maxFileBytes + 10) },
   ]);
-  t.equal(tooBig.statusCode, 400);
+  t.equal(tooBig.statusCode, 413);
   t.ok(fieldError(tooBig, 'attachments'));
   t.match(tooBig.body, 'big.bin: larger than');
   t.match(tooBig.body, 'value="With a big file"', 'other fields kept');
 
   const tooMany = await b.post('/tickets/new', { name: 'Ada', email: '', subject: 'Many files', message: 'See attached.' }, [1, 2, 3].map((i) => ({ field: 'attachments', filename: `f${i}.txt`, data: Buffer.from(`file ${i}`) })));
-  t.equal(tooMany.statusCode, 400);
+  t.equal(tooMany.statusCode, 413);
   t.match(tooMany.body, `Attach at most ${LIMITS.maxFiles} files`);
   t.ok(fieldError(tooMany, 'email'), 'every problem listed at once');
 

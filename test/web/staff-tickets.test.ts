@@ -93,13 +93,13 @@ t.test('phone ticket: requester looked up or created, attachments capped with th
   const tooBig = await b.post('/scp/tickets/new', { email: 'fay@example.com', name: 'Fay', subject: 'Call about printer', message: 'Paper jam', priority: '3', notify: '1' }, [
     { field: 'attachments', filename: 'huge.bin', data: Buffer.alloc(5000, 1) },
   ]);
-  t.equal(tooBig.statusCode, 400);
+  t.equal(tooBig.statusCode, 413, 'the file is not read past its cap');
   t.match(tooBig.body, 'huge.bin: larger than the 1.0 KB limit');
   t.match(tooBig.body, 'value="Call about printer"', 'subject kept');
   t.match(tooBig.body, 'Paper jam', 'message kept');
 
   const bad = await b.post('/scp/tickets/new', { email: 'not an email', subject: '', message: '' }, [{ field: 'attachments', filename: 'huge.bin', data: Buffer.alloc(5000, 1) }]);
-  t.equal(bad.statusCode, 400);
+  t.equal(bad.statusCode, 413);
   t.match(bad.body, 'Enter a valid e-mail address.', 'every problem is listed at once');
   t.match(bad.body, 'Enter a subject.');
   t.match(bad.body, 'huge.bin: larger than');

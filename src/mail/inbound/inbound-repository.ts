@@ -149,15 +149,7 @@ export class InboundRepository {
     return (await this.db.run((q) => q('inbound_messages').where({ id }).delete())) === 1;
   }
 
-  async autoRepliesSince(addressHash: string, since: Date): Promise<number> {
-    const r = await this.db.run((q) => q('auto_reply_log').where('address_hash', addressHash).where('created_at', '>', toDbTime(since)).count({ n: '*' }).first());
-    return Number(r?.n ?? 0);
-  }
-
-  async recordAutoReply(addressHash: string, at: Date): Promise<void> {
-    await this.db.run((q) => q('auto_reply_log').insert({ address_hash: addressHash, created_at: toDbTime(at) }));
-  }
-
+  /** The per-address budget now lives in rate_limit_events (mail/outbound/auto-reply-budget.ts); this drains the old log. */
   async purgeAutoRepliesBefore(cutoff: Date): Promise<number> {
     return this.db.run((q) => q('auto_reply_log').where('created_at', '<', toDbTime(cutoff)).delete());
   }

@@ -72,7 +72,6 @@ export interface IntakeDeps {
   /** authserv-ids whose Authentication-Results headers are believed (config mail.trustedAuthServers). */
   trustedAuthServers: readonly string[];
   mailDomain: string;
-  autoRepliesPerHour: number;
 }
 
 const ATTEMPTS = 3;
@@ -247,7 +246,7 @@ export class MailIntakeService {
       priority: mailbox.defaultPriority,
       source: 'email',
       attachments: p.attachments,
-      notifyRequester: mailbox.autoResponse && (await this.autoReplyAllowed(m.from.address)),
+      notifyRequester: mailbox.autoResponse,
       bodyHtml: p.bodyHtml,
       messageId: m.messageId,
       collaborators: m.cc.filter((a) => !a.address.endsWith(ours) && a.address !== m.from.address).map((a) => ({ name: a.name, email: a.address })),
@@ -295,16 +294,6 @@ export class MailIntakeService {
 
   private files(m: ParsedMessage): FileInput[] {
     return m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, data: a.data, contentId: a.contentId, inline: a.inline }));
-  }
-
-  /** RFC 3834 §2: answer one sender at most a few times an hour, so two auto-responders cannot ping-pong. */
-  private async autoReplyAllowed(address: string): Promise<boolean> {
-    if (this.d.autoRepliesPerHour <= 0) return false;
-    const now = this.d.clock.now();
-    const key = sha256(address);
-    if ((await this.d.inbound.autoRepliesSince(key, new Date(now.getTime() - 3600_000))) >= this.d.autoRepliesPerHour) return false;
-    await this.d.inbound.recordAutoReply(key, now);
-    return true;
   }
 
   /** For the pipe and the API: the first of our mailboxes named in the delivery headers, else the default. */

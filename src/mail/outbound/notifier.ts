@@ -5,6 +5,7 @@ import type { Ticket } from '../../tickets/ticket.js';
 import type { MailboxRepository } from '../mailboxes/mailbox-repository.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
 import type { MessageIdSigner } from '../message-id.js';
+import type { AutoReplyBudget } from './auto-reply-budget.js';
 import { assignedAlert, newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, transferAlert, type Notice } from './notices.js';
 import type { OutboxMessage, OutboxRepository } from './outbox-repository.js';
 
@@ -14,6 +15,7 @@ export interface NotifierDeps {
   staff: StaffRepository;
   mailboxes: MailboxRepository;
   signer: MessageIdSigner;
+  autoReplies: AutoReplyBudget;
   mailDomain: string;
   publicUrl: string;
   helpdeskName: string;
@@ -94,8 +96,9 @@ export class Notifier {
     };
   }
 
-  /** The new-ticket auto-response to the requester. */
+  /** The new-ticket auto-response to the requester, within the address's auto-reply budget (whatever the source). */
   async ticketCreated(t: NoticeTicket, entryId: number, accessLink: string, ctx?: NoticeContext): Promise<void> {
+    if (!(await this.d.autoReplies.take(t.requesterEmail))) return;
     await this.enqueue(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(this.d.helpdeskName, t, t.requesterName, accessLink), AUTO_REPLIED, [], ctx);
   }
 

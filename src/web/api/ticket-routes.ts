@@ -54,6 +54,9 @@ export async function apiTicketRoutes(parent: FastifyInstance): Promise<void> {
   const { tickets, config } = app.services;
 
   app.post('/tickets.json', {
+    // The one JSON route with files in it (base64 data URLs): room for every attachment at its cap. The key is
+    // checked in onRequest, before any of it is read.
+    bodyLimit: Math.ceil(config.attachments.maxFileBytes * config.attachments.maxFiles * 1.4) + config.http.bodyLimitBytes,
     schema: { body: NewTicketBody, response: { 201: Created, '4xx': ErrorJson } },
   }, async (request, reply) => {
     const body = request.body;

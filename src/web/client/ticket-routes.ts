@@ -25,13 +25,16 @@ const NOBODY: ClientPrincipal = { kind: 'client', userId: 0, ticketId: 0 };
 const principal = (request: FastifyRequest): ClientPrincipal => request.client ?? NOBODY;
 
 export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, topics, accessTokens, clock, config } = app.services;
+  const { tickets, topics, accessTokens, clock, config, rateLimiter } = app.services;
+  // Each new ticket mails a confirmation: without a cap, the form would send strangers mail on demand.
+  const creationLimit = { scope: 'portal-ticket', max: config.portal.ticketsPerHourPerAddress, windowMs: 3600_000 };
 
-  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200) {
+  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200, formError: string | null = null) {
     return render(request, reply, 'client/ticket-new', {
       title: 'Open a new ticket',
       values,
       errors,
+      formError,
       topics: await topics.list({ publicOnly: true }),
       limits: config.attachments,
     }, status);
@@ -49,20 +52,28 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/tickets/new', async (request, reply) => renderNew(request, reply, {}));
 
-  app.post('/tickets/new', async (request, reply) => {
+  app.post('/tickets/new', { config: { uploads: 'public' } }, async (request, reply) => {
     const { fields, files } = readForm(request);
     const values: NewTicketForm = { name: fields.name ?? '', email: fields.email ?? '', topicId: fields.topicId ?? '', subject: fields.subject ?? '', message: fields.message ?? '' };
     const known: FieldErrors = {};
     const attachments = gather(() => checkUploads(files.attachments ?? [], config.attachments), known, []);
     const topicId = gather(() => optionalId(values.topicId, 'topicId'), known, null);
+    const allowance = await rateLimiter.check(creationLimit, request.ip);
+    if (!allowance.allowed) {
+      request.log.warn({ retryAt: allowance.retryAt }, 'portal ticket creation limit reached');
+      reply.header('retry-after', String(Math.max(1, Math.ceil((allowance.retryAt.getTime() - clock.now().getTime()) / 1000))));
+      const minutes = Math.max(1, Math.ceil((allowance.retryAt.getTime() - clock.now().getTime()) / 60_000));
+      return renderNew(request, reply, { ...values }, {}, 429, `Too many tickets were opened from your network in the last hour. Your text is kept below: please send it again in about ${minutes} minute${minutes === 1 ? '' : 's'}, or reply to one of your open tickets instead.`);
+    }
     try {
       const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments, requireName: true, knownErrors: known });
+      await rateLimiter.record(creationLimit, request.ip);
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       request.log.info({ ticketId: ticket.id }, 'ticket opened from the portal');
       return reply.redirect(`/tickets/${ticket.number}/created`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return renderNew(request, reply, { ...values }, err.fields, 400);
+      return renderNew(request, reply, { ...values }, err.fields, request.uploadRefused ? 413 : 400);
     }
   });
 
@@ -99,7 +110,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     }, 404);
   });
 
-  app.post<NumberParams>('/tickets/:number/reply', async (request, reply) => {
+  app.post<NumberParams>('/tickets/:number/reply', { config: { uploads: 'client' } }, async (request, reply) => {
     const { number } = request.params;
     const { fields, files } = readForm(request);
     let entryId: number;
@@ -107,7 +118,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
       const attachments = checkUploads(files.attachments ?? [], config.attachments);
       entryId = await tickets.clientReply(principal(request), number, fields.message ?? '', attachments);
     } catch (err) {
-      if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: { message: fields.message ?? '' }, errors: err.fields }, 400);
+      if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: { message: fields.message ?? '' }, errors: err.fields }, request.uploadRefused ? 413 : 400);
       throw err;
     }
     setFlash(reply, { type: 'success', message: 'Your reply was added to the ticket. We will answer by e-mail.' });

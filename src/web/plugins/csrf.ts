@@ -33,16 +33,23 @@ export class Csrf {
     return this.sign(seed);
   }
 
+  /** Whether `given` (or the X-CSRF-Token header) is this browser's token. */
+  isValid(request: FastifyRequest, given: string | undefined): boolean {
+    const seed = request.cookies[CSRF_COOKIE];
+    const token = (request.headers['x-csrf-token'] as string | undefined) ?? given;
+    if (!seed || !token) return false;
+    const a = Buffer.from(this.sign(seed));
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  error(): AppError {
+    return new AppError('CSRF_INVALID', 'forbidden', 'This form has expired or did not come from this site. Go back, reload the page and try again.');
+  }
+
   /** preHandler for HTML contexts: every state-changing request must carry the token. */
   verify = async (request: FastifyRequest): Promise<void> => {
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    const seed = request.cookies[CSRF_COOKIE];
-    const given = (request.headers['x-csrf-token'] as string | undefined) ?? readForm(request).fields._csrf;
-    if (seed && given) {
-      const a = Buffer.from(this.sign(seed));
-      const b = Buffer.from(given);
-      if (a.length === b.length && timingSafeEqual(a, b)) return;
-    }
-    throw new AppError('CSRF_INVALID', 'forbidden', 'This form has expired or did not come from this site. Go back, reload the page and try again.');
+    if (!this.isValid(request, readForm(request).fields._csrf)) throw this.error();
   };
 }

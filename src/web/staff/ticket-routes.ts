@@ -108,7 +108,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     };
   }
 
-  app.post('/tickets/new', async (request, reply) => {
+  app.post('/tickets/new', { config: { uploads: 'staff' } }, async (request, reply) => {
     const { fields, files } = readForm(request);
     const values = { ...fields };
     const known: FieldErrors = {};
@@ -130,7 +130,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       return reply.redirect(`/scp/tickets/${ticket.number}`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(request, reply, 'staff/ticket-new', await newTicketData(request, values, err.fields), 400);
+      return render(request, reply, 'staff/ticket-new', await newTicketData(request, values, err.fields), request.uploadRefused ? 413 : 400);
     }
   });
 
@@ -140,7 +140,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
 
   /** Reply and note share one shape: validate, write, or show the page again with the text kept. */
   for (const kind of ['reply', 'note'] as const) {
-    app.post<NumberParams>(`/tickets/:number/${kind}`, async (request, reply) => {
+    app.post<NumberParams>(`/tickets/:number/${kind}`, { config: { uploads: 'staff' } }, async (request, reply) => {
       const { number } = request.params;
       const { fields, files } = readForm(request);
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
@@ -150,7 +150,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
         if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId });
         else await tickets.note(request.staff!, number, text, attachments);
       } catch (err) {
-        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, 400);
+        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
         if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: err.message, conflict: err }, 409);
         throw err;
       }
