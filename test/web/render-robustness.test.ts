@@ -90,6 +90,7 @@ t.test('entries built from broken cids, percent-encodings, charsets and nesting 
   for (const c of STORED_CASES) {
     await services.tickets.addInboundMessage(hostId, {
       name: 'Rita Render', email: 'rita@example.com', bodyText: `${c.mark} (text version)`, bodyHtml: c.html, attachments: [], messageId: null, source: 'email',
+      agent: null, verification: 'unverified', fromNonParticipant: false,
     });
   }
   tickets.push({ mark: STORED_CASES.map((c) => c.mark).join('|'), number: hostNumber });

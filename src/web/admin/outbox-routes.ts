@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { OUTBOX_STATUSES, type OutboxRow, type OutboxStatus } from '../../mail/outbound/outbox-repository.js';
-import { renderMailHtml } from '../../mail/inbound/sanitize.js';
+import { renderMailHtml } from '../../content/sanitize.js';
 import { notFound } from '../../errors.js';
 import { render, setFlash } from '../render.js';
 import { parseId } from '../forms.js';
