@@ -3,6 +3,7 @@ import * as core from './20261122_0001_core.js';
 import * as mail from './20261122_0002_mail.js';
 import * as locks from './20261122_0003_locks.js';
 import * as queueIndexes from './20261122_0004_queue_indexes.js';
+import * as lockTokens from './20261129_0005_lock_tokens.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,4 +17,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261122_0002_mail', mail],
   ['20261122_0003_locks', locks],
   ['20261122_0004_queue_indexes', queueIndexes],
+  ['20261129_0005_lock_tokens', lockTokens],
 ];
