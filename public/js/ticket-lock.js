@@ -225,7 +225,9 @@
   document.addEventListener('click', function (ev) {
     var link = ev.target.closest ? ev.target.closest('a[href]') : null;
     if (!link || ev.defaultPrevented || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || link.target || link.hasAttribute('download')) return;
-    if (sameTicket(link.href) && new URL(link.href, location.href).pathname === base) staying = true;
+    var u = new URL(link.href, location.href);
+    // A link to a place on this very page (skip link, #entry-…) leaves nothing: no page to stay on either.
+    if (sameTicket(link.href) && u.pathname === base && (u.search !== location.search || !u.hash)) staying = true;
   });
 
   ['reply', 'note'].forEach(function (kind) {

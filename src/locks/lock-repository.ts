@@ -22,8 +22,9 @@ export class LockRepository {
 
   /**
    * Takes the lock for `staffId` if the ticket has no lock, an expired one, or one this agent already holds,
-   * under the new `token` (even when this agent held it already: the page taking it now owns it). 'new' when it was free (nothing to read back), 'kept' when this agent holds it after an update, false
-   * when someone else holds a live lock. Safe against any number of concurrent callers on any number of
+   * under the new `token` (even when this agent held it already: the page taking it now owns it). 'new' when
+   * it was free (nothing to read back), 'kept' when this agent holds it after an update, false when someone
+   * else holds a live lock. Safe against any number of concurrent callers on any number of
    * nodes: the insert lets exactly one through the primary key, and the update changes a row only where the
    * holder is this agent or the lock is dead, which InnoDB re-checks on the latest row version and SQLite
    * evaluates under its single writer.
