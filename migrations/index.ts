@@ -3,6 +3,7 @@ import * as core from './20261122_0001_core.js';
 import * as mail from './20261122_0002_mail.js';
 import * as locks from './20261122_0003_locks.js';
 import * as queueIndexes from './20261122_0004_queue_indexes.js';
+import * as lockTokens from './20261129_0005_lock_tokens.js';
 import * as entryVerification from './20261129_0006_entry_verification.js';
 import * as accessLinks from './20261129_0008_access_links.js';
 import * as rateLimits from './20261129_0009_rate_limits.js';
@@ -20,6 +21,7 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261122_0002_mail', mail],
   ['20261122_0003_locks', locks],
   ['20261122_0004_queue_indexes', queueIndexes],
+  ['20261129_0005_lock_tokens', lockTokens],
   ['20261129_0006_entry_verification', entryVerification],
   ['20261129_0008_access_links', accessLinks],
   ['20261129_0009_rate_limits', rateLimits],

@@ -1,7 +1,10 @@
 // Collision handling on the staff ticket page (DESIGN.md §4 "Collision locking"): takes the lock when the
-// agent starts writing (or on view, by setting), renews it while they write, releases it when they leave,
-// shows who holds it and who else is looking, and autosaves the reply and note boxes. The page works
-// without this script; the server enforces the lock either way.
+// agent starts writing or presses "Start a reply" (or on view, by setting), renews it while they write,
+// releases it when they leave, shows who holds it and who else is looking, and autosaves the reply and note
+// boxes. The page works without this script; the server enforces the lock either way.
+//
+// Releases name the lock by the token this page got when it took the lock (or was served holding it): the
+// leave beacon is sent as the next page is already being served, and must not release a lock that page took.
 (function () {
   'use strict';
   var root = document.querySelector('[data-lock-root]');
@@ -23,6 +26,8 @@
   var saved = { reply: boxes.reply ? boxes.reply.value : '', note: boxes.note ? boxes.note.value : '' };
   var timers = {};
   var mine = d.lockMine === '1';
+  var token = d.lockToken || '';
+  var startForm = document.getElementById('take-lock');
   // A lock already held when the page loads was taken by opening the reply form: that counts as writing.
   var lastInput = mine ? Date.now() : 0;
   var lastRenew = Date.now();
@@ -30,6 +35,8 @@
   var lastTake = 0;
   var expired = false;
   var submitting = false;
+  // The page is being replaced by another page of this ticket (a form or link of its own): the lock stays.
+  var staying = false;
 
   function send(path, fields) {
     var body = new URLSearchParams(fields || {});
@@ -90,6 +97,7 @@
     if (s.notice) {
       setMessage('lock-notice', [document.createTextNode('Your lock was released by ' + s.notice.releasedByName + ' at ' + s.notice.at + '.')], 'info');
     }
+    if (startForm) startForm.hidden = Boolean(s.lock);
     if (s.viewers) {
       viewersEl.textContent = s.viewers.length ? 'Also viewing: ' + s.viewers.map(function (v) { return v.name; }).join(', ') : '';
     }
@@ -99,9 +107,11 @@
 
   function take() {
     lastTake = Date.now();
-    send('/lock').then(function (s) {
+    return send('/lock').then(function (s) {
       lastRenew = Date.now();
+      if (s && s.mine) token = s.token || '';
       show(s);
+      return s;
     });
   }
 
@@ -183,6 +193,43 @@
     scheduleSave(kind);
   }
 
+  // "Start a reply" without leaving the page: the text already typed and the scroll position stay.
+  if (startForm) {
+    startForm.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      lastInput = Date.now();
+      take().then(function (s) {
+        if (s && s.mine && boxes.reply) boxes.reply.focus();
+      });
+    });
+  }
+
+  function sameTicket(url) {
+    try {
+      var u = new URL(url, location.href);
+      return u.origin === location.origin && (u.pathname === base || u.pathname.indexOf(base + '/') === 0);
+    } catch (e) {
+      return false;
+    }
+  }
+
+  // Changing the status or properties, or showing an entry's images, brings this ticket back in this tab:
+  // the agent is still answering, so the lock is not released on the way. (Reply and note set `submitting`.)
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (form === startForm || !sameTicket(form.action)) return;
+    staying = true;
+    // Another handler may still cancel the submission.
+    setTimeout(function () { if (ev.defaultPrevented) staying = false; }, 0);
+  });
+  document.addEventListener('click', function (ev) {
+    var link = ev.target.closest ? ev.target.closest('a[href]') : null;
+    if (!link || ev.defaultPrevented || ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.altKey || link.target || link.hasAttribute('download')) return;
+    var u = new URL(link.href, location.href);
+    // A link to a place on this very page (skip link, #entry-…) leaves nothing: no page to stay on either.
+    if (sameTicket(link.href) && u.pathname === base && (u.search !== location.search || !u.hash)) staying = true;
+  });
+
   ['reply', 'note'].forEach(function (kind) {
     var box = boxes[kind];
     if (!box) return;
@@ -219,14 +266,23 @@
     }
   }, 1000);
 
-  // Closing the tab or leaving the ticket: release the lock, end presence, save what the last autosave missed.
+  // Closing the tab or leaving the ticket: release the lock this page holds, end presence, save what the last
+  // autosave missed. Staying on the ticket: only save.
   window.addEventListener('pagehide', function () {
-    if (submitting) return;
-    var fields = new URLSearchParams({ _csrf: d.csrf });
+    if (submitting || !navigator.sendBeacon) return;
+    if (staying) {
+      ['reply', 'note'].forEach(function (kind) {
+        if (boxes[kind] && boxes[kind].value !== saved[kind]) {
+          navigator.sendBeacon(base + '/draft', new URLSearchParams({ _csrf: d.csrf, kind: kind, body: boxes[kind].value }));
+        }
+      });
+      return;
+    }
+    var fields = new URLSearchParams({ _csrf: d.csrf, token: token });
     ['reply', 'note'].forEach(function (kind) {
       if (boxes[kind] && boxes[kind].value !== saved[kind]) fields.set(kind + 'Draft', boxes[kind].value);
     });
-    if (navigator.sendBeacon) navigator.sendBeacon(base + '/leave', fields);
+    navigator.sendBeacon(base + '/leave', fields);
   });
 
   // Back from the browser's page cache: the leave above already ran, so announce presence and, if the
@@ -234,6 +290,7 @@
   window.addEventListener('pageshow', function (ev) {
     if (!ev.persisted) return;
     submitting = false;
+    staying = false;
     send('/presence').then(show);
     if (d.lockMode === 'view' || (boxes.reply && boxes.reply.value)) take();
   });

@@ -140,7 +140,7 @@ async function main(): Promise<void> {
             if (!(await timed(lat.renew, () => services.locks.renew(p, number))).mine) lost++;
           }
           await think();
-          await timed(lat.release, () => services.locks.release(p, number));
+          await timed(lat.release, () => services.locks.release(p, number, got.lock?.token));
           await think();
         } catch (err) {
           errors++;
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
             }
             await think();
             sharedHolder = null;
-            await timed(lat.release, () => services.locks.release(p, shared));
+            await timed(lat.release, () => services.locks.release(p, shared, got.lock?.token));
           }
           await think();
         } catch (err) {

@@ -9,6 +9,7 @@ const mapLock = (r: Record<string, unknown>): TicketLock => ({
   holderName: r.holder_name as string,
   acquiredAt: fromDbTimeRequired(r.acquired_at as string),
   expiresAt: fromDbTimeRequired(r.expires_at as string),
+  token: (r.token as string | null) ?? null,
 });
 
 /**
@@ -20,20 +21,21 @@ export class LockRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Takes the lock for `staffId` if the ticket has no lock, an expired one, or one this agent already holds.
-   * 'new' when it was free (nothing to read back), 'kept' when this agent holds it after an update, false
-   * when someone else holds a live lock. Safe against any number of concurrent callers on any number of
+   * Takes the lock for `staffId` if the ticket has no lock, an expired one, or one this agent already holds,
+   * under the new `token` (even when this agent held it already: the page taking it now owns it). 'new' when
+   * it was free (nothing to read back), 'kept' when this agent holds it after an update, false when someone
+   * else holds a live lock. Safe against any number of concurrent callers on any number of
    * nodes: the insert lets exactly one through the primary key, and the update changes a row only where the
    * holder is this agent or the lock is dead, which InnoDB re-checks on the latest row version and SQLite
    * evaluates under its single writer.
    */
-  async claim(ticketId: number, staffId: number, now: Date, expiresAt: Date): Promise<'new' | 'kept' | false> {
+  async claim(ticketId: number, staffId: number, now: Date, expiresAt: Date, token: string): Promise<'new' | 'kept' | false> {
     const n = toDbTime(now);
     const e = toDbTime(expiresAt);
     for (let attempt = 0; ; attempt++) {
       try {
         try {
-          await this.db.run((q) => q('ticket_locks').insert({ ticket_id: ticketId, staff_id: staffId, acquired_at: n, expires_at: e, version: 1 }));
+          await this.db.run((q) => q('ticket_locks').insert({ ticket_id: ticketId, staff_id: staffId, acquired_at: n, expires_at: e, version: 1, token }));
           return 'new';
         } catch (err) {
           if (!(err instanceof UniqueViolation)) throw err;
@@ -49,6 +51,7 @@ export class LockRepository {
               staff_id: staffId,
               expires_at: e,
               version: q.raw('version + 1'),
+              token,
             }),
         );
         return changed > 0 ? 'kept' : false;
@@ -75,9 +78,9 @@ export class LockRepository {
     return changed > 0;
   }
 
-  /** Deletes the lock if `staffId` holds it, live or not. */
-  async release(ticketId: number, staffId: number): Promise<boolean> {
-    return (await this.db.run((q) => q('ticket_locks').where({ ticket_id: ticketId, staff_id: staffId }).delete())) > 0;
+  /** Deletes the lock if `staffId` holds it, live or not, under `token` (null: a lock older than tokens). */
+  async release(ticketId: number, staffId: number, token: string | null): Promise<boolean> {
+    return (await this.db.run((q) => q('ticket_locks').where({ ticket_id: ticketId, staff_id: staffId, token }).delete())) > 0;
   }
 
   async live(ticketId: number, now: Date): Promise<TicketLock | null> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
@@ -83,14 +84,19 @@ export class LockService {
     return { lock, mine: lock?.staffId === actor.staffId, notice };
   }
 
-  /** Takes the lock, or reports who holds it. A broken lock's notice is delivered here too. */
+  /**
+   * Takes the lock, or reports who holds it. A broken lock's notice is delivered here too. Every successful
+   * call issues a new token (`lock.token`), even to an agent who held the lock already: the page that took it
+   * last is the one whose leaving releases it.
+   */
   async acquire(actor: StaffPrincipal, number: string): Promise<LockState> {
     const ticket = await this.d.findTicket(actor, number);
     const now = this.d.clock.now();
     const expiresAt = this.expiry(now);
-    if ((await this.d.repo.claim(ticket.id, actor.staffId, now, expiresAt)) === 'new') {
+    const token = randomBytes(16).toString('base64url');
+    if ((await this.d.repo.claim(ticket.id, actor.staffId, now, expiresAt, token)) === 'new') {
       // Freshly inserted: the row is exactly what was written, no need to read it back.
-      const lock = { ticketId: ticket.id, staffId: actor.staffId, holderName: actor.name, acquiredAt: now, expiresAt };
+      const lock = { ticketId: ticket.id, staffId: actor.staffId, holderName: actor.name, acquiredAt: now, expiresAt, token };
       return { lock, mine: true, notice: await this.d.repo.takeNotice(ticket.id, actor.staffId) };
     }
     return this.state(actor, ticket.id, true);
@@ -108,16 +114,19 @@ export class LockService {
     return this.state(actor, ticket.id, !renewed);
   }
 
-  /** Gives up the agent's own lock, if they hold one; anyone else's stays. */
-  async release(actor: StaffPrincipal, number: string): Promise<void> {
+  /**
+   * Gives up the agent's own lock if it is still the one `token` names; a lock taken since (by another page
+   * of theirs) or anyone else's stays. No token, nothing to release: the page never held the lock.
+   */
+  async release(actor: StaffPrincipal, number: string, token: string | null | undefined): Promise<void> {
     const ticket = await this.d.findTicket(actor, number);
-    await this.d.repo.release(ticket.id, actor.staffId);
+    if (token) await this.d.repo.release(ticket.id, actor.staffId, token);
   }
 
-  /** The page is closing: the agent neither holds the lock nor views the ticket any more. */
-  async leave(actor: StaffPrincipal, number: string): Promise<void> {
+  /** The page is closing: it no longer holds the lock it names, and the agent no longer views the ticket. */
+  async leave(actor: StaffPrincipal, number: string, token: string | null | undefined): Promise<void> {
     const ticket = await this.d.findTicket(actor, number);
-    await this.d.repo.release(ticket.id, actor.staffId);
+    if (token) await this.d.repo.release(ticket.id, actor.staffId, token);
     await this.d.repo.leavePresence(ticket.id, actor.staffId);
   }
 
@@ -134,8 +143,8 @@ export class LockService {
     const lock = await this.d.repo.live(ticket.id, now);
     if (!lock) return null;
     return this.d.db.transaction(async () => {
-      // Deleting only the row of the holder we read leaves a lock taken in between by someone else alone.
-      if (!(await this.d.repo.release(ticket.id, lock.staffId))) return null;
+      // Deleting only the lock we read leaves one taken in between (by anyone, the holder too) alone.
+      if (!(await this.d.repo.release(ticket.id, lock.staffId, lock.token))) return null;
       if (lock.staffId !== actor.staffId) {
         await this.d.repo.addNotice({ ticketId: ticket.id, staffId: lock.staffId, releasedById: actor.staffId, releasedByName: actor.name, releasedAt: now });
       }
@@ -173,9 +182,9 @@ export class LockService {
     return lock;
   }
 
-  /** Posting a response ends the agent's turn. */
-  async releaseAfterPost(staffId: number, ticketId: number): Promise<void> {
-    await this.d.repo.release(ticketId, staffId);
+  /** Posting a response ends the agent's turn: the lock the post was checked against (from assertMayAct). */
+  async releaseAfterPost(lock: TicketLock): Promise<void> {
+    await this.d.repo.release(lock.ticketId, lock.staffId, lock.token);
   }
 
   /** Records that the agent has the ticket open and answers who else has, with the lock as it stands now. */

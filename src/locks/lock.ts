@@ -5,6 +5,11 @@ export interface TicketLock {
   holderName: string;
   acquiredAt: Date;
   expiresAt: Date;
+  /**
+   * Names this taking of the lock: new on every acquire, kept by renewals. Releases must name it, so a page
+   * that took or saw an earlier lock cannot release one taken since. Null only for locks older than tokens.
+   */
+  token: string | null;
 }
 
 /** Left for an agent whose lock an administrator or manager broke; shown once, on their next renewal. */

@@ -345,7 +345,7 @@ export class TicketService {
       if (opts.seenEntryId !== undefined && opts.seenEntryId !== null) await this.assertThreadSeen(ticket.id, opts.seenEntryId);
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
-      if (ownLock) await this.d.locks.releaseAfterPost(actor.staffId, ticket.id);
+      if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
       const dept = await this.d.departments.get(ticket.departmentId);
       const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);

@@ -165,12 +165,14 @@ t.test('an expired lock stops counting; renewal extends it; posting releases it 
   await services.tickets.respond(b.principal, ticket.number, 'second answer');
   t.equal(await services.locks.liveLock(ticket.id), null, 'posting released the lock');
 
-  t.ok((await services.locks.acquire(a.principal, ticket.number)).mine);
+  const taken = await services.locks.acquire(a.principal, ticket.number);
+  t.ok(taken.mine);
   const renewedAfterLapse = await services.locks.renew(a.principal, ticket.number);
   t.ok(renewedAfterLapse.mine);
-  await services.locks.release(b.principal, ticket.number);
+  t.equal(renewedAfterLapse.lock!.token, taken.lock!.token, 'renewal keeps the token');
+  await services.locks.release(b.principal, ticket.number, taken.lock!.token);
   t.equal((await services.locks.liveLock(ticket.id))?.staffId, a.principal.staffId, 'release by a non-holder changes nothing');
-  await services.locks.release(a.principal, ticket.number);
+  await services.locks.release(a.principal, ticket.number, taken.lock!.token);
   t.equal(await services.locks.liveLock(ticket.id), null, 'released by its holder');
 });
 
@@ -230,6 +232,45 @@ t.test('drafts are per agent, ticket and kind', async (t) => {
   await t.rejects(services.drafts.save(other.principal, ticket.number, 'reply', 'x'), { code: 'TICKET_NOT_FOUND' });
 });
 
+t.test('a release names the lock it means: an older instance’s token never releases a lock taken since', async (t) => {
+  const { services, clock } = await createTestContext(t);
+  const a = await createAgent(services, { name: 'Alice Pages' });
+  const b = await createAgent(services);
+  const ticket = await newTicket(services);
+
+  // The first page takes the lock; a second page of the same agent takes it again, as "Start a reply" does.
+  const first = await services.locks.acquire(a.principal, ticket.number);
+  const second = await services.locks.acquire(a.principal, ticket.number);
+  t.ok(first.lock!.token && second.lock!.token, 'each taking is named');
+  t.not(second.lock!.token, first.lock!.token, 'taking again issues a new token');
+  t.same(second.lock!.acquiredAt, first.lock!.acquiredAt, 'still the same lock for everyone else');
+  await services.locks.leave(a.principal, ticket.number, first.lock!.token);
+  await services.locks.release(a.principal, ticket.number, first.lock!.token);
+  await services.locks.release(a.principal, ticket.number, null);
+  t.equal((await services.locks.liveLock(ticket.id))?.token, second.lock!.token, 'the first page’s leave and release change nothing');
+  await t.rejects(services.tickets.respond(b.principal, ticket.number, 'B answers too'), { code: 'LOCK_HELD' }, 'B is still held off');
+
+  // Released and taken again: the token of the lock that was released names nothing any more.
+  await services.locks.release(a.principal, ticket.number, second.lock!.token);
+  t.equal(await services.locks.liveLock(ticket.id), null, 'the newest page releases it');
+  const third = await services.locks.acquire(a.principal, ticket.number);
+  await services.locks.leave(a.principal, ticket.number, second.lock!.token);
+  t.equal((await services.locks.liveLock(ticket.id))?.token, third.lock!.token);
+
+  // Lapsed and taken by someone else, then by A again: the old token still names nothing.
+  clock.advance(6 * MINUTE);
+  const bLock = await services.locks.acquire(b.principal, ticket.number);
+  t.ok(bLock.mine);
+  await services.locks.release(b.principal, ticket.number, bLock.lock!.token);
+  const fourth = await services.locks.acquire(a.principal, ticket.number);
+  await services.locks.leave(a.principal, ticket.number, third.lock!.token);
+  t.equal((await services.locks.liveLock(ticket.id))?.token, fourth.lock!.token);
+
+  // Posting releases the lock the post was checked against.
+  await services.tickets.respond(a.principal, ticket.number, 'Answered.');
+  t.equal(await services.locks.liveLock(ticket.id), null, 'posting released it');
+});
+
 t.test('administrators and managers break locks, audited, and the holder is told once', async (t) => {
   const { services } = await createTestContext(t);
   const a = await createAgent(services, { name: 'Alice Holder' });
@@ -265,7 +306,7 @@ t.test('presence lists the other agents viewing within the window; clean-up purg
   const b = await createAgent(services, { name: 'Bob Viewer' });
   const ticket = await newTicket(services);
   t.same((await services.locks.touch(a.principal, ticket.number)).viewers, []);
-  await services.locks.acquire(a.principal, ticket.number);
+  const held = await services.locks.acquire(a.principal, ticket.number);
   const seenByB = await services.locks.touch(b.principal, ticket.number);
   t.same(seenByB.viewers.map((v) => v.name), ['Alice Viewer']);
   t.match(seenByB, { mine: false, lock: { holderName: 'Alice Viewer' } });
@@ -273,7 +314,7 @@ t.test('presence lists the other agents viewing within the window; clean-up purg
   t.same((await services.locks.touch(a.principal, ticket.number)).viewers.map((v) => v.name), ['Bob Viewer']);
   clock.advance(15_000);
   t.same((await services.locks.touch(b.principal, ticket.number)).viewers.map((v) => v.name), ['Alice Viewer'], 'A reported 15 s ago');
-  await services.locks.leave(a.principal, ticket.number);
+  await services.locks.leave(a.principal, ticket.number, held.lock!.token);
   t.same((await services.locks.touch(b.principal, ticket.number)).viewers, [], 'leaving ends presence');
   t.equal(await services.locks.liveLock(ticket.id), null, 'and releases the lock');
 

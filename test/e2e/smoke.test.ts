@@ -77,7 +77,7 @@ t.test('portal ticket, staff answer, answer in the portal', { skip: existsSync(C
   t.match(await staff.textContent('.thread'), 'on fire again');
   await checkLayout(t, staff, 'staff-ticket');
   await staff.fill('#reply [name=message]', 'We sent the fire brigade. It is out now.');
-  await Promise.all([staff.waitForURL(new RegExp(`/scp/tickets/${number}`)), staff.click('#reply button[type=submit]')]);
+  await Promise.all([staff.waitForURL(new RegExp(`/scp/tickets/${number}`)), staff.click('#reply button[type=submit].primary')]);
   t.match(await staff.textContent('.flash'), 'Response sent.');
   t.match(await staff.textContent('.thread'), 'fire brigade');
 

@@ -26,6 +26,18 @@ async function api(browser: Browser, url: string, fields: Record<string, string>
   return { status: res.statusCode, body: res.body ? (res.headers['content-type']?.toString().includes('json') ? res.json() : res.body) : null };
 }
 
+/** The token a page was handed with the lock it holds ('' when it holds none). */
+const pageToken = (html: string) => /data-lock-token="([^"]*)"/.exec(html)?.[1] ?? null;
+
+/** What the page's leave beacon sends: a form body with the CSRF token, and the page's lock token. */
+async function leave(browser: Browser, url: string, fields: Record<string, string>) {
+  return browser.app.inject({
+    method: 'POST', url,
+    payload: new URLSearchParams({ _csrf: browser.csrf, ...fields }).toString(),
+    headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
+  });
+}
+
 const textarea = (html: string, name: string) => [...html.matchAll(/<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)<\/textarea>/g)].find((m) => m[1] === name)?.[2];
 const lastEntryId = (html: string) => /name="lastEntryId" value="(\d+)"/.exec(html)?.[1] ?? '';
 
@@ -36,17 +48,22 @@ async function counts(ctx: TestContext, ticketId: number, agentPrincipal: Parame
   };
 }
 
-t.test('opening the reply form takes the lock; the other agent sees it, and their post is refused with their text kept', async (t) => {
+t.test('"Start a reply" takes the lock; the other agent sees it, and their post is refused with their text kept', async (t) => {
   const { ctx, a, b, alice, bob, ticket } = await setup(t);
   const page = `/scp/tickets/${ticket.number}`;
 
   const plain = await alice.get(page);
   t.equal(await ctx.services.locks.liveLock(ticket.id), null, 'viewing alone takes no lock in activity mode');
-  t.match(plain.body, `${page}?reply=1#reply`, 'a reply button that works without JavaScript');
-  const opened = await alice.get(`${page}?reply=1`);
+  t.match(plain.body, new RegExp(`<form method="post" action="${page}/lock/take" class="take-lock" id="take-lock">\\s*<input type="hidden" name="_csrf" value="[^"]+">\\s*<button type="submit"[^>]*>Start a reply</button>`), 'a reply button in a form, working without JavaScript');
+  const started = await alice.post(`${page}/lock/take`, {});
+  t.equal(started.statusCode, 302);
+  t.equal(started.headers.location, `${page}#reply`, 'back to the ticket, at the reply form');
+  t.equal((await ctx.services.locks.liveLock(ticket.id))?.staffId, a.principal.staffId);
+  const opened = await alice.get(page);
   t.equal(opened.statusCode, 200);
   t.match(opened.body, 'You are answering this ticket');
-  t.equal((await ctx.services.locks.liveLock(ticket.id))?.staffId, a.principal.staffId);
+  t.match(opened.body, 'id="take-lock" hidden', 'no second "Start a reply" while answering');
+  t.equal(pageToken(opened.body), (await ctx.services.locks.liveLock(ticket.id))?.token, 'the page carries its lock’s token');
 
   const seenByBob = await bob.get(page);
   t.match(seenByBob.body, /<strong>Alice Answer<\/strong> is answering this ticket/);
@@ -75,6 +92,67 @@ t.test('opening the reply form takes the lock; the other agent sees it, and thei
   t.equal(sent.statusCode, 302, 'the holder posts');
   t.equal(await ctx.services.locks.liveLock(ticket.id), null, 'posting released the lock');
   t.notMatch((await bob.get(page)).body, 'is answering this ticket');
+
+  t.equal((await bob.post(`${page}/lock/take`, {})).statusCode, 302);
+  const refusedTake = await alice.post(`${page}/lock/take`, {});
+  t.equal(refusedTake.statusCode, 302);
+  t.match((await alice.get(page)).body, /class="flash flash-error"[^>]*>Bob Second is working on this ticket/, 'a refused take names the holder');
+  t.equal((await ctx.services.locks.liveLock(ticket.id))?.staffId, b.principal.staffId, 'and leaves their lock alone');
+  t.equal((await alice.app.inject({ method: 'POST', url: `${page}/lock/take`, headers: { cookie: [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })).statusCode, 403, 'no CSRF token, no lock');
+});
+
+t.test('a GET takes no lock, whatever its query says', async (t) => {
+  const { ctx, alice, ticket } = await setup(t);
+  const page = `/scp/tickets/${ticket.number}`;
+  for (const url of [`${page}?reply=1`, `${page}?reply=1#reply`, `${page}?reply=true&lock=1`]) {
+    const res = await alice.get(url);
+    t.equal(res.statusCode, 200, url);
+    t.notMatch(res.body, 'You are answering this ticket', url);
+    t.equal(pageToken(res.body), '', `${url}: the page holds no lock`);
+  }
+  t.equal(await ctx.services.locks.liveLock(ticket.id), null, 'no lock taken');
+});
+
+t.test('the page being left names its lock: a stale page never releases the lock taken since', async (t) => {
+  const { ctx, a, alice, bob, ticket } = await setup(t);
+  const page = `/scp/tickets/${ticket.number}`;
+
+  // The bug: the page Alice leaves held no lock; "Start a reply" takes it and serves the next page; then the
+  // leaving page's beacon arrives.
+  const before = await alice.get(page);
+  t.equal(pageToken(before.body), '');
+  await alice.post(`${page}/lock/take`, {});
+  const after = await alice.get(page);
+  const token = pageToken(after.body)!;
+  t.ok(token, 'the new page holds the lock');
+  t.equal((await leave(alice, `${page}/leave`, { token: pageToken(before.body)!, replyDraft: 'from the old page' })).statusCode, 204);
+  t.equal((await ctx.services.locks.liveLock(ticket.id))?.staffId, a.principal.staffId, 'the old page’s beacon leaves the lock alone');
+  t.equal((await ctx.services.drafts.get(a.principal, ticket.number)).reply?.body, 'from the old page', 'its text is still saved');
+  const seenByBob = await bob.get(page);
+  t.match(seenByBob.body, /<strong>Alice Answer<\/strong> is answering this ticket/);
+  t.equal((await bob.post(`${page}/reply`, { message: 'Bob too', lastEntryId: lastEntryId(seenByBob.body) })).statusCode, 409, 'Bob is held off');
+
+  // A page that took the lock, then a newer page that took it again: the older token names nothing.
+  const retaken = await api(alice, `${page}/lock`);
+  t.match(retaken.body, { mine: true, token: /^[\w-]{16,}$/ });
+  t.not(retaken.body.token, token, 'taking again names a new lock');
+  await leave(alice, `${page}/leave`, { token });
+  t.equal((await api(alice, `${page}/lock/release`, { token })).status, 204);
+  t.equal((await ctx.services.locks.liveLock(ticket.id))?.token, retaken.body.token, 'stale leave and release change nothing');
+  t.notOk((await api(alice, `${page}/presence`)).body.token, 'polls never hand out the token');
+
+  await leave(alice, `${page}/leave`, { token: retaken.body.token });
+  t.equal(await ctx.services.locks.liveLock(ticket.id), null, 'the page holding the lock releases it by leaving');
+});
+
+t.test('lock on view: a reload takes the lock again, so the reloaded page’s beacon does not release it', async (t) => {
+  const { ctx, a, alice, ticket } = await setup(t, { locks: { mode: 'view', minutes: 5, notesWhileLocked: true } });
+  const page = `/scp/tickets/${ticket.number}`;
+  const first = pageToken((await alice.get(page)).body)!;
+  const second = pageToken((await alice.get(page)).body)!;
+  t.ok(first && second && first !== second, 'each view takes the lock anew');
+  await leave(alice, `${page}/leave`, { token: first });
+  t.equal((await ctx.services.locks.liveLock(ticket.id))?.staffId, a.principal.staffId, 'still held');
 });
 
 t.test('lock API for the page script: take, renew, presence, release, leave', async (t) => {
@@ -94,19 +172,18 @@ t.test('lock API for the page script: take, renew, presence, release, leave', as
   t.ok(Date.parse(renewed.body.lock.expiresAt) > Date.parse(taken.body.lock.expiresAt), 'renewal extends expiry');
   t.match((await api(bob, `${base}/presence`)).body, { mine: false, lock: { holderName: 'Alice Answer' }, viewers: [{ name: 'Alice Answer' }] });
 
-  t.equal((await api(bob, `${base}/lock/release`)).status, 204);
+  t.equal((await api(bob, `${base}/lock/release`, { token: taken.body.token })).status, 204);
   t.ok(await ctx.services.locks.liveLock(ticket.id), 'someone else’s release changes nothing');
   t.equal((await api(alice, `${base}/lock/release`)).status, 204);
+  t.ok(await ctx.services.locks.liveLock(ticket.id), 'a release naming no lock changes nothing');
+  t.equal((await api(alice, `${base}/lock/release`, { token: taken.body.token })).status, 204);
   t.equal(await ctx.services.locks.liveLock(ticket.id), null);
 
-  await api(alice, `${base}/lock`);
-  // sendBeacon cannot set headers: the token travels in the body, and the last unsaved text with it.
-  const leave = await alice.app.inject({
-    method: 'POST', url: `${base}/leave`,
-    payload: new URLSearchParams({ _csrf: alice.csrf, replyDraft: 'typed just before closing' }).toString(),
-    headers: { cookie: [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' },
-  });
-  t.equal(leave.statusCode, 204);
+  const again = await api(alice, `${base}/lock`);
+  // sendBeacon cannot set headers: the CSRF token travels in the body, with the lock's token and the last
+  // unsaved text.
+  const left = await leave(alice, `${base}/leave`, { token: again.body.token, replyDraft: 'typed just before closing' });
+  t.equal(left.statusCode, 204);
   t.equal(await ctx.services.locks.liveLock(ticket.id), null, 'leaving released the lock');
   t.same((await api(bob, `${base}/presence`)).body.viewers, [], 'and ended presence');
   t.equal((await ctx.services.drafts.get(a.principal, ticket.number)).reply?.body, 'typed just before closing');
@@ -144,7 +221,8 @@ t.test('drafts autosave, survive logout and an expired session, and are deleted 
 t.test('stale-thread guard: a customer reply during composition is shown, highlighted, above the kept text', async (t) => {
   const { ctx, a, alice, ticket } = await setup(t);
   const page = `/scp/tickets/${ticket.number}`;
-  const opened = await alice.get(`${page}?reply=1`);
+  await alice.post(`${page}/lock/take`, {});
+  const opened = await alice.get(page);
   const seen = lastEntryId(opened.body);
   const client = { kind: 'client' as const, userId: ticket.userId, ticketId: ticket.id };
   const inbound = await ctx.services.tickets.clientReply(client, ticket.number, 'Update: it is on fire now');
@@ -171,7 +249,8 @@ t.test('an administrator releases a lock: confirmed button, audited, the holder 
   const adm = new Browser(alice.app);
   await adm.staffLogin(admin.username, admin.password);
   const page = `/scp/tickets/${ticket.number}`;
-  await alice.get(`${page}?reply=1`);
+  await alice.get(page);
+  await alice.post(`${page}/lock/take`, {});
 
   t.notMatch((await bob.get(page)).body, '/lock/break', 'agents get no release button');
   const forbidden = await bob.post(`${page}/lock/break`, {});

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { lockTime } from '../../locks/lock-service.js';
+import { lockHeldError, lockTime } from '../../locks/lock-service.js';
 import type { LockState, TicketLock, Viewer } from '../../locks/lock.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import type { Ticket } from '../../tickets/ticket.js';
@@ -18,29 +18,36 @@ function lockJson(lock: TicketLock | null, viewer: StaffPrincipal) {
     : null;
 }
 
-function stateJson(s: LockState & { viewers?: Viewer[] }, viewer: StaffPrincipal) {
+/**
+ * `withToken`: only the answer to a take hands the page the lock's token, so a page learns it by taking the
+ * lock (or by being rendered while its agent holds it), never from a poll that another page's take caused.
+ */
+function stateJson(s: LockState & { viewers?: Viewer[] }, viewer: StaffPrincipal, withToken = false) {
   return {
     lock: lockJson(s.lock, viewer),
     mine: s.mine,
+    ...(withToken ? { token: s.mine ? s.lock?.token ?? null : null } : {}),
     notice: s.notice ? { releasedByName: s.notice.releasedByName, at: lockTime(s.notice.releasedAt, viewer.timezone) } : null,
     ...(s.viewers ? { viewers: s.viewers.map((v) => ({ staffId: v.staffId, name: v.name })) } : {}),
   };
 }
 
 /**
- * What the ticket page shows about collisions: the lock, who else is viewing, the agent's drafts. Opening
- * the reply form (`take`), or any view when the lock mode is 'view', takes the lock, so agents without
- * JavaScript are covered too. Also records this agent's presence.
+ * What the ticket page shows about collisions: the lock, who else is viewing, the agent's drafts. In 'view'
+ * mode looking takes the lock (by the site's choice); otherwise only the "Start a reply" POST or typing does.
+ * A page shown to the lock's holder gets its token, to name the lock when it releases it. Also records this
+ * agent's presence.
  */
-export async function collisionPageData(request: FastifyRequest, ticket: Ticket, opts: { take: boolean }) {
+export async function collisionPageData(request: FastifyRequest, ticket: Ticket) {
   const p = request.staff!;
   const { locks, drafts } = request.server.services;
-  const taken = opts.take || locks.mode === 'view' ? await locks.acquire(p, ticket.number) : null;
+  const taken = locks.mode === 'view' ? await locks.acquire(p, ticket.number) : null;
   const state = await locks.touch(p, ticket.number);
   const lockMs = locks.lockMs;
   return {
     lock: state.lock,
     lockMine: state.mine,
+    lockToken: state.mine ? state.lock?.token ?? '' : '',
     lockNotice: taken?.notice ?? null,
     lockSince: state.lock ? lockTime(state.lock.acquiredAt, p.timezone) : '',
     lockUntil: state.lock ? lockTime(state.lock.expiresAt, p.timezone) : '',
@@ -67,16 +74,20 @@ export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(jsonErrorHandler);
   const { locks, drafts } = app.services;
 
-  app.post<NumberParams>('/tickets/:number/lock', async (request) => stateJson(await locks.acquire(request.staff!, request.params.number), request.staff!));
+  app.post<NumberParams>('/tickets/:number/lock', async (request) => stateJson(await locks.acquire(request.staff!, request.params.number), request.staff!, true));
 
   app.post<NumberParams>('/tickets/:number/lock/renew', async (request) => stateJson(await locks.renew(request.staff!, request.params.number), request.staff!));
 
   app.post<NumberParams>('/tickets/:number/lock/release', async (request, reply) => {
-    await locks.release(request.staff!, request.params.number);
+    await locks.release(request.staff!, request.params.number, readForm(request).fields.token);
     return reply.code(204).send();
   });
 
-  /** The page is going away (sendBeacon): release the lock and end presence, saving any last draft text first. */
+  /**
+   * The page is going away (sendBeacon): release the lock it names and end presence, saving any last draft
+   * text first. The beacon often lands after the next page was served, so naming the lock is what keeps a
+   * lock that page took from being released here.
+   */
   app.post<NumberParams>('/tickets/:number/leave', async (request, reply) => {
     const { fields } = readForm(request);
     try {
@@ -86,7 +97,7 @@ export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
       }
     } finally {
       // A draft that cannot be saved must not keep the ticket locked until the lock expires.
-      await locks.leave(request.staff!, request.params.number);
+      await locks.leave(request.staff!, request.params.number, fields.token);
     }
     return reply.code(204).send();
   });
@@ -100,9 +111,19 @@ export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
   });
 }
 
-/** HTML form routes: the administrator's "release lock" button. */
+/** HTML form routes: "Start a reply" and the administrator's "release lock" button. */
 export async function lockPageRoutes(app: FastifyInstance): Promise<void> {
   const { locks } = app.services;
+
+  // Without JavaScript (the page script takes the lock in place): take it, then show the ticket again, at the
+  // reply form. The page is served after the lock is taken, so it carries the new token.
+  app.post<NumberParams>('/tickets/:number/lock/take', async (request, reply) => {
+    const p = request.staff!;
+    const state = await locks.acquire(p, request.params.number);
+    if (!state.mine && state.lock) setFlash(reply, { type: 'error', message: lockHeldError(state.lock, p).message });
+    return reply.redirect(`/scp/tickets/${request.params.number}#reply`);
+  });
+
   app.post<NumberParams>('/tickets/:number/lock/break', async (request, reply) => {
     const broken = await locks.breakLock(request.staff!, request.params.number, request.ip);
     setFlash(reply, broken ? { type: 'success', message: `Lock held by ${broken.holderName} released.` } : { type: 'info', message: 'The ticket was not locked any more.' });

@@ -24,7 +24,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: string; conflict?: AppError; takeLock?: boolean } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: string; conflict?: AppError } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -37,7 +37,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const [allDepartments, assignable, collision] = await Promise.all([
       departments.list({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
-      collisionPageData(request, view.ticket, { take: extra.takeLock ?? false }),
+      collisionPageData(request, view.ticket),
     ]);
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
     return render(request, reply, 'staff/ticket', {
@@ -134,9 +134,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     }
   });
 
-  // ?reply=1 is the reply button without JavaScript: opening the form takes the lock.
-  app.get<NumberParams & { Querystring: { reply?: string } }>('/tickets/:number', async (request, reply) =>
-    renderTicket(request, reply, request.params.number, { takeLock: request.query.reply === '1' }));
+  // Looking takes no lock (unless the site locks on view): "Start a reply" is a POST, see lock-routes.ts.
+  app.get<NumberParams>('/tickets/:number', async (request, reply) => renderTicket(request, reply, request.params.number));
 
   /** Reply and note share one shape: validate, write, or show the page again with the text kept. */
   for (const kind of ['reply', 'note'] as const) {
