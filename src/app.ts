@@ -41,7 +41,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     // (the API's JSON with data-URL attachments, raw mail); multipart files have their own caps (plugins/uploads.ts).
     bodyLimit: config.http.bodyLimitBytes,
     return503OnClosing: true,
-    querystringParser: parseQuery,
+    routerOptions: { querystringParser: parseQuery },
   });
 
   app.decorate('services', services);
