@@ -21,8 +21,16 @@ async function checkLayout(t: Tap, page: Page, name: string): Promise<void> {
   for (const width of [1280, 320]) {
     await page.setViewportSize({ width, height: 900 });
     if (dir) await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    t.ok(overflow <= 0, `${name} at ${width}px has no horizontal page scroll (overflow ${overflow}px)`);
+    const { overflow, widest } = await page.evaluate(() => {
+      const limit = document.documentElement.clientWidth;
+      // Name what sticks out, so a failure says where to look.
+      const widest = [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > limit + 0.5)
+        .slice(0, 5)
+        .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''}`);
+      return { overflow: document.documentElement.scrollWidth - limit, widest };
+    });
+    t.ok(overflow <= 0, `${name} at ${width}px has no horizontal page scroll (overflow ${overflow}px)`, { widest });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
