@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test as Tap } from 'tap';
-import { chromium, type Page } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
+import type { Page } from 'playwright-core';
+import { chromiumSkip, launchWithProfile, serveApp } from '../helpers/chromium.js';
 import { createTestContext } from '../helpers/context.js';
 
 /**
@@ -11,9 +10,6 @@ import { createTestContext } from '../helpers/context.js';
  * queue and the outbox show each row as a card with its key fields readable, without a horizontal scroll.
  * Set SCREENSHOT_DIR to keep screenshots at 390 and 1280 px.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 async function shoot(page: Page, name: string): Promise<void> {
   const dir = process.env.SCREENSHOT_DIR;
   if (!dir) return;
@@ -45,19 +41,11 @@ async function checkCards(t: Tap, page: Page, name: string, cells: Record<string
   t.ok(await page.locator('table.cards thead th').first().isVisible(), `${name} at 1280px is a table with its header`);
 }
 
-t.test('first run and queues on a phone', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing` }, async (t) => {
+t.test('first run and queues on a phone', { skip: chromiumSkip }, async (t) => {
   const ctx = await createTestContext(t);
   const token = (await ctx.services.setup.issueToken())!;
-  const app = await buildApp(ctx.services);
-  t.teardown(() => app.close());
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-  const profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
-  t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 390, height: 844 }, timezoneId: 'Asia/Tokyo' });
-  t.teardown(() => browser.close());
+  const { base } = await serveApp(t, ctx.services);
+  const browser = await launchWithProfile(t, { viewport: { width: 390, height: 844 }, timezoneId: 'Asia/Tokyo' });
   browser.setDefaultTimeout(20_000);
   const problems: string[] = [];
   browser.on('page', (p) => {

@@ -1,9 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test as Tap } from 'tap';
-import { chromium, type Page } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
+import type { Page } from 'playwright-core';
+import { chromiumSkip, launchWithProfile, serveApp } from '../helpers/chromium.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 
 /**
@@ -11,9 +10,6 @@ import { createAgent, createTestContext } from '../helpers/context.js';
  * answers it, and the requester sees the answer in the portal. Pages are checked at 1280 and 320 px; set
  * SCREENSHOT_DIR to keep screenshots of them.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 /** The page must fit 1280 and 320 px wide without a horizontal page scroll (wide tables scroll in their box). */
 async function checkLayout(t: Tap, page: Page, name: string): Promise<void> {
   const dir = process.env.SCREENSHOT_DIR;
@@ -24,7 +20,7 @@ async function checkLayout(t: Tap, page: Page, name: string): Promise<void> {
     const { overflow, widest } = await page.evaluate(() => {
       const limit = document.documentElement.clientWidth;
       // Name what sticks out, so a failure says where to look.
-      const widest = [...document.querySelectorAll('body *')]
+      const widest = Array.from(document.querySelectorAll('body *'))
         .filter((el) => el.getBoundingClientRect().right > limit + 0.5)
         .slice(0, 5)
         .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''}`);
@@ -35,19 +31,11 @@ async function checkLayout(t: Tap, page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
-t.test('portal ticket, staff answer, answer in the portal', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (CI installs Debian's chromium)` }, async (t) => {
+t.test('portal ticket, staff answer, answer in the portal', { skip: chromiumSkip }, async (t) => {
   const ctx = await createTestContext(t);
   const agent = await createAgent(ctx.services, { name: 'Grace Hopper', departments: ['Support'] });
-  const app = await buildApp(ctx.services);
-  t.teardown(() => app.close());
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-  const profile = mkdtempSync(join(tmpdir(), 'switchboard-chromium-'));
-  t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-  const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
-  t.teardown(() => browser.close());
+  const { base } = await serveApp(t, ctx.services);
+  const browser = await launchWithProfile(t, { viewport: { width: 1280, height: 900 } });
   browser.setDefaultTimeout(20_000);
 
   // Any script error or CSP violation in any page fails the test.

@@ -1,22 +1,13 @@
-import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
+import { chromiumSkip as skip, launchBrowser, serveApp } from '../helpers/chromium.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (.ci/run installs Debian's chromium)`;
 
 /** The app on a real port, two agents, a ticket, and Chromium with a signed-in page per agent. */
 async function twoAgents(t: Test, names: [string, string], subject: string) {
-  const { chromium } = await import('playwright-core');
   const ctx = await createTestContext(t);
-  const app = await buildApp(ctx.services);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => app.close());
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const { app, base } = await serveApp(t, ctx.services);
   // Beacons the server has answered: a leave, or a draft saved on the way to another page of the ticket. The
   // page script's fetches carry the CSRF token in a header; a beacon cannot, so it sends it in the body.
   let beaconsAnswered = 0;
@@ -31,11 +22,7 @@ async function twoAgents(t: Test, names: [string, string], subject: string) {
 
   // launch() gives the browser a fresh temporary profile of its own (it refuses --user-data-dir); the two
   // agents get separate contexts in it, each with its own cookies, like two private windows.
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(() => browser.close());
+  const browser = await launchBrowser(t);
 
   const tabs: Page[] = [];
   /** Every beacon sent from any agent's tab has been answered by the server. */
