@@ -101,6 +101,9 @@ t.test('sender authentication: signed reply token, trusted Authentication-Result
     ['new mail, DKIM pass from a subdomain signer', 'ann@mail.example.com', { headers: ar('MX.helpdesk.test (comment)', 'dkim=pass (good) header.d=example.com header.s=sel') }, ['mx.helpdesk.test'], null, 'verified', false],
     ['alignment needs a real parent domain', 'ann@example.com', { headers: ar('mx.helpdesk.test', 'dkim=pass header.d=com') }, ['mx.helpdesk.test'], null, 'unverified', false],
     ['a trusted header names no pass', 'ann@example.com', { headers: ar('mx.helpdesk.test', 'none') }, ['mx.helpdesk.test'], null, 'unverified', false],
+    // The trusted server's own header stands on top; a forged copy naming it, carried in from outside, below.
+    ['a forged pass below the trusted server’s fail', 'alice@staff.test', { inReplyTo: [toAlice], headers: new Map([['authentication-results', ['mx.helpdesk.test; dkim=fail header.d=staff.test', 'mx.helpdesk.test; dkim=pass header.d=staff.test']]]) }, ['mx.helpdesk.test'], 10, 'suspicious', false],
+    ['an untrusted header on top does not hide the trusted one', 'ann@example.com', { headers: new Map([['authentication-results', ['relay.example; spf=fail smtp.mailfrom=example.com', 'mx.helpdesk.test; spf=pass smtp.mailfrom=ann@example.com']]]) }, ['mx.helpdesk.test'], null, 'verified', false],
   ];
   for (const [name, from, over, trusted, ticketId, verification, asAgent] of cases) {
     const evidence = await authenticateSender(parsed({ from: { address: from, name: '' }, ...over }), ctx(trusted));

@@ -86,21 +86,22 @@ export function parseAuthResults(value: string): AuthResults | null {
   return { authservId, results };
 }
 
-/** SPF or DKIM passed, per a trusted server, for a domain aligned with the From address. */
+/**
+ * SPF or DKIM passed, per a trusted server, for a domain aligned with the From address. Only the topmost
+ * header carrying a trusted authserv-id counts: the trusted server prepends its own, so any copy below it
+ * (a sender's forgery naming the same server, RFC 8601 §7.2) is older than that server's verdict.
+ */
 export function authResultsPassFor(headers: string[], trusted: string[], from: string): boolean {
   const fromDomain = from.split('@')[1]?.toLowerCase() ?? '';
   if (!fromDomain) return false;
-  for (const h of headers) {
-    const parsed = parseAuthResults(h);
-    if (!parsed || !trusted.includes(parsed.authservId)) continue;
-    for (const r of parsed.results) {
-      if (r.result !== 'pass') continue;
-      const domain =
-        r.method === 'spf' ? domainOf(r.props.get('smtp.mailfrom') ?? '') :
-        r.method === 'dkim' ? (r.props.get('header.d') ?? domainOf(r.props.get('header.i') ?? '')) :
-        '';
-      if (domain && aligned(domain, fromDomain)) return true;
-    }
+  const verdict = headers.map(parseAuthResults).find((p) => p !== null && trusted.includes(p.authservId));
+  for (const r of verdict?.results ?? []) {
+    if (r.result !== 'pass') continue;
+    const domain =
+      r.method === 'spf' ? domainOf(r.props.get('smtp.mailfrom') ?? '') :
+      r.method === 'dkim' ? (r.props.get('header.d') ?? domainOf(r.props.get('header.i') ?? '')) :
+      '';
+    if (domain && aligned(domain, fromDomain)) return true;
   }
   return false;
 }
