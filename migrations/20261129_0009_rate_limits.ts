@@ -13,6 +13,8 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['key_hash', 'created_at']);
     t.index(['created_at']);
   });
+  // The auto-reply budget counted in its own log until now; its rows matter for an hour at most.
+  await knex.schema.dropTableIfExists('auto_reply_log');
 }
 
 export async function down(): Promise<void> {

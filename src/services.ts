@@ -115,9 +115,8 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
-  registerDefaultJobs(scheduler, { delivery, sessions, loginThrottle, inbound, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000 });
+  registerDefaultJobs(scheduler, { delivery, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000 });
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
-  scheduler.register({ name: 'rate-limits.purge', everyMs: 60 * 60_000, run: () => rateLimiter.purgeOlderThan(new Date(clock.now().getTime() - 24 * 3600_000)) });
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, users, accessTokens, tickets, locks, drafts,

@@ -39,6 +39,6 @@ t.test('one leader per cluster runs the jobs; another node takes over when the l
 
 t.test('the default jobs are registered', async (t) => {
   const { services } = await createTestContext(t);
-  t.same(services.scheduler.jobNames.slice(0, 4), ['outbox.deliver', 'sessions.purge', 'login-failures.purge', 'auto-reply-log.purge']);
+  t.same(services.scheduler.jobNames.slice(0, 4), ['outbox.deliver', 'sessions.purge', 'login-failures.purge', 'rate-limits.purge']);
   t.ok(await services.scheduler.tick());
 });

@@ -148,9 +148,4 @@ export class InboundRepository {
   async delete(id: number): Promise<boolean> {
     return (await this.db.run((q) => q('inbound_messages').where({ id }).delete())) === 1;
   }
-
-  /** The per-address budget now lives in rate_limit_events (mail/outbound/auto-reply-budget.ts); this drains the old log. */
-  async purgeAutoRepliesBefore(cutoff: Date): Promise<number> {
-    return this.db.run((q) => q('auto_reply_log').where('created_at', '<', toDbTime(cutoff)).delete());
-  }
 }
