@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -100,4 +101,136 @@ export function percentiles(samples: number[], decimals = 2): Percentiles {
     p99: round(at(0.99), decimals),
     max: round(sorted.length ? sorted[sorted.length - 1]! : NaN, decimals),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Server CPU from /proc: unlike latency and throughput, CPU time per request hardly moves when other work
+// competes for the cores, so it is the figure that survives a noisy machine.
+
+/** Clock ticks per second of /proc's utime and stime: 100 on every Linux this runs on (USER_HZ). */
+const CLOCK_TICKS = 100;
+
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime, milliseconds. */
+  cpuMs: number;
+}
+
+/**
+ * Parses one /proc/<pid>/stat (or /proc/<pid>/task/<tid>/stat) line. The command name, field 2, is in
+ * parentheses and may itself hold spaces and parentheses, so the fields are counted from the LAST ")".
+ */
+export function parseProcStat(line: string): ProcStat | null {
+  const close = line.lastIndexOf(')');
+  if (close < 0) return null;
+  const pid = Number(line.slice(0, line.indexOf(' ')));
+  // After ") ": state(3) ppid(4) pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15).
+  const f = line.slice(close + 2).split(' ');
+  const ppid = Number(f[1]);
+  const utime = Number(f[11]);
+  const stime = Number(f[12]);
+  if (![pid, ppid, utime, stime].every(Number.isFinite)) return null;
+  return { pid, ppid, cpuMs: ((utime + stime) * 1000) / CLOCK_TICKS };
+}
+
+function readStat(path: string): ProcStat | null {
+  try {
+    return parseProcStat(readFileSync(path, 'utf8'));
+  } catch {
+    return null; // the process (or thread) has gone
+  }
+}
+
+/** User + system CPU milliseconds of a process so far (all its threads, ended ones included). */
+export function procCpuMs(pid: number): number | null {
+  return readStat(`/proc/${pid}/stat`)?.cpuMs ?? null;
+}
+
+/** Every process now running, by pid. */
+export function allProcesses(): Map<number, ProcStat> {
+  const all = new Map<number, ProcStat>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = readStat(`/proc/${name}/stat`);
+    if (s) all.set(s.pid, s);
+  }
+  return all;
+}
+
+/** `root` and its descendants (node:cluster workers, esbuild's service), from the ppid links in `procs`. */
+export function processTree(root: number, procs: Map<number, ProcStat>): ProcStat[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const p of procs.values()) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const out: ProcStat[] = [];
+  const queue = procs.has(root) ? [procs.get(root)!] : [];
+  while (queue.length) {
+    const p = queue.shift()!;
+    out.push(p);
+    queue.push(...(children.get(p.pid) ?? []));
+  }
+  return out;
+}
+
+/** Per-thread CPU of one process, by thread id (MariaDB runs one thread per connection). */
+export function threadCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const s = readStat(`/proc/${pid}/task/${tid}/stat`);
+    if (s) out.set(s.pid, s.cpuMs);
+  }
+  return out;
+}
+
+/**
+ * CPU spent between two snapshots by the processes of either snapshot: a worker that started during the phase
+ * counts from zero, one that ended counts up to the first snapshot only (its last moments are lost, which a
+ * bench that keeps its server running does not meet).
+ */
+export function cpuDelta(before: Map<number, number>, after: Map<number, number>, only?: Set<number>): number {
+  let ms = 0;
+  for (const [id, end] of after) {
+    if (only && !only.has(id)) continue;
+    ms += Math.max(0, end - (before.get(id) ?? 0));
+  }
+  return ms;
+}
+
+/** The MariaDB/MySQL server's pid on this machine: `pidof`, else a scan of /proc for the command name. */
+export function databaseServerPid(): number | null {
+  for (const name of ['mariadbd', 'mysqld']) {
+    try {
+      const pid = Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim());
+      if (pid > 0) return pid;
+    } catch {
+      // not running under that name, or no pidof
+    }
+  }
+  for (const p of allProcesses().values()) {
+    try {
+      if (/^(mariadbd|mysqld)$/.test(readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim())) return p.pid;
+    } catch {
+      // gone
+    }
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Formatting.
+
+/** A per-request figure: `total / n`, rounded, or null when either is unknown. */
+export function perRequest(total: number | null, n: number, decimals = 2): number | null {
+  return total === null || !n ? null : round(total / n, decimals);
+}
+
+/** A number for a table cell: "-" for unknown. */
+export function cell(v: number | null | undefined, decimals = 1, width = 9): string {
+  return (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(decimals)).padStart(width);
 }
