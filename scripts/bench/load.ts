@@ -3,14 +3,19 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Closed-loop HTTP load: `concurrency` clients on keep-alive connections, each sending its next request as
+ * Closed-loop HTTP load (GETs, or JSON POSTs): `concurrency` clients on keep-alive connections, each sending its next request as
  * soon as the previous answer has been read in full. Runs in a worker thread so that the clients' own work
  * does not sit on the event loop of the server they measure. A child process rather than a worker thread:
  * it inherits tsx's loader, which Node 20 worker threads do not. node:http, no benchmark package needed.
  */
 export interface Target {
   url: string;
-  cookie: string;
+  cookie?: string;
+  /** A POST with this body (JSON) instead of a GET. */
+  json?: string;
+  headers?: Record<string, string>;
+  /** The status that counts as success (default 200). */
+  status?: number;
 }
 
 export interface LoadSpec {
@@ -29,9 +34,12 @@ export interface LoadResult {
   firstError: string | null;
 }
 
-function get(agent: http.Agent, t: Target): Promise<{ status: number; bytes: number }> {
+function send(agent: http.Agent, t: Target): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(t.url, { agent, headers: { cookie: t.cookie, accept: 'text/html' } }, (res) => {
+    const headers = t.json === undefined
+      ? { accept: 'text/html', ...(t.cookie ? { cookie: t.cookie } : {}), ...t.headers }
+      : { accept: 'application/json', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(t.json)), ...t.headers };
+    const req = http.request(t.url, { agent, method: t.json === undefined ? 'GET' : 'POST', headers }, (res) => {
       let bytes = 0;
       res.on('data', (c: Buffer) => (bytes += c.length));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
@@ -39,6 +47,7 @@ function get(agent: http.Agent, t: Target): Promise<{ status: number; bytes: num
     });
     req.setTimeout(30_000, () => req.destroy(new Error('timeout after 30 s')));
     req.on('error', reject);
+    req.end(t.json);
   });
 }
 
@@ -56,8 +65,8 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       const target = spec.targets[k % spec.targets.length]!;
       const t0 = performance.now();
       try {
-        const { status, bytes } = await get(agent, target);
-        if (status !== 200 || bytes === 0) throw new Error(`HTTP ${status} for ${target.url}`);
+        const { status, bytes } = await send(agent, target);
+        if (status !== (target.status ?? 200) || bytes === 0) throw new Error(`HTTP ${status} for ${target.url}`);
         latenciesMs.push(performance.now() - t0);
       } catch (err) {
         errors++;

@@ -536,7 +536,7 @@ async function main(): Promise<void> {
     out.push('');
     out.push(`Switchboard bench:mail — ${MESSAGES} messages of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB (${round(bytes / 2 ** 20)} MiB; ${planned.filter((p) => p.attachment).length} with an attachment, ${planned.filter((p) => p.kind === 'reply').length} replies, ${planned.filter((p) => p.html).length} with HTML), ${CONCURRENCY} SMTP connections`);
     out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}; database: ${dbLabel}; server log level ${args['log-level']}; workers ${WORKERS ?? 'server default'}`);
-    for (const note of costNotes(used, DB, total)) out.push(note);
+    for (const note of costNotes(used, DB, total.processes)) out.push(note);
     out.push('');
     out.push(`${'phase'.padEnd(14)}${'msgs'.padStart(6)}${'msg/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'cpu app'.padStart(9)}${'cpu db'.padStart(9)}${'db proc'.padStart(9)}${'stmts'.padStart(8)}${'questions'.padStart(10)}   (CPU ms and statements per message)`);
     const costRow = (name: string, n: number, r: number, l: ReturnType<typeof latency>, c: PerRequestCost) =>

@@ -274,6 +274,7 @@ export function perRequestCost(cost: Cost, n: number) {
     dbProcessCpuMs: perRequest(cost.dbProcessCpuMs, n),
     statements: perRequest(cost.statements, n, 1),
     serverQuestions: perRequest(cost.serverQuestions, n, 1),
+    processes: cost.processes,
   };
 }
 export type PerRequestCost = ReturnType<typeof perRequestCost>;
@@ -291,9 +292,9 @@ export const SERVER_HELP = `  --server-root DIR     run the server from this che
 `;
 
 /** How the cost was measured, for the summary: what CPU "db" means on this database. */
-export function costNotes(server: Server, dialect: 'mysql' | 'sqlite', cost: Cost): string[] {
+export function costNotes(server: Server, dialect: 'mysql' | 'sqlite', processes: number | undefined): string[] {
   return [
-    `server: ${server.root}/${server.entry}${server.entry.endsWith('.ts') ? ' (tsx)' : ''}, ${cost.processes} process${cost.processes === 1 ? '' : 'es'} measured, started in ${(server.startMs / 1000).toFixed(2)} s`,
+    `server: ${server.root}/${server.entry}${server.entry.endsWith('.ts') ? ' (tsx)' : ''}, ${processes ?? '?'} process${processes === 1 ? '' : 'es'} measured, started in ${(server.startMs / 1000).toFixed(2)} s`,
     dialect === 'mysql'
       ? 'CPU db = the MariaDB threads serving the server\'s connections (PROCESSLIST.TID); db (process) = all of mariadbd, other clients included; statements = counted at the driver; questions = MariaDB\'s global Questions less the bench\'s own (any other client of that server inflates it)'
       : 'SQLite runs inside the app process: CPU app includes the database\'s work, and there is no db figure; statements = counted at the driver (better-sqlite3)',
