@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import t from 'tap';
 import type { Database } from '../../src/db/database.js';
 import { createDatabase } from '../../src/db/database.js';
+import { pendingMigrations } from '../../src/db/migrate.js';
 import { freshDatabase, freshDatabaseUrl } from '../helpers/db.js';
 import { ROOT, lines, run } from '../helpers/spawn.js';
 
@@ -31,7 +32,7 @@ async function describeSchema(db: Database): Promise<Schema> {
 }
 
 t.test('migrating an empty database gives the committed schema snapshot', async (t) => {
-  const { db, drop } = await freshDatabase();
+  const { db, drop } = await freshDatabase({ migrate: true });
   t.teardown(drop);
   const actual = await describeSchema(db);
   const file = resolve(ROOT, `test/fixtures/schema/${db.dialect}.json`);
@@ -46,6 +47,39 @@ t.test('migrating an empty database gives the committed schema snapshot', async 
   const expected = JSON.parse(readFileSync(file, 'utf8')) as Schema;
   t.same(Object.keys(actual), Object.keys(expected), 'the same tables');
   for (const name of Object.keys(expected)) t.same(actual[name], expected[name], `columns of ${name}`);
+});
+
+/** Every table's full definition, indexes and foreign keys included, as the database itself states it. */
+async function definitions(db: Database): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (db.dialect === 'mysql') {
+    const [tables] = (await db.knex.raw("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'")) as [Array<{ t: string }>];
+    for (const { t } of tables) {
+      const [[row]] = (await db.knex.raw('SHOW CREATE TABLE ??', [t])) as [Array<Record<string, string>>];
+      // The next AUTO_INCREMENT value follows the rows, not the schema.
+      out[t] = row!['Create Table']!.replace(/ AUTO_INCREMENT=\d+/, '');
+    }
+  } else {
+    const rows = (await db.knex.raw("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL")) as Array<{ type: string; name: string; sql: string }>;
+    for (const r of rows) out[`${r.type} ${r.name}`] = r.sql;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+// The test helpers copy a template instead of migrating each test's database (test/helpers/db.ts): a copy that
+// lost a foreign key or an index would let every other test run on a schema production never has.
+t.test('a test database copied from the template is the migrated schema, indexes, keys and migration records included', async (t) => {
+  const real = await freshDatabase({ migrate: true });
+  t.teardown(real.drop);
+  const copy = await freshDatabase();
+  t.teardown(copy.drop);
+  const [a, b] = [await definitions(real.db), await definitions(copy.db)];
+  t.ok(Object.keys(a).length > 10, 'the migrated schema has its tables');
+  t.same(Object.keys(b), Object.keys(a), 'the same tables (and, on SQLite, indexes and triggers)');
+  for (const name of Object.keys(a)) t.equal(b[name], a[name], name);
+  const applied = async (db: Database) => (await db.knex('knex_migrations').select('name').orderBy('name')).map((r: { name: string }) => r.name);
+  t.same(await applied(copy.db), await applied(real.db), 'the migrations count as applied');
+  t.same(await pendingMigrations(copy.db), [], 'nothing left to migrate');
 });
 
 t.test('both dialects have the same tables and columns', async (t) => {
