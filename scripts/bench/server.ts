@@ -14,6 +14,7 @@ import { allProcesses, cpuDelta, databaseServerPid, perRequest, procCpuMs, proce
  */
 
 const THIS_ROOT = resolve(import.meta.dirname, '../..');
+const COMPILED = ['dist/main.js', 'dist/src/main.js'];
 const COUNTER = pathToFileURL(join(import.meta.dirname, 'count-statements.mjs')).href;
 
 export async function freePort(): Promise<number> {
@@ -73,15 +74,18 @@ async function ready(httpPort: number, smtpPort: number): Promise<boolean> {
 }
 
 /**
- * Starts `node dist/main.js` when the checkout has a compiled build, else `node --import tsx src/main.ts` (one
+ * Starts `node dist/main.js` (or dist/src/main.js) when the checkout has a compiled build, else `node --import tsx src/main.ts` (one
  * process either way: the tsx CLI would put a wrapper process between the benchmark and the server), with the
  * statement counter loaded and a configuration file that decides every port and the database.
  */
 export async function startServer(opts: ServerOptions): Promise<Server> {
   const root = resolve(opts.root ?? THIS_ROOT);
-  const compiled = existsSync(join(root, 'dist/main.js'));
-  const entry = compiled ? 'dist/main.js' : 'src/main.ts';
-  if (!compiled && !existsSync(join(root, entry))) throw new Error(`${root} has neither dist/main.js nor src/main.ts`);
+  // tsc's output keeps the source layout under dist/: dist/main.js with rootDir src, dist/src/main.js with rootDir
+  // "." (when migrations/ is compiled too).
+  const built = COMPILED.find((f) => existsSync(join(root, f)));
+  const compiled = built !== undefined;
+  const entry = built ?? 'src/main.ts';
+  if (!compiled && !existsSync(join(root, entry))) throw new Error(`${root} has neither ${COMPILED.join(' nor ')} nor src/main.ts`);
   const [smtpPort, httpPort] = [await freePort(), await freePort()];
   const scratch = mkdtempSync(join(tmpdir(), 'switchboard-bench-server-'));
   const configFile = join(scratch, 'config.json');
@@ -285,8 +289,8 @@ export const SERVER_OPTIONS = {
   workers: { type: 'string' },
 } as const;
 
-export const SERVER_HELP = `  --server-root DIR     run the server from this checkout (default: this one); its dist/main.js when it
-                        has one, else src/main.ts through tsx
+export const SERVER_HELP = `  --server-root DIR     run the server from this checkout (default: this one): its compiled
+                        dist/main.js (or dist/src/main.js) when built, else src/main.ts through tsx
   --workers N           SWITCHBOARD_WORKERS=N for the server (default: unset, the server's default);
                         CPU is summed over the server process and all its children
 `;
