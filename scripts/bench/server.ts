@@ -74,9 +74,10 @@ async function ready(httpPort: number, smtpPort: number): Promise<boolean> {
 }
 
 /**
- * Starts `node dist/main.js` (or dist/src/main.js) when the checkout has a compiled build, else `node --import tsx src/main.ts` (one
- * process either way: the tsx CLI would put a wrapper process between the benchmark and the server), with the
- * statement counter loaded and a configuration file that decides every port and the database.
+ * Starts `node dist/main.js` (or dist/src/main.js) when the checkout has a compiled build, else
+ * `node --import tsx src/main.ts` (one process either way: the tsx CLI would put a wrapper process between the
+ * benchmark and the server), with the statement counter loaded and a configuration file that decides every
+ * port and the database.
  */
 export async function startServer(opts: ServerOptions): Promise<Server> {
   const root = resolve(opts.root ?? THIS_ROOT);
