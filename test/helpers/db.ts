@@ -113,6 +113,10 @@ async function mysqlDatabase(base: string, migrated: 'template' | 'empty'): Prom
     const create = admin.raw('CREATE DATABASE ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [name]).toQuery();
     const use = admin.raw('USE ??', [name]).toQuery();
     await admin.raw(script ? `${create};\n${use};\n${script.replaceAll('`{{TEMPLATE}}`', `\`${template}\``)}` : create);
+  } catch (err) {
+    // A copy that failed half-way leaves no half-made database behind.
+    await admin.raw('DROP DATABASE IF EXISTS ??', [name]).catch(() => undefined);
+    throw err;
   } finally {
     await admin.destroy();
   }
