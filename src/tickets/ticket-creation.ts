@@ -54,6 +54,8 @@ export interface InboundMessageInput {
   verification: Verification;
   /** Neither requester, collaborator nor agent: kept, flagged, and it re-opens and alerts nothing. */
   fromNonParticipant: boolean;
+  /** The ticket as the caller read it in the same transaction (mail threading): not read a second time. */
+  ticket?: Ticket;
 }
 
 /** New tickets and the entries that arrive without an agent at the keyboard (mail, the system). */
@@ -131,8 +133,8 @@ export class TicketCreation {
         mailboxId: input.mailbox?.id ?? null, accessEpoch: 0,
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
-      if (input.notifyRequester !== false) await this.d.notifier.ticketCreated(ticket, entryId, this.access.accessLink(ticket), notices);
-      await this.d.notifier.newTicketAlert(ticket, entryId, input.message, actor?.staffId ?? null, notices);
+      const accessLink = input.notifyRequester !== false ? this.access.accessLink(ticket) : null;
+      await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null }, notices);
       if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
       return { ticket, entryId };
     });
@@ -145,7 +147,7 @@ export class TicketCreation {
    */
   async addInboundMessage(ticketId: number, input: InboundMessageInput): Promise<{ ticket: Ticket; entryId: number; reopened: boolean }> {
     return this.d.db.transaction(async () => {
-      const ticket = await this.d.tickets.findBy({ id: ticketId });
+      const ticket = input.ticket?.id === ticketId ? input.ticket : await this.d.tickets.findBy({ id: ticketId });
       if (!ticket) throw ticketNotFound();
       const now = this.d.clock.now();
       let entryId: number;
@@ -156,7 +158,8 @@ export class TicketCreation {
         entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: input.agent.id, authorName: input.agent.name, ...body });
         await this.d.tickets.update(ticketId, { updatedAt: now });
       } else {
-        const user = await this.d.users.findOrCreate(input.name, input.email);
+        // The requester answering, as most replies are: the ticket row already names them.
+        const user = body.senderEmail === ticket.requesterEmail ? { id: ticket.userId, name: ticket.requesterName } : await this.d.users.findOrCreate(input.name, input.email);
         entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, fromNonParticipant: input.fromNonParticipant, ...body });
         if (input.fromNonParticipant) await this.d.tickets.update(ticketId, { updatedAt: now });
         else {
@@ -168,7 +171,7 @@ export class TicketCreation {
       await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
       // Stored before the alert is written, so the alert's In-Reply-To/References name this message.
       if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
-      if (requesterName !== null) await this.d.notifier.newMessageAlert(ticket, entryId, requesterName, input.bodyText);
+      if (requesterName !== null) await this.d.notifier.newMessageAlert(ticket, entryId, requesterName, input.bodyText, input.messageId);
       return { ticket, entryId, reopened };
     });
   }
