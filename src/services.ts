@@ -69,7 +69,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const outbox = new OutboxRepository(db, clock);
   const rateLimiter = new RateLimiter(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login);
-  const departments = new DepartmentService(db, departmentRepo, audit, settings);
+  const departments = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
@@ -85,7 +85,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const collaborators = new CollaboratorRepository(db);
   const mailboxRepo = new MailboxRepository(db, clock, directoryVersion);
   const banRepo = new BanRepository(db, directoryVersion);
-  const directory = new DirectoryCache(db, clock, directoryVersion, { mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list() });
+  const directory = new DirectoryCache(db, clock, directoryVersion, {
+    mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
+  });
   const mailboxes = new MailboxService(db, mailboxRepo, directory, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({
@@ -101,7 +103,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     threads,
     attachments: new AttachmentRepository(db),
     departments: departmentRepo,
-    defaultDepartment: () => departments.defaultDepartment(),
+    defaultDepartment: () => directory.defaultDepartment(),
     staff: staffRepo,
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,

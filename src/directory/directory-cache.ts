@@ -1,13 +1,14 @@
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
+import type { Department } from '../departments/department-repository.js';
 import type { BannedSender } from '../mail/inbound/ban-repository.js';
 import type { Mailbox } from '../mail/mailboxes/mailbox-repository.js';
 import type { Staff, StaffWithDepartments } from '../staff/staff.js';
 import type { DirectoryVersion } from './directory-version.js';
 
 /**
- * The invalidation delay: the longest a node goes on using its copy after another node (or itself) changed a
- * mailbox, a ban, a department, an agent or a membership. A lookup re-reads the version row when its copy
+ * The invalidation delay: the longest a node goes on using its copy after another node changed a mailbox, a
+ * ban, a department (or which one is the default), an agent or a membership. A lookup re-reads the version row when its copy
  * was last checked this long ago, and reloads everything when the number moved. So a sender banned on one
  * node is refused by every node at most this long after the ban was committed (INSTALL.md "several nodes").
  */
@@ -15,6 +16,7 @@ export const DIRECTORY_REFRESH_MS = 1000;
 
 interface Snapshot {
   version: number;
+  defaultDepartment: Department | null;
   mailboxes: Mailbox[];
   mailboxByLocalPart: Map<string, Mailbox>;
   bans: Map<string, BannedSender>;
@@ -27,6 +29,8 @@ export interface DirectorySource {
   mailboxes(): Promise<Mailbox[]>;
   bans(): Promise<BannedSender[]>;
   staff(): Promise<StaffWithDepartments[]>;
+  /** Where tickets go that nothing else places (a setting and a department row). */
+  defaultDepartment(): Promise<Department | null>;
 }
 
 /**
@@ -44,6 +48,10 @@ export class DirectoryCache {
     private readonly version: DirectoryVersion,
     private readonly source: DirectorySource,
   ) {}
+
+  async defaultDepartment(): Promise<Department | null> {
+    return (await this.current()).defaultDepartment;
+  }
 
   async mailboxByLocalPart(localPart: string): Promise<Mailbox | null> {
     return (await this.current()).mailboxByLocalPart.get(localPart) ?? null;
@@ -103,7 +111,7 @@ export class DirectoryCache {
     let next = this.snapshot;
     if (!next || version !== next.version) {
       const [mailboxes, bans, staff] = [await this.source.mailboxes(), await this.source.bans(), await this.source.staff()];
-      next = build(version, mailboxes, bans, staff);
+      next = { ...build(version, mailboxes, bans, staff), defaultDepartment: await this.source.defaultDepartment() };
     }
     // Two refreshes may overlap (one inside a transaction): the one that read the older number keeps nothing.
     if (!this.snapshot || version >= this.snapshot.version) {
@@ -114,7 +122,7 @@ export class DirectoryCache {
   }
 }
 
-function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Snapshot {
+function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment'> {
   const active = staff.filter((s) => s.isActive).sort((a, b) => a.id - b.id);
   const membersByDepartment = new Map<number, Staff[]>();
   for (const s of active) {
