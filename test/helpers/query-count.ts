@@ -17,3 +17,8 @@ export async function countQueries(db: Database, fn: () => Promise<unknown>): Pr
   }
   return { count: sql.length, sql };
 }
+
+/** BEGIN, COMMIT, ROLLBACK and savepoints: the statements a budget may count apart from those doing the work. */
+export function isTransactionControl(sql: string): boolean {
+  return /^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql.trim());
+}

@@ -1,45 +1,18 @@
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { message, send } from '../helpers/smtp.js';
-import { ROOT } from '../helpers/spawn.js';
+import { jsonLineChild } from '../helpers/spawn.js';
 
-/** One Switchboard node in a process of its own (test/helpers/intake-node.ts), driven line by line. */
+/** One Switchboard node in a process of its own (test/helpers/intake-node.ts), with its SMTP port. */
 async function node(t: Test, dbUrl: string): Promise<{ port: number; ask(cmd: Record<string, unknown>): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import=tsx', 'test/helpers/intake-node.ts'], { cwd: ROOT, env: { ...process.env, INTAKE_NODE_DB: dbUrl }, stdio: ['pipe', 'pipe', 'inherit'] });
-  t.teardown(() => void child.kill());
-  const answers: string[] = [];
-  const waiting: Array<(line: string) => void> = [];
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const w = waiting.shift();
-      if (w) w(line);
-      else answers.push(line);
-    }
-  });
-  const next = (): Promise<string> => {
-    const early = answers.shift();
-    if (early !== undefined) return Promise.resolve(early);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the node did not answer')), 60_000);
-      waiting.push((l) => {
-        clearTimeout(timer);
-        resolve(l);
-      });
-    });
-  };
-  const { port } = JSON.parse(await next()) as { port: number };
+  const child = jsonLineChild(t, 'test/helpers/intake-node.ts', { INTAKE_NODE_DB: dbUrl });
+  const { port } = (await child.next()) as { port: number };
   return {
     port,
     async ask(cmd) {
-      child.stdin.write(`${JSON.stringify(cmd)}\n`);
-      t.same(JSON.parse(await next()), { ok: true }, `node did ${String(cmd.op)}`);
+      t.same(await child.ask(cmd), { ok: true }, `node did ${String(cmd.op)}`);
     },
   };
 }

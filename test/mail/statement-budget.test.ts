@@ -1,8 +1,7 @@
 import t from 'tap';
-import type { Clock } from '../../src/db/time.js';
 import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
-import { createAgent, createTestContext } from '../helpers/context.js';
-import { countQueries } from '../helpers/query-count.js';
+import { FrozenClock, createAgent, createTestContext } from '../helpers/context.js';
+import { countQueries, isTransactionControl } from '../helpers/query-count.js';
 import { message, send, startListener } from '../helpers/smtp.js';
 
 /**
@@ -15,19 +14,7 @@ const BUDGET = {
   reply: { work: 7, total: 9 },
 };
 
-/** Time stands still unless the test moves it, so that the directory cache's checks fall where the test says. */
-class FrozenClock implements Clock {
-  private t = Date.now();
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
 const TO = ['support@helpdesk.test'];
-const isTxControl = (sql: string) => /^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql.trim());
 
 t.test('mail intake stays within its statement budget', async (t) => {
   const clock = new FrozenClock();
@@ -53,7 +40,7 @@ t.test('mail intake stays within its statement budget', async (t) => {
   t.ok((await services.outbox.forTicket(ticketId)).some((m) => m.kind === 'alert_new_message'), 'the agent was alerted of the reply');
 
   for (const [name, counted, budget] of [['new ticket', created, BUDGET.newTicket], ['reply', replied, BUDGET.reply]] as const) {
-    const work = counted.sql.filter((s) => !isTxControl(s));
+    const work = counted.sql.filter((s) => !isTransactionControl(s));
     t.ok(work.length <= budget.work, `${name}: ${work.length} statements besides BEGIN/COMMIT, at most ${budget.work}`, { sql: work });
     t.ok(counted.count <= budget.total, `${name}: ${counted.count} statements in all, at most ${budget.total}`);
     t.notOk(counted.sql.some((s) => /from `(banned_senders|mailboxes|staff|staff_departments)`/.test(s)), `${name}: bans, mailboxes and agents come from the cache`);

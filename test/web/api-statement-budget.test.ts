@@ -1,27 +1,13 @@
 import t from 'tap';
-import type { Clock } from '../../src/db/time.js';
-import { createAgent, createTestContext } from '../helpers/context.js';
+import { FrozenClock, createAgent, createTestContext } from '../helpers/context.js';
 import { createTestApp } from '../helpers/http.js';
-import { countQueries } from '../helpers/query-count.js';
+import { countQueries, isTransactionControl } from '../helpers/query-count.js';
 
 /**
  * SQL statements per ticket opened through the JSON API, with an agent in the department to alert. BEGIN and
  * COMMIT are counted apart (knex sends each as a statement of its own).
  */
 const BUDGET = { work: 7, total: 9 };
-
-/** Time stands still unless the test moves it, so that the caches' checks fall where the test says. */
-class FrozenClock implements Clock {
-  private t = Date.now();
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
-const isTxControl = (sql: string) => /^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql.trim());
 
 t.test('POST /api/tickets.json stays within its statement budget', async (t) => {
   const clock = new FrozenClock();
@@ -36,7 +22,7 @@ t.test('POST /api/tickets.json stays within its statement budget', async (t) => 
   clock.advance(5000);
   t.equal((await post('First')).statusCode, 201);
   const counted = await countQueries(ctx.services.db, async () => t.equal((await post('Second')).statusCode, 201));
-  const work = counted.sql.filter((s) => !isTxControl(s));
+  const work = counted.sql.filter((s) => !isTransactionControl(s));
   t.ok(work.length <= BUDGET.work, `${work.length} statements besides BEGIN/COMMIT, at most ${BUDGET.work}`, { sql: work });
   t.ok(counted.count <= BUDGET.total, `${counted.count} statements in all, at most ${BUDGET.total}`);
   const ticketId = Number((await ctx.services.db.knex('tickets').where({ subject: 'Second' }).first('id')).id);
