@@ -8,9 +8,10 @@ import type { DirectoryVersion } from './directory-version.js';
 
 /**
  * The invalidation delay: the longest a node goes on using its copy after another node changed a mailbox, a
- * ban, a department (or which one is the default), an agent or a membership. A lookup re-reads the version row when its copy
- * was last checked this long ago, and reloads everything when the number moved. So a sender banned on one
- * node is refused by every node at most this long after the ban was committed (INSTALL.md "several nodes").
+ * ban, a department (or which one is the default), an agent or a membership. A lookup re-reads the version
+ * row when its copy was last checked this long ago, and reloads everything when the number moved. So a sender
+ * banned on one node is refused by every node at most this long after the ban was committed (INSTALL.md §9,
+ * test/mail/directory-nodes.test.ts).
  */
 export const DIRECTORY_REFRESH_MS = 1000;
 
@@ -92,7 +93,9 @@ export class DirectoryCache {
     // A change made by this process shows at once: its transaction may not have committed yet when the
     // version was raised, so for one interval every lookup checks the version.
     const changedHere = now - this.version.bumpedAt < DIRECTORY_REFRESH_MS;
-    if (this.snapshot && !changedHere && now - this.checkedAt < DIRECTORY_REFRESH_MS) return this.snapshot;
+    // A clock stepped back (NTP) makes the age negative: checked then too, or the copy would outlive the delay.
+    const age = now - this.checkedAt;
+    if (this.snapshot && !changedHere && age >= 0 && age < DIRECTORY_REFRESH_MS) return this.snapshot;
     // Inside a transaction the refresh runs on it: on SQLite's single connection a refresh queued on the pool
     // would wait for this very transaction to end.
     if (this.db.inTransaction) return this.refresh(now);
@@ -113,10 +116,11 @@ export class DirectoryCache {
       const [mailboxes, bans, staff] = [await this.source.mailboxes(), await this.source.bans(), await this.source.staff()];
       next = { ...build(version, mailboxes, bans, staff), defaultDepartment: await this.source.defaultDepartment() };
     }
-    // Two refreshes may overlap (one inside a transaction): the one that read the older number keeps nothing.
-    if (!this.snapshot || version >= this.snapshot.version) {
+    // Two refreshes may overlap (one inside a transaction): the one that started first, and so may have read
+    // older rows, does not replace the other's. (Not compared by number: a restored backup may lower it.)
+    if (!this.snapshot || startedAt >= this.checkedAt || this.checkedAt > this.clock.now().getTime()) {
       this.snapshot = next;
-      this.checkedAt = Math.max(this.checkedAt, startedAt);
+      this.checkedAt = startedAt;
     }
     return next;
   }
