@@ -8,6 +8,8 @@ import { AuditRepository } from './audit/audit-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { DepartmentRepository } from './departments/department-repository.js';
 import { DepartmentService } from './departments/department-service.js';
+import { DirectoryCache } from './directory/directory-cache.js';
+import { DirectoryVersion } from './directory/directory-version.js';
 import { DraftRepository } from './drafts/draft-repository.js';
 import { DraftService } from './drafts/draft-service.js';
 import { LockRepository } from './locks/lock-repository.js';
@@ -60,13 +62,14 @@ export interface ServiceDeps {
 export function createServices({ db, clock, config, log, secrets }: ServiceDeps) {
   const settings = new SettingsRepository(db);
   const audit = new AuditRepository(db, clock);
-  const departmentRepo = new DepartmentRepository(db, clock);
-  const staffRepo = new StaffRepository(db, clock);
+  const directoryVersion = new DirectoryVersion(db, clock);
+  const departmentRepo = new DepartmentRepository(db, clock, directoryVersion);
+  const staffRepo = new StaffRepository(db, clock, directoryVersion);
   const topics = new TopicRepository(db);
   const outbox = new OutboxRepository(db, clock);
   const rateLimiter = new RateLimiter(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login);
-  const departments = new DepartmentService(db, departmentRepo, audit, settings);
+  const departments = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
@@ -80,11 +83,15 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
-  const mailboxRepo = new MailboxRepository(db, clock);
-  const mailboxes = new MailboxService(db, mailboxRepo, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
+  const mailboxRepo = new MailboxRepository(db, clock, directoryVersion);
+  const banRepo = new BanRepository(db, directoryVersion);
+  const directory = new DirectoryCache(db, clock, directoryVersion, {
+    mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
+  });
+  const mailboxes = new MailboxService(db, mailboxRepo, directory, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({
-    outbox, threads, signer, staff: staffRepo, mailboxes: mailboxRepo,
+    outbox, threads, signer, staff: directory, mailboxes: directory,
     autoReplies: new AutoReplyBudget(rateLimiter, config.mail.autoRepliesPerHour),
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
@@ -96,16 +103,16 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     threads,
     attachments: new AttachmentRepository(db),
     departments: departmentRepo,
-    defaultDepartment: () => departments.defaultDepartment(),
+    defaultDepartment: () => directory.defaultDepartment(),
     staff: staffRepo,
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,
   });
   const inbound = new InboundRepository(db);
-  const bans = new BanService(db, new BanRepository(db), audit, clock);
+  const bans = new BanService(db, banRepo, directory, audit, clock);
   const intake = new MailIntakeService({
     db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,
-    staff: staffRepo, trustedAuthServers: config.mail.trustedAuthServers,
+    staff: directory, trustedAuthServers: config.mail.trustedAuthServers,
     log: log.child({ component: 'mail' }),
     mailDomain: config.mailDomain,
   });

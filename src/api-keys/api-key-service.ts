@@ -22,6 +22,8 @@ export interface ApiPrincipal {
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
+const LAST_USED_RESOLUTION_MS = 60_000;
+
 /** Strips the IPv4-mapped IPv6 prefix so that a key bound to 10.0.0.5 matches ::ffff:10.0.0.5. */
 const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 
@@ -36,6 +38,9 @@ const map = (r: Record<string, unknown>): ApiKey => ({
 });
 
 export class ApiKeyService {
+  /** When this process last wrote each key's last_used_at (epoch ms). */
+  private readonly touchedAt = new Map<number, number>();
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
@@ -68,7 +73,19 @@ export class ApiKeyService {
     const r = await this.db.run((q) => q('api_keys').where({ key_hash: hash(key) }).first());
     if (!r || !r.is_active) throw new AppError('API_KEY_INVALID', 'unauthorized', 'The API key is not valid.');
     if (r.allowed_ip && r.allowed_ip !== normaliseIp(ip)) throw new AppError('API_KEY_IP_FORBIDDEN', 'forbidden', 'The API key may not be used from this address.');
-    await this.db.run((q) => q('api_keys').where({ id: r.id }).update({ last_used_at: toDbTime(this.clock.now()) }));
+    await this.touch(Number(r.id));
     return { kind: 'api', keyId: Number(r.id), name: r.name as string };
+  }
+
+  /**
+   * "Last used" is for an administrator deciding whether a key is still needed: to the minute is enough, so
+   * an integration sending many requests costs one write a minute, not one per request.
+   */
+  private async touch(id: number): Promise<void> {
+    const now = this.clock.now();
+    const last = this.touchedAt.get(id);
+    if (last !== undefined && now.getTime() - last < LAST_USED_RESOLUTION_MS && now.getTime() >= last) return;
+    await this.db.run((q) => q('api_keys').where({ id }).update({ last_used_at: toDbTime(now) }));
+    this.touchedAt.set(id, now.getTime());
   }
 }

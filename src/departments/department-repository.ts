@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import type { DirectoryVersion } from '../directory/directory-version.js';
 import { fromDbTime, toDbTime, type Clock } from '../db/time.js';
 
 export interface Department {
@@ -36,6 +37,7 @@ export class DepartmentRepository {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly version: DirectoryVersion,
   ) {}
 
   /** Departments in name order; archived ones only when asked for. */
@@ -83,14 +85,20 @@ export class DepartmentRepository {
   }
 
   async insert(name: string, signature = ''): Promise<number> {
-    const [id] = await this.db.run((q) =>
-      q('departments').insert({ name, name_key: nameKey(name), signature, created_at: toDbTime(this.clock.now()) }),
-    );
-    return Number(id);
+    return this.db.transaction(async () => {
+      const [id] = await this.db.run((q) =>
+        q('departments').insert({ name, name_key: nameKey(name), signature, created_at: toDbTime(this.clock.now()) }),
+      );
+      await this.version.bump();
+      return Number(id);
+    });
   }
 
   async update(id: number, fields: { name: string; signature: string }): Promise<void> {
-    await this.db.run((q) => q('departments').where({ id }).update({ ...fields, name_key: nameKey(fields.name) }));
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('departments').where({ id }).update({ ...fields, name_key: nameKey(fields.name) }));
+      await this.version.bump();
+    });
   }
 
   async usage(id: number): Promise<DepartmentUsage> {
@@ -103,15 +111,24 @@ export class DepartmentRepository {
 
   /** Points the department's mailboxes and help topics at another one. */
   async repoint(fromId: number, toId: number): Promise<void> {
-    await this.db.run((q) => q('mailboxes').where({ department_id: fromId }).update({ department_id: toId }));
-    await this.db.run((q) => q('help_topics').where({ department_id: fromId }).update({ department_id: toId }));
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('mailboxes').where({ department_id: fromId }).update({ department_id: toId }));
+      await this.db.run((q) => q('help_topics').where({ department_id: fromId }).update({ department_id: toId }));
+      await this.version.bump();
+    });
   }
 
   async setArchived(id: number, archived: boolean): Promise<void> {
-    await this.db.run((q) => q('departments').where({ id }).update({ archived_at: archived ? toDbTime(this.clock.now()) : null }));
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('departments').where({ id }).update({ archived_at: archived ? toDbTime(this.clock.now()) : null }));
+      await this.version.bump();
+    });
   }
 
   async delete(id: number): Promise<void> {
-    await this.db.run((q) => q('departments').where({ id }).delete());
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('departments').where({ id }).delete());
+      await this.version.bump();
+    });
   }
 }

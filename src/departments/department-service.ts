@@ -5,6 +5,7 @@ import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { Department, DepartmentRepository, DepartmentUsage, DepartmentWithCounts } from './department-repository.js';
 import type { Database } from '../db/database.js';
+import type { DirectoryVersion } from '../directory/directory-version.js';
 
 /** Where a ticket goes when neither its help topic nor its mailbox nor the agent decides. */
 export const DEFAULT_DEPARTMENT_KEY = 'tickets.default_department';
@@ -17,6 +18,8 @@ export class DepartmentService {
     private readonly departments: DepartmentRepository,
     private readonly audit: AuditRepository,
     private readonly settings: SettingsRepository,
+    /** Raised with the default-department setting, which the directory cache holds. */
+    private readonly version: DirectoryVersion,
   ) {}
 
   /** Active departments, for choosing one; archived ones too where existing tickets are listed. */
@@ -50,7 +53,10 @@ export class DepartmentService {
 
   /** First run: the department setup made becomes the default, unless one is already set. */
   async ensureDefault(d: Department): Promise<void> {
-    await this.settings.getOrInsert(DEFAULT_DEPARTMENT_KEY, () => String(d.id));
+    await this.db.transaction(async () => {
+      await this.settings.getOrInsert(DEFAULT_DEPARTMENT_KEY, () => String(d.id));
+      await this.version.bump();
+    });
   }
 
   async setDefault(actor: StaffPrincipal, id: number): Promise<void> {
@@ -59,6 +65,7 @@ export class DepartmentService {
     if (!d || d.archivedAt) throw new ValidationError({ defaultDepartmentId: 'Choose a department from the list.' });
     await this.db.transaction(async () => {
       await this.settings.set(DEFAULT_DEPARTMENT_KEY, String(id));
+      await this.version.bump();
       await this.audit.record({ staffId: actor.staffId, action: 'settings.default_department', objectType: 'department', objectId: id, details: { name: d.name } });
     });
   }

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import type { DirectoryVersion } from '../directory/directory-version.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 import type { Staff, StaffWithDepartments } from './staff.js';
 
@@ -27,6 +28,7 @@ export class StaffRepository {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly version: DirectoryVersion,
   ) {}
 
   async count(): Promise<number> {
@@ -47,30 +49,36 @@ export class StaffRepository {
   }
 
   async insert(s: NewStaff): Promise<number> {
-    const [id] = await this.db.run((q) =>
-      q('staff').insert({
-        username: s.username,
-        email: s.email,
-        name: s.name,
-        password_hash: s.passwordHash,
-        is_admin: s.isAdmin,
-        is_active: true,
-        timezone: s.timezone,
-        created_at: toDbTime(this.clock.now()),
-      }),
-    );
-    return Number(id);
+    return this.db.transaction(async () => {
+      const [id] = await this.db.run((q) =>
+        q('staff').insert({
+          username: s.username,
+          email: s.email,
+          name: s.name,
+          password_hash: s.passwordHash,
+          is_admin: s.isAdmin,
+          is_active: true,
+          timezone: s.timezone,
+          created_at: toDbTime(this.clock.now()),
+        }),
+      );
+      await this.version.bump();
+      return Number(id);
+    });
   }
 
   async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; passwordHash: string }>): Promise<void> {
-    const row: Record<string, unknown> = {};
-    if (fields.name !== undefined) row.name = fields.name;
-    if (fields.email !== undefined) row.email = fields.email;
-    if (fields.isAdmin !== undefined) row.is_admin = fields.isAdmin;
-    if (fields.isActive !== undefined) row.is_active = fields.isActive;
-    if (fields.timezone !== undefined) row.timezone = fields.timezone;
-    if (fields.passwordHash !== undefined) row.password_hash = fields.passwordHash;
-    if (Object.keys(row).length) await this.db.run((q) => q('staff').where({ id }).update(row));
+    await this.db.transaction(async () => {
+      const row: Record<string, unknown> = {};
+      if (fields.name !== undefined) row.name = fields.name;
+      if (fields.email !== undefined) row.email = fields.email;
+      if (fields.isAdmin !== undefined) row.is_admin = fields.isAdmin;
+      if (fields.isActive !== undefined) row.is_active = fields.isActive;
+      if (fields.timezone !== undefined) row.timezone = fields.timezone;
+      if (fields.passwordHash !== undefined) row.password_hash = fields.passwordHash;
+      if (Object.keys(row).length) await this.db.run((q) => q('staff').where({ id }).update(row));
+      await this.version.bump();
+    });
   }
 
   async touchLogin(id: number): Promise<void> {
@@ -117,31 +125,13 @@ export class StaffRepository {
     return rows.map(map);
   }
 
-  /** Active members of a department, who get its new-ticket and new-message alerts. */
-  async departmentMembers(departmentId: number): Promise<Staff[]> {
-    const rows = await this.db.run((q) =>
-      q('staff as s')
-        .join('staff_departments as sd', 'sd.staff_id', 's.id')
-        .where('sd.department_id', departmentId)
-        .where('s.is_active', true)
-        .orderBy('s.id')
-        .select('s.*'),
-    );
-    return rows.map(map);
-  }
-
-  /** The active staff account that uses this (lower-cased) address, if any. */
-  async findActiveByEmail(email: string): Promise<Staff | null> {
-    const r = await this.db.run((q) => q('staff').where({ email, is_active: true }).first());
-    return r ? map(r) : null;
-  }
-
   async setDepartments(staffId: number, memberships: Array<{ departmentId: number; isManager: boolean }>): Promise<void> {
     await this.db.transaction(async (trx) => {
       await trx('staff_departments').where({ staff_id: staffId }).delete();
       for (const m of memberships) {
         await trx('staff_departments').insert({ staff_id: staffId, department_id: m.departmentId, is_manager: m.isManager });
       }
+      await this.version.bump();
     });
   }
 }

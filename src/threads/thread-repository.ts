@@ -122,11 +122,11 @@ export class ThreadRepository {
     );
   }
 
-  /** The ticket of the most recent entry stored under one of these Message-ID hashes. */
-  async ticketForMessageIdHashes(hashes: string[]): Promise<number | null> {
-    if (!hashes.length) return null;
-    const r = await this.db.run((q) => q('thread_message_ids').whereIn('message_id_hash', hashes).orderBy('id', 'desc').first('ticket_id'));
-    return r ? Number(r.ticket_id) : null;
+  /** Entries stored under any of these Message-ID hashes, the most recent first, with their tickets. */
+  async storedMessageIds(hashes: string[]): Promise<Array<{ hash: string; ticketId: number }>> {
+    if (!hashes.length) return [];
+    const rows = await this.db.run((q) => q('thread_message_ids').whereIn('message_id_hash', hashes).orderBy('id', 'desc').select('message_id_hash', 'ticket_id'));
+    return rows.map((r: Record<string, unknown>) => ({ hash: r.message_id_hash as string, ticketId: Number(r.ticket_id) }));
   }
 
   /** The Message-IDs of a ticket's entries that came in by mail, oldest first. */

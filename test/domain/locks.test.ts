@@ -6,6 +6,7 @@ import { DEFAULT_MAILBOX } from '../../src/mail/mailboxes/mailbox-service.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
 import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import { createAgent, createTestContext, type TestContext } from '../helpers/context.js';
+import { jsonLineChild } from '../helpers/spawn.js';
 
 const MINUTE = 60_000;
 
@@ -49,35 +50,7 @@ t.test('two processes on one database enforce the same lock', async (t) => {
   const a = await createAgent(services, { name: 'Alice Lock' });
   const b = await createAgent(services, { name: 'Bob Other' });
   const ticket = await newTicket(services);
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import=tsx', 'test/helpers/lock-node.ts'], { env: { ...process.env, LOCK_NODE_DB: dbUrl }, stdio: ['pipe', 'pipe', 'inherit'] });
-  t.teardown(() => void child.kill());
-  const lines: string[] = [];
-  let waiting: ((l: string) => void) | null = null;
-  let buf = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (waiting) {
-        const w = waiting;
-        waiting = null;
-        w(line);
-      } else lines.push(line);
-    }
-  });
-  const ask = (cmd: Record<string, unknown>): Promise<Record<string, unknown>> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to ${JSON.stringify(cmd)}`)), 60_000);
-      waiting = (l) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(l) as Record<string, unknown>);
-      };
-      const early = lines.shift();
-      if (early !== undefined) waiting(early);
-      child.stdin.write(`${JSON.stringify(cmd)}\n`);
-    });
+  const { ask, end } = jsonLineChild(t, 'test/helpers/lock-node.ts', { LOCK_NODE_DB: dbUrl });
 
   t.same(await ask({ op: 'ping' }), { ok: true }, 'second process is up');
   t.ok((await services.locks.acquire(a.principal, ticket.number)).mine, 'A takes the lock here');
@@ -87,7 +60,7 @@ t.test('two processes on one database enforce the same lock', async (t) => {
   await services.tickets.respond(a.principal, ticket.number, 'from node 1');
   t.match(await ask({ op: 'acquire', staffId: b.principal.staffId, number: ticket.number }), { mine: true }, 'posting released it for the other process');
   await t.rejects(services.tickets.respond(a.principal, ticket.number, 'again'), { code: 'LOCK_HELD', details: { holderName: 'Bob Other' } });
-  child.stdin.end();
+  end();
 });
 
 t.test('a post while another agent holds a live lock is refused and writes nothing', async (t) => {

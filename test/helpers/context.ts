@@ -19,6 +19,17 @@ export class TestClock implements Clock {
   }
 }
 
+/** Time that stands still until the test moves it: for counts that depend on when a cache last checked. */
+export class FrozenClock implements Clock {
+  private t = Date.now();
+  now(): Date {
+    return new Date(this.t);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
 export interface TestContext {
   services: Services;
   config: Config;

@@ -54,3 +54,48 @@ export function collect(child: ChildProcess, timeoutMs = 60_000): Promise<RunRes
 
 /** The lines of a stream's output, without blank ones. */
 export const lines = (s: string) => s.split('\n').filter((l) => l.trim() !== '');
+
+/**
+ * A helper process of this repository spoken to in JSON lines: `next()` is its next line of output, parsed;
+ * `ask(cmd)` writes one command line and waits for the answer line. Killed when the test ends.
+ */
+export function jsonLineChild(t: { teardown(fn: () => void): void }, script: string, env: Record<string, string>): {
+  next(): Promise<Record<string, unknown>>;
+  ask(cmd: Record<string, unknown>): Promise<Record<string, unknown>>;
+  end(): void;
+} {
+  const child = spawn(process.execPath, ['--import=tsx', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill());
+  const early: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let buf = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else early.push(line);
+    }
+  });
+  const next = (): Promise<Record<string, unknown>> => {
+    const line = early.shift();
+    if (line !== undefined) return Promise.resolve(JSON.parse(line) as Record<string, unknown>);
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${script} did not answer`)), 60_000);
+      waiting.push((l) => {
+        clearTimeout(timer);
+        resolvePromise(JSON.parse(l) as Record<string, unknown>);
+      });
+    });
+  };
+  return {
+    next,
+    ask(cmd) {
+      child.stdin.write(`${JSON.stringify(cmd)}\n`);
+      return next();
+    },
+    end: () => void child.stdin.end(),
+  };
+}

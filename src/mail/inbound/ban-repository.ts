@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../../db/time.js';
+import type { DirectoryVersion } from '../../directory/directory-version.js';
 
 export interface BannedSender {
   id: number;
@@ -21,7 +22,10 @@ const map = (r: Record<string, unknown>): BannedSender => ({
 });
 
 export class BanRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly version: DirectoryVersion,
+  ) {}
 
   async list(): Promise<BannedSender[]> {
     return (await this.db.run((q) => q('banned_senders').orderBy('pattern'))).map(map);
@@ -32,19 +36,19 @@ export class BanRepository {
     return r ? map(r) : null;
   }
 
-  async firstMatch(patterns: string[]): Promise<BannedSender | null> {
-    if (!patterns.length) return null;
-    const r = await this.db.run((q) => q('banned_senders').whereIn('pattern', patterns).orderBy('id').first());
-    return r ? map(r) : null;
-  }
-
   async insert(pattern: string, note: string, at: Date): Promise<number> {
-    const [id] = await this.db.run((q) => q('banned_senders').insert({ pattern, note, hits: 0, created_at: toDbTime(at) }));
-    return Number(id);
+    return this.db.transaction(async () => {
+      const [id] = await this.db.run((q) => q('banned_senders').insert({ pattern, note, hits: 0, created_at: toDbTime(at) }));
+      await this.version.bump();
+      return Number(id);
+    });
   }
 
   async delete(id: number): Promise<void> {
-    await this.db.run((q) => q('banned_senders').where({ id }).delete());
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('banned_senders').where({ id }).delete());
+      await this.version.bump();
+    });
   }
 
   async hit(id: number, at: Date): Promise<void> {

@@ -6,6 +6,7 @@ import { requireAdmin } from '../../departments/department-service.js';
 import { ValidationError, notFound } from '../../errors.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import { isEmail } from '../../users/email.js';
+import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { BanRepository, BannedSender } from './ban-repository.js';
 import { banPatternsFor } from './classify.js';
 
@@ -16,6 +17,7 @@ export class BanService {
   constructor(
     private readonly db: Database,
     private readonly bans: BanRepository,
+    private readonly directory: Pick<DirectoryCache, 'banFor'>,
     private readonly audit: AuditRepository,
     private readonly clock: Clock,
   ) {}
@@ -25,8 +27,8 @@ export class BanService {
   }
 
   /**
-   * The ban that covers any of these addresses (a message's From and its envelope sender are checked in one
-   * query), counting the hit; null when the sender may write.
+   * The ban that covers any of these addresses, counting the hit; null when the sender may write. Read from
+   * the directory cache: a ban made on any node applies here within DIRECTORY_REFRESH_MS.
    */
   async check(...addresses: Array<string | null>): Promise<BannedSender | null> {
     return this.checkBeyond(null, ...addresses);
@@ -40,7 +42,7 @@ export class BanService {
     const done = new Set(checked ? banPatternsFor(checked) : []);
     const patterns = [...new Set(addresses.filter((a): a is string => Boolean(a)).flatMap(banPatternsFor))].filter((p) => !done.has(p));
     if (!patterns.length) return null;
-    const ban = await this.bans.firstMatch(patterns);
+    const ban = await this.directory.banFor(patterns);
     if (ban) await this.bans.hit(ban.id, this.clock.now());
     return ban;
   }

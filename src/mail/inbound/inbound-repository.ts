@@ -15,6 +15,10 @@ export interface NewInbound {
   raw: Buffer;
   status: InboundStatus;
   error?: string | null;
+  /** The outcome, when the message was processed before its row is written. */
+  reason?: string | null;
+  ticketId?: number | null;
+  entryId?: number | null;
   source: IntakeSource;
   remoteAddress: string | null;
   receivedAt: Date;
@@ -86,7 +90,10 @@ export class InboundRepository {
         size: m.raw.length,
         raw: this.db.blob(m.raw),
         status: m.status,
-        error: m.error ?? null,
+        error: m.error ? m.error.slice(0, 2000) : null,
+        reason: m.reason ?? null,
+        ticket_id: m.ticketId ?? null,
+        entry_id: m.entryId ?? null,
         source: m.source,
         remote_address: m.remoteAddress,
         received_at: toDbTime(m.receivedAt),

@@ -4,22 +4,22 @@ import { DatabaseUnavailable, RetryableConflict, UniqueViolation } from '../../d
 import type { Clock } from '../../db/time.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { StaffRepository } from '../../staff/staff-repository.js';
+import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { CollaboratorRepository } from '../../tickets/collaborator-repository.js';
 import type { TicketRepository } from '../../tickets/ticket-repository.js';
 import { LIMITS, type TicketService } from '../../tickets/ticket-service.js';
-import type { FileInput } from '../../tickets/ticket.js';
+import type { FileInput, Ticket } from '../../tickets/ticket.js';
 import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import { messageIdHash, type MessageIdSigner } from '../message-id.js';
 import { authenticateSender, verdictFor, type AuthenticateContext, type SenderEvidence } from './authenticate.js';
 import type { BanService } from './ban-service.js';
 import { classify, type Classification } from './classify.js';
-import type { InboundRepository, IntakeSource } from './inbound-repository.js';
+import type { InboundOutcome, InboundRepository, IntakeSource } from './inbound-repository.js';
 import { parseMessage, scanMessageId, scanSummary, UnparsableMessage, type ParsedMessage } from './parse.js';
 import { sanitizeMailHtml } from '../../content/sanitize.js';
-import { findThread, type ThreadMatch, type ThreadingLookups } from './threading.js';
+import { findThread, parentIds, type ThreadMatch, type ThreadingLookups } from './threading.js';
 
 export interface IntakeEnvelope {
   /** The mailbox named by RCPT TO; null for the pipe and the API, which read it from the headers. */
@@ -48,6 +48,17 @@ export class SenderBanned extends AppError {
 
 class DuplicateDelivery extends Error {}
 
+type StoredIds = Array<{ hash: string; ticketId: number }>;
+type MessageLookups = ThreadingLookups & { ticket(id: number): Promise<Ticket | null> };
+
+/** What became of a message: the row to record, and the answer once the row has its id. */
+interface Processed {
+  record: InboundOutcome;
+  outcome(inboundId: number): IntakeOutcome;
+}
+
+const processed = (record: InboundOutcome, outcome: (inboundId: number) => IntakeOutcome): Processed => ({ record, outcome });
+
 /** What a message will be stored as, worked out before the transaction so that it holds no CPU work. */
 interface Prepared {
   classification: Classification;
@@ -67,7 +78,7 @@ export interface IntakeDeps {
   ticketRepo: TicketRepository;
   threads: ThreadRepository;
   collaborators: CollaboratorRepository;
-  staff: Pick<StaffRepository, 'findActiveByEmail'>;
+  staff: Pick<DirectoryCache, 'activeStaffByEmail'>;
   signer: MessageIdSigner;
   /** authserv-ids whose Authentication-Results headers are believed (config mail.trustedAuthServers). */
   trustedAuthServers: readonly string[];
@@ -84,7 +95,6 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
  * What cannot be processed is kept raw in quarantine; only a database failure is left for the sender to retry.
  */
 export class MailIntakeService {
-  private readonly lookups: ThreadingLookups;
   private readonly auth: AuthenticateContext;
 
   constructor(private readonly d: IntakeDeps) {
@@ -92,15 +102,9 @@ export class MailIntakeService {
       signer: d.signer,
       trustedAuthServers: d.trustedAuthServers,
       findAgentByEmail: async (address) => {
-        const agent = await d.staff.findActiveByEmail(address);
+        const agent = await d.staff.activeStaffByEmail(address);
         return agent && { id: agent.id, name: agent.name };
       },
-    };
-    this.lookups = {
-      ticketExists: async (id) => (await d.ticketRepo.findBy({ id })) !== null,
-      ticketForMessageIdHashes: (hashes) => d.threads.ticketForMessageIdHashes(hashes),
-      ticketIdByNumber: async (number) => (await d.ticketRepo.findBy({ number }))?.id ?? null,
-      isParticipant: (ticketId, address) => d.collaborators.isParticipant(ticketId, address),
     };
   }
 
@@ -122,9 +126,11 @@ export class MailIntakeService {
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
     if (await this.d.bans.checkBeyond(env.envelopeFromChecked ? env.envelopeFrom : null, parsed.from.address, env.envelopeFrom)) throw new SenderBanned();
     const idHash = this.idHash(parsed.messageId, raw);
-    // The same message sent to two of our mailboxes: the first one already made its entry. A repeat to the
-    // same mailbox is caught by the unique key on the insert below, so it needs no query of its own here.
-    if (parsed.messageId && (await this.d.threads.ticketForMessageIdHashes([idHash])) !== null) return { status: 'duplicate' };
+    // One query for the message's own Message-ID and the ones it answers. Its own already stored: the same
+    // message sent to two of our mailboxes, and the first one made its entry. A repeat to the same mailbox is
+    // caught by the unique key on the insert below.
+    const stored = await this.storedIds(parsed, parsed.messageId ? idHash : null);
+    if (parsed.messageId && stored.some((s) => s.hash === idHash)) return { status: 'duplicate' };
 
     const summary = { sender: parsed.from.address, subject: parsed.subject || null };
     try {
@@ -132,18 +138,21 @@ export class MailIntakeService {
       const prepared = this.prepare(parsed, env.envelopeFrom);
       return await this.withRetries(() =>
         this.d.db.transaction(async () => {
+          const done = await this.process(parsed, mailbox, prepared, stored);
+          // Stored last, with its outcome, so that the row is written once. A concurrent delivery of the same
+          // message that committed first fails this insert (on MySQL it waited for it), and all of this
+          // transaction's work rolls back with it.
           let inboundId: number;
           try {
             inboundId = await this.d.inbound.insert({
-              mailboxId: mailbox.id, messageIdHash: idHash, messageId: parsed.messageId, ...summary, raw, status: 'processing',
+              mailboxId: mailbox.id, messageIdHash: idHash, messageId: parsed.messageId, ...summary, raw, ...done.record,
               source: env.source, remoteAddress: env.remoteAddress, receivedAt: this.d.clock.now(),
             });
           } catch (err) {
-            // A concurrent delivery of the same message committed first (on MySQL this insert waited for it).
             if (err instanceof UniqueViolation) throw new DuplicateDelivery();
             throw err;
           }
-          return this.process(inboundId, parsed, mailbox, prepared);
+          return done.outcome(inboundId);
         }),
       );
     } catch (err) {
@@ -171,6 +180,7 @@ export class MailIntakeService {
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
     try {
       const prepared = this.prepare(parsed, null);
+      const stored = await this.storedIds(parsed, null);
       return await this.withRetries(() =>
         this.d.db.transaction(async () => {
           if (!(await this.d.inbound.takeFromQuarantine(id))) throw new AppError('NOT_QUARANTINED', 'conflict', 'This message was already retried or deleted.');
@@ -178,7 +188,9 @@ export class MailIntakeService {
             await this.d.inbound.setOutcome(id, { status: 'dropped', reason: 'banned' });
             return { status: 'dropped' as const, inboundId: id, reason: 'banned' };
           }
-          return this.process(id, parsed, mailbox, prepared);
+          const done = await this.process(parsed, mailbox, prepared, stored);
+          await this.d.inbound.setOutcome(id, done.record);
+          return done.outcome(id);
         }),
       );
     } catch (err) {
@@ -198,37 +210,61 @@ export class MailIntakeService {
     return { classification, bodyText: this.bodyText(m), bodyHtml: m.html ? sanitizeMailHtml(m.html) : null, attachments };
   }
 
+  /** Entries already stored under these Message-IDs: the message's own (`ownHash`) and those it answers. */
+  private storedIds(m: ParsedMessage, ownHash: string | null): Promise<StoredIds> {
+    return this.d.threads.storedMessageIds([...(ownHash ? [ownHash] : []), ...parentIds(m).map(messageIdHash)]);
+  }
+
   /**
    * The stages after parsing: classify (done in prepare), authenticate the sender, find the thread, then
    * apply through the ticket services, which keep the rules about what an entry may do (DESIGN.md §11).
+   * The inbound row is the caller's to write, with the outcome returned here.
    */
-  private async process(inboundId: number, m: ParsedMessage, mailbox: Mailbox, p: Prepared): Promise<IntakeOutcome> {
+  private async process(m: ParsedMessage, mailbox: Mailbox, p: Prepared, stored: StoredIds): Promise<Processed> {
     const c = p.classification;
-    if (c.kind === 'drop') {
-      await this.d.inbound.setOutcome(inboundId, { status: 'dropped', reason: c.reason });
-      return { status: 'dropped', inboundId, reason: c.reason };
-    }
-    if (c.kind === 'bounce') return this.bounce(inboundId, m, c.originalMessageIds, p.attachments);
+    if (c.kind === 'drop') return processed({ status: 'dropped', reason: c.reason }, (inboundId) => ({ status: 'dropped', inboundId, reason: c.reason }));
+    const lookups = this.lookups(stored);
+    if (c.kind === 'bounce') return this.bounce(m, c.originalMessageIds, p.attachments, lookups);
 
     const evidence = await authenticateSender(m, this.auth);
-    const thread = await findThread({ inReplyTo: m.inReplyTo, references: m.references, subject: m.subject, from: m.from.address }, this.d.signer, this.lookups);
-    if (thread) return this.reply(inboundId, m, p, thread, evidence);
-    return this.openTicket(inboundId, m, mailbox, p, evidence);
+    const thread = await findThread({ inReplyTo: m.inReplyTo, references: m.references, subject: m.subject, from: m.from.address }, this.d.signer, lookups);
+    if (thread) return this.reply(m, p, thread, evidence, lookups);
+    return this.openTicket(m, mailbox, p, evidence);
+  }
+
+  /**
+   * Threading's questions for one message. A ticket read to see that it exists is kept for the reply that
+   * follows; stored Message-IDs come from the query made before the transaction.
+   */
+  private lookups(stored: StoredIds): MessageLookups {
+    const tickets = new Map<number, Promise<Ticket | null>>();
+    const ticket = (id: number) => {
+      if (!tickets.has(id)) tickets.set(id, this.d.ticketRepo.findBy({ id }));
+      return tickets.get(id)!;
+    };
+    return {
+      ticket,
+      ticketExists: async (id) => (await ticket(id)) !== null,
+      ticketForMessageIdHashes: async (hashes) => stored.find((s) => hashes.includes(s.hash))?.ticketId ?? null,
+      ticketIdByNumber: async (number) => (await this.d.ticketRepo.findBy({ number }))?.id ?? null,
+      isParticipant: (ticketId, address) => this.d.collaborators.isParticipant(ticketId, address),
+    };
   }
 
   /** A message on an existing ticket: a note only when proven to be an agent's, flagged when from a stranger. */
-  private async reply(inboundId: number, m: ParsedMessage, p: Prepared, thread: ThreadMatch, evidence: SenderEvidence): Promise<IntakeOutcome> {
+  private async reply(m: ParsedMessage, p: Prepared, thread: ThreadMatch, evidence: SenderEvidence, lookups: MessageLookups): Promise<Processed> {
     const { verification, agent } = verdictFor(evidence, thread.ticketId);
-    const fromNonParticipant = !agent && !(await this.lookups.isParticipant(thread.ticketId, m.from.address));
+    const known = await lookups.ticket(thread.ticketId);
+    const fromRequester = known?.requesterEmail === m.from.address;
+    const fromNonParticipant = !agent && !fromRequester && !(await lookups.isParticipant(thread.ticketId, m.from.address));
     const { ticket, entryId } = await this.d.tickets.addInboundMessage(thread.ticketId, {
       name: m.from.name, email: m.from.address, bodyText: p.bodyText, bodyHtml: p.bodyHtml, attachments: p.attachments, messageId: m.messageId, source: 'email',
-      agent, verification, fromNonParticipant,
+      agent, verification, fromNonParticipant, ...(known ? { ticket: known } : {}),
     });
-    await this.d.inbound.setOutcome(inboundId, { status: 'reply', reason: thread.via, ticketId: ticket.id, entryId });
-    return { status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
+    return processed({ status: 'reply', reason: thread.via, ticketId: ticket.id, entryId }, (inboundId) => ({ status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId }));
   }
 
-  private async openTicket(inboundId: number, m: ParsedMessage, mailbox: Mailbox, p: Prepared, evidence: SenderEvidence): Promise<IntakeOutcome> {
+  private async openTicket(m: ParsedMessage, mailbox: Mailbox, p: Prepared, evidence: SenderEvidence): Promise<Processed> {
     const topic = mailbox.topic;
     const ours = `@${this.d.mailDomain.toLowerCase()}`;
     const { ticket, entryId } = await this.d.tickets.create(null, {
@@ -253,27 +289,23 @@ export class MailIntakeService {
       mailbox,
       verification: verdictFor(evidence, null).verification,
     });
-    await this.d.inbound.setOutcome(inboundId, { status: 'ticket', ticketId: ticket.id, entryId });
-    return { status: 'ticket', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId };
+    return processed({ status: 'ticket', ticketId: ticket.id, entryId }, (inboundId) => ({ status: 'ticket', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId }));
   }
 
   /**
    * A delivery report attaches, as a staff-only note, to the ticket whose mail bounced: only one we signed,
    * since every mail we send carries a signed id, and anyone can write a "report" naming a stored one.
    */
-  private async bounce(inboundId: number, m: ParsedMessage, originalIds: string[], attachments: FileInput[]): Promise<IntakeOutcome> {
+  private async bounce(m: ParsedMessage, originalIds: string[], attachments: FileInput[], lookups: ThreadingLookups): Promise<Processed> {
     let ticketId: number | null = null;
     for (const id of originalIds) {
       const ref = this.d.signer.verify(id);
-      if (ref && (await this.lookups.ticketExists(ref.ticketId))) {
+      if (ref && (await lookups.ticketExists(ref.ticketId))) {
         ticketId = ref.ticketId;
         break;
       }
     }
-    if (ticketId === null) {
-      await this.d.inbound.setOutcome(inboundId, { status: 'bounce', reason: 'unmatched' });
-      return { status: 'bounce', inboundId, ticketId: null };
-    }
+    if (ticketId === null) return processed({ status: 'bounce', reason: 'unmatched' }, (inboundId) => ({ status: 'bounce', inboundId, ticketId: null }));
     const text = m.text.length > 20_000 ? `${m.text.slice(0, 20_000)}\n[…]` : m.text;
     const entryId = await this.d.tickets.addSystemNote(ticketId, {
       authorName: 'Mail delivery system',
@@ -281,8 +313,8 @@ export class MailIntakeService {
       attachments,
       source: 'email',
     });
-    await this.d.inbound.setOutcome(inboundId, { status: 'bounce', reason: 'matched', ticketId, entryId });
-    return { status: 'bounce', inboundId, ticketId };
+    const matched = ticketId;
+    return processed({ status: 'bounce', reason: 'matched', ticketId, entryId }, (inboundId) => ({ status: 'bounce', inboundId, ticketId: matched }));
   }
 
   private bodyText(m: ParsedMessage): string {

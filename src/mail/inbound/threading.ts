@@ -23,14 +23,20 @@ export type ThreadMatch = { ticketId: number; via: 'signed_id' | 'stored_id' | '
 const SUBJECT_TAG = /\[#(\d{4,16})\]/g;
 
 /**
+ * The Message-IDs a message answers, nearest first: References lists the oldest ancestor first (RFC 5322
+ * §3.6.4), so the nearest parent is In-Reply-To, then the end of References.
+ */
+export function parentIds(m: Pick<ThreadingInput, 'inReplyTo' | 'references'>): string[] {
+  return [...new Set([...m.inReplyTo, ...[...m.references].reverse()])];
+}
+
+/**
  * Finds the ticket a message answers, in the order DESIGN.md §4 gives: our own signed Message-IDs in
  * In-Reply-To/References (the nearest parent first), then Message-IDs stored for earlier entries, then a
  * `[#NUMBER]` subject tag, trusted only from someone already on that ticket (anyone can type a number).
  */
 export async function findThread(m: ThreadingInput, signer: MessageIdSigner, lookups: ThreadingLookups): Promise<ThreadMatch | null> {
-  // References lists the oldest ancestor first (RFC 5322 §3.6.4), so the nearest parent is In-Reply-To,
-  // then the end of References.
-  const candidates = [...new Set([...m.inReplyTo, ...[...m.references].reverse()])];
+  const candidates = parentIds(m);
   for (const id of candidates) {
     const ref = signer.verify(id);
     if (ref && (await lookups.ticketExists(ref.ticketId))) return { ticketId: ref.ticketId, via: 'signed_id' };

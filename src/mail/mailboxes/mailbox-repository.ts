@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../../db/time.js';
 import type { HelpTopic } from '../../topics/topic-repository.js';
+import type { DirectoryVersion } from '../../directory/directory-version.js';
 
 export interface Mailbox {
   id: number;
@@ -47,6 +48,7 @@ export class MailboxRepository {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly version: DirectoryVersion,
   ) {}
 
   private base() {
@@ -65,43 +67,47 @@ export class MailboxRepository {
     return r ? map(r) : null;
   }
 
-  async findByLocalPart(localPart: string): Promise<Mailbox | null> {
-    const r = await this.db.run(() => this.base().where('m.local_part', localPart).first());
-    return r ? map(r) : null;
-  }
-
   async count(): Promise<number> {
     const r = await this.db.run((q) => q('mailboxes').count({ n: '*' }).first());
     return Number(r?.n ?? 0);
   }
 
   async insert(m: MailboxFields): Promise<number> {
-    const [id] = await this.db.run((q) =>
-      q('mailboxes').insert({
-        local_part: m.localPart,
-        department_id: m.departmentId,
-        topic_id: m.topicId,
-        default_priority: m.defaultPriority,
-        auto_response: m.autoResponse,
-        created_at: toDbTime(this.clock.now()),
-      }),
-    );
-    return Number(id);
+    return this.db.transaction(async () => {
+      const [id] = await this.db.run((q) =>
+        q('mailboxes').insert({
+          local_part: m.localPart,
+          department_id: m.departmentId,
+          topic_id: m.topicId,
+          default_priority: m.defaultPriority,
+          auto_response: m.autoResponse,
+          created_at: toDbTime(this.clock.now()),
+        }),
+      );
+      await this.version.bump();
+      return Number(id);
+    });
   }
 
   async update(id: number, m: MailboxFields): Promise<void> {
-    await this.db.run((q) =>
-      q('mailboxes').where({ id }).update({
-        local_part: m.localPart,
-        department_id: m.departmentId,
-        topic_id: m.topicId,
-        default_priority: m.defaultPriority,
-        auto_response: m.autoResponse,
-      }),
-    );
+    await this.db.transaction(async () => {
+      await this.db.run((q) =>
+        q('mailboxes').where({ id }).update({
+          local_part: m.localPart,
+          department_id: m.departmentId,
+          topic_id: m.topicId,
+          default_priority: m.defaultPriority,
+          auto_response: m.autoResponse,
+        }),
+      );
+      await this.version.bump();
+    });
   }
 
   async delete(id: number): Promise<void> {
-    await this.db.run((q) => q('mailboxes').where({ id }).delete());
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('mailboxes').where({ id }).delete());
+      await this.version.bump();
+    });
   }
 }

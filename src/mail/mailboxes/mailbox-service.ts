@@ -2,6 +2,7 @@ import type { AuditRepository } from '../../audit/audit-repository.js';
 import type { Database } from '../../db/database.js';
 import { UniqueViolation } from '../../db/errors.js';
 import { requireAdmin } from '../../departments/department-service.js';
+import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { Department, DepartmentRepository } from '../../departments/department-repository.js';
 import { AppError, ValidationError, notFound, type FieldErrors } from '../../errors.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
@@ -27,6 +28,7 @@ export class MailboxService {
   constructor(
     private readonly db: Database,
     private readonly mailboxes: MailboxRepository,
+    private readonly directory: Pick<DirectoryCache, 'mailboxByLocalPart' | 'mailboxes'>,
     private readonly departments: DepartmentRepository,
     private readonly topics: TopicRepository,
     private readonly audit: AuditRepository,
@@ -50,18 +52,19 @@ export class MailboxService {
 
   /**
    * The mailbox an envelope recipient names, or null: only our domain, only defined mailboxes, with any
-   * "+tag" ignored. This is what keeps the listener from ever relaying.
+   * "+tag" ignored. This is what keeps the listener from ever relaying. From the directory cache: a mailbox
+   * deleted on any node stops receiving here within DIRECTORY_REFRESH_MS.
    */
   async resolveRecipient(address: string): Promise<Mailbox | null> {
     const at = address.lastIndexOf('@');
     if (at <= 0 || address.slice(at + 1).toLowerCase() !== this.mailDomain.toLowerCase()) return null;
     const local = address.slice(0, at).toLowerCase().split('+')[0]!;
-    return LOCAL_PART.test(local) ? this.mailboxes.findByLocalPart(local) : null;
+    return LOCAL_PART.test(local) ? this.directory.mailboxByLocalPart(local) : null;
   }
 
   /** Where mail arriving without a usable recipient (the pipe, the API) goes. */
   async defaultMailbox(): Promise<Mailbox | null> {
-    return (await this.mailboxes.findByLocalPart(DEFAULT_MAILBOX)) ?? (await this.mailboxes.list())[0] ?? null;
+    return (await this.directory.mailboxByLocalPart(DEFAULT_MAILBOX)) ?? (await this.directory.mailboxes())[0] ?? null;
   }
 
   /** First run: `support@` for the default department, with the auto-response on. */

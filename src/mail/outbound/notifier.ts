@@ -1,8 +1,7 @@
-import type { StaffRepository } from '../../staff/staff-repository.js';
+import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { Staff } from '../../staff/staff.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { Ticket } from '../../tickets/ticket.js';
-import type { MailboxRepository } from '../mailboxes/mailbox-repository.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
 import type { MessageIdSigner } from '../message-id.js';
 import type { AutoReplyBudget } from './auto-reply-budget.js';
@@ -12,8 +11,9 @@ import type { OutboxMessage, OutboxRepository } from './outbox-repository.js';
 export interface NotifierDeps {
   outbox: OutboxRepository;
   threads: ThreadRepository;
-  staff: StaffRepository;
-  mailboxes: MailboxRepository;
+  /** Department members and assignees, from the cache every node keeps (directory-cache.ts). */
+  staff: Pick<DirectoryCache, 'departmentMembers' | 'activeStaff'>;
+  mailboxes: Pick<DirectoryCache, 'mailboxById'>;
   signer: MessageIdSigner;
   autoReplies: AutoReplyBudget;
   mailDomain: string;
@@ -55,7 +55,7 @@ export class Notifier {
   constructor(private readonly d: NotifierDeps) {}
 
   private async fromAddress(t: NoticeTicket, known: KnownContext): Promise<string> {
-    const localPart = known.mailboxLocalPart !== undefined ? known.mailboxLocalPart : t.mailboxId ? (await this.d.mailboxes.get(t.mailboxId))?.localPart : null;
+    const localPart = known.mailboxLocalPart !== undefined ? known.mailboxLocalPart : t.mailboxId ? (await this.d.mailboxes.mailboxById(t.mailboxId))?.localPart : null;
     return `${localPart ?? DEFAULT_MAILBOX}@${this.d.mailDomain}`;
   }
 
@@ -96,12 +96,6 @@ export class Notifier {
     };
   }
 
-  /** The new-ticket auto-response to the requester, within the address's auto-reply budget (whatever the source). */
-  async ticketCreated(t: NoticeTicket, entryId: number, accessLink: string, ctx?: NoticeContext): Promise<void> {
-    if (!(await this.d.autoReplies.take(t.requesterEmail))) return;
-    await this.enqueue(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(this.d.helpdeskName, t, t.requesterName, accessLink), AUTO_REPLIED, [], ctx);
-  }
-
   /** An agent's response, to the requester with the collaborators in copy. */
   async response(t: NoticeTicket, entryId: number, r: { agentName: string; body: string; signature: string; accessLink: string; cc: string[] }): Promise<void> {
     const cc = r.cc.filter((a) => a !== t.requesterEmail);
@@ -112,30 +106,48 @@ export class Notifier {
    * One alert to each agent of the ticket's department and to its assignee, who may work elsewhere (an
    * administrator, or an agent who kept a ticket that moved on); never to the agent whose action caused it.
    */
-  private async alert(t: NoticeTicket, entryId: number | null, kind: string, notice: Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<void> {
-    const agents: Staff[] = opts.department === false ? [] : await this.d.staff.departmentMembers(t.departmentId);
+  private async alerts(t: NoticeTicket, entryId: number | null, kind: string, notice: Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<OutboxMessage[]> {
+    const agents: Staff[] = opts.department === false ? [] : [...(await this.d.staff.departmentMembers(t.departmentId))];
     if (opts.assignee !== false && t.assigneeId && !agents.some((a) => a.id === t.assigneeId)) {
-      const assignee = await this.d.staff.get(t.assigneeId);
-      if (assignee?.isActive) agents.push(assignee);
+      const assignee = await this.d.staff.activeStaff(t.assigneeId);
+      if (assignee) agents.push(assignee);
     }
     const to = agents.filter((a) => a.id !== actorStaffId);
-    if (!to.length) return;
+    if (!to.length) return [];
     const ctx = known ?? (await this.context(t));
-    await this.d.outbox.enqueueMany(to.map((agent) => this.message(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx)));
+    return to.map((agent) => this.message(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx));
+  }
+
+  private async alert(...args: Parameters<Notifier['alerts']>): Promise<void> {
+    await this.d.outbox.enqueueMany(await this.alerts(...args));
   }
 
   private staffUrl(t: NoticeTicket): string {
     return `${this.d.publicUrl}/scp/tickets/${t.number}`;
   }
 
-  async newTicketAlert(t: NoticeTicket, entryId: number, body: string, exceptStaffId: number | null = null, ctx?: NoticeContext): Promise<void> {
-    if (!this.d.alertOnNewTicket) return;
-    await this.alert(t, entryId, 'alert_new_ticket', newTicketAlert({ ticket: t, authorName: t.requesterName, body, staffUrl: this.staffUrl(t) }), exceptStaffId, ctx);
+  /**
+   * A new ticket's mail: the auto-response to the requester (with `accessLink`; null for none), within the
+   * address's auto-reply budget whatever the source, and the alerts to its agents, in one outbox insert.
+   */
+  async newTicket(t: NoticeTicket, entryId: number, n: { accessLink: string | null; body: string; exceptStaffId: number | null }, ctx: NoticeContext): Promise<void> {
+    const confirmation = n.accessLink !== null && (await this.d.autoReplies.take(t.requesterEmail))
+      ? [this.message(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(this.d.helpdeskName, t, t.requesterName, n.accessLink), AUTO_REPLIED, [], ctx)]
+      : [];
+    const alerts = this.d.alertOnNewTicket
+      ? await this.alerts(t, entryId, 'alert_new_ticket', newTicketAlert({ ticket: t, authorName: t.requesterName, body: n.body, staffUrl: this.staffUrl(t) }), n.exceptStaffId, ctx)
+      : [];
+    await this.d.outbox.enqueueMany([...confirmation, ...alerts]);
   }
 
-  async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string): Promise<void> {
+  /**
+   * `replyTo`: the Message-ID the new message arrived with, if any. The alert then answers it and names it
+   * with the ticket's root in References, without reading the ticket's earlier Message-IDs.
+   */
+  async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string, replyTo: string | null = null): Promise<void> {
     if (!this.d.alertOnNewMessage) return;
-    await this.alert(t, entryId, 'alert_new_message', newMessageAlert({ ticket: t, authorName, body, staffUrl: this.staffUrl(t) }), null);
+    const known = replyTo ? await this.context(t, { messageIds: [replyTo] }) : undefined;
+    await this.alert(t, entryId, 'alert_new_message', newMessageAlert({ ticket: t, authorName, body, staffUrl: this.staffUrl(t) }), null, known);
   }
 
   /** To the agent a ticket was just assigned to, unless they took it themselves. */

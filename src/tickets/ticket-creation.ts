@@ -1,0 +1,189 @@
+import { AppError, ValidationError, type FieldErrors } from '../errors.js';
+import type { Department } from '../departments/department-repository.js';
+import type { StaffPrincipal } from '../staff/staff.js';
+import type { Verification } from '../threads/thread-repository.js';
+import type { HelpTopic } from '../topics/topic-repository.js';
+import { isEmail, normaliseEmail } from '../users/email.js';
+import { LIMITS, MAX_INBOUND_FILES, ticketNotFound, validateBody, type TicketAccess } from './ticket-rules.js';
+import type { TicketServiceDeps } from './ticket-service.js';
+import { DEFAULT_PRIORITY, isPriority, type FileInput, type Priority, type Ticket, type TicketSource } from './ticket.js';
+
+export interface NewTicketInput {
+  name: string;
+  email: string;
+  subject: string;
+  message: string;
+  topicId?: number | null;
+  /** The help topic `topicId` names, when the caller has just read it (mail intake): not read a second time. */
+  topic?: HelpTopic | null;
+  departmentId?: number | null;
+  /** The department `departmentId` names, when the caller read it under a guarantee it still exists: not read again. */
+  department?: Pick<Department, 'id' | 'name'> | null;
+  priority?: number | null;
+  source: TicketSource;
+  attachments?: FileInput[];
+  /** Mail the requester a confirmation with an access link (default true). */
+  notifyRequester?: boolean;
+  /** The portal asks for a name; mail and the API may not have one. */
+  requireName?: boolean;
+  /** Problems the caller found in its own fields (uploads), reported with these so a form lists them all. */
+  knownErrors?: FieldErrors;
+  /** Sanitised HTML body of a mail (content/sanitize.ts); `message` stays the text version. */
+  bodyHtml?: string | null;
+  /** The Message-ID the first message arrived with, for threading replies that quote it. */
+  messageId?: string | null;
+  /** People copied on the first mail: they receive the responses and may reply. */
+  collaborators?: Array<{ name: string; email: string }>;
+  /** The mailbox a mail arrived at: its replies are sent from that address. */
+  mailbox?: { id: number; localPart: string } | null;
+  /** How the sender of a mail was verified (mail/inbound/authenticate.ts). */
+  verification?: Verification | null;
+}
+
+/** A mail for an existing ticket (listener, pipe or API intake). */
+export interface InboundMessageInput {
+  name: string;
+  email: string;
+  bodyText: string;
+  bodyHtml: string | null;
+  attachments: FileInput[];
+  messageId: string | null;
+  source: TicketSource;
+  /** The agent the mail is proven to come from (mail/inbound/authenticate.ts): it becomes their note. */
+  agent: { id: number; name: string } | null;
+  verification: Verification;
+  /** Neither requester, collaborator nor agent: kept, flagged, and it re-opens and alerts nothing. */
+  fromNonParticipant: boolean;
+  /** The ticket as the caller read it in the same transaction (mail threading): not read a second time. */
+  ticket?: Ticket;
+}
+
+/** New tickets and the entries that arrive without an agent at the keyboard (mail, the system). */
+export class TicketCreation {
+  constructor(
+    private readonly d: TicketServiceDeps,
+    private readonly access: TicketAccess,
+  ) {}
+
+  /** Opens a ticket with its first message, attachments and the requester's confirmation in one transaction. */
+  async create(actor: StaffPrincipal | null, input: NewTicketInput): Promise<{ ticket: Ticket; entryId: number }> {
+    const fields: FieldErrors = { ...input.knownErrors };
+    const name = input.name.trim();
+    const subject = input.subject.trim();
+    if (input.requireName && !name) fields.name = 'Enter your name.';
+    else if (name.length > LIMITS.name) fields.name = `At most ${LIMITS.name} characters.`;
+    if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
+    if (!subject) fields.subject = 'Enter a subject.';
+    else if (subject.length > LIMITS.subject) fields.subject = `At most ${LIMITS.subject} characters.`;
+    validateBody(fields, input.message);
+
+    let departmentId = input.departmentId ?? null;
+    let priority: Priority = DEFAULT_PRIORITY;
+    let topicId: number | null = null;
+    let topicName: string | null = null;
+    if (input.topicId) {
+      const topic = input.topic?.id === input.topicId ? input.topic : await this.d.topics.get(input.topicId);
+      if (!topic || !topic.isActive || (!actor && !topic.isPublic)) fields.topicId = 'Choose a help topic from the list.';
+      else {
+        topicId = topic.id;
+        topicName = topic.name;
+        departmentId ??= topic.departmentId;
+        if (isPriority(topic.defaultPriority)) priority = topic.defaultPriority;
+      }
+    }
+    if (input.priority !== undefined && input.priority !== null) {
+      if (isPriority(input.priority)) priority = input.priority;
+      else fields.priority = 'Choose a priority from the list.';
+    }
+    let department: Pick<Department, 'id' | 'name'> | null = null;
+    if (departmentId !== null) {
+      department = input.department?.id === departmentId ? input.department : await this.d.departments.get(departmentId);
+      if (!department || ('archivedAt' in department && department.archivedAt)) fields.departmentId = 'Choose a department from the list.';
+      else if (actor && !actor.isAdmin && !actor.departmentIds.includes(departmentId)) fields.departmentId = 'You can only open tickets in your own departments.';
+    } else {
+      const fallback = await this.d.defaultDepartment();
+      if (!fallback) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
+      // An agent outside the default department opens the ticket in one of their own, where they can see it.
+      const own = actor && !actor.isAdmin && !actor.departmentIds.includes(fallback.id) ? actor.departmentIds[0] : undefined;
+      department = own !== undefined ? await this.d.departments.get(own) : fallback;
+      if (!department) fields.departmentId = 'Choose a department from the list.';
+      else departmentId = department.id;
+    }
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+
+    const now = this.d.clock.now();
+    return this.d.db.transaction(async () => {
+      const user = await this.d.users.findOrCreate(name, input.email);
+      const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
+      const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, ...sender });
+      await this.d.attachments.add(ticketId, entryId, (input.attachments ?? []).slice(0, MAX_INBOUND_FILES));
+      if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
+      for (const c of (input.collaborators ?? []).slice(0, 20)) {
+        if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
+        const collaborator = await this.d.users.findOrCreate(c.name, c.email);
+        await this.d.collaborators.add(ticketId, collaborator.id, now);
+      }
+      // Every value of the new row is known here, so it is not read back (a join of six tables per new ticket).
+      const ticket: Ticket = {
+        id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email,
+        departmentId: department!.id, departmentName: department!.name,
+        topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
+        source: input.source, createdAt: now, updatedAt: now, closedAt: null,
+        mailboxId: input.mailbox?.id ?? null, accessEpoch: 0,
+      };
+      const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
+      const accessLink = input.notifyRequester !== false ? this.access.accessLink(ticket) : null;
+      await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null }, notices);
+      if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
+      return { ticket, entryId };
+    });
+  }
+
+  /**
+   * A mail that answers an existing ticket. From an agent's address (an alert answered by mail) it becomes
+   * an internal note, so nothing reaches the requester unreviewed; otherwise a message from its sender that
+   * re-opens a resolved or closed ticket when so configured. Runs in the caller's transaction when there is one.
+   */
+  async addInboundMessage(ticketId: number, input: InboundMessageInput): Promise<{ ticket: Ticket; entryId: number; reopened: boolean }> {
+    return this.d.db.transaction(async () => {
+      const ticket = input.ticket?.id === ticketId ? input.ticket : await this.d.tickets.findBy({ id: ticketId });
+      if (!ticket) throw ticketNotFound();
+      const now = this.d.clock.now();
+      let entryId: number;
+      let reopened = false;
+      let requesterName: string | null = null;
+      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification };
+      if (input.agent) {
+        entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: input.agent.id, authorName: input.agent.name, ...body });
+        await this.d.tickets.update(ticketId, { updatedAt: now });
+      } else {
+        // The requester answering, as most replies are: the ticket row already names them.
+        const user = body.senderEmail === ticket.requesterEmail ? { id: ticket.userId, name: ticket.requesterName } : await this.d.users.findOrCreate(input.name, input.email);
+        entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, fromNonParticipant: input.fromNonParticipant, ...body });
+        if (input.fromNonParticipant) await this.d.tickets.update(ticketId, { updatedAt: now });
+        else {
+          requesterName = user.name;
+          reopened = ticket.status !== 'open' && this.d.reopenOnReply;
+          await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
+        }
+      }
+      await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
+      // Stored before the alert is written, so the alert's In-Reply-To/References name this message.
+      if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
+      if (requesterName !== null) await this.d.notifier.newMessageAlert(ticket, entryId, requesterName, input.bodyText, input.messageId);
+      return { ticket, entryId, reopened };
+    });
+  }
+
+  /** A note written by the system itself (a delivery failure report), visible to staff only. */
+  async addSystemNote(ticketId: number, note: { authorName: string; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
+    return this.d.db.transaction(async () => {
+      const now = this.d.clock.now();
+      const entryId = await this.d.threads.insert({ ticketId, type: 'note', authorName: note.authorName, bodyText: note.bodyText, source: note.source, createdAt: now });
+      await this.d.attachments.add(ticketId, entryId, note.attachments.slice(0, MAX_INBOUND_FILES));
+      await this.d.tickets.update(ticketId, { updatedAt: now });
+      return entryId;
+    });
+  }
+}

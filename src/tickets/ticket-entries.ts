@@ -1,0 +1,85 @@
+import { AppError, ValidationError, type FieldErrors } from '../errors.js';
+import type { StaffPrincipal } from '../staff/staff.js';
+import { validateBody, type TicketAccess } from './ticket-rules.js';
+import type { TicketServiceDeps } from './ticket-service.js';
+import type { ClientPrincipal, FileInput, Principal, Ticket } from './ticket.js';
+
+export interface RespondOptions {
+  /**
+   * The newest thread entry the agent saw when writing. Newer entries refuse the response with STALE_THREAD
+   * until the agent has seen them (and sends again with the newer id). Omitted: no check (API clients).
+   */
+  seenEntryId?: number | null;
+}
+
+/** Entries written in the panel and the portal: responses, notes and the requester's replies. */
+export class TicketEntries {
+  constructor(
+    private readonly d: TicketServiceDeps,
+    private readonly access: TicketAccess,
+  ) {}
+
+  /** Checks the text of a new entry, then finds the ticket it goes on (which the actor must be allowed to see). */
+  private async entryTarget(actor: Principal, number: string, message: string, field: 'message' | 'note'): Promise<{ ticket: Ticket; now: Date }> {
+    const fields: FieldErrors = {};
+    validateBody(fields, message, field);
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    return { ticket: await this.access.get(actor, number), now: this.d.clock.now() };
+  }
+
+  /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
+  async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: RespondOptions = {}): Promise<number> {
+    const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
+    return this.d.db.transaction(async () => {
+      // Writing the ticket row first serialises concurrent posts to one ticket (InnoDB row lock; SQLite's
+      // single writer), so the lock and thread checks below read everything committed before this post.
+      await this.d.tickets.update(ticket.id, { isAnswered: true, updatedAt: now });
+      const ownLock = await this.d.locks.assertMayAct(actor, ticket.id, 'respond');
+      if (opts.seenEntryId !== undefined && opts.seenEntryId !== null) await this.assertThreadSeen(ticket.id, opts.seenEntryId);
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, files);
+      if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
+      await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
+      const dept = await this.d.departments.get(ticket.departmentId);
+      const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
+      await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body: message, signature: dept?.signature ?? '', accessLink: this.access.accessLink(ticket), cc });
+      return entryId;
+    });
+  }
+
+  /** An internal note: staff only, never mailed to the requester. */
+  async note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+    const { ticket, now } = await this.entryTarget(actor, number, message, 'note');
+    return this.d.db.transaction(async () => {
+      await this.d.tickets.update(ticket.id, { updatedAt: now });
+      await this.d.locks.assertMayAct(actor, ticket.id, 'note');
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, files);
+      await this.d.drafts.discard(actor.staffId, ticket.id, 'note');
+      return entryId;
+    });
+  }
+
+  private async assertThreadSeen(ticketId: number, seenEntryId: number): Promise<void> {
+    const newer = await this.d.threads.idsAfter(ticketId, seenEntryId);
+    if (newer.length) {
+      throw new AppError('STALE_THREAD', 'conflict', 'New messages arrived while you were writing. Read them, then send your response again.', {
+        newEntryIds: newer,
+        latestEntryId: newer[newer.length - 1],
+      });
+    }
+  }
+
+  /** The requester's reply from the portal; a reply to a resolved or closed ticket re-opens it. */
+  async clientReply(actor: ClientPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+    const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
+    return this.d.db.transaction(async () => {
+      const user = (await this.d.users.get(actor.userId))!;
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, files);
+      await this.d.tickets.update(ticket.id, { isAnswered: false, status: 'open', closedAt: null, updatedAt: now });
+      await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
+      return entryId;
+    });
+  }
+}
