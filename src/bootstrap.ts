@@ -3,7 +3,7 @@ import { createDatabase, type Database } from './db/database.js';
 import { migrateLatest } from './db/migrate.js';
 import { systemClock } from './db/time.js';
 import { createLogger, type Logger } from './logger.js';
-import { createServices, type Services } from './services.js';
+import type { Services } from './services.js';
 import { loadSecrets } from './settings/secrets.js';
 import { SettingsRepository } from './settings/settings-repository.js';
 
@@ -55,6 +55,8 @@ export async function openDatabase(config: Config, log?: Logger): Promise<{ db: 
 /** Secrets, services and the first-run defaults (a department and a help topic) on an open database. */
 export async function startServices(config: Config, db: Database, log: Logger): Promise<Services> {
   const secrets = await loadSecrets(new SettingsRepository(db));
+  // Loaded here, not at the top: the cluster primary opens the database through this module and serves nothing.
+  const { createServices } = await import('./services.js');
   const services = createServices({ db, clock: systemClock, config, log, secrets });
   await services.setup.ensureDefaults();
   return services;
