@@ -59,9 +59,11 @@ export async function runPrimary(config: Config, count: number): Promise<void> {
     const served = ready.delete(worker);
     const lived = Date.now() - (startedAt.get(worker) ?? Date.now());
     startedAt.delete(worker);
-    if (code !== 0) exitCode = 1;
+    // The exit code tells how the stop went; a crash before it was answered by a restart.
+    if (stopping && code !== 0) exitCode = 1;
     if (!stopping && !served) {
       log.error({ worker: worker.id, code, signal }, 'a worker failed to start; stopping');
+      exitCode = 1;
       stop('SIGTERM');
     } else if (!stopping) {
       crashes = lived > STABLE_MS ? 1 : crashes + 1;
