@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, dialectOf, type Database } from './db/database.js';
 import { migrateLatest } from './db/migrate.js';
 import { systemClock } from './db/time.js';
 import { createLogger, type Logger } from './logger.js';
@@ -31,12 +31,15 @@ export function loadConfigOrFail(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Connects and migrates (under knex's migration lock, so nodes starting together do not race). */
 export async function openDatabase(config: Config, log?: Logger): Promise<{ db: Database; applied: string[] }> {
-  const db = createDatabase(config.databaseUrl, { ...(log ? { log } : {}), timeoutMs: config.databaseTimeoutSeconds * 1000 });
+  let db: Database | undefined;
   try {
+    // Creating a SQLite database's directory may fail here already (a read-only volume).
+    db = createDatabase(config.databaseUrl, { ...(log ? { log } : {}), timeoutMs: config.databaseTimeoutSeconds * 1000 });
     await db.ping();
   } catch (err) {
-    await db.close().catch(() => undefined);
-    throw new StartupError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${oneLine(err)}`);
+    await db?.close().catch(() => undefined);
+    const hint = dialectOf(config.databaseUrl) === 'sqlite' ? ' (the SQLite file\'s directory must be writable by this user: the database keeps its journal beside it)' : '';
+    throw new StartupError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${oneLine(err)}${hint}`);
   }
   try {
     // On a pool of its own without the statement time limit: DDL on a big table may take minutes.

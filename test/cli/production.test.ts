@@ -100,7 +100,8 @@ t.test('SIGTERM to the image command: the SMTP transaction and the request in fl
   const { code } = await app.exited;
   t.equal(code, 0, 'exit 0', { output: app.output() });
   t.match(app.output(), /"msg":"stopped"/);
-  t.match(verdict, /^(250|421) /, 'accepted, or refused so that the sender retries');
+  // Finished within the grace period, so accepted; at its end it would have been a 421 and a retry.
+  t.match(verdict, /^250 /, 'the transaction in flight was accepted');
   const db = createDatabase(url);
   const tickets = await db.knex('tickets').where({ subject: 'sent while stopping' }).count({ n: '*' });
   await db.close();
