@@ -71,6 +71,17 @@ t.test('the Dockerfile runs node on the compiled entry point, and its health che
   t.match(dockerfile, /npm prune --omit=dev/, 'only production dependencies reach the runtime stage');
 });
 
+t.test('compose.yaml: MariaDB in utf8mb4 on a named volume, the app waits for its health check, mail 25 -> 2525', async (t) => {
+  const compose = readFileSync(resolve(ROOT, 'compose.yaml'), 'utf8');
+  t.match(compose, /character-set-server=utf8mb4/);
+  t.match(compose, /- db-data:\/var\/lib\/mysql[^]*\nvolumes:\n {2}db-data:/, 'a named volume');
+  t.match(compose, /\n {2}db:[^]*healthcheck:[^]*\n {2}app:/, 'the database has a health check');
+  t.match(compose, /depends_on:\s+db:\s+condition: service_healthy/, 'the app starts once it passes');
+  t.match(compose, /"\$\{SMTP_PUBLISH:-25\}:2525"/);
+  t.match(compose, /DATABASE_URL: mysql:\/\/switchboard:\$\{DB_PASSWORD[^}]*\}@db:3306\/switchboard/, 'the password from .env');
+  t.match(compose, /docker compose exec -T db sh -c 'exec mariadb-dump --single-transaction/, 'the backup command');
+});
+
 t.test('SIGTERM to the image command: the SMTP transaction and the request in flight finish, idle SMTP gets 421, exit 0', async (t) => {
   const { url, drop } = await freshDatabaseUrl();
   t.teardown(drop);
