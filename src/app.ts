@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
+import { VIEWS_DIR } from './paths.js';
 import type { Services } from './services.js';
 import './web/types.js';
 import { assetUrls, assetsPlugin } from './web/plugins/assets.js';
@@ -25,8 +25,6 @@ export function parseQuery(query: string): Record<string, string> {
   for (const [key, value] of new URLSearchParams(query)) if (!(key in out)) out[key] = value;
   return out;
 }
-
-export const VIEWS_DIR = resolve(import.meta.dirname, '../views');
 
 /**
  * Builds the HTTP application without listening, so tests and main share it. Each panel is its own

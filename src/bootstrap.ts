@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, dialectOf, type Database } from './db/database.js';
 import { migrateLatest } from './db/migrate.js';
 import { systemClock } from './db/time.js';
 import { createLogger, type Logger } from './logger.js';
-import { createServices, type Services } from './services.js';
+import type { Services } from './services.js';
 import { loadSecrets } from './settings/secrets.js';
 import { SettingsRepository } from './settings/settings-repository.js';
 
@@ -31,12 +31,15 @@ export function loadConfigOrFail(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Connects and migrates (under knex's migration lock, so nodes starting together do not race). */
 export async function openDatabase(config: Config, log?: Logger): Promise<{ db: Database; applied: string[] }> {
-  const db = createDatabase(config.databaseUrl, { ...(log ? { log } : {}), timeoutMs: config.databaseTimeoutSeconds * 1000 });
+  let db: Database | undefined;
   try {
+    // Creating a SQLite database's directory may fail here already (a read-only volume).
+    db = createDatabase(config.databaseUrl, { ...(log ? { log } : {}), timeoutMs: config.databaseTimeoutSeconds * 1000 });
     await db.ping();
   } catch (err) {
-    await db.close().catch(() => undefined);
-    throw new StartupError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${oneLine(err)}`);
+    await db?.close().catch(() => undefined);
+    const hint = dialectOf(config.databaseUrl) === 'sqlite' ? ' (the SQLite file\'s directory must be writable by this user: the database keeps its journal beside it)' : '';
+    throw new StartupError(`cannot connect to the database at ${redactUrl(config.databaseUrl)}: ${oneLine(err)}${hint}`);
   }
   try {
     // On a pool of its own without the statement time limit: DDL on a big table may take minutes.
@@ -55,6 +58,8 @@ export async function openDatabase(config: Config, log?: Logger): Promise<{ db: 
 /** Secrets, services and the first-run defaults (a department and a help topic) on an open database. */
 export async function startServices(config: Config, db: Database, log: Logger): Promise<Services> {
   const secrets = await loadSecrets(new SettingsRepository(db));
+  // Loaded here, not at the top: the cluster primary opens the database through this module and serves nothing.
+  const { createServices } = await import('./services.js');
   const services = createServices({ db, clock: systemClock, config, log, secrets });
   await services.setup.ensureDefaults();
   return services;

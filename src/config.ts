@@ -10,6 +10,8 @@ const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 export const ConfigSchema = Type.Object(
   {
     databaseUrl: Type.String({ pattern: '^(sqlite:|mysql://)' }),
+    // Processes serving HTTP and SMTP on the same ports (node:cluster); "auto": one per CPU core. 1: no cluster.
+    workers: Type.Union([Type.Integer({ minimum: 1, maximum: 64 }), Type.Literal('auto')]),
     // Longest wait for a pooled connection or one statement: past it the request fails (SMTP 451, HTTP 503).
     databaseTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
     http: Type.Object(
@@ -121,8 +123,9 @@ export type Config = Static<typeof ConfigSchema>;
 export class ConfigError extends Error {}
 
 /** Environment variables of the configuration contract (DESIGN.md §4) and the key each one sets. */
-const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'flagOrString' | 'list' }> = {
+const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'intOrString' | 'flagOrString' | 'list' }> = {
   DATABASE_URL: { path: ['databaseUrl'], type: 'string' },
+  SWITCHBOARD_WORKERS: { path: ['workers'], type: 'intOrString' },
   HTTP_HOST: { path: ['http', 'host'], type: 'string' },
   HTTP_PORT: { path: ['http', 'port'], type: 'int' },
   SMTP_HOST: { path: ['smtp', 'host'], type: 'string' },
@@ -219,6 +222,7 @@ export function loadConfig(
       if (!/^\d+$/.test(value)) throw new ConfigError(`config: ${name} must be a whole number, got "${value}"`);
       parsed = Number(value);
     }
+    if (spec.type === 'intOrString' && /^\d+$/.test(value)) parsed = Number(value);
     if (spec.type === 'flagOrString' && (value === 'true' || value === 'false')) parsed = value === 'true';
     if (spec.type === 'list') parsed = value.split(',').map((v) => v.trim()).filter(Boolean);
     let target = raw;

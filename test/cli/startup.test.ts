@@ -1,3 +1,6 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { freshDatabaseUrl } from '../helpers/db.js';
 import { collect, lines, run, start } from '../helpers/spawn.js';
@@ -9,6 +12,26 @@ t.test('an unreachable database stops start-up with one line and a non-zero exit
   t.match(r.stderr, /^switchboard: cannot connect to the database at mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/x: /);
   t.notMatch(r.stderr + r.stdout, /\n\s+at /, 'no stack trace');
   t.notMatch(r.stderr + r.stdout, 'hunter2', 'no password');
+});
+
+t.test('a SQLite directory it cannot write to (a read-only /data) stops start-up with one line', async (t) => {
+  // root writes anywhere its mode bits forbid; sysfs refuses it too, as a read-only volume would.
+  const dir = process.getuid?.() === 0 ? '/sys' : mkdtempSync(join(tmpdir(), 'switchboard-ro-'));
+  if (dir !== '/sys') {
+    chmodSync(dir, 0o555);
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  }
+  const env = { HTTP_PORT: '0', SMTP_PORT: '0', HTTP_HOST: '127.0.0.1', SMTP_HOST: '127.0.0.1' };
+  const [file, subdir] = await Promise.all([
+    run('src/main.ts', [], { ...env, DATABASE_URL: `sqlite:${dir}/switchboard.sqlite` }),
+    run('src/main.ts', [], { ...env, DATABASE_URL: `sqlite:${dir}/data/switchboard.sqlite` }),
+  ]);
+  for (const r of [file, subdir]) {
+    t.not(r.code, 0);
+    t.equal(lines(r.stderr).length, 1, r.stderr);
+    t.match(r.stderr, new RegExp(`^switchboard: cannot connect to the database at sqlite:${dir}/.*directory must be writable`));
+    t.notMatch(r.stderr + r.stdout, /\n\s+at /, 'no stack trace');
+  }
 });
 
 t.test('an invalid config value stops start-up with one line naming the key', async (t) => {

@@ -73,7 +73,10 @@ export async function send(port: number, raw: Buffer, envelope: { from: string; 
  * A scripted SMTP conversation on a raw socket, for what a client library would not do (skip the SIZE
  * parameter, pause between commands). `say(line)` sends one command (or DATA content) and returns the reply.
  */
-export async function rawSession(port: number, localAddress?: string): Promise<{ greeting: string; say(line: string): Promise<string>; close(): void }> {
+export async function rawSession(
+  port: number,
+  localAddress?: string,
+): Promise<{ greeting: string; say(line: string): Promise<string>; write(data: string): void; reply(): Promise<string>; close(): void }> {
   // Any 127.x address reaches the loopback listener; binding another one makes it a different client address.
   const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
   let buffer = '';
@@ -106,6 +109,9 @@ export async function rawSession(port: number, localAddress?: string): Promise<{
       socket.write(`${line}\r\n`);
       return next();
     },
+    // Part of a message, no reply awaited; `reply` waits for the next one (one the server sends unasked, too).
+    write: (data: string) => void socket.write(data),
+    reply: next,
     close: () => socket.destroy(),
   };
 }

@@ -16,7 +16,7 @@ export interface RunResult {
  */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
-  for (const k of ['DATABASE_URL', 'HTTP_HOST', 'HTTP_PORT', 'SMTP_HOST', 'SMTP_PORT', 'PUBLIC_URL', 'MAIL_DOMAIN', 'OUTBOUND_SMTP_URL', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG']) delete base[k];
+  for (const k of ['DATABASE_URL', 'HTTP_HOST', 'HTTP_PORT', 'SMTP_HOST', 'SMTP_PORT', 'PUBLIC_URL', 'MAIL_DOMAIN', 'OUTBOUND_SMTP_URL', 'LOG_LEVEL', 'SWITCHBOARD_CONFIG', 'SWITCHBOARD_WORKERS']) delete base[k];
   return { ...base, LOG_LEVEL: 'warn', ...env };
 }
 

@@ -33,6 +33,14 @@ type SmtpError = Error & { responseCode: number };
  */
 const reply = (code: number, text: string): SmtpError => Object.assign(new Error(text), { responseCode: code });
 const TEMPORARY = () => reply(451, '4.3.0 Temporary failure, please try again later');
+const SHUTTING_DOWN = '4.3.2 Service shutting down, try again later';
+
+/** The parts of smtp-server's connection object that a stopping listener uses (smtp-server's own close uses them). */
+interface Connection {
+  session?: SMTPServerSession;
+  send(code: number, text: string): void;
+  close(): void;
+}
 
 /**
  * The SMTP listener: accepts mail for our mailboxes only (it is never a relay), within size, recipient,
@@ -46,6 +54,7 @@ export class SmtpListener {
   /** The mailbox each accepted RCPT TO resolved to; smtp-server keeps that same address object in the envelope. */
   private readonly mailboxOf = new WeakMap<SMTPServerAddress, Mailbox>();
   private readonly trustedRelays: TrustedRelays;
+  private closing = false;
 
   constructor(
     private readonly intake: MailIntakeService,
@@ -94,12 +103,27 @@ export class SmtpListener {
   }
 
   /**
-   * Stops accepting connections, lets open sessions finish their transaction (up to closeTimeoutSeconds),
-   * and waits for every intake in progress, so the database is not closed under a transaction.
+   * Stops accepting connections, lets open sessions finish their transaction (up to closeTimeoutSeconds, then
+   * smtp-server answers them 421), and waits for every intake in progress, so the database is not closed under
+   * a transaction. A session between transactions is answered 421 at once (and checked again every 100 ms, as
+   * transactions end): smtp-server alone would hold an idle client until the timeout.
    */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.dropIdleSessions();
+    const sweep = setInterval(() => this.dropIdleSessions(), 100);
+    await closed;
+    clearInterval(sweep);
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private dropIdleSessions(): void {
+    for (const connection of (this.server as unknown as { connections: Set<Connection> }).connections) {
+      if (connection.session?.envelope?.mailFrom) continue;
+      connection.send(421, SHUTTING_DOWN);
+      connection.close();
+    }
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error | null) => void): void {
@@ -120,6 +144,8 @@ export class SmtpListener {
   }
 
   private async onMailFrom(address: SMTPServerAddress): Promise<void> {
+    // A client that starts a new transaction while we stop, before the sweep reached it.
+    if (this.closing) throw reply(421, SHUTTING_DOWN);
     if (address.address && (await this.bans.check(address.address))) throw reply(550, '5.7.1 Sender rejected');
   }
 

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-
-export const PUBLIC_DIR = resolve(import.meta.dirname, '../../../public');
+import { PUBLIC_DIR } from '../../paths.js';
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
