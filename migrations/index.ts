@@ -8,6 +8,7 @@ import * as entryVerification from './20261129_0006_entry_verification.js';
 import * as accessLinks from './20261129_0008_access_links.js';
 import * as rateLimits from './20261129_0009_rate_limits.js';
 import * as departmentNames from './20261129_0011_departments.js';
+import * as outboxClaims from './20261129_0014_outbox_claims.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,4 +27,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261129_0008_access_links', accessLinks],
   ['20261129_0009_rate_limits', rateLimits],
   ['20261129_0011_departments', departmentNames],
+  ['20261129_0014_outbox_claims', outboxClaims],
 ];

@@ -8,7 +8,11 @@ export interface Job {
   /** Unique; shown in logs. */
   name: string;
   everyMs: number;
-  run(): Promise<unknown>;
+  /**
+   * `signal` aborts when this node can no longer be sure it holds the lease (a renewal failed or is overdue):
+   * a job that works in steps checks it before each step and stops, so two nodes never work at once.
+   */
+  run(signal: AbortSignal): Promise<unknown>;
 }
 
 export interface SchedulerOptions {
@@ -20,8 +24,11 @@ const LEASE = 'scheduler';
 
 /**
  * Runs registered jobs on one node of the cluster at a time: each tick takes or renews a lease row, and only
- * its holder runs jobs. A leader that dies stops renewing; another node takes over once the lease expires.
- * Jobs must still be safe to overlap (the outbox claims its rows), since a stalled leader may wake up late.
+ * its holder runs jobs. While a job runs the lease is renewed every third of its length; if a renewal fails,
+ * or has not succeeded by two thirds of the lease, the job's signal aborts before the lease can lapse, so a
+ * job that checks it between steps never overlaps the next leader's (at most the step in progress does). A
+ * leader that dies stops renewing; another node takes over once the lease expires. Node clocks must agree
+ * (NTP): expiry times are written by one node and compared by another.
  */
 export class Scheduler {
   private readonly jobs: Job[] = [];
@@ -81,13 +88,51 @@ export class Scheduler {
       if (!(await this.renew())) return false;
       this.lastRun.set(job.name, now);
       try {
-        const result = await job.run();
+        const result = await this.holdingLease(job);
         this.log.debug({ job: job.name, result }, 'job ran');
       } catch (err) {
         this.log.error({ err, job: job.name }, 'job failed');
       }
     }
     return true;
+  }
+
+  /** Runs the job while renewing the lease in the background; the lease was renewed just before the call. */
+  private async holdingLease(job: Job): Promise<unknown> {
+    const lease = new AbortController();
+    const abort = (why: string) => {
+      if (lease.signal.aborted) return;
+      this.log.warn({ job: job.name, why }, 'scheduler lease not held: stopping the job after its current step');
+      lease.abort(new Error(why));
+    };
+    // The lease runs leaseMs from a renewal's start; stop a third before that unless a renewal succeeds.
+    const margin = () => setTimeout(() => abort('lease renewal overdue'), (this.opts.leaseMs * 2) / 3);
+    let overdue = margin();
+    let renewing = false;
+    let done = false;
+    const renewer = setInterval(() => {
+      if (renewing || lease.signal.aborted) return;
+      renewing = true;
+      const started = margin();
+      this.renew()
+        .then((held) => {
+          clearTimeout(overdue);
+          if (done) return clearTimeout(started);
+          overdue = started;
+          if (!held) abort('lease taken by another node');
+        }, (err: unknown) => {
+          clearTimeout(started);
+          this.log.error({ err }, 'scheduler lease renewal failed');
+        })
+        .finally(() => (renewing = false));
+    }, this.opts.leaseMs / 3);
+    try {
+      return await job.run(lease.signal);
+    } finally {
+      done = true;
+      clearInterval(renewer);
+      clearTimeout(overdue);
+    }
   }
 
   private renew(): Promise<boolean> {

@@ -100,7 +100,7 @@ t.test('two nodes delivering the same outbox send every row exactly once', async
   for (let i = 0; i < 30; i++) await services.tickets.create(null, { name: 'N', email: `n${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' });
   const otherDb = createDatabase(ctx.dbUrl);
   t.teardown(() => otherDb.close());
-  const config = { outboundSmtpUrl: sink.url, helpdeskName: 'H', mailDomain: 'helpdesk.test', maxAttempts: 3, retryBaseSeconds: 60, batchSize: 5 };
+  const config = { outboundSmtpUrl: sink.url, helpdeskName: 'H', mailDomain: 'helpdesk.test', maxAttempts: 3, retryBaseSeconds: 60, batchSize: 5, claimTimeoutSeconds: 30 };
   const nodeB = new OutboxDelivery(new OutboxRepository(otherDb, ctx.clock), ctx.clock, services.log, config);
   t.teardown(() => nodeB.close());
   const [a, b] = await Promise.all([services.delivery.drain(), nodeB.drain()]);
