@@ -109,3 +109,31 @@ t.test('two nodes delivering the same outbox send every row exactly once', async
   t.equal(new Set(sink.messages.map((m) => m.parsed.messageId)).size, 30);
   t.equal((await services.outbox.counts()).sent, 30);
 });
+
+t.test('a dead node’s claim is taken over one claim timeout after its last heartbeat, not before', async (t) => {
+  const sink = await startSink(t);
+  const { services, clock } = await createTestContext(t, { outboundSmtpUrl: sink.url, outbox: { maxAttempts: 3, retryBaseSeconds: 60, batchSize: 20, claimTimeoutSeconds: 30 } });
+  await services.tickets.create(null, { name: 'D', email: 'd@example.com', subject: 'S', message: 'm', source: 'web' });
+  // A node claims the row and dies before sending.
+  const claimed = await services.outbox.claim({ token: 'dead-node', now: clock.now(), staleBefore: new Date(0), limit: 20 });
+  t.equal(claimed.length, 1);
+  clock.advance(20_000);
+  await services.outbox.touchClaims('dead-node', clock.now());
+  clock.advance(20_000);
+  t.same(await services.delivery.drain(), { sent: 0, retried: 0, failed: 0 }, 'a claim touched 20 s ago is alive');
+  clock.advance(11_000);
+  t.same(await services.delivery.drain(), { sent: 1, retried: 0, failed: 0 }, 'a claim silent for over 30 s is taken over');
+  t.equal(sink.messages.length, 1);
+});
+
+t.test('a batch stops sending once its signal aborts and hands the rest back', async (t) => {
+  const ctx = await createTestContext(t, { outboundSmtpUrl: 'smtp://127.0.0.1:1', outbox: { maxAttempts: 3, retryBaseSeconds: 60, batchSize: 20, claimTimeoutSeconds: 30 } });
+  const { services, clock } = ctx;
+  for (let i = 0; i < 5; i++) await services.tickets.create(null, { name: 'N', email: `n${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' });
+  const lease = new AbortController();
+  const sent: unknown[] = [];
+  const transport = { sendMail: async (m: unknown) => { sent.push(m); lease.abort(); }, close: () => undefined };
+  const delivery = new OutboxDelivery(services.outbox, clock, services.log, { ...services.config.outbox, outboundSmtpUrl: 'smtp://relay', helpdeskName: 'H', mailDomain: 'helpdesk.test' }, () => transport);
+  t.same(await delivery.drain(lease.signal), { sent: 1, retried: 0, failed: 0 }, 'the mail in progress completes, no other starts');
+  t.same(await services.outbox.counts(), { pending: 4, sending: 0, sent: 1, failed: 0, cancelled: 0 }, 'the rest is due again at once');
+});
