@@ -2,6 +2,7 @@ import t from 'tap';
 import { createDatabase } from '../../src/db/database.js';
 import { OutboxDelivery } from '../../src/mail/outbound/delivery.js';
 import { OutboxRepository } from '../../src/mail/outbound/outbox-repository.js';
+import { createLogger } from '../../src/logger.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { message, send, startListener, startSink } from '../helpers/smtp.js';
 
@@ -136,4 +137,19 @@ t.test('a batch stops sending once its signal aborts and hands the rest back', a
   const delivery = new OutboxDelivery(services.outbox, clock, services.log, { ...services.config.outbox, outboundSmtpUrl: 'smtp://relay', helpdeskName: 'H', mailDomain: 'helpdesk.test' }, () => transport);
   t.same(await delivery.drain(lease.signal), { sent: 1, retried: 0, failed: 0 }, 'the mail in progress completes, no other starts');
   t.same(await services.outbox.counts(), { pending: 4, sending: 0, sent: 1, failed: 0, cancelled: 0 }, 'the rest is due again at once');
+});
+
+t.test('a sender whose heartbeat cannot reach the database stops before its claim could look abandoned', async (t) => {
+  const ctx = await createTestContext(t, { outbox: { maxAttempts: 3, retryBaseSeconds: 60, batchSize: 20, claimTimeoutSeconds: 2 } });
+  const { services, clock } = ctx;
+  for (let i = 0; i < 10; i++) await services.tickets.create(null, { name: 'N', email: `h${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' });
+  const outbox = Object.create(services.outbox) as OutboxRepository;
+  outbox.touchClaims = async () => {
+    throw new Error('database unreachable');
+  };
+  const transport = { sendMail: () => new Promise((r) => setTimeout(r, 300)), close: () => undefined };
+  const delivery = new OutboxDelivery(outbox, clock, createLogger('silent'), { ...services.config.outbox, outboundSmtpUrl: 'smtp://relay', helpdeskName: 'H', mailDomain: 'helpdesk.test' }, () => transport);
+  const r = await delivery.runOnce();
+  t.ok(r.sent > 0 && r.sent < 10, `stopped after ${r.sent} of 10`);
+  t.equal((await services.outbox.counts()).pending, 10 - r.sent, 'the rest handed back');
 });

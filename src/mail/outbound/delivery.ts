@@ -65,17 +65,25 @@ export class OutboxDelivery {
     const now = this.clock.now();
     const token = randomBytes(16).toString('hex');
     const timeoutMs = this.config.claimTimeoutSeconds * 1000;
+    let touched = Date.now();
     const rows = await this.outbox.claim({ token, now, staleBefore: new Date(now.getTime() - timeoutMs), limit: this.config.batchSize });
     if (!rows.length) return report;
+    // A claim whose heartbeat has not landed for two thirds of the timeout may soon look abandoned to another
+    // node: stop sending before that, as when the lease is lost, rather than risk a second copy.
     const heartbeat = setInterval(() => {
-      this.outbox.touchClaims(token, this.clock.now()).catch((err: unknown) => this.log.error({ err }, 'outbox claim heartbeat failed'));
+      const at = Date.now();
+      this.outbox.touchClaims(token, this.clock.now()).then(
+        () => (touched = Math.max(touched, at)),
+        (err: unknown) => this.log.error({ err }, 'outbox claim heartbeat failed'),
+      );
     }, timeoutMs / 3);
+    const held = () => !signal?.aborted && Date.now() - touched < (timeoutMs * 2) / 3;
     try {
       for (const row of rows) {
-        if (signal?.aborted) break;
+        if (!held()) break;
         await this.deliver(row, token, report);
       }
-      if (signal?.aborted) await this.outbox.releaseClaims(token);
+      if (!held()) await this.outbox.releaseClaims(token);
     } finally {
       clearInterval(heartbeat);
     }
