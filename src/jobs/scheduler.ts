@@ -35,6 +35,8 @@ export class Scheduler {
   private readonly lastRun = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private currentJob: AbortController | null = null;
+  private halting = false;
   private stopped = true;
   readonly nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -57,6 +59,7 @@ export class Scheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halting = false;
     const loop = () => {
       this.running = this.tick()
         .then(() => undefined)
@@ -69,9 +72,14 @@ export class Scheduler {
     loop();
   }
 
-  /** Stops ticking, waits for the jobs in progress, and hands the lease back so another node can take over now. */
+  /**
+   * Stops ticking, tells the job in progress to stop after its current step (the outbox hands back its unsent
+   * claims), waits for it, and hands the lease back so another node can take over now.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halting = true;
+    this.currentJob?.abort(new Error('node stopping'));
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
@@ -83,6 +91,7 @@ export class Scheduler {
     if (!(await this.renew())) return false;
     for (const job of this.jobs) {
       const now = this.clock.now().getTime();
+      if (this.halting) break;
       if (now - (this.lastRun.get(job.name) ?? -Infinity) < job.everyMs) continue;
       // A long job must not let the lease lapse under the next one.
       if (!(await this.renew())) return false;
@@ -100,6 +109,7 @@ export class Scheduler {
   /** Runs the job while renewing the lease in the background; the lease was renewed just before the call. */
   private async holdingLease(job: Job): Promise<unknown> {
     const lease = new AbortController();
+    this.currentJob = lease;
     const abort = (why: string) => {
       if (lease.signal.aborted) return;
       this.log.warn({ job: job.name, why }, 'scheduler lease not held: stopping the job after its current step');
@@ -130,6 +140,7 @@ export class Scheduler {
       return await job.run(lease.signal);
     } finally {
       done = true;
+      this.currentJob = null;
       clearInterval(renewer);
       clearTimeout(overdue);
     }

@@ -86,3 +86,26 @@ t.test('a job longer than the lease keeps it, and stops at its next step once an
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('stopping tells the job in progress to stop after its current step, and runs no further job', async (t) => {
+  const { services } = await createTestContext(t, {}, systemClock);
+  const s = new Scheduler(new LeaseRepository(services.db), systemClock, services.log, { tickMs: 60_000, leaseMs: 30_000 });
+  let steps = 0;
+  let after = 0;
+  s.register({
+    name: 'long',
+    everyMs: 1,
+    run: async (signal) => {
+      while (!signal.aborted && steps < 500) {
+        steps++;
+        await sleep(10);
+      }
+    },
+  });
+  s.register({ name: 'next', everyMs: 1, run: async () => after++ });
+  s.start();
+  await sleep(100);
+  await s.stop();
+  t.ok(steps > 0 && steps < 500, `the job stopped after ${steps} steps`);
+  t.equal(after, 0, 'the next job did not start');
+});
