@@ -23,9 +23,10 @@ The outbox on MariaDB, three figures:
   3. the time from that kill until every row the dead node had claimed has been sent by the other node.
 Failover uses the shipped defaults (30 s lease and claim timeout, 5 s tick) unless --lease is given.
 
-  --mysql-url URL   MySQL/MariaDB server (default mysql://root@127.0.0.1:3306/; database sb_bench_outbox)
+  --mysql-url URL   MySQL/MariaDB server (default mysql://root@127.0.0.1:3306/; databases sb_bench_outbox*)
   --sent LIST       comma-separated counts of sent rows for the rate runs (default 10000,500000)
-  --mails N         mails delivered per rate run, three runs per count (default 1000)
+  --mails N         mails delivered per rate run (default 1000)
+  --rounds N        rate runs per count, taken in turns across the counts (default 5)
   --lease S         scheduler lease and claim timeout for the failover run, seconds (default 30)
   --skip-failover   only the delivery rates
 `;
@@ -34,10 +35,12 @@ const { values: args, int } = parseBenchArgs('bench:outbox', HELP, {
   'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306/' },
   sent: { type: 'string', default: '10000,500000' },
   mails: { type: 'string', default: '1000' },
+  rounds: { type: 'string', default: '5' },
   lease: { type: 'string', default: '30' },
   'skip-failover': { type: 'boolean', default: false },
 });
 const MAILS = int('mails', 1);
+const ROUNDS = int('rounds', 1);
 const LEASE_S = int('lease', 2);
 const SENT = args.sent.split(',').map((s) => Number(s.trim()));
 if (SENT.some((n) => !Number.isInteger(n) || n < 0)) {
@@ -87,41 +90,48 @@ async function seed(db: Database, n: number, status: 'sent' | 'pending', prefix:
 
 const count = async (db: Database, status: string) => Number((await db.knex('outbox').where({ status }).count({ n: '*' }))[0]!.n);
 
-async function rates(url: string): Promise<Array<{ alreadySent: number; mails: number; seconds: number; mailsPerSecond: number; runsPerSecond: number[] }>> {
-  const db = createDatabase(url);
-  await migrateLatest(db);
+/**
+ * One database per count of sent rows, measured in turns (A, B, A, B, …) so that other load on the machine
+ * falls on every count alike; the median run of each is reported.
+ */
+async function rates(): Promise<Array<{ alreadySent: number; mails: number; mailsPerSecond: number; runsPerSecond: number[] }>> {
   const sink = await startSink();
-  const config = loadConfig({}, { databaseUrl: url, logLevel: 'silent' });
-  const delivery = new OutboxDelivery(new OutboxRepository(db, systemClock), systemClock, createLogger('silent'), {
-    ...config.outbox, outboundSmtpUrl: sink.url, helpdeskName: 'Bench', mailDomain: 'bench.test',
-  });
-  // A warm-up drain first: the relay connections, JIT and buffer pool are then as warm for every run.
-  await seed(db, 200, 'pending', 'warm');
-  while ((await delivery.drain()).sent > 0);
-  const out = [];
-  let have = 200;
-  for (const target of [...SENT].sort((a, b) => a - b)) {
-    log(`seeding ${Math.max(0, target - have)} sent rows (multi-row inserts) ...`);
-    await seed(db, Math.max(0, target - have), 'sent', `old${target}`);
-    have = Math.max(have, target);
+  const subjects = [];
+  for (const target of SENT) {
+    const scratch = await scratchDatabase({ kind: 'mysql', mysqlUrl: args['mysql-url'], name: `sb_bench_outbox_${target}` });
+    const db = createDatabase(scratch.url);
+    await migrateLatest(db);
+    log(`seeding ${target} sent rows (multi-row inserts) ...`);
+    await seed(db, target, 'sent', 'old');
     await db.knex.raw('ANALYZE TABLE outbox');
-    // Three runs, the median reported: other work on the machine moves a single run by a third either way.
-    const runs: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      await seed(db, MAILS, 'pending', `new${target}-${r}`);
-      const started = performance.now();
-      while ((await delivery.drain()).sent > 0);
-      runs.push((performance.now() - started) / 1000);
-      if ((await count(db, 'pending')) !== 0) throw new Error('mail left pending');
-      have += MAILS;
-    }
-    const seconds = runs.sort((a, b) => a - b)[1]!;
-    out.push({ alreadySent: target, mails: MAILS, seconds: round(seconds), mailsPerSecond: round(MAILS / seconds, 1), runsPerSecond: runs.map((s) => round(MAILS / s, 1)) });
-    log(`  ${target} already sent: median of 3 runs of ${MAILS} mails ${round(MAILS / seconds, 1)}/s (${runs.map((s) => round(MAILS / s, 1)).join(', ')})`);
+    const config = loadConfig({}, { databaseUrl: scratch.url, logLevel: 'silent' });
+    const delivery = new OutboxDelivery(new OutboxRepository(db, systemClock), systemClock, createLogger('silent'), {
+      ...config.outbox, outboundSmtpUrl: sink.url, helpdeskName: 'Bench', mailDomain: 'bench.test',
+    });
+    // A warm-up drain: relay connections, JIT and buffer pool then as warm for every measured run.
+    await seed(db, 200, 'pending', 'warm');
+    while ((await delivery.drain()).sent > 0);
+    subjects.push({ target, db, scratch, delivery, runs: [] as number[] });
   }
-  delivery.close();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of subjects) {
+      await seed(s.db, MAILS, 'pending', `new${round}`);
+      const started = performance.now();
+      while ((await s.delivery.drain()).sent > 0);
+      s.runs.push(MAILS / ((performance.now() - started) / 1000));
+      if ((await count(s.db, 'pending')) !== 0) throw new Error('mail left pending');
+    }
+  }
+  const out = [];
+  for (const s of subjects) {
+    const median = [...s.runs].sort((a, b) => a - b)[Math.floor(s.runs.length / 2)]!;
+    out.push({ alreadySent: s.target, mails: MAILS, mailsPerSecond: round(median, 1), runsPerSecond: s.runs.map((r) => round(r, 1)) });
+    log(`  ${s.target} already sent: median ${round(median, 1)} mails/s (${s.runs.map((r) => round(r, 1)).join(', ')})`);
+    s.delivery.close();
+    await s.db.close();
+    await s.scratch.drop();
+  }
   await sink.close();
-  await db.close();
   return out;
 }
 
@@ -136,8 +146,6 @@ const freePort = () =>
 async function failover(url: string) {
   const db = createDatabase(url);
   await migrateLatest(db);
-  await db.knex('outbox').delete();
-  await db.knex('scheduler_leases').delete();
   // 20 ms per message at the relay: a drain of 3,000 mails lasts about a minute, long enough to kill mid-way.
   const sink = await startSink(20);
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-bench-outbox-'));
@@ -182,14 +190,14 @@ async function failover(url: string) {
   }
 }
 
-const scratch = await scratchDatabase({ kind: 'mysql', mysqlUrl: args['mysql-url'], name: 'sb_bench_outbox' });
-try {
-  const result: Record<string, unknown> = { rates: await rates(scratch.url) };
-  if (!args['skip-failover']) {
+const result: Record<string, unknown> = { rates: await rates() };
+if (!args['skip-failover']) {
+  const scratch = await scratchDatabase({ kind: 'mysql', mysqlUrl: args['mysql-url'], name: 'sb_bench_outbox' });
+  try {
     log(`failover: two nodes, lease ${LEASE_S} s ...`);
     result.failover = await failover(scratch.url);
+  } finally {
+    await scratch.drop();
   }
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-} finally {
-  await scratch.drop();
 }
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
