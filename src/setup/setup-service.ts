@@ -22,9 +22,11 @@ interface StoredSetup {
  *
  * Several nodes may start on an empty database at once, and whichever link an operator copies must work. So
  * the first node stores a random nonce (insert-if-absent: one wins, the others read it) and every node prints
- * the token derived from it, an HMAC under the cluster's shared token key (settings/secrets.ts). The token
- * itself is stored nowhere: deriving needs no new secret and nothing reversible sits in the settings row.
- * Restarting within the day prints the same link; using it deletes the nonce, spending every copy.
+ * the token derived from it, an HMAC under the cluster's shared token key (settings/secrets.ts). Deriving needs
+ * no new secret and no encryption to manage; whoever can read the settings table can derive the token, but
+ * they can already forge client links with the key stored beside it, and the token opens nothing once the
+ * first administrator exists. Restarting within the day prints the same link; using it deletes the nonce,
+ * spending every copy.
  */
 export class SetupService {
   constructor(
