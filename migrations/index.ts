@@ -9,6 +9,7 @@ import * as accessLinks from './20261129_0008_access_links.js';
 import * as rateLimits from './20261129_0009_rate_limits.js';
 import * as departmentNames from './20261129_0011_departments.js';
 import * as cacheVersions from './20261129_0012_cache_versions.js';
+import * as outboxClaims from './20261129_0014_outbox_claims.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,4 +29,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261129_0009_rate_limits', rateLimits],
   ['20261129_0011_departments', departmentNames],
   ['20261129_0012_cache_versions', cacheVersions],
+  ['20261129_0014_outbox_claims', outboxClaims],
 ];

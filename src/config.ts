@@ -63,11 +63,25 @@ export const ConfigSchema = Type.Object(
         maxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
         retryBaseSeconds: Type.Integer({ minimum: 1 }),
         batchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+        // A claimed row untouched this long (its node died) is sent by another node; the heartbeat is a third.
+        claimTimeoutSeconds: Type.Integer({ minimum: 2, maximum: 3600 }),
       },
       { additionalProperties: false },
     ),
     scheduler: Type.Object(
       { tickSeconds: Type.Integer({ minimum: 1 }), leaseSeconds: Type.Integer({ minimum: 2 }) },
+      { additionalProperties: false },
+    ),
+    // Days kept before the purge job deletes; 0 keeps for ever. Quarantined and waiting rows are never purged.
+    retention: Type.Object(
+      {
+        sentMailDays: Type.Integer({ minimum: 0 }),
+        // Failed and cancelled mail, kept longer: it is what an administrator looks into.
+        failedMailDays: Type.Integer({ minimum: 0 }),
+        // Incoming messages that were handled (raw copies, the dedupe log).
+        inboundDays: Type.Integer({ minimum: 0 }),
+        auditDays: Type.Integer({ minimum: 0 }),
+      },
       { additionalProperties: false },
     ),
     // Empty: http://localhost:<http.port>, right for a trial on this machine; set it for anything else.
@@ -136,6 +150,10 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'intOr
   OUTBOUND_SMTP_URL: { path: ['outboundSmtpUrl'], type: 'string' },
   LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'flagOrString' },
+  RETENTION_SENT_MAIL_DAYS: { path: ['retention', 'sentMailDays'], type: 'int' },
+  RETENTION_FAILED_MAIL_DAYS: { path: ['retention', 'failedMailDays'], type: 'int' },
+  RETENTION_INBOUND_DAYS: { path: ['retention', 'inboundDays'], type: 'int' },
+  RETENTION_AUDIT_DAYS: { path: ['retention', 'auditDays'], type: 'int' },
 };
 
 function readJson(file: string): Record<string, unknown> {

@@ -122,7 +122,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
-  registerDefaultJobs(scheduler, { delivery, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000 });
+  registerDefaultJobs(scheduler, {
+    delivery, outbox, inbound, audit, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000, retention: config.retention,
+  });
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
@@ -132,7 +134,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
-    setup: new SetupService(settings, staff, departments, topics, clock, mailboxes),
+    setup: new SetupService(settings, staff, departments, topics, clock, mailboxes, secrets.tokenKey),
   };
 }
 

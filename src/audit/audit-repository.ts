@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { deleteInBatches } from '../db/purge.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 
 export interface AuditEvent {
@@ -58,5 +59,10 @@ export class AuditRepository {
       ip: (r.ip as string | null) ?? null,
       createdAt: fromDbTimeRequired(r.created_at as string),
     }));
+  }
+
+  /** Retention: deletes records older than `cutoff`, in batches. */
+  async purgeOlderThan(cutoff: Date, batchSize: number, signal?: AbortSignal): Promise<number> {
+    return deleteInBatches(this.db, 'audit_log', (w) => w.where('created_at', '<', toDbTime(cutoff)), batchSize, signal);
   }
 }

@@ -8,7 +8,11 @@ export interface Job {
   /** Unique; shown in logs. */
   name: string;
   everyMs: number;
-  run(): Promise<unknown>;
+  /**
+   * `signal` aborts when this node can no longer be sure it holds the lease (a renewal failed or is overdue):
+   * a job that works in steps checks it before each step and stops, so two nodes never work at once.
+   */
+  run(signal: AbortSignal): Promise<unknown>;
 }
 
 export interface SchedulerOptions {
@@ -20,14 +24,19 @@ const LEASE = 'scheduler';
 
 /**
  * Runs registered jobs on one node of the cluster at a time: each tick takes or renews a lease row, and only
- * its holder runs jobs. A leader that dies stops renewing; another node takes over once the lease expires.
- * Jobs must still be safe to overlap (the outbox claims its rows), since a stalled leader may wake up late.
+ * its holder runs jobs. While a job runs the lease is renewed every third of its length; if a renewal fails,
+ * or has not succeeded by two thirds of the lease, the job's signal aborts before the lease can lapse, so a
+ * job that checks it between steps never overlaps the next leader's (at most the step in progress does). A
+ * leader that dies stops renewing; another node takes over once the lease expires. Node clocks must agree
+ * (NTP): expiry times are written by one node and compared by another.
  */
 export class Scheduler {
   private readonly jobs: Job[] = [];
   private readonly lastRun = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private currentJob: AbortController | null = null;
+  private halting = false;
   private stopped = true;
   readonly nodeId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -50,6 +59,7 @@ export class Scheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.halting = false;
     const loop = () => {
       this.running = this.tick()
         .then(() => undefined)
@@ -62,9 +72,14 @@ export class Scheduler {
     loop();
   }
 
-  /** Stops ticking, waits for the jobs in progress, and hands the lease back so another node can take over now. */
+  /**
+   * Stops ticking, tells the job in progress to stop after its current step (the outbox hands back its unsent
+   * claims), waits for it, and hands the lease back so another node can take over now.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halting = true;
+    this.currentJob?.abort(new Error('node stopping'));
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
@@ -76,18 +91,59 @@ export class Scheduler {
     if (!(await this.renew())) return false;
     for (const job of this.jobs) {
       const now = this.clock.now().getTime();
+      if (this.halting) break;
       if (now - (this.lastRun.get(job.name) ?? -Infinity) < job.everyMs) continue;
       // A long job must not let the lease lapse under the next one.
       if (!(await this.renew())) return false;
       this.lastRun.set(job.name, now);
       try {
-        const result = await job.run();
+        const result = await this.holdingLease(job);
         this.log.debug({ job: job.name, result }, 'job ran');
       } catch (err) {
         this.log.error({ err, job: job.name }, 'job failed');
       }
     }
     return true;
+  }
+
+  /** Runs the job while renewing the lease in the background; the lease was renewed just before the call. */
+  private async holdingLease(job: Job): Promise<unknown> {
+    const lease = new AbortController();
+    this.currentJob = lease;
+    const abort = (why: string) => {
+      if (lease.signal.aborted) return;
+      this.log.warn({ job: job.name, why }, 'scheduler lease not held: stopping the job after its current step');
+      lease.abort(new Error(why));
+    };
+    // The lease runs leaseMs from a renewal's start; stop a third before that unless a renewal succeeds.
+    const margin = () => setTimeout(() => abort('lease renewal overdue'), (this.opts.leaseMs * 2) / 3);
+    let overdue = margin();
+    let renewing = false;
+    let done = false;
+    const renewer = setInterval(() => {
+      if (renewing || lease.signal.aborted) return;
+      renewing = true;
+      const started = margin();
+      this.renew()
+        .then((held) => {
+          clearTimeout(overdue);
+          if (done) return clearTimeout(started);
+          overdue = started;
+          if (!held) abort('lease taken by another node');
+        }, (err: unknown) => {
+          clearTimeout(started);
+          this.log.error({ err }, 'scheduler lease renewal failed');
+        })
+        .finally(() => (renewing = false));
+    }, this.opts.leaseMs / 3);
+    try {
+      return await job.run(lease.signal);
+    } finally {
+      done = true;
+      this.currentJob = null;
+      clearInterval(renewer);
+      clearTimeout(overdue);
+    }
   }
 
   private renew(): Promise<boolean> {

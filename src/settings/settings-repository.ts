@@ -20,6 +20,11 @@ export class SettingsRepository {
     await this.db.run((q) => q('settings').where({ key }).delete());
   }
 
+  /** Deletes the key only while it still holds `value`: a compare-and-delete between nodes. */
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    await this.db.run((q) => q('settings').where({ key, value }).delete());
+  }
+
   /** Inserts only if absent and returns whichever value won: two nodes starting together agree on one. */
   async getOrInsert(key: string, make: () => string): Promise<string> {
     const existing = await this.get(key);

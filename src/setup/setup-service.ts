@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../db/time.js';
 import { AppError, ValidationError } from '../errors.js';
 import type { DepartmentService } from '../departments/department-service.js';
@@ -10,11 +10,23 @@ import type { TopicRepository } from '../topics/topic-repository.js';
 
 const TOKEN_KEY = 'setup.token';
 const TOKEN_TTL_MS = 24 * 3600_000;
-const hash = (s: string) => createHash('sha256').update(s).digest('hex');
+
+interface StoredSetup {
+  nonce: string;
+  expires: number;
+}
 
 /**
  * First run, osTicket's installer without a separate step: while no staff account exists, start-up prints a
- * one-time link whose token (stored hashed, valid a day) lets whoever holds it create the first administrator.
+ * one-time link whose token (valid a day) lets whoever holds it create the first administrator.
+ *
+ * Several nodes may start on an empty database at once, and whichever link an operator copies must work. So
+ * the first node stores a random nonce (insert-if-absent: one wins, the others read it) and every node prints
+ * the token derived from it, an HMAC under the cluster's shared token key (settings/secrets.ts). Deriving needs
+ * no new secret and no encryption to manage; whoever can read the settings table can derive the token, but
+ * they can already forge client links with the key stored beside it, and the token opens nothing once the
+ * first administrator exists. Restarting within the day prints the same link; using it deletes the nonce,
+ * spending every copy.
  */
 export class SetupService {
   constructor(
@@ -24,7 +36,18 @@ export class SetupService {
     private readonly topics: TopicRepository,
     private readonly clock: Clock,
     private readonly mailboxes: MailboxService,
+    private readonly key: Buffer,
   ) {}
+
+  private derive(nonce: string): string {
+    return createHmac('sha256', this.key).update(`setup:${nonce}`).digest('base64url');
+  }
+
+  private async stored(): Promise<StoredSetup | null> {
+    const raw = await this.settings.get(TOKEN_KEY);
+    const parsed = raw ? (JSON.parse(raw) as Partial<StoredSetup>) : null;
+    return parsed && typeof parsed.nonce === 'string' && typeof parsed.expires === 'number' ? (parsed as StoredSetup) : null;
+  }
 
   /** A help desk needs a department and a help topic before its first ticket. */
   async ensureDefaults(): Promise<void> {
@@ -36,22 +59,28 @@ export class SetupService {
     await this.mailboxes.ensureDefault();
   }
 
-  /** Returns a fresh setup token when no staff account exists yet, else null. */
+  /** The cluster's setup token while no staff account exists (a new one once the last expired), else null. */
   async issueToken(): Promise<string | null> {
     if (await this.staff.hasAnyStaff()) return null;
-    const token = randomBytes(24).toString('base64url');
-    await this.settings.set(TOKEN_KEY, JSON.stringify({ hash: hash(token), expires: this.clock.now().getTime() + TOKEN_TTL_MS }));
-    return token;
+    const fresh = () => JSON.stringify({ nonce: randomBytes(24).toString('base64url'), expires: this.clock.now().getTime() + TOKEN_TTL_MS });
+    const raw = await this.settings.getOrInsert(TOKEN_KEY, fresh);
+    let stored = await this.stored();
+    if (!stored || stored.expires <= this.clock.now().getTime()) {
+      // Only the value read is replaced: nodes replacing an expired nonce at once still agree on one.
+      await this.settings.deleteIfEquals(TOKEN_KEY, raw);
+      await this.settings.getOrInsert(TOKEN_KEY, fresh);
+      stored = await this.stored();
+    }
+    return stored ? this.derive(stored.nonce) : null;
   }
 
   async isTokenValid(token: string): Promise<boolean> {
-    if (await this.staff.hasAnyStaff()) return false;
-    const raw = await this.settings.get(TOKEN_KEY);
-    if (!raw || !token) return false;
-    const stored = JSON.parse(raw) as { hash: string; expires: number };
-    const a = Buffer.from(stored.hash);
-    const b = Buffer.from(hash(token));
-    return a.length === b.length && timingSafeEqual(a, b) && stored.expires > this.clock.now().getTime();
+    if (!token || (await this.staff.hasAnyStaff())) return false;
+    const stored = await this.stored();
+    if (!stored || stored.expires <= this.clock.now().getTime()) return false;
+    const a = Buffer.from(this.derive(stored.nonce));
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
   }
 
   /** `passwordAgain` is the form's second password field: its mismatch is reported with every other problem. */

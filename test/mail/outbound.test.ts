@@ -2,6 +2,7 @@ import t from 'tap';
 import { createDatabase } from '../../src/db/database.js';
 import { OutboxDelivery } from '../../src/mail/outbound/delivery.js';
 import { OutboxRepository } from '../../src/mail/outbound/outbox-repository.js';
+import { createLogger } from '../../src/logger.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { message, send, startListener, startSink } from '../helpers/smtp.js';
 
@@ -100,7 +101,7 @@ t.test('two nodes delivering the same outbox send every row exactly once', async
   for (let i = 0; i < 30; i++) await services.tickets.create(null, { name: 'N', email: `n${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' });
   const otherDb = createDatabase(ctx.dbUrl);
   t.teardown(() => otherDb.close());
-  const config = { outboundSmtpUrl: sink.url, helpdeskName: 'H', mailDomain: 'helpdesk.test', maxAttempts: 3, retryBaseSeconds: 60, batchSize: 5 };
+  const config = { outboundSmtpUrl: sink.url, helpdeskName: 'H', mailDomain: 'helpdesk.test', maxAttempts: 3, retryBaseSeconds: 60, batchSize: 5, claimTimeoutSeconds: 30 };
   const nodeB = new OutboxDelivery(new OutboxRepository(otherDb, ctx.clock), ctx.clock, services.log, config);
   t.teardown(() => nodeB.close());
   const [a, b] = await Promise.all([services.delivery.drain(), nodeB.drain()]);
@@ -108,4 +109,47 @@ t.test('two nodes delivering the same outbox send every row exactly once', async
   t.equal(sink.messages.length, 30, 'each once');
   t.equal(new Set(sink.messages.map((m) => m.parsed.messageId)).size, 30);
   t.equal((await services.outbox.counts()).sent, 30);
+});
+
+t.test('a dead node’s claim is taken over one claim timeout after its last heartbeat, not before', async (t) => {
+  const sink = await startSink(t);
+  const { services, clock } = await createTestContext(t, { outboundSmtpUrl: sink.url, outbox: { maxAttempts: 3, retryBaseSeconds: 60, batchSize: 20, claimTimeoutSeconds: 30 } });
+  await services.tickets.create(null, { name: 'D', email: 'd@example.com', subject: 'S', message: 'm', source: 'web' });
+  // A node claims the row and dies before sending.
+  const claimed = await services.outbox.claim({ token: 'dead-node', now: clock.now(), staleBefore: new Date(0), limit: 20 });
+  t.equal(claimed.length, 1);
+  clock.advance(20_000);
+  await services.outbox.touchClaims('dead-node', clock.now());
+  clock.advance(20_000);
+  t.same(await services.delivery.drain(), { sent: 0, retried: 0, failed: 0 }, 'a claim touched 20 s ago is alive');
+  clock.advance(11_000);
+  t.same(await services.delivery.drain(), { sent: 1, retried: 0, failed: 0 }, 'a claim silent for over 30 s is taken over');
+  t.equal(sink.messages.length, 1);
+});
+
+t.test('a batch stops sending once its signal aborts and hands the rest back', async (t) => {
+  const ctx = await createTestContext(t, { outboundSmtpUrl: 'smtp://127.0.0.1:1', outbox: { maxAttempts: 3, retryBaseSeconds: 60, batchSize: 20, claimTimeoutSeconds: 30 } });
+  const { services, clock } = ctx;
+  for (let i = 0; i < 5; i++) await services.tickets.create(null, { name: 'N', email: `n${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' });
+  const lease = new AbortController();
+  const sent: unknown[] = [];
+  const transport = { sendMail: async (m: unknown) => { sent.push(m); lease.abort(); }, close: () => undefined };
+  const delivery = new OutboxDelivery(services.outbox, clock, services.log, { ...services.config.outbox, outboundSmtpUrl: 'smtp://relay', helpdeskName: 'H', mailDomain: 'helpdesk.test' }, () => transport);
+  t.same(await delivery.drain(lease.signal), { sent: 1, retried: 0, failed: 0 }, 'the mail in progress completes, no other starts');
+  t.same(await services.outbox.counts(), { pending: 4, sending: 0, sent: 1, failed: 0, cancelled: 0 }, 'the rest is due again at once');
+});
+
+t.test('a sender whose heartbeat cannot reach the database stops before its claim could look abandoned', async (t) => {
+  const ctx = await createTestContext(t, { outbox: { maxAttempts: 3, retryBaseSeconds: 60, batchSize: 20, claimTimeoutSeconds: 2 } });
+  const { services, clock } = ctx;
+  for (let i = 0; i < 10; i++) await services.tickets.create(null, { name: 'N', email: `h${i}@example.com`, subject: `S${i}`, message: 'm', source: 'web' });
+  const outbox = Object.create(services.outbox) as OutboxRepository;
+  outbox.touchClaims = async () => {
+    throw new Error('database unreachable');
+  };
+  const transport = { sendMail: () => new Promise((r) => setTimeout(r, 300)), close: () => undefined };
+  const delivery = new OutboxDelivery(outbox, clock, createLogger('silent'), { ...services.config.outbox, outboundSmtpUrl: 'smtp://relay', helpdeskName: 'H', mailDomain: 'helpdesk.test' }, () => transport);
+  const r = await delivery.runOnce();
+  t.ok(r.sent > 0 && r.sent < 10, `stopped after ${r.sent} of 10`);
+  t.equal((await services.outbox.counts()).pending, 10 - r.sent, 'the rest handed back');
 });

@@ -1,4 +1,8 @@
 import t from 'tap';
+import { createDatabase } from '../../src/db/database.js';
+import { createServices } from '../../src/services.js';
+import { loadSecrets } from '../../src/settings/secrets.js';
+import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import { createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
@@ -33,4 +37,25 @@ t.test('the first-run form lists every problem on the first submit and offers ti
   t.equal(ok.statusCode, 302);
   const admin = (await ctx.services.staff.list())[0]!;
   t.equal(admin.timezone, 'Europe/Berlin');
+});
+
+t.test('nodes starting together on an empty database print one link, which works on each; expiry brings a new one', async (t) => {
+  const ctx = await createTestContext(t);
+  const otherDb = createDatabase(ctx.dbUrl);
+  t.teardown(() => otherDb.close());
+  const other = createServices({ db: otherDb, clock: ctx.clock, config: ctx.config, log: ctx.services.log, secrets: await loadSecrets(new SettingsRepository(otherDb)) });
+  const [a, b] = await Promise.all([ctx.services.setup.issueToken(), other.setup.issueToken()]);
+  t.ok(a);
+  t.equal(a, b, 'the same link from both nodes');
+  t.ok(await ctx.services.setup.isTokenValid(b!));
+  t.ok(await other.setup.isTokenValid(a!));
+  t.equal(await ctx.services.setup.issueToken(), a, 'a restart within the day prints the same link');
+  t.notOk(await other.setup.isTokenValid(`${a!.slice(0, -1)}x`), 'a wrong token is refused');
+
+  ctx.clock.advance(25 * 3600_000);
+  t.notOk(await other.setup.isTokenValid(a!), 'expired');
+  const [c, d] = await Promise.all([ctx.services.setup.issueToken(), other.setup.issueToken()]);
+  t.not(c, a, 'a new link after expiry');
+  t.equal(c, d, 'still one for all nodes');
+  t.ok(await ctx.services.setup.isTokenValid(c!));
 });

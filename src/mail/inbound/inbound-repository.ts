@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.js';
+import { deleteInBatches } from '../../db/purge.js';
 import { fromDbTimeRequired, toDbTime } from '../../db/time.js';
 import { readableHeaderText } from './raw-headers.js';
 
@@ -154,5 +155,14 @@ export class InboundRepository {
 
   async delete(id: number): Promise<boolean> {
     return (await this.db.run((q) => q('inbound_messages').where({ id }).delete())) === 1;
+  }
+
+  /**
+   * Retention: deletes handled messages received before `cutoff`, in batches. Quarantined ones wait for an
+   * administrator and messages still in intake are never touched.
+   */
+  async purgeHandled(cutoff: Date, batchSize: number, signal?: AbortSignal): Promise<number> {
+    const handled = INBOUND_STATUSES.filter((s) => s !== 'quarantined' && s !== 'processing');
+    return deleteInBatches(this.db, 'inbound_messages', (w) => w.where('received_at', '<', toDbTime(cutoff)).whereIn('status', handled), batchSize, signal);
   }
 }

@@ -13,6 +13,8 @@ export interface DeliveryConfig {
   maxAttempts: number;
   retryBaseSeconds: number;
   batchSize: number;
+  /** A claim not touched for this long is taken to belong to a dead node and is claimable again. */
+  claimTimeoutSeconds: number;
 }
 
 export interface DeliveryReport {
@@ -27,15 +29,15 @@ export interface MailTransport {
   close(): void;
 }
 
-// A node that died mid-send leaves its rows in "sending"; after this long another node takes them over.
-// Longer than any SMTP conversation with the relay, so a slow send is not duplicated.
-const STALE_CLAIM_MS = 10 * 60_000;
 const MAX_BACKOFF_MS = 6 * 3600_000;
 
 /**
  * Delivers the outbox through the site's relay. Rows are claimed first (see OutboxRepository.claim), so
  * that with several nodes running each row is sent by one of them; sending happens outside any
- * transaction. Temporary failures retry with exponential back-off; a permanent refusal (5xx) or the last
+ * transaction. While a batch is out the claim is touched every third of the claim timeout, however slow the
+ * relay: a node that dies leaves rows in "sending" that another node takes over one claim timeout later. The
+ * only duplicate is a mail the relay accepted just before its node died (or stalled past the timeout),
+ * unrecorded. Temporary failures retry with exponential back-off; a permanent refusal (5xx) or the last
  * attempt marks the row failed, visible to administrators with the relay's answer.
  */
 export class OutboxDelivery {
@@ -53,22 +55,46 @@ export class OutboxDelivery {
     return this.config.outboundSmtpUrl.trim() !== '';
   }
 
-  /** Sends one batch of due mail; returns what happened. Does nothing without a relay. */
-  async runOnce(): Promise<DeliveryReport> {
+  /**
+   * Sends one batch of due mail; returns what happened. Does nothing without a relay. Once `signal` aborts
+   * no further mail of the batch is sent: the rest is handed back for the next sender.
+   */
+  async runOnce(signal?: AbortSignal): Promise<DeliveryReport> {
     const report: DeliveryReport = { sent: 0, retried: 0, failed: 0 };
     if (!this.configured) return report;
     const now = this.clock.now();
     const token = randomBytes(16).toString('hex');
-    const rows = await this.outbox.claim({ token, now, staleBefore: new Date(now.getTime() - STALE_CLAIM_MS), limit: this.config.batchSize });
-    for (const row of rows) await this.deliver(row, token, report);
+    const timeoutMs = this.config.claimTimeoutSeconds * 1000;
+    let touched = Date.now();
+    const rows = await this.outbox.claim({ token, now, staleBefore: new Date(now.getTime() - timeoutMs), limit: this.config.batchSize });
+    if (!rows.length) return report;
+    // A claim whose heartbeat has not landed for two thirds of the timeout may soon look abandoned to another
+    // node: stop sending before that, as when the lease is lost, rather than risk a second copy.
+    const heartbeat = setInterval(() => {
+      const at = Date.now();
+      this.outbox.touchClaims(token, this.clock.now()).then(
+        () => (touched = Math.max(touched, at)),
+        (err: unknown) => this.log.error({ err }, 'outbox claim heartbeat failed'),
+      );
+    }, timeoutMs / 3);
+    const held = () => !signal?.aborted && Date.now() - touched < (timeoutMs * 2) / 3;
+    try {
+      for (const row of rows) {
+        if (!held()) break;
+        await this.deliver(row, token, report);
+      }
+      if (!held()) await this.outbox.releaseClaims(token);
+    } finally {
+      clearInterval(heartbeat);
+    }
     return report;
   }
 
-  /** Batches until nothing is due (bounded, so one tick cannot run forever). */
-  async drain(maxBatches = 20): Promise<DeliveryReport> {
+  /** Batches until nothing is due (bounded, so one tick cannot run forever) or `signal` aborts. */
+  async drain(signal?: AbortSignal, maxBatches = 20): Promise<DeliveryReport> {
     const total: DeliveryReport = { sent: 0, retried: 0, failed: 0 };
-    for (let i = 0; i < maxBatches; i++) {
-      const r = await this.runOnce();
+    for (let i = 0; i < maxBatches && !signal?.aborted; i++) {
+      const r = await this.runOnce(signal);
       total.sent += r.sent;
       total.retried += r.retried;
       total.failed += r.failed;

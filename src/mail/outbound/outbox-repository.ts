@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../../db/database.js';
+import { deleteInBatches } from '../../db/purge.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../../db/time.js';
 
 export const OUTBOX_STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const;
@@ -130,18 +131,44 @@ export class OutboxRepository {
   /**
    * Claims up to `limit` due rows for one sender, in two steps because SQLite's UPDATE ignores ORDER BY and
    * LIMIT (DESIGN.md §9): pick candidate ids, mark those still claimable with our token, read back by token.
-   * A row another node marked in between fails the conditional UPDATE and is simply not ours. Rows stuck in
-   * "sending" since before `staleBefore` (their node died mid-send) are claimable again.
+   * A row another node marked in between fails the conditional UPDATE and is simply not ours. A claim lives
+   * while its sender touches it (touchClaims); rows whose claim was last touched before `staleBefore` (their
+   * node died mid-send) are claimable again. Candidates are read as two index ranges rather than one OR, which
+   * MariaDB answered by walking the primary key past every sent row.
    */
   async claim(opts: { token: string; now: Date; staleBefore: Date; limit: number }): Promise<OutboxRow[]> {
     const now = toDbTime(opts.now);
     const stale = toDbTime(opts.staleBefore);
-    const claimable = (w: Knex.QueryBuilder) =>
-      w.where((p) => p.where('status', 'pending').where('next_attempt_at', '<=', now)).orWhere((s) => s.where('status', 'sending').where('claimed_at', '<', stale));
-    const ids = await this.db.run((q) => q('outbox').where(claimable).orderBy('id').limit(opts.limit).pluck('id'));
+    const due = (w: Knex.QueryBuilder) => w.where('status', 'pending').where('next_attempt_at', '<=', now);
+    const abandoned = (w: Knex.QueryBuilder) => w.where('status', 'sending').where('claimed_at', '<', stale);
+    const pick = async (filter: (w: Knex.QueryBuilder) => Knex.QueryBuilder, order: string[], limit: number): Promise<number[]> =>
+      limit > 0 ? (await this.db.run((q) => q('outbox').where(filter).orderBy(order).limit(limit).pluck('id'))).map(Number) : [];
+    const stolen = await pick(abandoned, ['id'], opts.limit);
+    // Oldest due first, in the (status, next_attempt_at) index's own order: a backlog is not sorted per batch.
+    const ids = [...stolen, ...(await pick(due, ['next_attempt_at', 'id'], opts.limit - stolen.length))];
     if (!ids.length) return [];
-    await this.db.run((q) => q('outbox').whereIn('id', ids).where(claimable).update({ status: 'sending', claim_token: opts.token, claimed_at: now }));
+    await this.db.run((q) =>
+      q('outbox').whereIn('id', ids).where((w) => w.where(due).orWhere(abandoned)).update({ status: 'sending', claim_token: opts.token, claimed_at: now }),
+    );
     return (await this.db.run((q) => q('outbox').where('claim_token', opts.token).orderBy('id'))).map(map);
+  }
+
+  /** The claim's heartbeat: its rows stay ours while their sender is alive. */
+  async touchClaims(token: string, at: Date): Promise<void> {
+    await this.db.run((q) => q('outbox').where({ claim_token: token, status: 'sending' }).update({ claimed_at: toDbTime(at) }));
+  }
+
+  /** Hands back claimed rows not sent yet (the sender is stopping), due at once for whichever node drains next. */
+  async releaseClaims(token: string): Promise<number> {
+    return this.db.run((q) => q('outbox').where({ claim_token: token, status: 'sending' }).update({ status: 'pending', claim_token: null }));
+  }
+
+  /**
+   * Deletes, in batches of `batchSize`, rows in `statuses` created before `cutoff`; returns how many went.
+   * Stops between batches once `signal` aborts.
+   */
+  async purge(statuses: OutboxStatus[], cutoff: Date, batchSize: number, signal?: AbortSignal): Promise<number> {
+    return deleteInBatches(this.db, 'outbox', (w) => w.whereIn('status', statuses).where('created_at', '<', toDbTime(cutoff)), batchSize, signal);
   }
 
   /** Marks a row sent; `bodies`, when given, replace the stored ones (with credentials taken out). */
