@@ -34,23 +34,15 @@ export class AttachmentRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * SQL for a column holding, as a JSON array, the attachments of the thread entry aliased `entry`: lets a
-   * thread be read with its files in one query. Read the value back with `fromJson`.
+   * SQL for a column holding, as JSON, the attachments of the thread entry aliased `entry`: lets a thread be
+   * read with its files in one query. Read the value back with `fromJson`.
    */
   listJson(entry: string): string {
-    const object = `JSON_OBJECT(${COLUMNS.map((c) => `'${c}', a.${c}`).join(', ')})`;
-    const where = `a.ticket_id = ${entry}.ticket_id AND a.entry_id = ${entry}.id`;
-    // MariaDB orders inside the aggregate; SQLite aggregates in the order its subquery yields.
-    return this.db.dialect === 'mysql'
-      ? `(SELECT JSON_ARRAYAGG(${object} ORDER BY a.id) FROM attachments AS a WHERE ${where})`
-      : `(SELECT json_group_array(${object}) FROM (SELECT * FROM attachments AS a WHERE ${where} ORDER BY a.id) AS a)`;
+    return this.db.jsonArray('attachments', COLUMNS, `a.ticket_id = ${entry}.ticket_id AND a.entry_id = ${entry}.id`, 'a.id');
   }
 
-  /** The attachments in a value of `listJson` (NULL on MariaDB when there are none). */
   fromJson(value: unknown): Attachment[] {
-    if (value === null || value === undefined) return [];
-    const rows = (typeof value === 'string' ? JSON.parse(value) : value) as Array<Record<string, unknown>>;
-    return rows.map(map);
+    return this.db.jsonRows(value).map(map);
   }
 
   /**
