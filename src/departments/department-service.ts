@@ -5,6 +5,7 @@ import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { Department, DepartmentRepository, DepartmentUsage, DepartmentWithCounts } from './department-repository.js';
 import type { Database } from '../db/database.js';
+import type { MenuCache } from '../cache/menu-cache.js';
 
 /** Where a ticket goes when neither its help topic nor its mailbox nor the agent decides. */
 export const DEFAULT_DEPARTMENT_KEY = 'tickets.default_department';
@@ -17,11 +18,17 @@ export class DepartmentService {
     private readonly departments: DepartmentRepository,
     private readonly audit: AuditRepository,
     private readonly settings: SettingsRepository,
+    private readonly menus: MenuCache,
   ) {}
 
   /** Active departments, for choosing one; archived ones too where existing tickets are listed. */
   list(opts: { includeArchived?: boolean } = {}): Promise<Department[]> {
     return this.departments.list(opts);
+  }
+
+  /** `list` for the agents' pages' menus, from the MenuCache (up to MENU_TTL_MS behind another node's change). */
+  menu(opts: { includeArchived?: boolean } = {}): Promise<Department[]> {
+    return this.menus.get(`departments:${Boolean(opts.includeArchived)}`, () => this.list(opts));
   }
 
   listWithCounts(): Promise<DepartmentWithCounts[]> {
@@ -67,6 +74,7 @@ export class DepartmentService {
   async ensure(name: string): Promise<Department> {
     const existing = await this.departments.findByName(name);
     if (existing) return existing;
+    this.menus.clear();
     try {
       return (await this.departments.get(await this.departments.insert(name)))!;
     } catch (err) {
@@ -77,6 +85,7 @@ export class DepartmentService {
 
   async create(actor: StaffPrincipal, input: { name: string; signature: string }): Promise<Department> {
     requireAdmin(actor);
+    this.menus.clear();
     validate(input);
     if (await this.departments.findByName(input.name)) throw DUPLICATE_NAME();
     return this.db.transaction(async () => {
@@ -93,6 +102,7 @@ export class DepartmentService {
 
   async update(actor: StaffPrincipal, id: number, input: { name: string; signature: string }): Promise<void> {
     requireAdmin(actor);
+    this.menus.clear();
     validate(input);
     await this.get(id);
     const same = await this.departments.findByName(input.name);
@@ -115,6 +125,7 @@ export class DepartmentService {
    */
   async archive(actor: StaffPrincipal, id: number, targetId: number | null, opts: { remove?: boolean } = {}): Promise<'archived' | 'deleted'> {
     requireAdmin(actor);
+    this.menus.clear();
     const d = await this.get(id);
     return this.db.transaction(async () => {
       const usage = await this.departments.usage(id);
@@ -145,6 +156,7 @@ export class DepartmentService {
 
   async restore(actor: StaffPrincipal, id: number): Promise<void> {
     requireAdmin(actor);
+    this.menus.clear();
     const d = await this.get(id);
     if (!d.archivedAt) return;
     await this.db.transaction(async () => {

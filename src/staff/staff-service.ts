@@ -1,5 +1,6 @@
 import argon2 from 'argon2';
 import type { Database } from '../db/database.js';
+import type { MenuCache } from '../cache/menu-cache.js';
 import { UniqueViolation } from '../db/errors.js';
 import { AppError, ValidationError, notFound } from '../errors.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
@@ -44,6 +45,7 @@ export class StaffService {
     private readonly audit: AuditRepository,
     private readonly assignments: AssignmentRules,
     private readonly sessions: SessionRepository,
+    private readonly menus: MenuCache,
   ) {}
 
   hasAnyStaff(): Promise<boolean> {
@@ -60,8 +62,9 @@ export class StaffService {
     return { ...s, departments: (await this.staff.departmentsOf([id])).get(id) ?? [] };
   }
 
+  /** Agents a ticket of the department may be assigned to, for the ticket page's menu (from the MenuCache). */
   listAssignable(departmentId: number): Promise<Staff[]> {
-    return this.staff.listForDepartment(departmentId);
+    return this.menus.get(`assignable:${departmentId}`, () => this.staff.listForDepartment(departmentId));
   }
 
   private validate(input: StaffInput, requirePassword: boolean): void {
@@ -86,6 +89,7 @@ export class StaffService {
   /** Creates a staff account. `actor` is null only for first run and the CLI, which stand in for an administrator. */
   async create(actor: StaffPrincipal | null, raw: StaffInput): Promise<Staff> {
     if (actor) requireAdmin(actor);
+    this.menus.clear();
     const input = { ...raw, username: raw.username.trim().toLowerCase(), email: raw.email.trim().toLowerCase() };
     this.validate(input, true);
     const passwordHash = await argon2.hash(input.password!, { type: argon2.argon2id });
@@ -109,6 +113,7 @@ export class StaffService {
    */
   async update(actor: StaffPrincipal, id: number, raw: StaffInput & { isActive: boolean }, currentSession?: string): Promise<void> {
     requireAdmin(actor);
+    this.menus.clear();
     const current = await this.get(id);
     const input = { ...raw, username: current.username, email: raw.email.trim().toLowerCase() };
     this.validate(input, false);
