@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
-import type { StaffPrincipal } from '../staff/staff.js';
+import { principalOf, type StaffPrincipal } from '../staff/staff.js';
 
 export type SessionKind = 'staff' | 'client';
 
@@ -73,19 +73,9 @@ export class SessionRepository {
     const first = rows[0] as Record<string, unknown> | undefined;
     const session = first ? await this.keepAlive(first, idleMinutes, absoluteMinutes) : null;
     if (!first || !session) return null;
-    const memberships = rows.filter((r: Record<string, unknown>) => r.department_id !== null);
-    return {
-      session,
-      staff: {
-        kind: 'staff',
-        staffId: Number(first.staff_id),
-        name: first.name as string,
-        isAdmin: Boolean(first.is_admin),
-        timezone: first.timezone as string,
-        departmentIds: memberships.map((r: Record<string, unknown>) => Number(r.department_id)),
-        managedDepartmentIds: memberships.filter((r: Record<string, unknown>) => Boolean(r.is_manager)).map((r: Record<string, unknown>) => Number(r.department_id)),
-      },
-    };
+    const memberships = rows.filter((r: Record<string, unknown>) => r.department_id !== null)
+      .map((r: Record<string, unknown>) => ({ id: Number(r.department_id), isManager: Boolean(r.is_manager) }));
+    return { session, staff: principalOf({ id: Number(first.staff_id), name: first.name as string, isAdmin: Boolean(first.is_admin), timezone: first.timezone as string }, memberships) };
   }
 
   /** The session in row `r` if it is still live, its expiry slid forward (written at most once a minute). */

@@ -9,7 +9,7 @@ import type { AssignmentRules } from '../tickets/assignment-rules.js';
 import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { StaffRepository } from './staff-repository.js';
-import { USERNAME_PATTERN, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
+import { USERNAME_PATTERN, principalOf, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
 import { isEmail } from '../users/email.js';
 
 export interface StaffInput {
@@ -204,15 +204,6 @@ export class StaffService {
   async principal(staffId: number): Promise<StaffPrincipal | null> {
     const s = await this.staff.get(staffId);
     if (!s || !s.isActive) return null;
-    const deps = (await this.staff.departmentsOf([staffId])).get(staffId) ?? [];
-    return {
-      kind: 'staff',
-      staffId: s.id,
-      name: s.name,
-      isAdmin: s.isAdmin,
-      timezone: s.timezone,
-      departmentIds: deps.map((d) => d.id),
-      managedDepartmentIds: deps.filter((d) => d.isManager).map((d) => d.id),
-    };
+    return principalOf(s, (await this.staff.departmentsOf([staffId])).get(staffId) ?? []);
   }
 }
