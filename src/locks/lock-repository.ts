@@ -144,17 +144,20 @@ export class LockRepository {
     return this.db.run((q) => q('ticket_lock_notices').where('released_at', '<', toDbTime(before)).delete());
   }
 
-  /** Presence for many agents and tickets in one statement (PresenceBuffer's flush). */
+  /** Presence for many agents and tickets in one statement per 500 (PresenceBuffer's flush). */
   async touchPresenceMany(rows: Array<{ ticketId: number; staffId: number; seenAt: Date }>): Promise<void> {
     if (!rows.length) return;
     // In key order, so two nodes flushing overlapping batches on InnoDB take their row locks in the same order.
     const sorted = [...rows].sort((a, b) => a.ticketId - b.ticketId || a.staffId - b.staffId);
-    await this.db.run((q) =>
-      q('ticket_presence')
-        .insert(sorted.map((r) => ({ ticket_id: r.ticketId, staff_id: r.staffId, seen_at: toDbTime(r.seenAt) })))
-        .onConflict(['ticket_id', 'staff_id'])
-        .merge(['seen_at']),
-    );
+    // In slices, well below SQLite's limit on bound values in one statement.
+    for (let i = 0; i < sorted.length; i += 500) {
+      await this.db.run((q) =>
+        q('ticket_presence')
+          .insert(sorted.slice(i, i + 500).map((r) => ({ ticket_id: r.ticketId, staff_id: r.staffId, seen_at: toDbTime(r.seenAt) })))
+          .onConflict(['ticket_id', 'staff_id'])
+          .merge(['seen_at']),
+      );
+    }
   }
 
   async leavePresence(ticketId: number, staffId: number): Promise<void> {

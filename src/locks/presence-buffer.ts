@@ -13,7 +13,10 @@ export const PRESENCE_FLUSH_MS = 2_000;
  * PRESENCE_FLUSH_MS for all tickets, and this node's readers see it merged with what other nodes wrote.
  */
 export class PresenceBuffer {
-  private readonly pending = new Map<string, { ticketId: number; viewer: Viewer }>();
+  /** By ticket, then agent: a page asks for its ticket's. */
+  private pending = new Map<number, Map<number, Viewer>>();
+  /** The batch being written: still this node's to show until the write is done. */
+  private writing = new Map<number, Map<number, Viewer>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -22,35 +25,43 @@ export class PresenceBuffer {
   ) {}
 
   record(ticketId: number, viewer: Viewer): void {
-    this.pending.set(`${ticketId}:${viewer.staffId}`, { ticketId, viewer });
+    const viewers = this.pending.get(ticketId) ?? new Map<number, Viewer>();
+    viewers.set(viewer.staffId, viewer);
+    this.pending.set(ticketId, viewers);
     // Unref'd: a process with nothing else to do need not wait for it; shutdown flushes instead.
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs).unref();
   }
 
   /** The agent left the ticket: nothing of theirs still waiting may bring their presence back. */
   forget(ticketId: number, staffId: number): void {
-    this.pending.delete(`${ticketId}:${staffId}`);
+    this.pending.get(ticketId)?.delete(staffId);
   }
 
   /** Presence on this ticket recorded here but perhaps not written yet. */
   unwritten(ticketId: number): Viewer[] {
-    return [...this.pending.values()].filter((p) => p.ticketId === ticketId).map((p) => p.viewer);
+    return [...(this.writing.get(ticketId)?.values() ?? []), ...(this.pending.get(ticketId)?.values() ?? [])];
   }
 
   /**
    * Writes what is pending. A failed write (the database away) puts it back unless newer presence came in
-   * meanwhile: presence is a hint that lapses by itself, so it is retried with the next recording, not logged.
+   * meanwhile, for the next flush: presence is a hint that lapses by itself, so a failure is not logged.
    */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.pending.size) return;
-    const batch = [...this.pending.entries()];
-    this.pending.clear();
+    const batch = this.pending;
+    this.pending = new Map();
+    this.writing = batch;
+    const rows = [...batch].flatMap(([ticketId, viewers]) => [...viewers.values()].map((v) => ({ ticketId, staffId: v.staffId, seenAt: v.seenAt })));
+    if (!rows.length) return;
     try {
-      await this.repo.touchPresenceMany(batch.map(([, p]) => ({ ticketId: p.ticketId, staffId: p.viewer.staffId, seenAt: p.viewer.seenAt })));
+      await this.repo.touchPresenceMany(rows);
     } catch {
-      for (const [key, p] of batch) if (!this.pending.has(key)) this.pending.set(key, p);
+      for (const [ticketId, viewers] of batch) {
+        for (const v of viewers.values()) if (!this.pending.get(ticketId)?.has(v.staffId)) this.record(ticketId, v);
+      }
+    } finally {
+      if (this.writing === batch) this.writing = new Map();
     }
   }
 }
