@@ -19,8 +19,6 @@ import type { AssignmentRules } from './assignment-rules.js';
 import type { CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { TICKET_NOT_FOUND, TicketViews, type TicketView, type ViewOptions } from './ticket-view.js';
-
-export type { EntryDisplay, EntryWithAttachments, TicketView, ViewOptions } from './ticket-view.js';
 import {
   DEFAULT_PRIORITY, QUEUES, SORTS, isPriority,
   type ClientPrincipal, type FileInput, type Principal, type Priority, type Queue, type Sort, type Ticket,
