@@ -65,6 +65,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.decorateRequest('uploadRefused', false);
   app.addHook('preValidation', readMultipartBody);
   app.addHook('onSend', closeUnreadBodies);
+  // Presence the pages reported in the last moments is written before the pool closes (main closes it after).
+  app.addHook('onClose', () => services.locks.flushPresence());
   await app.register(fastifyView, {
     engine: { eta: new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true }) },
     root: VIEWS_DIR,

@@ -6,6 +6,7 @@ import { ApiKeyService } from './api-keys/api-key-service.js';
 import { AttachmentRepository } from './attachments/attachment-repository.js';
 import { AuditRepository } from './audit/audit-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import { MenuCache } from './cache/menu-cache.js';
 import { DepartmentRepository } from './departments/department-repository.js';
 import { DepartmentService } from './departments/department-service.js';
 import { DirectoryCache } from './directory/directory-cache.js';
@@ -69,11 +70,18 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const outbox = new OutboxRepository(db, clock);
   const rateLimiter = new RateLimiter(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login);
-  const departments = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion);
+  const mailboxRepo = new MailboxRepository(db, clock, directoryVersion);
+  const banRepo = new BanRepository(db, directoryVersion);
+  const directory = new DirectoryCache(db, clock, directoryVersion, {
+    mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
+  });
+  // One cache for both: an agent's membership changes the assignable menus, a department's name its menu.
+  const menus = new MenuCache(directory);
+  const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
-  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions);
+  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus);
   const users = new UserService(new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
@@ -83,11 +91,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
-  const mailboxRepo = new MailboxRepository(db, clock, directoryVersion);
-  const banRepo = new BanRepository(db, directoryVersion);
-  const directory = new DirectoryCache(db, clock, directoryVersion, {
-    mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
-  });
   const mailboxes = new MailboxService(db, mailboxRepo, directory, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({

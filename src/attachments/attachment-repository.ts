@@ -27,8 +27,23 @@ const map = (r: Record<string, unknown>): Attachment => ({
   isInline: Boolean(r.is_inline),
 });
 
+/** The columns an Attachment is read from, in the JSON of `listJson` as in rows. */
+const COLUMNS = ['id', 'entry_id', 'ticket_id', 'filename', 'content_type', 'size', 'content_id', 'is_inline'] as const;
+
 export class AttachmentRepository {
   constructor(private readonly db: Database) {}
+
+  /**
+   * SQL for a column holding, as JSON, the attachments of the thread entry aliased `entry`: lets a thread be
+   * read with its files in one query. Read the value back with `fromJson`.
+   */
+  listJson(entry: string): string {
+    return this.db.jsonArray('attachments', COLUMNS, `a.ticket_id = ${entry}.ticket_id AND a.entry_id = ${entry}.id`, 'a.id');
+  }
+
+  fromJson(value: unknown): Attachment[] {
+    return this.db.jsonRows(value).map(map);
+  }
 
   /**
    * Stores each file's bytes once (content-addressed) and links them to the entry: one query for the blobs
@@ -63,12 +78,12 @@ export class AttachmentRepository {
   }
 
   async forTicket(ticketId: number): Promise<Attachment[]> {
-    const rows = await this.db.run((q) => q('attachments').where({ ticket_id: ticketId }).orderBy('id').select('id', 'entry_id', 'ticket_id', 'filename', 'content_type', 'size', 'content_id', 'is_inline'));
+    const rows = await this.db.run((q) => q('attachments').where({ ticket_id: ticketId }).orderBy('id').select(...COLUMNS));
     return rows.map(map);
   }
 
   async get(id: number): Promise<Attachment | null> {
-    const r = await this.db.run((q) => q('attachments').where({ id }).first('id', 'entry_id', 'ticket_id', 'filename', 'content_type', 'size', 'content_id', 'is_inline'));
+    const r = await this.db.run((q) => q('attachments').where({ id }).first(...COLUMNS));
     return r ? map(r) : null;
   }
 

@@ -72,6 +72,25 @@ export class Database {
     return this.dialect === 'mysql' && isUtf8(data) ? this.q.raw('_binary ?', [data.toString('utf8')]) : data;
   }
 
+  /**
+   * SQL for a scalar subquery: the rows of `table` (aliased `a`) matching `where`, ordered by `orderBy`, as a
+   * JSON array of objects keyed by `columns`; read it back with `jsonRows`. Lets a list of children come with
+   * each parent row in one query. MariaDB orders inside the aggregate; SQLite aggregates in the order its
+   * subquery yields. Arguments are SQL written by repositories, never input.
+   */
+  jsonArray(table: string, columns: readonly string[], where: string, orderBy: string): string {
+    const object = `JSON_OBJECT(${columns.map((c) => `'${c}', a.${c}`).join(', ')})`;
+    return this.dialect === 'mysql'
+      ? `(SELECT JSON_ARRAYAGG(${object} ORDER BY ${orderBy}) FROM ${table} AS a WHERE ${where})`
+      : `(SELECT json_group_array(${object}) FROM (SELECT * FROM ${table} AS a WHERE ${where} ORDER BY ${orderBy}) AS a)`;
+  }
+
+  /** The rows in a value of a `jsonArray` column (NULL on MariaDB when there are none). */
+  jsonRows(value: unknown): Array<Record<string, unknown>> {
+    if (value === null || value === undefined) return [];
+    return (typeof value === 'string' ? JSON.parse(value) : value) as Array<Record<string, unknown>>;
+  }
+
   async ping(): Promise<void> {
     await this.run((q) => q.raw('select 1'));
   }

@@ -6,6 +6,7 @@ import type { StaffPrincipal } from '../staff/staff.js';
 import type { Department, DepartmentRepository, DepartmentUsage, DepartmentWithCounts } from './department-repository.js';
 import type { Database } from '../db/database.js';
 import type { DirectoryVersion } from '../directory/directory-version.js';
+import type { MenuCache } from '../cache/menu-cache.js';
 
 /** Where a ticket goes when neither its help topic nor its mailbox nor the agent decides. */
 export const DEFAULT_DEPARTMENT_KEY = 'tickets.default_department';
@@ -20,11 +21,17 @@ export class DepartmentService {
     private readonly settings: SettingsRepository,
     /** Raised with the default-department setting, which the directory cache holds. */
     private readonly version: DirectoryVersion,
+    private readonly menus: MenuCache,
   ) {}
 
   /** Active departments, for choosing one; archived ones too where existing tickets are listed. */
   list(opts: { includeArchived?: boolean } = {}): Promise<Department[]> {
     return this.departments.list(opts);
+  }
+
+  /** `list` for the agents' pages' menus, from the MenuCache (up to DIRECTORY_REFRESH_MS behind another node's change). */
+  menu(opts: { includeArchived?: boolean } = {}): Promise<Department[]> {
+    return this.menus.get(`departments:${Boolean(opts.includeArchived)}`, () => this.list(opts));
   }
 
   listWithCounts(): Promise<DepartmentWithCounts[]> {

@@ -88,6 +88,11 @@ export class DirectoryCache {
     return (await this.current()).membersByDepartment.get(departmentId) ?? [];
   }
 
+  /** The version this copy was read at: what caches built on the directory (cache/menu-cache.ts) key on. */
+  async currentVersion(): Promise<number> {
+    return (await this.current()).version;
+  }
+
   private async current(): Promise<Snapshot> {
     const now = this.clock.now().getTime();
     // A change made by this process shows at once: its transaction may not have committed yet when the

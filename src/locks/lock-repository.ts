@@ -144,26 +144,52 @@ export class LockRepository {
     return this.db.run((q) => q('ticket_lock_notices').where('released_at', '<', toDbTime(before)).delete());
   }
 
-  async touchPresence(ticketId: number, staffId: number, now: Date): Promise<void> {
-    await this.db.run((q) =>
-      q('ticket_presence').insert({ ticket_id: ticketId, staff_id: staffId, seen_at: toDbTime(now) }).onConflict(['ticket_id', 'staff_id']).merge(['seen_at']),
-    );
+  /** Presence for many agents and tickets in one statement per 500 (PresenceBuffer's flush). */
+  async touchPresenceMany(rows: Array<{ ticketId: number; staffId: number; seenAt: Date }>): Promise<void> {
+    if (!rows.length) return;
+    // In key order, so two nodes flushing overlapping batches on InnoDB take their row locks in the same order.
+    const sorted = [...rows].sort((a, b) => a.ticketId - b.ticketId || a.staffId - b.staffId);
+    // In slices, well below SQLite's limit on bound values in one statement.
+    for (let i = 0; i < sorted.length; i += 500) {
+      await this.db.run((q) =>
+        q('ticket_presence')
+          .insert(sorted.slice(i, i + 500).map((r) => ({ ticket_id: r.ticketId, staff_id: r.staffId, seen_at: toDbTime(r.seenAt) })))
+          .onConflict(['ticket_id', 'staff_id'])
+          .merge(['seen_at']),
+      );
+    }
   }
 
   async leavePresence(ticketId: number, staffId: number): Promise<void> {
     await this.db.run((q) => q('ticket_presence').where({ ticket_id: ticketId, staff_id: staffId }).delete());
   }
 
-  async viewers(ticketId: number, since: Date): Promise<Viewer[]> {
+  /**
+   * The live lock and the agents seen on the ticket since `since`, in one query: what a ticket page and its
+   * poll show. The two row kinds share columns: a viewer's `at` is when it was seen, a lock's when it was taken.
+   */
+  async liveWithViewers(ticketId: number, now: Date, since: Date): Promise<{ lock: TicketLock | null; viewers: Viewer[] }> {
     const rows = await this.db.run((q) =>
-      q('ticket_presence as p')
-        .join('staff as s', 's.id', 'p.staff_id')
-        .where('p.ticket_id', ticketId)
-        .where('p.seen_at', '>=', toDbTime(since))
-        .orderBy('s.name')
-        .select('p.staff_id', 's.name', 'p.seen_at'),
+      q('ticket_locks as l')
+        .join('staff as s', 's.id', 'l.staff_id')
+        .where('l.ticket_id', ticketId)
+        .where('l.expires_at', '>=', toDbTime(now))
+        .select(q.raw("'lock' AS row_kind"), 'l.staff_id', 's.name', 'l.acquired_at AS at', 'l.expires_at', 'l.token')
+        .unionAll((u) =>
+          u.from('ticket_presence as p')
+            .join('staff as s', 's.id', 'p.staff_id')
+            .where('p.ticket_id', ticketId)
+            .where('p.seen_at', '>=', toDbTime(since))
+            .select(q.raw("'viewer'"), 'p.staff_id', 's.name', 'p.seen_at', q.raw('NULL'), q.raw('NULL')),
+        ),
     );
-    return rows.map((r: Record<string, unknown>) => ({ staffId: Number(r.staff_id), name: r.name as string, seenAt: fromDbTimeRequired(r.seen_at as string) }));
+    let lock: TicketLock | null = null;
+    const viewers: Viewer[] = [];
+    for (const r of rows as Array<Record<string, unknown>>) {
+      if (r.row_kind === 'lock') lock = mapLock({ ...r, ticket_id: ticketId, holder_name: r.name, acquired_at: r.at });
+      else viewers.push({ staffId: Number(r.staff_id), name: r.name as string, seenAt: fromDbTimeRequired(r.at as string) });
+    }
+    return { lock, viewers };
   }
 
   async purgePresence(before: Date): Promise<number> {

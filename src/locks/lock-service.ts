@@ -6,6 +6,7 @@ import { AppError, forbidden } from '../errors.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { Ticket } from '../tickets/ticket.js';
 import type { LockRepository } from './lock-repository.js';
+import { PresenceBuffer } from './presence-buffer.js';
 import type { LockMode, LockState, LockedAction, TicketLock, Viewer } from './lock.js';
 
 /** How recently an agent's page must have reported in to count as viewing the ticket. */
@@ -54,7 +55,11 @@ export function lockHeldError(lock: TicketLock, viewer: StaffPrincipal): AppErro
  * open) rides along, since the same page polls for both.
  */
 export class LockService {
-  constructor(private readonly d: LockServiceDeps) {}
+  private readonly presence: PresenceBuffer;
+
+  constructor(private readonly d: LockServiceDeps) {
+    this.presence = new PresenceBuffer(d.repo);
+  }
 
   get mode(): LockMode {
     return this.d.settings.mode;
@@ -127,6 +132,7 @@ export class LockService {
   async leave(actor: StaffPrincipal, number: string, token: string | null | undefined): Promise<void> {
     const ticket = await this.d.findTicket(actor, number);
     if (token) await this.d.repo.release(ticket.id, actor.staffId, token);
+    this.presence.forget(ticket.id, actor.staffId);
     await this.d.repo.leavePresence(ticket.id, actor.staffId);
   }
 
@@ -189,21 +195,35 @@ export class LockService {
 
   /** Records that the agent has the ticket open and answers who else has, with the lock as it stands now. */
   async touch(actor: StaffPrincipal, number: string): Promise<LockState & { viewers: Viewer[] }> {
-    const ticket = await this.d.findTicket(actor, number);
-    const now = this.d.clock.now();
-    await this.d.repo.touchPresence(ticket.id, actor.staffId, now);
-    const [state, viewers] = await Promise.all([this.state(actor, ticket.id, false), this.viewers(actor, ticket.id)]);
-    return { ...state, viewers };
+    return this.see(actor, await this.d.findTicket(actor, number));
   }
 
-  /** Other agents who have the ticket open right now. */
-  async viewers(actor: StaffPrincipal, ticketId: number): Promise<Viewer[]> {
-    const since = new Date(this.d.clock.now().getTime() - PRESENCE_WINDOW_MS);
-    return (await this.d.repo.viewers(ticketId, since)).filter((v) => v.staffId !== actor.staffId);
+  /**
+   * `touch` for a ticket the caller has already been allowed to see (the ticket page). The agent's presence
+   * is buffered (PresenceBuffer), not written now: other nodes see it within PRESENCE_FLUSH_MS.
+   */
+  async see(actor: StaffPrincipal, ticket: Pick<Ticket, 'id'>): Promise<LockState & { viewers: Viewer[] }> {
+    const now = this.d.clock.now();
+    this.presence.record(ticket.id, { staffId: actor.staffId, name: actor.name, seenAt: now });
+    const since = new Date(now.getTime() - PRESENCE_WINDOW_MS);
+    const { lock, viewers } = await this.d.repo.liveWithViewers(ticket.id, now, since);
+    const latest = new Map<number, Viewer>();
+    for (const v of [...viewers, ...this.presence.unwritten(ticket.id)]) {
+      const known = latest.get(v.staffId);
+      if (v.staffId !== actor.staffId && v.seenAt >= since && (!known || v.seenAt > known.seenAt)) latest.set(v.staffId, v);
+    }
+    const others = [...latest.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return { lock, mine: lock?.staffId === actor.staffId, notice: null, viewers: others };
+  }
+
+  /** Writes the presence this node holds back; for shutdown, and before the purge counts what is stale. */
+  flushPresence(): Promise<void> {
+    return this.presence.flush();
   }
 
   /** Scheduler job: expired locks already stop counting; this only keeps the tables small. */
   async purgeExpired(): Promise<{ locks: number; notices: number; presence: number }> {
+    await this.flushPresence();
     const now = this.d.clock.now().getTime();
     return {
       locks: await this.d.repo.purgeExpired(new Date(now)),

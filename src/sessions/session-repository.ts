@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
+import { principalOf, type StaffPrincipal } from '../staff/staff.js';
 
 export type SessionKind = 'staff' | 'client';
 
@@ -48,20 +49,48 @@ export class SessionRepository {
    */
   async resolve(token: string, kind: SessionKind, idleMinutes: number, absoluteMinutes: number): Promise<Session | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const idHash = hash(token);
-    const r = await this.db.run((q) => q('sessions').where({ id_hash: idHash, kind }).first());
-    if (!r) return null;
+    const r = await this.db.run((q) => q('sessions').where({ id_hash: hash(token), kind }).first());
+    return r ? this.keepAlive(r, idleMinutes, absoluteMinutes) : null;
+  }
+
+  /**
+   * A staff session with its agent, read in one query (every panel request asks for both): the agent's row
+   * and their department memberships, one row per membership. Null when the session or the agent is gone or
+   * the agent is deactivated.
+   */
+  async resolveStaff(token: string, idleMinutes: number, absoluteMinutes: number): Promise<{ session: Session; staff: StaffPrincipal } | null> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const rows = await this.db.run((q) =>
+      q('sessions as se')
+        .join('staff as st', 'st.id', 'se.staff_id')
+        .leftJoin('staff_departments as sd', 'sd.staff_id', 'st.id')
+        .leftJoin('departments as d', 'd.id', 'sd.department_id')
+        .where({ 'se.id_hash': hash(token), 'se.kind': 'staff', 'st.is_active': true })
+        // In the order StaffService.principal gives them: an agent's first department is their default.
+        .orderBy('d.name')
+        .select('se.*', 'st.name', 'st.is_admin', 'st.timezone', 'sd.department_id', 'sd.is_manager'),
+    );
+    const first = rows[0] as Record<string, unknown> | undefined;
+    const session = first ? await this.keepAlive(first, idleMinutes, absoluteMinutes) : null;
+    if (!first || !session) return null;
+    const memberships = rows.filter((r: Record<string, unknown>) => r.department_id !== null)
+      .map((r: Record<string, unknown>) => ({ id: Number(r.department_id), isManager: Boolean(r.is_manager) }));
+    return { session, staff: principalOf({ id: Number(first.staff_id), name: first.name as string, isAdmin: Boolean(first.is_admin), timezone: first.timezone as string }, memberships) };
+  }
+
+  /** The session in row `r` if it is still live, its expiry slid forward (written at most once a minute). */
+  private async keepAlive(r: Record<string, unknown>, idleMinutes: number, absoluteMinutes: number): Promise<Session | null> {
     const now = this.clock.now();
     const expiresAt = fromDbTimeRequired(r.expires_at as string);
     const endOfLife = fromDbTimeRequired(r.created_at as string).getTime() + absoluteMinutes * 60_000;
     if (expiresAt <= now || endOfLife <= now.getTime()) return null;
     const renewed = new Date(Math.min(now.getTime() + idleMinutes * 60_000, endOfLife));
     if (renewed.getTime() - expiresAt.getTime() > 60_000) {
-      await this.db.run((q) => q('sessions').where({ id_hash: idHash }).update({ expires_at: toDbTime(renewed) }));
+      await this.db.run((q) => q('sessions').where({ id_hash: r.id_hash as string }).update({ expires_at: toDbTime(renewed) }));
     }
     return {
-      idHash,
-      kind,
+      idHash: r.id_hash as string,
+      kind: r.kind as SessionKind,
       staffId: r.staff_id === null ? null : Number(r.staff_id),
       userId: r.user_id === null ? null : Number(r.user_id),
       ticketId: r.ticket_id === null ? null : Number(r.ticket_id),

@@ -1,5 +1,6 @@
 import argon2 from 'argon2';
 import type { Database } from '../db/database.js';
+import type { MenuCache } from '../cache/menu-cache.js';
 import { UniqueViolation } from '../db/errors.js';
 import { AppError, ValidationError, notFound } from '../errors.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
@@ -8,7 +9,7 @@ import type { AssignmentRules } from '../tickets/assignment-rules.js';
 import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { StaffRepository } from './staff-repository.js';
-import { USERNAME_PATTERN, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
+import { USERNAME_PATTERN, principalOf, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
 import { isEmail } from '../users/email.js';
 
 export interface StaffInput {
@@ -44,6 +45,7 @@ export class StaffService {
     private readonly audit: AuditRepository,
     private readonly assignments: AssignmentRules,
     private readonly sessions: SessionRepository,
+    private readonly menus: MenuCache,
   ) {}
 
   hasAnyStaff(): Promise<boolean> {
@@ -60,8 +62,9 @@ export class StaffService {
     return { ...s, departments: (await this.staff.departmentsOf([id])).get(id) ?? [] };
   }
 
+  /** Agents a ticket of the department may be assigned to, for the ticket page's menu (from the MenuCache). */
   listAssignable(departmentId: number): Promise<Staff[]> {
-    return this.staff.listForDepartment(departmentId);
+    return this.menus.get(`assignable:${departmentId}`, () => this.staff.listForDepartment(departmentId));
   }
 
   private validate(input: StaffInput, requirePassword: boolean): void {
@@ -199,15 +202,6 @@ export class StaffService {
   async principal(staffId: number): Promise<StaffPrincipal | null> {
     const s = await this.staff.get(staffId);
     if (!s || !s.isActive) return null;
-    const deps = (await this.staff.departmentsOf([staffId])).get(staffId) ?? [];
-    return {
-      kind: 'staff',
-      staffId: s.id,
-      name: s.name,
-      isAdmin: s.isAdmin,
-      timezone: s.timezone,
-      departmentIds: deps.map((d) => d.id),
-      managedDepartmentIds: deps.filter((d) => d.isManager).map((d) => d.id),
-    };
+    return principalOf(s, (await this.staff.departmentsOf([staffId])).get(staffId) ?? []);
   }
 }

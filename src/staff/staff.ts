@@ -25,4 +25,17 @@ export interface StaffPrincipal {
   managedDepartmentIds: number[];
 }
 
+/** The principal for an active agent and their department memberships (in their departments' name order). */
+export function principalOf(s: Pick<Staff, 'id' | 'name' | 'isAdmin' | 'timezone'>, memberships: Array<{ id: number; isManager: boolean }>): StaffPrincipal {
+  return {
+    kind: 'staff',
+    staffId: s.id,
+    name: s.name,
+    isAdmin: s.isAdmin,
+    timezone: s.timezone,
+    departmentIds: memberships.map((d) => d.id),
+    managedDepartmentIds: memberships.filter((d) => d.isManager).map((d) => d.id),
+  };
+}
+
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._-]{1,63}$/;

@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
 import type { Database } from '../db/database.js';
 import { fromDbTimeRequired, toDbTime } from '../db/time.js';
 import { messageIdHash } from '../mail/message-id.js';
@@ -83,12 +85,21 @@ export class ThreadRepository {
   }
 
   async list(ticketId: number, opts: { includeNotes: boolean }): Promise<ThreadEntry[]> {
-    const rows = await this.db.run((q) => {
-      const query = q('thread_entries').where({ ticket_id: ticketId }).orderBy('id');
-      if (!opts.includeNotes) query.whereNot('type', 'note');
+    return (await this.rows(ticketId, opts)).map(map);
+  }
+
+  /** The thread with each entry's attachments, in one query (the ticket page's largest read). */
+  async listWithAttachments(ticketId: number, opts: { includeNotes: boolean }, attachments: AttachmentRepository): Promise<Array<ThreadEntry & { attachments: Attachment[] }>> {
+    const rows = await this.rows(ticketId, opts, (q) => [q.raw(`${attachments.listJson('e')} AS attachments_json`)]);
+    return rows.map((r: Record<string, unknown>) => ({ ...map(r), attachments: attachments.fromJson(r.attachments_json) }));
+  }
+
+  private rows(ticketId: number, opts: { includeNotes: boolean }, extra: (q: Knex) => Knex.Raw[] = () => []): Promise<Array<Record<string, unknown>>> {
+    return this.db.run((q) => {
+      const query = q('thread_entries as e').where('e.ticket_id', ticketId).orderBy('e.id').select('e.*', ...extra(q));
+      if (!opts.includeNotes) query.whereNot('e.type', 'note');
       return query;
     });
-    return rows.map(map);
   }
 
   async get(id: number): Promise<ThreadEntry | null> {

@@ -7,21 +7,20 @@ import type { Attachment, AttachmentRepository } from '../attachments/attachment
 import type { Department, DepartmentRepository } from '../departments/department-repository.js';
 import type { DraftService } from '../drafts/draft-service.js';
 import type { LockService } from '../locks/lock-service.js';
-import { renderMailHtml, type RenderedHtml } from '../content/sanitize.js';
-import { trimText } from '../content/reply-trim.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
-import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
+import type { ThreadRepository } from '../threads/thread-repository.js';
 import type { TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import type { AccessTokens } from './access-token.js';
 import type { AssignmentRules } from './assignment-rules.js';
-import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
+import type { CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { TicketChanges } from './ticket-changes.js';
 import { TicketCreation, type InboundMessageInput, type NewTicketInput } from './ticket-creation.js';
 import { TicketEntries, type RespondOptions } from './ticket-entries.js';
+import { TicketViews, type TicketView, type ViewOptions } from './ticket-view.js';
 import { ticketNotFound as TICKET_NOT_FOUND, type TicketAccess } from './ticket-rules.js';
 import {
   QUEUES, SORTS,
@@ -32,32 +31,6 @@ import {
 export { LIMITS } from './ticket-rules.js';
 export type { InboundMessageInput, NewTicketInput } from './ticket-creation.js';
 export type { RespondOptions } from './ticket-entries.js';
-
-/** How an entry is shown: quoted history and signatures folded away, HTML made safe for the page. */
-export interface EntryDisplay extends RenderedHtml {
-  textVisible: string;
-  textQuoted: string;
-  remoteImagesShown: boolean;
-}
-
-export interface EntryWithAttachments extends ThreadEntry {
-  attachments: Attachment[];
-  display: EntryDisplay;
-}
-
-export interface TicketView {
-  ticket: Ticket;
-  entries: EntryWithAttachments[];
-  latestEntryId: number;
-  collaborators: Collaborator[];
-}
-
-export interface ViewOptions {
-  /** The entry whose remote images the viewer asked to load. */
-  remoteImagesFor?: number | null;
-  /** URL of an inline image (a cid: reference in mail HTML); defaults to the panel's attachment URL. */
-  imageUrl?: (a: Attachment) => string;
-}
 
 export interface QueueParams {
   queue?: string;
@@ -110,11 +83,14 @@ export class TicketService implements TicketAccess {
   private readonly creation: TicketCreation;
   private readonly entries: TicketEntries;
   private readonly changes: TicketChanges;
+  /** The read side: the ticket page's and the API's assembled views (ticket-view.ts). */
+  private readonly views: TicketViews;
 
   constructor(private readonly d: TicketServiceDeps) {
     this.creation = new TicketCreation(d, this);
     this.entries = new TicketEntries(d, this);
     this.changes = new TicketChanges(d, this);
+    this.views = new TicketViews(d, (p, number) => this.get(p, number));
   }
 
   create(actor: StaffPrincipal | null, input: NewTicketInput): Promise<{ ticket: Ticket; entryId: number }> {
@@ -197,54 +173,12 @@ export class TicketService implements TicketAccess {
     return this.d.tickets.findBy({ number });
   }
 
-  async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
-    const base = p.kind === 'staff' ? `/scp/tickets/${number}` : `/tickets/${number}`;
-    return this.assembleView(await this.get(p, number), p.kind === 'staff', { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+  view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
+    return this.views.view(p, number, opts);
   }
 
-  /**
-   * For API keys. Keys are made by administrators for trusted integrations, so they read any ticket and the
-   * whole thread, internal notes included; every entry carries its type so that callers can filter.
-   */
-  async viewForIntegration(_key: ApiPrincipal, number: string): Promise<TicketView> {
-    const ticket = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
-    if (!ticket) throw TICKET_NOT_FOUND();
-    return this.assembleView(ticket, true);
-  }
-
-  private async assembleView(ticket: Ticket, includeNotes: boolean, opts: ViewOptions = {}): Promise<TicketView> {
-    const [entries, files, collaborators] = await Promise.all([
-      this.d.threads.list(ticket.id, { includeNotes }),
-      this.d.attachments.forTicket(ticket.id),
-      this.d.collaborators.list(ticket.id),
-    ]);
-    const byEntry = new Map<number, Attachment[]>();
-    for (const f of files) byEntry.set(f.entryId, [...(byEntry.get(f.entryId) ?? []), f]);
-    return {
-      ticket,
-      // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.
-      entries: entries.filter((e) => includeNotes || !e.fromNonParticipant).map((e) => {
-        const attachments = byEntry.get(e.id) ?? [];
-        return { ...e, attachments, display: this.display(e, attachments, opts) };
-      }),
-      latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
-      collaborators,
-    };
-  }
-
-  private display(e: ThreadEntry, attachments: Attachment[], opts: ViewOptions): EntryDisplay {
-    const text = trimText(e.bodyText);
-    const remoteImagesShown = opts.remoteImagesFor === e.id;
-    const html = e.bodyHtml
-      ? renderMailHtml(e.bodyHtml, {
-          allowRemoteImages: remoteImagesShown,
-          inlineImageUrl: (cid) => {
-            const a = attachments.find((f) => f.contentId === cid && /^image\/(png|jpeg|gif|webp)$/.test(f.contentType));
-            return a && opts.imageUrl ? opts.imageUrl(a) : null;
-          },
-        })
-      : { bodyHtmlSanitized: '', quotedHtmlSanitized: null, blockedRemoteImages: 0 };
-    return { ...html, textVisible: text.visible, textQuoted: text.quoted, remoteImagesShown };
+  viewForIntegration(key: ApiPrincipal, number: string): Promise<TicketView> {
+    return this.views.viewForIntegration(key, number);
   }
 
   private visibleDepartments(p: StaffPrincipal, departmentId: number | null): number[] | null {

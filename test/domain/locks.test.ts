@@ -5,8 +5,10 @@ import { createServices, type Services } from '../../src/services.js';
 import { DEFAULT_MAILBOX } from '../../src/mail/mailboxes/mailbox-service.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
 import { SettingsRepository } from '../../src/settings/settings-repository.js';
+import { PRESENCE_FLUSH_MS } from '../../src/locks/presence-buffer.js';
 import { createAgent, createTestContext, type TestContext } from '../helpers/context.js';
 import { jsonLineChild } from '../helpers/spawn.js';
+import { countQueries } from '../helpers/query-count.js';
 
 const MINUTE = 60_000;
 
@@ -271,6 +273,27 @@ t.test('administrators and managers break locks, audited, and the holder is told
   });
   await services.locks.acquire(peer.principal, ticket.number);
   t.equal((await services.locks.breakLock((await services.staff.principal(manager.principal.staffId))!, ticket.number))?.staffId, peer.principal.staffId, 'a department manager may');
+});
+
+t.test('presence is buffered, not written per view, and another node sees it within PRESENCE_FLUSH_MS', async (t) => {
+  const ctx = await createTestContext(t);
+  const { services } = ctx;
+  const other = await node(t, ctx);
+  const a = await createAgent(services, { name: 'Alice Here' });
+  const b = await createAgent(services, { name: 'Bob There' });
+  const ticket = await newTicket(services);
+  const { sql } = await countQueries(services.db, () => services.locks.see(a.principal, ticket));
+  t.same(sql.filter((s) => /^\s*(insert|update|delete)/i.test(s)), [], 'a view records presence without a write');
+  t.same((await services.locks.touch(b.principal, ticket.number)).viewers.map((v) => v.name), ['Alice Here'], 'this node sees it at once');
+  const end = Date.now() + 5 * PRESENCE_FLUSH_MS;
+  let seen: string[] = [];
+  while (Date.now() < end && !seen.length) {
+    seen = (await other.locks.touch(b.principal, ticket.number)).viewers.map((v) => v.name);
+    if (!seen.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.same(seen, ['Alice Here'], 'the other node sees A once this node flushes');
+  await services.locks.leave(a.principal, ticket.number, null);
+  t.same((await other.locks.touch(b.principal, ticket.number)).viewers, [], 'leaving ends it everywhere at once');
 });
 
 t.test('presence lists the other agents viewing within the window; clean-up purges', async (t) => {

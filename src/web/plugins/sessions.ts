@@ -44,9 +44,8 @@ export async function loadStaff(request: FastifyRequest): Promise<void> {
   request.staff = null;
   const token = request.cookies[STAFF_COOKIE];
   if (!token) return;
-  const { sessions, staff } = request.server.services;
-  const session = await sessions.resolve(token, 'staff', idleMinutes(request, 'staff'), absoluteMinutes(request));
-  if (session?.staffId) request.staff = await staff.principal(session.staffId);
+  const found = await request.server.services.sessions.resolveStaff(token, idleMinutes(request, 'staff'), absoluteMinutes(request));
+  request.staff = found?.staff ?? null;
 }
 
 /** onRequest hook for the portal: loads the client, if any, into request.client. */

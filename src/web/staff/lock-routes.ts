@@ -42,7 +42,7 @@ export async function collisionPageData(request: FastifyRequest, ticket: Ticket)
   const p = request.staff!;
   const { locks, drafts } = request.server.services;
   const taken = locks.mode === 'view' ? await locks.acquire(p, ticket.number) : null;
-  const state = await locks.touch(p, ticket.number);
+  const state = await locks.see(p, ticket);
   const lockMs = locks.lockMs;
   return {
     lock: state.lock,

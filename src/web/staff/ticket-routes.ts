@@ -35,7 +35,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
     const [allDepartments, assignable, collision] = await Promise.all([
-      departments.list({ includeArchived: true }),
+      departments.menu({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket),
     ]);
@@ -65,7 +65,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const [page, counts, allDepartments] = await Promise.all([
       tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
       tickets.queueCounts(p, departmentId),
-      departments.list({ includeArchived: true }),
+      departments.menu({ includeArchived: true }),
     ]);
     const held = await locks.liveLocks(page.rows.map((r) => r.id));
     page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
@@ -96,7 +96,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
 
   async function newTicketData(request: FastifyRequest, values: Record<string, unknown>, errors: FieldErrors = {}) {
     const p = request.staff!;
-    const all = await departments.list();
+    const all = await departments.menu();
     return {
       title: 'New ticket',
       values,

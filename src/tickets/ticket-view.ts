@@ -1,0 +1,98 @@
+import type { ApiPrincipal } from '../api-keys/api-key-service.js';
+import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
+import { renderMailHtml, type RenderedHtml } from '../content/sanitize.js';
+import { trimText } from '../content/reply-trim.js';
+import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
+import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
+import type { TicketRepository } from './ticket-repository.js';
+import { ticketNotFound } from './ticket-rules.js';
+import type { Principal, Ticket } from './ticket.js';
+
+/** How an entry is shown: quoted history and signatures folded away, HTML made safe for the page. */
+export interface EntryDisplay extends RenderedHtml {
+  textVisible: string;
+  textQuoted: string;
+  remoteImagesShown: boolean;
+}
+
+export interface EntryWithAttachments extends ThreadEntry {
+  attachments: Attachment[];
+  display: EntryDisplay;
+}
+
+export interface TicketView {
+  ticket: Ticket;
+  entries: EntryWithAttachments[];
+  latestEntryId: number;
+  collaborators: Collaborator[];
+}
+
+export interface ViewOptions {
+  /** The entry whose remote images the viewer asked to load. */
+  remoteImagesFor?: number | null;
+  /** URL of an inline image (a cid: reference in mail HTML); defaults to the panel's attachment URL. */
+  imageUrl?: (a: Attachment) => string;
+}
+
+export interface TicketViewDeps {
+  tickets: TicketRepository;
+  threads: ThreadRepository;
+  attachments: AttachmentRepository;
+  collaborators: CollaboratorRepository;
+}
+
+/**
+ * The read side of tickets: a ticket with its thread, files and collaborators, each entry prepared for
+ * display. Three queries after the ticket's own (thread and files come together), run side by side.
+ */
+export class TicketViews {
+  constructor(
+    private readonly d: TicketViewDeps,
+    /** TicketService.get: the ticket if the principal may see it, with its access rules. */
+    private readonly get: (p: Principal, number: string) => Promise<Ticket>,
+  ) {}
+
+  async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
+    const base = p.kind === 'staff' ? `/scp/tickets/${number}` : `/tickets/${number}`;
+    return this.assemble(await this.get(p, number), p.kind === 'staff', { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+  }
+
+  /**
+   * For API keys. Keys are made by administrators for trusted integrations, so they read any ticket and the
+   * whole thread, internal notes included; every entry carries its type so that callers can filter.
+   */
+  async viewForIntegration(_key: ApiPrincipal, number: string): Promise<TicketView> {
+    const ticket = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
+    if (!ticket) throw ticketNotFound();
+    return this.assemble(ticket, true);
+  }
+
+  private async assemble(ticket: Ticket, includeNotes: boolean, opts: ViewOptions = {}): Promise<TicketView> {
+    const [entries, collaborators] = await Promise.all([
+      this.d.threads.listWithAttachments(ticket.id, { includeNotes }, this.d.attachments),
+      this.d.collaborators.list(ticket.id),
+    ]);
+    return {
+      ticket,
+      // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.
+      entries: entries.filter((e) => includeNotes || !e.fromNonParticipant).map((e) => ({ ...e, display: display(e, e.attachments, opts) })),
+      latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
+      collaborators,
+    };
+  }
+}
+
+function display(e: ThreadEntry, attachments: Attachment[], opts: ViewOptions): EntryDisplay {
+  const text = trimText(e.bodyText);
+  const remoteImagesShown = opts.remoteImagesFor === e.id;
+  const html = e.bodyHtml
+    ? renderMailHtml(e.bodyHtml, {
+        allowRemoteImages: remoteImagesShown,
+        inlineImageUrl: (cid) => {
+          const a = attachments.find((f) => f.contentId === cid && /^image\/(png|jpeg|gif|webp)$/.test(f.contentType));
+          return a && opts.imageUrl ? opts.imageUrl(a) : null;
+        },
+      })
+    : { bodyHtmlSanitized: '', quotedHtmlSanitized: null, blockedRemoteImages: 0 };
+  return { ...html, textVisible: text.visible, textQuoted: text.quoted, remoteImagesShown };
+}
