@@ -2,10 +2,13 @@ import t, { type Test } from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 import { countQueries } from '../helpers/query-count.js';
+import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
 
 /**
  * SQL statements per panel page, on whichever database the suite runs on (issue 8: at most 6 for a ticket
- * with an ordinary thread). Counted on a second view, as an agent sees the pages they work with all day.
+ * with an ordinary thread). Counted on a second view, as an agent sees the pages they work with all day, once
+ * the set-up's own changes are a refresh interval old: the menus' directory version is read at most once a
+ * second per node, not once a page.
  */
 
 const TICKET_PAGE_MAX = 6;
@@ -46,6 +49,7 @@ async function setup(t: Test) {
 t.test('the ticket page reads at most 6 times and writes nothing', async (t) => {
   const { ctx, a, alice, ticket, page } = await setup(t);
   t.equal((await ctx.services.tickets.view(a.principal, ticket.number)).entries.length, 5, 'five entries');
+  ctx.clock.advance(DIRECTORY_REFRESH_MS);
   await alice.get(page);
   let body = '';
   const { count, sql } = await countQueries(ctx.services.db, async () => {
@@ -65,6 +69,7 @@ t.test('the ticket page reads at most 6 times and writes nothing', async (t) => 
 
 t.test(`the queue page reads at most ${QUEUE_PAGE_MAX} times`, async (t) => {
   const { ctx, alice } = await setup(t);
+  ctx.clock.advance(DIRECTORY_REFRESH_MS);
   await alice.get('/scp/tickets');
   let body = '';
   const { count, sql } = await countQueries(ctx.services.db, async () => {
