@@ -38,7 +38,8 @@ export const ConfigSchema = Type.Object(
         trustedRelays: Type.Array(Type.String()),
         idleTimeoutSeconds: Type.Integer({ minimum: 1 }),
         dataTimeoutSeconds: Type.Integer({ minimum: 1 }),
-        // How long a stopping server lets open SMTP sessions finish their transaction.
+        // How long a stopping server lets SMTP transactions and HTTP requests in flight finish (then 421, or the
+        // connection cut); with 2 s to close the pool, within the 10 s docker and compose give a stop.
         closeTimeoutSeconds: Type.Integer({ minimum: 1 }),
         // PEM files; with both set the listener offers STARTTLS.
         tlsKeyFile: Type.String(),
