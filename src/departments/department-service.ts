@@ -60,9 +60,13 @@ export class DepartmentService {
 
   /** First run: the department setup made becomes the default, unless one is already set. */
   async ensureDefault(d: Department): Promise<void> {
+    // Every start comes here: once set, no write, so starting a node neither takes SQLite's write lock nor
+    // makes every node reload its directory.
+    if ((await this.settings.get(DEFAULT_DEPARTMENT_KEY)) !== null) return;
     await this.db.transaction(async () => {
-      await this.settings.getOrInsert(DEFAULT_DEPARTMENT_KEY, () => String(d.id));
+      // The write first: a SQLite transaction that reads before it writes cannot wait for another writer.
       await this.version.bump();
+      await this.settings.getOrInsert(DEFAULT_DEPARTMENT_KEY, () => String(d.id));
     });
   }
 
