@@ -16,8 +16,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Brings the schema up to date. knex takes a lock row before migrating; a second node starting at the same
- * moment gets MigrationLocked (or loses the race to create knex's own tables) and simply waits for the first
- * to finish, then finds nothing left to do.
+ * moment gets MigrationLocked (or loses the race to create knex's own tables and their lock row, which MariaDB
+ * may report as a deadlock) and simply waits for the first to finish, then finds nothing left to do.
  */
 export async function migrateLatest(db: Database, opts: { waitMs?: number } = {}): Promise<string[]> {
   const deadline = Date.now() + (opts.waitMs ?? 120_000);
@@ -29,7 +29,7 @@ export async function migrateLatest(db: Database, opts: { waitMs?: number } = {}
       const message = (err as Error).message ?? '';
       const racing =
         (err as Error).name === 'MigrationLocked' ||
-        /already locked|already exists|ER_TABLE_EXISTS|Duplicate entry|UNIQUE constraint failed: knex_migrations/i.test(message);
+        /already locked|already exists|ER_TABLE_EXISTS|Duplicate entry|UNIQUE constraint failed: knex_migrations|Deadlock found|Lock wait timeout/i.test(message);
       if (!racing || Date.now() > deadline) throw err;
       await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
     }

@@ -88,7 +88,11 @@ t.test('two nodes on one database', { skip }, async (t) => {
     return node;
   };
   const [a, b] = await Promise.all([startNode(), startNode()]);
-  const link = (n: Node) => waitFor(() => /\/scp\/setup\?token=([A-Za-z0-9_-]+)/.exec(n.out())?.[1], 60_000);
+  // A node that never prints its link says why: its own output goes into the failure.
+  const link = (n: Node) =>
+    waitFor(() => /\/scp\/setup\?token=([A-Za-z0-9_-]+)/.exec(n.out())?.[1], 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}; the node printed: ${n.out().slice(-3000)}`);
+    });
 
   // Both nodes start on an empty database at once: one link, and it works on either node.
   const [tokenA, tokenB] = await Promise.all([link(a), link(b)]);
