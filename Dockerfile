@@ -1,6 +1,6 @@
 # Switchboard: multi-stage image. The build stage compiles the native modules (better-sqlite3, argon2), typechecks
 # and compiles the TypeScript into dist/; the runtime stage carries only dist/, the production dependencies and the
-# files read at run time (config, views, public): no compilers, no dev dependencies, no sources, no tests.
+# files read at run time (config, views, locales, public): no compilers, no dev dependencies, no sources, no tests.
 # Both stages use the same Node 24 image: the native modules are built for the Node that runs them.
 #
 #   docker build -t switchboard .          (podman: podman build --format docker -t switchboard .  for HEALTHCHECK)
@@ -24,6 +24,7 @@ COPY scripts ./scripts
 COPY src ./src
 COPY test ./test
 COPY views ./views
+COPY locales ./locales
 RUN npm rebuild \
  && npm run typecheck \
  && npm run build \
@@ -44,6 +45,7 @@ COPY --from=build /app/scripts/build.mjs ./scripts/build.mjs
 COPY --from=build /app/config ./config
 COPY --from=build /app/public ./public
 COPY --from=build /app/views ./views
+COPY --from=build /app/locales ./locales
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

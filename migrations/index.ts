@@ -10,6 +10,7 @@ import * as rateLimits from './20261129_0009_rate_limits.js';
 import * as departmentNames from './20261129_0011_departments.js';
 import * as cacheVersions from './20261129_0012_cache_versions.js';
 import * as outboxClaims from './20261129_0014_outbox_claims.js';
+import * as languages from './20261129_0016_languages.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,4 +31,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261129_0011_departments', departmentNames],
   ['20261129_0012_cache_versions', cacheVersions],
   ['20261129_0014_outbox_claims', outboxClaims],
+  ['20261129_0016_languages', languages],
 ];

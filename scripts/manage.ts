@@ -13,6 +13,8 @@ import { AppError, ValidationError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import type { Services } from '../src/services.js';
 import { SenderBanned, isTransient, type IntakeOutcome } from '../src/mail/inbound/intake-service.js';
+import { loadI18n } from '../src/i18n/load.js';
+import type { Msg } from '../src/i18n/message.js';
 
 const EX_NOUSER = 67;
 const EX_TEMPFAIL = 75;
@@ -173,12 +175,16 @@ function commandHelp(name: string, c: Command): string {
   ].join('\n');
 }
 
+// The CLI speaks English (as the logs do); services speak in catalog keys.
+const english = (m: Msg) => loadI18n(false).translator('en').t(m);
+
 /** One line for anything a command can fail with; unknown errors keep their message but never a stack. */
 function describe(err: unknown): string {
   if (err instanceof ValidationError) {
-    return Object.entries(err.fields).map(([field, message]) => `--${field}: ${message.replace(/\.$/, '')}`).join('; ') || err.message;
+    return Object.entries(err.fields).map(([field, message]) => `--${field}: ${english(message).replace(/\.$/, '')}`).join('; ') || english(err.userMessage);
   }
-  if (err instanceof StartupError || err instanceof UsageError || err instanceof AppError) return err.message;
+  if (err instanceof AppError) return english(err.userMessage);
+  if (err instanceof StartupError || err instanceof UsageError) return err.message;
   const e = normaliseDbError(err);
   if (e instanceof DatabaseUnavailable) return `the database is unreachable: ${e.message.split('\n')[0]}`;
   return `unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;

@@ -124,6 +124,15 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     queuePageSize: Type.Integer({ minimum: 5, maximum: 500 }),
+    i18n: Type.Object(
+      {
+        // The site's language until an administrator chooses one on the settings page (which then wins).
+        defaultLanguage: Type.Union(['en', 'da', 'et'].map((l) => Type.Literal(l))),
+        // Offers the accented, longer pseudo-locale (en-XA) for checking layouts and missed strings.
+        pseudoLocale: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
     portal: Type.Object(
       // Tickets one client address may open from the portal per hour (0: none); counted in the database.
       { ticketsPerHourPerAddress: Type.Integer({ minimum: 0 }) },
@@ -155,6 +164,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'intOr
   RETENTION_FAILED_MAIL_DAYS: { path: ['retention', 'failedMailDays'], type: 'int' },
   RETENTION_INBOUND_DAYS: { path: ['retention', 'inboundDays'], type: 'int' },
   RETENTION_AUDIT_DAYS: { path: ['retention', 'auditDays'], type: 'int' },
+  DEFAULT_LANGUAGE: { path: ['i18n', 'defaultLanguage'], type: 'string' },
 };
 
 function readJson(file: string): Record<string, unknown> {

@@ -15,3 +15,4 @@ function findRoot(from: string): string {
 export const ROOT = findRoot(import.meta.dirname);
 export const VIEWS_DIR = resolve(ROOT, 'views');
 export const PUBLIC_DIR = resolve(ROOT, 'public');
+export const LOCALES_DIR = resolve(ROOT, 'locales');

@@ -47,6 +47,7 @@ import { TicketRepository } from './tickets/ticket-repository.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { Ticket } from './tickets/ticket.js';
+import { DEFAULT_LANGUAGE_SETTING, loadI18n } from './i18n/load.js';
 import { TopicRepository } from './topics/topic-repository.js';
 import { UserRepository } from './users/user-repository.js';
 import { UserService } from './users/user-service.js';
@@ -74,7 +75,11 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const banRepo = new BanRepository(db, directoryVersion);
   const directory = new DirectoryCache(db, clock, directoryVersion, {
     mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
+    defaultLanguage: () => settings.get(DEFAULT_LANGUAGE_SETTING),
   });
+  const i18n = loadI18n(config.i18n.pseudoLocale);
+  /** The site's language: the administrator's choice, else the configuration's (i18n.defaultLanguage). */
+  const siteLanguage = async (): Promise<string> => i18n.pick([await directory.defaultLanguage()], config.i18n.defaultLanguage);
   // One cache for both: an agent's membership changes the assignable menus, a department's name its menu.
   const menus = new MenuCache(directory);
   const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
@@ -132,7 +137,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, users, accessTokens, tickets, locks, drafts,
-    sessions, mailboxes, bans, intake, delivery, scheduler, signer,
+    sessions, mailboxes, bans, intake, delivery, scheduler, signer, i18n, siteLanguage, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),

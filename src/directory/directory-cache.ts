@@ -18,6 +18,7 @@ export const DIRECTORY_REFRESH_MS = 1000;
 interface Snapshot {
   version: number;
   defaultDepartment: Department | null;
+  defaultLanguage: string | null;
   mailboxes: Mailbox[];
   mailboxByLocalPart: Map<string, Mailbox>;
   bans: Map<string, BannedSender>;
@@ -32,6 +33,8 @@ export interface DirectorySource {
   staff(): Promise<StaffWithDepartments[]>;
   /** Where tickets go that nothing else places (a setting and a department row). */
   defaultDepartment(): Promise<Department | null>;
+  /** The language an administrator chose for the site (a setting), or null. */
+  defaultLanguage(): Promise<string | null>;
 }
 
 /**
@@ -52,6 +55,11 @@ export class DirectoryCache {
 
   async defaultDepartment(): Promise<Department | null> {
     return (await this.current()).defaultDepartment;
+  }
+
+  /** The administrator's choice of site language, or null when none was made (the configuration's then). */
+  async defaultLanguage(): Promise<string | null> {
+    return (await this.current()).defaultLanguage;
   }
 
   async mailboxByLocalPart(localPart: string): Promise<Mailbox | null> {
@@ -119,7 +127,7 @@ export class DirectoryCache {
     let next = this.snapshot;
     if (!next || version !== next.version) {
       const [mailboxes, bans, staff] = [await this.source.mailboxes(), await this.source.bans(), await this.source.staff()];
-      next = { ...build(version, mailboxes, bans, staff), defaultDepartment: await this.source.defaultDepartment() };
+      next = { ...build(version, mailboxes, bans, staff), defaultDepartment: await this.source.defaultDepartment(), defaultLanguage: await this.source.defaultLanguage() };
     }
     // Two refreshes may overlap (one inside a transaction): the one that started first, and so may have read
     // older rows, does not replace the other's. (Not compared by number: a restored backup may lower it.)
@@ -131,7 +139,7 @@ export class DirectoryCache {
   }
 }
 
-function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment'> {
+function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment' | 'defaultLanguage'> {
   const active = staff.filter((s) => s.isActive).sort((a, b) => a.id - b.id);
   const membersByDepartment = new Map<number, Staff[]>();
   for (const s of active) {

@@ -68,14 +68,14 @@ export class SessionRepository {
         .where({ 'se.id_hash': hash(token), 'se.kind': 'staff', 'st.is_active': true })
         // In the order StaffService.principal gives them: an agent's first department is their default.
         .orderBy('d.name')
-        .select('se.*', 'st.name', 'st.is_admin', 'st.timezone', 'sd.department_id', 'sd.is_manager'),
+        .select('se.*', 'st.name', 'st.is_admin', 'st.timezone', 'st.language', 'sd.department_id', 'sd.is_manager'),
     );
     const first = rows[0] as Record<string, unknown> | undefined;
     const session = first ? await this.keepAlive(first, idleMinutes, absoluteMinutes) : null;
     if (!first || !session) return null;
     const memberships = rows.filter((r: Record<string, unknown>) => r.department_id !== null)
       .map((r: Record<string, unknown>) => ({ id: Number(r.department_id), isManager: Boolean(r.is_manager) }));
-    return { session, staff: principalOf({ id: Number(first.staff_id), name: first.name as string, isAdmin: Boolean(first.is_admin), timezone: first.timezone as string }, memberships) };
+    return { session, staff: principalOf({ id: Number(first.staff_id), name: first.name as string, isAdmin: Boolean(first.is_admin), timezone: first.timezone as string, language: (first.language as string | null) ?? null }, memberships) };
   }
 
   /** The session in row `r` if it is still live, its expiry slid forward (written at most once a minute). */

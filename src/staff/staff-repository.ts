@@ -11,6 +11,7 @@ const map = (r: Record<string, unknown>): Staff => ({
   isAdmin: Boolean(r.is_admin),
   isActive: Boolean(r.is_active),
   timezone: r.timezone as string,
+  language: (r.language as string | null) ?? null,
   createdAt: fromDbTimeRequired(r.created_at as string),
   lastLoginAt: fromDbTime(r.last_login_at as string | null),
 });
@@ -67,7 +68,7 @@ export class StaffRepository {
     });
   }
 
-  async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; passwordHash: string }>): Promise<void> {
+  async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; language: string | null; passwordHash: string }>): Promise<void> {
     await this.db.transaction(async () => {
       const row: Record<string, unknown> = {};
       if (fields.name !== undefined) row.name = fields.name;
@@ -75,6 +76,7 @@ export class StaffRepository {
       if (fields.isAdmin !== undefined) row.is_admin = fields.isAdmin;
       if (fields.isActive !== undefined) row.is_active = fields.isActive;
       if (fields.timezone !== undefined) row.timezone = fields.timezone;
+      if (fields.language !== undefined) row.language = fields.language;
       if (fields.passwordHash !== undefined) row.password_hash = fields.passwordHash;
       if (Object.keys(row).length) await this.db.run((q) => q('staff').where({ id }).update(row));
       await this.version.bump();

@@ -6,6 +6,8 @@ export interface Staff {
   isAdmin: boolean;
   isActive: boolean;
   timezone: string;
+  /** The panel's language; null: the site default. */
+  language: string | null;
   createdAt: Date;
   lastLoginAt: Date | null;
 }
@@ -21,18 +23,20 @@ export interface StaffPrincipal {
   name: string;
   isAdmin: boolean;
   timezone: string;
+  language: string | null;
   departmentIds: number[];
   managedDepartmentIds: number[];
 }
 
 /** The principal for an active agent and their department memberships (in their departments' name order). */
-export function principalOf(s: Pick<Staff, 'id' | 'name' | 'isAdmin' | 'timezone'>, memberships: Array<{ id: number; isManager: boolean }>): StaffPrincipal {
+export function principalOf(s: Pick<Staff, 'id' | 'name' | 'isAdmin' | 'timezone' | 'language'>, memberships: Array<{ id: number; isManager: boolean }>): StaffPrincipal {
   return {
     kind: 'staff',
     staffId: s.id,
     name: s.name,
     isAdmin: s.isAdmin,
     timezone: s.timezone,
+    language: s.language,
     departmentIds: memberships.map((d) => d.id),
     managedDepartmentIds: memberships.filter((d) => d.isManager).map((d) => d.id),
   };

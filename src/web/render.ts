@@ -1,12 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldErrors } from '../errors.js';
+import type { Msg } from '../i18n/message.js';
 import { formatters } from './format.js';
+import { translatorFor } from './i18n.js';
 
 export const FLASH_COOKIE = 'sb_flash';
 
 export interface Flash {
   type: 'success' | 'error' | 'info';
-  message: string;
+  /** A catalog key with parameters (strings and numbers: it travels in a cookie), said on the next page. */
+  message: Msg;
 }
 
 /** A message for the next page the browser loads (post/redirect/get). */
@@ -22,32 +25,43 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash | null {
   reply.clearCookie(FLASH_COOKIE, { path: '/' });
   try {
     const f = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Flash;
-    return typeof f.message === 'string' && ['success', 'error', 'info'].includes(f.type) ? f : null;
+    const m = f.message as unknown;
+    const readable = typeof m === 'string' || (typeof m === 'object' && m !== null && typeof (m as { key?: unknown }).key === 'string');
+    return readable && ['success', 'error', 'info'].includes(f.type) ? f : null;
   } catch {
     return null;
   }
 }
 
 export interface PageData {
-  title: string;
+  /** The page's title: a catalog key (with parameters), translated here. */
+  title: Msg;
   values?: Record<string, unknown>;
   errors?: FieldErrors;
   [key: string]: unknown;
 }
 
 /**
- * Renders a page with what every template needs (`it.csrf`, `it.fmt`, `it.asset`, `it.staff`, `it.flash`, ...).
- * Times are formatted in the agent's zone; clients get UTC here and their browser's zone from time.js.
+ * Renders a page with what every template needs (`it.t`, `it.tHtml`, `it.lang`, `it.dir`, `it.csrf`, `it.fmt`,
+ * `it.asset`, `it.staff`, `it.flash`, ...), in the reader's language (web/i18n.ts). Times are formatted in the
+ * agent's zone; clients get UTC here and their browser's zone from time.js.
  */
 export async function render(request: FastifyRequest, reply: FastifyReply, template: string, data: PageData, status = 200): Promise<FastifyReply> {
   const app = request.server;
   const timeZone = request.staff?.timezone ?? 'UTC';
+  const tr = await translatorFor(request);
   const html = await reply.viewAsync(template, {
     ...data,
+    title: tr.t(data.title),
     values: data.values ?? {},
     errors: data.errors ?? {},
+    t: tr.t,
+    tHtml: tr.tHtml,
+    lang: tr.locale,
+    dir: tr.dir,
+    languages: app.services.i18n.languages,
     csrf: app.csrf.token(request, reply),
-    fmt: formatters(timeZone, app.services.clock.now()),
+    fmt: formatters(tr, timeZone, app.services.clock.now()),
     asset: app.asset,
     staff: request.staff,
     client: request.client,

@@ -116,11 +116,13 @@ t.test('entries built from broken cids, percent-encodings, charsets and nesting 
 });
 
 t.test('stored times and zones a page cannot read are shown as best it can, never thrown', async (t) => {
-  const { exactTime, formatters } = await import('../../src/web/format.js');
+  const { formatters } = await import('../../src/web/format.js');
+  const { loadI18n } = await import('../../src/i18n/load.js');
+  const tr = loadI18n(false).translator('en');
   const now = new Date('2026-11-29T12:00:00Z');
   // A zone saved on a node whose time-zone data knows it, read on one that does not.
-  t.match(exactTime(now, 'Mars/Olympus_Mons'), /29 Nov 2026, 12:00 UTC/);
-  const fmt = formatters('Europe/Copenhagen', now);
+  t.match(tr.exact(now, 'Mars/Olympus_Mons'), /29 Nov 2026, 12:00 UTC/);
+  const fmt = formatters(tr, 'Europe/Copenhagen', now);
   const zero = new Date('0000-00-00T00:00:00Z');
   for (const f of [fmt.rel, fmt.exact, fmt.iso] as Array<(d: Date) => string>) t.equal(f(zero), '', 'an unreadable time shows as nothing');
   t.match(fmt.exact(now), /13:00/);

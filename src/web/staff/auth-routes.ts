@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, ValidationError } from '../../errors.js';
 import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
-import { exactTime } from '../format.js';
+import { msg } from '../../i18n/message.js';
 import { timeZoneOptions } from '../time-zones.js';
 import { render, setFlash } from '../render.js';
 
@@ -43,7 +43,9 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
       await startSession(request, reply, 'staff', { staffId: who.id });
       request.log.info({ staffId: who.id }, 'staff login');
       // `who` was read before this sign-in was recorded: its last login is the previous one.
-      setFlash(reply, { type: 'info', message: who.lastLoginAt ? `Welcome back, ${who.name}. Your previous sign-in was ${exactTime(who.lastLoginAt, who.timezone)}.` : `Welcome, ${who.name}. This is your first sign-in.` });
+      const { i18n, siteLanguage } = request.server.services;
+      const tr = i18n.translator(i18n.pick([who.language], await siteLanguage()));
+      setFlash(reply, { type: 'info', message: who.lastLoginAt ? msg('staff.login.welcome_back', { name: who.name, at: tr.exact(who.lastLoginAt, who.timezone) }) : msg('staff.login.welcome_first', { name: who.name }) });
       if (fields.keepTicket && fields.keepText?.trim()) await keepDraft(request, who.id, fields.keepTicket, fields.keepKind ?? 'note', fields.keepText);
       return reply.redirect(values.next);
     } catch (err) {

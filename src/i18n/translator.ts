@@ -1,0 +1,154 @@
+import { IntlMessageFormat } from 'intl-messageformat';
+import type { Catalog } from './catalog.js';
+import type { Language } from './languages.js';
+import { toMessage, type MessageParams, type Msg } from './message.js';
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/** Tags a message may use in tHtml without the caller naming them. */
+const PLAIN_TAGS = ['strong', 'em', 'code', 'b'];
+
+const RELATIVE_UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['year', 365 * 86400],
+  ['month', 30 * 86400],
+  ['week', 7 * 86400],
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+// Stored times can be unreadable (a zero date from an old dump): they show as nothing, never a 500.
+const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
+
+/**
+ * Everything a reader sees, in one language: catalog messages (ICU MessageFormat, compiled on first use and
+ * kept), dates, relative times, numbers and lists through Intl. A key this language lacks falls back to the
+ * English catalog; a key no catalog has is shown as given, so a page never fails on a message.
+ */
+export class Translator {
+  private readonly compiled = new Map<string, IntlMessageFormat | null>();
+  private readonly rtf: Intl.RelativeTimeFormat;
+  private readonly exactFormats = new Map<string, Intl.DateTimeFormat>();
+  private readonly numberFormat: Intl.NumberFormat;
+  private readonly listFormat: Intl.ListFormat;
+  private readonly byteFormats: Record<'byte' | 'kilobyte' | 'megabyte', [Intl.NumberFormat, Intl.NumberFormat]>;
+
+  constructor(
+    readonly language: Language,
+    private readonly catalog: Catalog,
+    private readonly fallback: Translator | null,
+  ) {
+    this.rtf = new Intl.RelativeTimeFormat(language.intl, { numeric: 'auto' });
+    this.numberFormat = new Intl.NumberFormat(language.intl);
+    this.listFormat = new Intl.ListFormat(language.intl, { style: 'long', type: 'conjunction' });
+    const unit = (u: string, digits: number) => new Intl.NumberFormat(language.intl, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: digits });
+    this.byteFormats = { byte: [unit('byte', 0), unit('byte', 0)], kilobyte: [unit('kilobyte', 1), unit('kilobyte', 0)], megabyte: [unit('megabyte', 1), unit('megabyte', 0)] };
+  }
+
+  get locale(): string {
+    return this.language.code;
+  }
+
+  get dir(): 'ltr' | 'rtl' {
+    return this.language.dir;
+  }
+
+  has(key: string): boolean {
+    return this.catalog.has(key) || (this.fallback?.has(key) ?? false);
+  }
+
+  private format(key: string): IntlMessageFormat | null {
+    let f = this.compiled.get(key);
+    if (f === undefined) {
+      const text = this.catalog.get(key);
+      try {
+        f = text === undefined ? null : new IntlMessageFormat(text, this.language.intl, undefined, { ignoreTag: false });
+      } catch {
+        f = null; // a broken message (the catalog test refuses them): the English one stands in
+      }
+      this.compiled.set(key, f);
+    }
+    return f;
+  }
+
+  /** A message as plain text (the templates escape it). Accepts a key with parameters or a domain Message. */
+  t = (m: Msg, params?: MessageParams): string => {
+    const { key, params: own } = toMessage(m);
+    const values = params ?? own;
+    const f = this.format(key);
+    if (!f) return this.fallback ? this.fallback.t(key, values) : key;
+    try {
+      const out = f.format(values ? this.plain(values) : undefined);
+      return Array.isArray(out) ? out.join('') : String(out);
+    } catch {
+      return this.fallback ? this.fallback.t(key, values) : key;
+    }
+  };
+
+  /**
+   * A message as HTML: every parameter escaped, <strong>/<em>/<code>/<b> kept, and each tag named in `links`
+   * made a link to that address. The result is safe to print raw.
+   */
+  tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
+    const { key, params: own } = toMessage(m);
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(params ?? own ?? {})) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
+    for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
+    const f = this.format(key);
+    if (!f) return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+    try {
+      const out = f.format(values as Record<string, string>);
+      return Array.isArray(out) ? out.join('') : String(out);
+    } catch {
+      return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+    }
+  };
+
+  // Dates in parameters print in this language's style; numbers stay numbers for plural rules.
+  private plain(values: MessageParams): Record<string, string | number> {
+    const out: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(values)) out[k] = v instanceof Date ? this.exact(v, 'UTC') : v;
+    return out;
+  }
+
+  /** "3 hours ago", "3 timer siden", "3 tundi tagasi". */
+  relative = (d: Date, now: Date): string => {
+    if (!valid(d)) return '';
+    const secs = Math.round((d.getTime() - now.getTime()) / 1000);
+    for (const [unit, size] of RELATIVE_UNITS) {
+      if (Math.abs(secs) >= size) return this.rtf.format(Math.trunc(secs / size), unit);
+    }
+    return Math.abs(secs) < 45 ? this.t('common.time.just_now') : this.rtf.format(Math.trunc(secs / 60), 'minute');
+  };
+
+  /**
+   * The exact time in a zone, e.g. "22 Nov 2026, 17:05 CET" / "22. nov. 2026 17.05 CET". A zone this
+   * runtime's time-zone data does not know (saved on a node with newer data) falls back to UTC.
+   */
+  exact = (d: Date, timeZone: string): string => {
+    if (!valid(d)) return '';
+    let f = this.exactFormats.get(timeZone);
+    if (!f) {
+      const options: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', hourCycle: 'h23' };
+      try {
+        f = new Intl.DateTimeFormat(this.language.intl, { ...options, timeZone });
+      } catch {
+        f = new Intl.DateTimeFormat(this.language.intl, { ...options, timeZone: 'UTC' });
+      }
+      this.exactFormats.set(timeZone, f);
+    }
+    return f.format(d);
+  };
+
+  number = (n: number): string => this.numberFormat.format(n);
+
+  list = (items: string[]): string => this.listFormat.format(items);
+
+  /** A size as "980 byte", "4.2 kB", "12 MB" in this language's units and digits (one decimal below 10). */
+  bytes = (n: number): string => {
+    const [unit, value] = n < 1024 ? (['byte', n] as const) : n < 1024 * 1024 ? (['kilobyte', n / 1024] as const) : (['megabyte', n / 1024 / 1024] as const);
+    return this.byteFormats[unit][value < 10 ? 0 : 1].format(value);
+  };
+}

@@ -1,0 +1,32 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Translator } from '../i18n/translator.js';
+
+/** The portal visitor's (and the signed-out agent's) choice from the language switcher. */
+export const LANGUAGE_COOKIE = 'sb_lang';
+
+const chosen = new WeakMap<FastifyRequest, Translator>();
+
+/**
+ * The reader's language. A signed-in agent: their preference, else the site default. Anyone else: the
+ * switcher's cookie, then Accept-Language, then the site default. A code this installation does not offer,
+ * wherever it comes from, is passed over, never an error.
+ */
+export async function translatorFor(request: FastifyRequest): Promise<Translator> {
+  const known = chosen.get(request);
+  if (known) return known;
+  const { i18n, siteLanguage } = request.server.services;
+  const site = await siteLanguage();
+  const candidates = request.staff
+    ? [request.staff.language]
+    : [request.cookies[LANGUAGE_COOKIE], ...i18n.fromAcceptLanguage(request.headers['accept-language'])];
+  const tr = i18n.translator(i18n.pick(candidates, site));
+  // Kept for the request once someone is signed in: the sign-in hook runs before anything translates.
+  if (request.staff || request.client) chosen.set(request, tr);
+  return tr;
+}
+
+/** Remembers a visitor's choice from the switcher for a year. */
+export function rememberLanguage(reply: FastifyReply, code: string): void {
+  const secure = reply.server.services.config.publicUrl.startsWith('https://');
+  reply.setCookie(LANGUAGE_COOKIE, code, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400, secure });
+}
