@@ -11,7 +11,7 @@ export function imageCommand(): string[] {
 }
 
 /**
- * An installation laid out as the image has it: package.json, the compiled dist/, config, views, public and
+ * An installation laid out as the image has it: package.json, the compiled dist/, config, views, locales, public and
  * the build check, no TypeScript sources; node_modules is the repository's, found above it. Compiled into
  * dist/test-<pid>/ (ignored by git), so it never races the developer's own dist/. Once per test file: tsc
  * takes seconds.
@@ -25,7 +25,7 @@ export function buildInstall(): { dir: string; remove(): void } {
   if (r.status !== 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
   writeFileSync(join(out, '.built'), '');
   cpSync(resolve(ROOT, 'package.json'), join(dir, 'package.json'));
-  for (const d of ['config', 'views', 'public']) symlinkSync(resolve(ROOT, d), join(dir, d));
+  for (const d of ['config', 'views', 'locales', 'public']) symlinkSync(resolve(ROOT, d), join(dir, d));
   mkdirSync(join(dir, 'scripts'));
   symlinkSync(resolve(ROOT, 'scripts/build.mjs'), join(dir, 'scripts/build.mjs'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
