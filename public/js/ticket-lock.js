@@ -59,10 +59,23 @@
     });
   }
 
-  function el(tag, text) {
-    var e = document.createElement(tag);
-    e.textContent = text;
-    return e;
+  // The lock texts come from the page in the agent's language (data-text-*): HTML from the catalog with
+  // {placeholders}, filled here with plain text so a name can never become markup.
+  var lang = document.documentElement.lang || undefined;
+  var list = window.Intl && Intl.ListFormat ? new Intl.ListFormat(lang, { style: 'long', type: 'conjunction' }) : null;
+
+  function text(name, values) {
+    var tpl = document.createElement('template');
+    tpl.innerHTML = d['text' + name] || '';
+    var walker = document.createTreeWalker(tpl.content, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      node.textContent = node.textContent.replace(/\{(\w+)\}/g, function (m, key) {
+        return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : m;
+      });
+    });
+    return Array.prototype.slice.call(tpl.content.childNodes);
   }
 
   function setMessage(id, nodes, kind) {
@@ -87,19 +100,19 @@
     mine = s.mine;
     statusEl.classList.toggle('lock-other', Boolean(s.lock && !s.mine));
     if (s.lock && s.mine) {
-      statusEl.replaceChildren(document.createTextNode('You are answering this ticket; others are held off until ' + s.lock.until + ' while you write.'));
+      statusEl.replaceChildren.apply(statusEl, text('Mine', { until: s.lock.until }));
     } else if (s.lock) {
-      statusEl.replaceChildren(document.createTextNode('🔒 '), el('strong', s.lock.holderName),
-        document.createTextNode(' is answering this ticket: locked since ' + s.lock.since + ', until ' + s.lock.until + '.'));
+      statusEl.replaceChildren.apply(statusEl, [document.createTextNode('🔒 ')].concat(text('Other', { name: s.lock.holderName, since: s.lock.since, until: s.lock.until })));
     } else {
       statusEl.replaceChildren();
     }
     if (s.notice) {
-      setMessage('lock-notice', [document.createTextNode('Your lock was released by ' + s.notice.releasedByName + ' at ' + s.notice.at + '.')], 'info');
+      setMessage('lock-notice', text('Released', { name: s.notice.releasedByName, at: s.notice.at }), 'info');
     }
     if (startForm) startForm.hidden = Boolean(s.lock);
     if (s.viewers) {
-      viewersEl.textContent = s.viewers.length ? 'Also viewing: ' + s.viewers.map(function (v) { return v.name; }).join(', ') : '';
+      var names = s.viewers.map(function (v) { return v.name; });
+      viewersEl.replaceChildren.apply(viewersEl, names.length ? text('Viewers', { names: list ? list.format(names) : names.join(', ') }) : []);
     }
     // Lost without having renewed (an administrator broke it, or it lapsed): renewal tells which.
     if (wasMine && !s.mine && !s.fromRenew) renew();
@@ -172,12 +185,15 @@
     ['reply', 'note'].forEach(function (kind) {
       if (boxes[kind] && boxes[kind].value !== saved[kind]) keepLocally(kind, boxes[kind].value);
     });
-    var link = el('a', 'Sign in again');
-    link.href = '/scp/login?next=' + encodeURIComponent(location.pathname);
-    link.target = '_blank';
-    link.rel = 'noopener';
-    setMessage('session-notice', [document.createTextNode('Your session has expired. '), link,
-      document.createTextNode(' in a new tab: your text stays here and is saved as soon as you are back.')], 'error');
+    var nodes = text('Expired', {});
+    nodes.forEach(function (n) {
+      var link = n.nodeName === 'A' ? n : n.querySelector && n.querySelector('a');
+      if (!link) return;
+      link.href = '/scp/login?next=' + encodeURIComponent(location.pathname);
+      link.target = '_blank';
+      link.rel = 'noopener';
+    });
+    setMessage('session-notice', nodes, 'error');
   }
 
   function sessionBack() {

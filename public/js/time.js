@@ -1,9 +1,13 @@
 // Keeps "5 minutes ago" current, and shows every <time> in the viewer's own zone on hover. Agents choose
-// their zone in their preferences (body data-tz), and the server already wrote the hover text in it.
+// their zone in their preferences (body data-tz), and the server already wrote the hover text in it. The
+// words are in the page's language (html lang), not the browser's, so they match the text around them.
 (function () {
   'use strict';
-  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }) : null;
-  var exact = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  var lang = document.documentElement.lang || undefined;
+  var rtf = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: 'auto' }) : null;
+  var exact = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+  // The catalog's "just now" (common.time.just_now), as the server writes it; Intl's "now" where a page lacks it.
+  var justNowMeta = document.querySelector('meta[name="i18n-just-now"]');
   var units = [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]];
   function relative(d) {
     var secs = Math.round((d.getTime() - Date.now()) / 1000);
@@ -11,7 +15,7 @@
     for (var i = 0; i < units.length; i++) {
       if (Math.abs(secs) >= units[i][1]) return rtf.format(Math.trunc(secs / units[i][1]), units[i][0]);
     }
-    return 'just now';
+    return justNowMeta ? justNowMeta.content : rtf.format(0, 'second');
   }
   function update() {
     var nodes = document.querySelectorAll('time[datetime]');

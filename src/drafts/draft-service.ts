@@ -1,5 +1,6 @@
 import type { Clock } from '../db/time.js';
 import { ValidationError } from '../errors.js';
+import { msg } from '../i18n/message.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { Ticket } from '../tickets/ticket.js';
 import { isDraftKind, type Draft, type DraftKind, type DraftRepository } from './draft-repository.js';
@@ -23,8 +24,8 @@ export class DraftService {
 
   /** Saves a draft; an empty one is deleted, so clearing the box clears the draft. */
   async save(actor: StaffPrincipal, number: string, kind: string, body: string): Promise<void> {
-    if (!isDraftKind(kind)) throw new ValidationError({ kind: 'Unknown draft kind.' });
-    if (body.length > MAX_DRAFT_CHARS) throw new ValidationError({ body: `At most ${MAX_DRAFT_CHARS.toLocaleString('en')} characters.` });
+    if (!isDraftKind(kind)) throw new ValidationError({ kind: 'staff.draft.unknown_kind' });
+    if (body.length > MAX_DRAFT_CHARS) throw new ValidationError({ body: msg('validation.too_long', { max: MAX_DRAFT_CHARS }) });
     const ticket = await this.d.findTicket(actor, number);
     if (body.trim()) await this.d.repo.save(actor.staffId, ticket.id, kind, body, this.d.clock.now());
     else await this.d.repo.delete(actor.staffId, ticket.id, kind);

@@ -3,6 +3,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
 import { AppError, forbidden } from '../errors.js';
+import { msg } from '../i18n/message.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { Ticket } from '../tickets/ticket.js';
 import type { LockRepository } from './lock-repository.js';
@@ -30,21 +31,15 @@ export interface LockServiceDeps {
   findTicket: (actor: StaffPrincipal, number: string) => Promise<Ticket>;
 }
 
-/** "14:05 UTC" in the agent's own zone: the expiry is minutes away, so the date adds nothing. */
-export function lockTime(d: Date, timezone: string): string {
-  const fmt = (tz: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(d);
-  try {
-    return fmt(timezone);
-  } catch {
-    return fmt('UTC');
-  }
-}
-
-export function lockHeldError(lock: TicketLock, viewer: StaffPrincipal): AppError {
+/**
+ * The conflict another agent's lock causes. The times are Dates: the web layer says them in the reader's
+ * language and zone (lockMessage in web/staff/lock-routes.ts).
+ */
+export function lockHeldError(lock: TicketLock): AppError {
   return new AppError(
     'LOCK_HELD',
     'conflict',
-    `${lock.holderName} is working on this ticket (locked since ${lockTime(lock.acquiredAt, viewer.timezone)}, until ${lockTime(lock.expiresAt, viewer.timezone)}). Nothing was changed.`,
+    msg('staff.lock.held_error', { name: lock.holderName, since: lock.acquiredAt, until: lock.expiresAt }),
     { holderId: lock.staffId, holderName: lock.holderName, acquiredAt: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString() },
   );
 }
@@ -143,7 +138,7 @@ export class LockService {
   async breakLock(actor: StaffPrincipal, number: string, ip: string | null = null): Promise<TicketLock | null> {
     const ticket = await this.d.findTicket(actor, number);
     if (!this.canBreak(actor, ticket)) {
-      throw forbidden('LOCK_RELEASE_FORBIDDEN', 'Only administrators and the department’s managers can release another agent’s lock.');
+      throw forbidden('LOCK_RELEASE_FORBIDDEN', 'staff.lock.release_forbidden');
     }
     const now = this.d.clock.now();
     const lock = await this.d.repo.live(ticket.id, now);
@@ -184,7 +179,7 @@ export class LockService {
   async assertMayAct(actor: StaffPrincipal, ticketId: number, action: LockedAction): Promise<TicketLock | null> {
     if (action === 'note' && this.d.settings.notesWhileLocked) return null;
     const lock = await this.d.repo.live(ticketId, this.d.clock.now());
-    if (lock && lock.staffId !== actor.staffId) throw lockHeldError(lock, actor);
+    if (lock && lock.staffId !== actor.staffId) throw lockHeldError(lock);
     return lock;
   }
 

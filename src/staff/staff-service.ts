@@ -2,7 +2,8 @@ import argon2 from 'argon2';
 import type { Database } from '../db/database.js';
 import type { MenuCache } from '../cache/menu-cache.js';
 import { UniqueViolation } from '../db/errors.js';
-import { AppError, ValidationError, notFound } from '../errors.js';
+import { AppError, ValidationError, notFound, type FieldErrors } from '../errors.js';
+import { msg } from '../i18n/message.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { AssignmentRules } from '../tickets/assignment-rules.js';
@@ -58,7 +59,7 @@ export class StaffService {
 
   async get(id: number): Promise<StaffWithDepartments> {
     const s = await this.staff.get(id);
-    if (!s) throw notFound('STAFF_NOT_FOUND', 'No such staff member.');
+    if (!s) throw notFound('STAFF_NOT_FOUND', 'staff.account.not_found');
     return { ...s, departments: (await this.staff.departmentsOf([id])).get(id) ?? [] };
   }
 
@@ -73,16 +74,16 @@ export class StaffService {
   }
 
   /** Every problem with an account's fields at once, for forms that add checks of their own (setup). */
-  fieldErrors(input: StaffInput, requirePassword: boolean): Record<string, string> {
-    const fields: Record<string, string> = {};
-    if (!USERNAME_PATTERN.test(input.username)) fields.username = 'Use 2–64 lower-case letters, digits, dots, dashes or underscores.';
-    if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
-    if (!input.name.trim()) fields.name = 'Enter a name.';
-    else if (input.name.trim().length > 120) fields.name = 'Use at most 120 characters.';
+  fieldErrors(input: StaffInput, requirePassword: boolean): FieldErrors {
+    const fields: FieldErrors = {};
+    if (!USERNAME_PATTERN.test(input.username)) fields.username = msg('staff.account.username_invalid', { min: 2, max: 64 });
+    if (!isEmail(input.email)) fields.email = 'validation.email_invalid';
+    if (!input.name.trim()) fields.name = 'staff.account.name_required';
+    else if (input.name.trim().length > 120) fields.name = msg('validation.too_long', { max: 120 });
     if ((requirePassword || input.password) && (input.password ?? '').length < MIN_PASSWORD_LENGTH) {
-      fields.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
+      fields.password = msg('validation.too_short', { min: MIN_PASSWORD_LENGTH });
     }
-    if (input.timezone && !isTimeZone(input.timezone)) fields.timezone = 'Unknown time zone.';
+    if (input.timezone && !isTimeZone(input.timezone)) fields.timezone = 'validation.time_zone_unknown';
     return fields;
   }
 
@@ -97,7 +98,7 @@ export class StaffService {
       try {
         id = await this.staff.insert({ ...input, name: input.name.trim(), passwordHash, timezone: input.timezone || 'UTC' });
       } catch (err) {
-        if (err instanceof UniqueViolation) throw new ValidationError({ username: 'This username or e-mail address is already in use.' });
+        if (err instanceof UniqueViolation) throw new ValidationError({ username: 'staff.account.username_taken' });
         throw err;
       }
       await this.staff.setDepartments(id, input.departments);
@@ -116,14 +117,14 @@ export class StaffService {
     const input = { ...raw, username: current.username, email: raw.email.trim().toLowerCase() };
     this.validate(input, false);
     if (id === actor.staffId && (!input.isAdmin || !input.isActive)) {
-      throw new ValidationError({ isAdmin: 'You cannot remove your own administrator rights or deactivate yourself.' });
+      throw new ValidationError({ isAdmin: 'staff.account.cannot_demote_self' });
     }
     const passwordHash = input.password ? await argon2.hash(input.password, { type: argon2.argon2id }) : undefined;
     await this.db.transaction(async () => {
       try {
         await this.staff.update(id, { name: input.name.trim(), email: input.email, isAdmin: input.isAdmin, isActive: input.isActive, timezone: input.timezone || current.timezone, passwordHash });
       } catch (err) {
-        if (err instanceof UniqueViolation) throw new ValidationError({ email: 'This e-mail address is already in use.' });
+        if (err instanceof UniqueViolation) throw new ValidationError({ email: 'staff.account.email_taken' });
         throw err;
       }
       await this.staff.setDepartments(id, input.departments);
@@ -139,10 +140,10 @@ export class StaffService {
   /** An agent changes their own password: the current one is asked for, and their other sessions end. */
   async changeOwnPassword(actor: StaffPrincipal, input: { current: string; password: string; password2: string }, currentSession: string | undefined): Promise<void> {
     const found = await this.staff.findForLogin((await this.get(actor.staffId)).username);
-    const fields: Record<string, string> = {};
-    if (!found || !(await argon2.verify(found.passwordHash, input.current).catch(() => false))) fields.current = 'This is not your current password.';
-    if (input.password.length < MIN_PASSWORD_LENGTH) fields.password = `Use at least ${MIN_PASSWORD_LENGTH} characters.`;
-    else if (input.password !== input.password2) fields.password2 = 'The passwords do not match.';
+    const fields: FieldErrors = {};
+    if (!found || !(await argon2.verify(found.passwordHash, input.current).catch(() => false))) fields.current = 'staff.password.wrong_current';
+    if (input.password.length < MIN_PASSWORD_LENGTH) fields.password = msg('validation.too_short', { min: MIN_PASSWORD_LENGTH });
+    else if (input.password !== input.password2) fields.password2 = 'validation.passwords_differ';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
     await this.db.transaction(async () => {
@@ -160,13 +161,20 @@ export class StaffService {
     });
   }
 
-  /** What an agent may change about their own account, without administrator rights. */
-  async updatePreferences(actor: StaffPrincipal, input: { timezone: string }): Promise<void> {
+  /**
+   * What an agent may change about their own account, without administrator rights. `language` is a code the
+   * site offers (checked by `offered`, which names it canonically) or null for the site's default.
+   */
+  async updatePreferences(actor: StaffPrincipal, input: { timezone: string; language: string | null }, offered: (code: string) => string | null): Promise<void> {
     const timezone = input.timezone.trim();
-    if (!timezone || !isTimeZone(timezone)) throw new ValidationError({ timezone: 'Unknown time zone. Use a name like Europe/Berlin or America/New_York.' });
+    const language = input.language === null ? null : offered(input.language);
+    const fields: FieldErrors = {};
+    if (!timezone || !isTimeZone(timezone)) fields.timezone = 'staff.preferences.unknown_time_zone';
+    if (input.language !== null && !language) fields.language = 'staff.preferences.unknown_language';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
     await this.db.transaction(async () => {
-      await this.staff.update(actor.staffId, { timezone });
-      await this.audit.record({ staffId: actor.staffId, action: 'staff.preferences', objectType: 'staff', objectId: actor.staffId, details: { timezone } });
+      await this.staff.update(actor.staffId, { timezone, language });
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.preferences', objectType: 'staff', objectId: actor.staffId, details: { timezone, language } });
     });
   }
 
@@ -185,7 +193,7 @@ export class StaffService {
       : await argon2.verify(await dummyHash, password).then(() => false);
     if (!found || !ok || !found.isActive) {
       await this.throttle.fail('staff', account, ip);
-      throw new AppError('LOGIN_FAILED', 'unauthorized', 'Wrong username or password.');
+      throw new AppError('LOGIN_FAILED', 'unauthorized', 'staff.login.failed');
     }
     await this.throttle.succeed('staff', account!, ip);
     await this.staff.touchLogin(found.id);

@@ -3,6 +3,7 @@ import { AppError, ValidationError } from '../../errors.js';
 import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
 import { msg } from '../../i18n/message.js';
+import { MIN_PASSWORD_LENGTH } from '../../staff/staff-service.js';
 import { timeZoneOptions } from '../time-zones.js';
 import { render, setFlash } from '../render.js';
 
@@ -32,7 +33,7 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
     if (request.staff) return reply.redirect(safeNext(request.query.next));
-    return render(request, reply, 'staff/login', { title: 'Sign in', values: { next: safeNext(request.query.next) } });
+    return render(request, reply, 'staff/login', { title: 'staff.login.title', values: { next: safeNext(request.query.next) } });
   });
 
   app.post('/login', async (request, reply) => {
@@ -52,21 +53,21 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
       if (!(err instanceof AppError) || (err.code !== 'LOGIN_FAILED' && err.code !== 'TOO_MANY_ATTEMPTS')) throw err;
       request.log.warn({ code: err.code, ip: request.ip }, 'staff login refused');
       const retryAt = err.details?.retryAt ? new Date(String(err.details.retryAt)) : null;
-      return render(request, reply, 'staff/login', { title: 'Sign in', values, loginError: err.message, retryAt }, err.code === 'TOO_MANY_ATTEMPTS' ? 429 : 401);
+      return render(request, reply, 'staff/login', { title: 'staff.login.title', values, loginError: err.userMessage, retryAt }, err.code === 'TOO_MANY_ATTEMPTS' ? 429 : 401);
     }
   });
 
   app.post('/logout', async (request, reply) => {
     await endSession(request, reply, 'staff');
-    setFlash(reply, { type: 'info', message: 'You have signed out.' });
+    setFlash(reply, { type: 'info', message: 'staff.login.signed_out' });
     return reply.redirect('/scp/login');
   });
 
   app.get<{ Querystring: { token?: string } }>('/setup', async (request, reply) => {
     const token = request.query.token ?? '';
-    if (!(await setup.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'not_found', 'This setup link is not valid any more. An administrator already exists, or the link expired: restart the server for a new one.');
+    if (!(await setup.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'not_found', 'staff.setup.link_invalid');
     // UTC until the page's script picks the browser's zone; a re-shown form keeps what was chosen.
-    return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values: { token, timezone: 'UTC' }, timeZones: timeZoneOptions('UTC'), preselectZone: true });
+    return render(request, reply, 'staff/setup', { title: 'staff.setup.title', values: { token, timezone: 'UTC' }, timeZones: timeZoneOptions('UTC'), preselectZone: true, minPassword: MIN_PASSWORD_LENGTH });
   });
 
   app.post('/setup', async (request, reply) => {
@@ -75,11 +76,11 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
     try {
       const admin = await setup.createFirstAdmin(values.token, { ...values, password: fields.password ?? '', passwordAgain: fields.password2 ?? '' });
       await startSession(request, reply, 'staff', { staffId: admin.id });
-      setFlash(reply, { type: 'success', message: `Welcome, ${admin.name}. Your help desk is ready.` });
+      setFlash(reply, { type: 'success', message: msg('staff.setup.done', { name: admin.name }) });
       return reply.redirect('/scp/');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(request, reply, 'staff/setup', { title: 'Create the first administrator', values, errors: err.fields, timeZones: timeZoneOptions(values.timezone) }, 400);
+      return render(request, reply, 'staff/setup', { title: 'staff.setup.title', values, errors: err.fields, timeZones: timeZoneOptions(values.timezone), minPassword: MIN_PASSWORD_LENGTH }, 400);
     }
   });
 }

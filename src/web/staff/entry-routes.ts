@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { msg } from '../../i18n/message.js';
 import { parseId } from '../forms.js';
 import { setFlash } from '../render.js';
 
@@ -11,13 +12,13 @@ export async function entryRoutes(app: FastifyInstance): Promise<void> {
   app.post<EntryParams>('/tickets/:number/entries/:id/add-collaborator', async (request, reply) => {
     const { number } = request.params;
     await nonParticipantEntries.addSenderAsCollaborator(request.staff!, number, parseId(request.params.id));
-    setFlash(reply, { type: 'success', message: 'The sender is now a collaborator on this ticket.' });
+    setFlash(reply, { type: 'success', message: 'staff.entry.collaborator_added' });
     return reply.redirect(`/scp/tickets/${number}`);
   });
 
   app.post<EntryParams>('/tickets/:number/entries/:id/move', async (request, reply) => {
     const moved = await nonParticipantEntries.moveToNewTicket(request.staff!, request.params.number, parseId(request.params.id));
-    setFlash(reply, { type: 'success', message: `The message was moved to the new ticket #${moved.number}.` });
+    setFlash(reply, { type: 'success', message: msg('staff.entry.moved', { number: moved.number }) });
     return reply.redirect(`/scp/tickets/${moved.number}`);
   });
 }

@@ -25,23 +25,21 @@ async function requireStaff(request: FastifyRequest, reply: FastifyReply): Promi
   const kept = compose ? (compose[2] === 'reply' ? fields.message : fields.note) ?? '' : '';
   const referer = request.headers.referer ? new URL(request.headers.referer, 'http://x').pathname : '';
   await render(request, reply, 'staff/login', {
-    title: 'Sign in',
+    title: 'staff.login.title',
     values: {
       next: compose ? `/scp/tickets/${compose[1]}` : safeNext(referer),
       keepTicket: kept.trim() ? compose![1] : '',
       keepKind: compose?.[2] === 'reply' ? 'reply' : 'note',
       keepText: kept.trim() ? kept : '',
     },
-    notice: kept.trim()
-      ? 'Your session has expired, so your text was not sent. Sign in again: it will be waiting as a draft on the ticket.'
-      : 'Your session has expired. Sign in again to continue; drafts you were writing are kept.',
+    notice: kept.trim() ? 'staff.login.expired_text_kept' : 'staff.login.expired',
   }, 401);
   return reply;
 }
 
 export async function staffPanel(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(htmlErrorHandler('staff'));
-  app.setNotFoundHandler(async (request, reply) => render(request, reply, 'staff/error', { title: 'Not found', error: { status: 404, message: 'There is no page at this address.' } }, 404));
+  app.setNotFoundHandler(async (request, reply) => render(request, reply, 'staff/error', { title: 'errors.title.404', error: { status: 404, message: 'staff.not_found_page' } }, 404));
   app.addHook('onRequest', loadStaff);
   app.addHook('preHandler', app.csrf.verify);
   await app.register(staffAuthRoutes);

@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { lockHeldError, lockTime } from '../../locks/lock-service.js';
+import { msg, type Message } from '../../i18n/message.js';
+import type { Translator } from '../../i18n/translator.js';
+import { lockHeldError } from '../../locks/lock-service.js';
 import type { LockState, TicketLock, Viewer } from '../../locks/lock.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import type { Ticket } from '../../tickets/ticket.js';
 import { readForm } from '../forms.js';
+import { translatorFor } from '../i18n.js';
 import { jsonErrorHandler } from '../plugins/errors.js';
 import { setFlash } from '../render.js';
 
@@ -12,9 +15,37 @@ type NumberParams = { Params: { number: string } };
 /** How often the page reports presence and reads the lock; presence counts for 30 s. */
 export const PRESENCE_POLL_MS = 10_000;
 
-function lockJson(lock: TicketLock | null, viewer: StaffPrincipal) {
+const clockFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "14:05 UTC" / "14.05 UTC" in the agent's language and zone: a lock lasts minutes, so the date adds nothing. */
+export function lockTime(d: Date, tr: Translator, timeZone: string): string {
+  const id = `${tr.language.intl} ${timeZone}`;
+  let f = clockFormats.get(id);
+  if (!f) {
+    const options = { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' } as const;
+    try {
+      f = new Intl.DateTimeFormat(tr.language.intl, { ...options, timeZone });
+    } catch {
+      f = new Intl.DateTimeFormat(tr.language.intl, { ...options, timeZone: 'UTC' }); // a zone this runtime lacks
+    }
+    clockFormats.set(id, f);
+  }
+  return f.format(d);
+}
+
+/**
+ * A lock conflict (lockHeldError) with its times said as clock times for this agent, ready for a page or a
+ * flash cookie (which carries no Dates).
+ */
+export function lockMessage(m: Message, tr: Translator, timeZone: string): Message {
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(m.params ?? {})) params[k] = v instanceof Date ? lockTime(v, tr, timeZone) : v;
+  return { key: m.key, params };
+}
+
+function lockJson(lock: TicketLock | null, tr: Translator, viewer: StaffPrincipal) {
   return lock
-    ? { holderId: lock.staffId, holderName: lock.holderName, acquiredAt: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString(), since: lockTime(lock.acquiredAt, viewer.timezone), until: lockTime(lock.expiresAt, viewer.timezone) }
+    ? { holderId: lock.staffId, holderName: lock.holderName, acquiredAt: lock.acquiredAt.toISOString(), expiresAt: lock.expiresAt.toISOString(), since: lockTime(lock.acquiredAt, tr, viewer.timezone), until: lockTime(lock.expiresAt, tr, viewer.timezone) }
     : null;
 }
 
@@ -22,12 +53,14 @@ function lockJson(lock: TicketLock | null, viewer: StaffPrincipal) {
  * `withToken`: only the answer to a take hands the page the lock's token, so a page learns it by taking the
  * lock (or by being rendered while its agent holds it), never from a poll that another page's take caused.
  */
-function stateJson(s: LockState & { viewers?: Viewer[] }, viewer: StaffPrincipal, withToken = false) {
+async function stateJson(request: FastifyRequest, s: LockState & { viewers?: Viewer[] }, withToken = false) {
+  const viewer = request.staff!;
+  const tr = await translatorFor(request);
   return {
-    lock: lockJson(s.lock, viewer),
+    lock: lockJson(s.lock, tr, viewer),
     mine: s.mine,
     ...(withToken ? { token: s.mine ? s.lock?.token ?? null : null } : {}),
-    notice: s.notice ? { releasedByName: s.notice.releasedByName, at: lockTime(s.notice.releasedAt, viewer.timezone) } : null,
+    notice: s.notice ? { releasedByName: s.notice.releasedByName, at: lockTime(s.notice.releasedAt, tr, viewer.timezone) } : null,
     ...(s.viewers ? { viewers: s.viewers.map((v) => ({ staffId: v.staffId, name: v.name })) } : {}),
   };
 }
@@ -44,13 +77,14 @@ export async function collisionPageData(request: FastifyRequest, ticket: Ticket)
   const taken = locks.mode === 'view' ? await locks.acquire(p, ticket.number) : null;
   const state = await locks.see(p, ticket);
   const lockMs = locks.lockMs;
+  const tr = await translatorFor(request);
   return {
     lock: state.lock,
     lockMine: state.mine,
     lockToken: state.mine ? state.lock?.token ?? '' : '',
     lockNotice: taken?.notice ?? null,
-    lockSince: state.lock ? lockTime(state.lock.acquiredAt, p.timezone) : '',
-    lockUntil: state.lock ? lockTime(state.lock.expiresAt, p.timezone) : '',
+    lockSince: state.lock ? lockTime(state.lock.acquiredAt, tr, p.timezone) : '',
+    lockUntil: state.lock ? lockTime(state.lock.expiresAt, tr, p.timezone) : '',
     viewers: state.viewers,
     drafts: await drafts.forTicket(p, ticket.id),
     canBreakLock: locks.canBreak(p, ticket),
@@ -74,9 +108,9 @@ export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(jsonErrorHandler);
   const { locks, drafts } = app.services;
 
-  app.post<NumberParams>('/tickets/:number/lock', async (request) => stateJson(await locks.acquire(request.staff!, request.params.number), request.staff!, true));
+  app.post<NumberParams>('/tickets/:number/lock', async (request) => stateJson(request, await locks.acquire(request.staff!, request.params.number), true));
 
-  app.post<NumberParams>('/tickets/:number/lock/renew', async (request) => stateJson(await locks.renew(request.staff!, request.params.number), request.staff!));
+  app.post<NumberParams>('/tickets/:number/lock/renew', async (request) => stateJson(request, await locks.renew(request.staff!, request.params.number)));
 
   app.post<NumberParams>('/tickets/:number/lock/release', async (request, reply) => {
     await locks.release(request.staff!, request.params.number, readForm(request).fields.token);
@@ -102,7 +136,7 @@ export async function lockApiRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(204).send();
   });
 
-  app.post<NumberParams>('/tickets/:number/presence', async (request) => stateJson(await locks.touch(request.staff!, request.params.number), request.staff!));
+  app.post<NumberParams>('/tickets/:number/presence', async (request) => stateJson(request, await locks.touch(request.staff!, request.params.number)));
 
   app.post<NumberParams>('/tickets/:number/draft', async (request) => {
     const { fields } = readForm(request);
@@ -120,13 +154,13 @@ export async function lockPageRoutes(app: FastifyInstance): Promise<void> {
   app.post<NumberParams>('/tickets/:number/lock/take', async (request, reply) => {
     const p = request.staff!;
     const state = await locks.acquire(p, request.params.number);
-    if (!state.mine && state.lock) setFlash(reply, { type: 'error', message: lockHeldError(state.lock, p).message });
+    if (!state.mine && state.lock) setFlash(reply, { type: 'error', message: lockMessage(lockHeldError(state.lock).userMessage, await translatorFor(request), p.timezone) });
     return reply.redirect(`/scp/tickets/${request.params.number}#reply`);
   });
 
   app.post<NumberParams>('/tickets/:number/lock/break', async (request, reply) => {
     const broken = await locks.breakLock(request.staff!, request.params.number, request.ip);
-    setFlash(reply, broken ? { type: 'success', message: `Lock held by ${broken.holderName} released.` } : { type: 'info', message: 'The ticket was not locked any more.' });
+    setFlash(reply, broken ? { type: 'success', message: msg('staff.lock.broken', { name: broken.holderName }) } : { type: 'info', message: 'staff.lock.already_released' });
     return reply.redirect(`/scp/tickets/${request.params.number}`);
   });
 }

@@ -6,15 +6,38 @@ import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js
 import { render, setFlash } from '../render.js';
 import { sendAttachment, sendInlineImage } from '../attachments.js';
 import { CSP } from '../plugins/security-headers.js';
-import { collisionPageData } from './lock-routes.js';
+import { collisionPageData, lockMessage } from './lock-routes.js';
+import { msg, type Message, type Msg } from '../../i18n/message.js';
+import { translatorFor } from '../i18n.js';
 
 type NumberParams = { Params: { number: string } };
 
-const STATUS_ACTIONS: Record<string, { status: TicketStatus; done: string }> = {
-  open: { status: 'open', done: 'Ticket re-opened.' },
-  resolved: { status: 'resolved', done: 'Ticket marked resolved.' },
-  closed: { status: 'closed', done: 'Ticket closed.' },
+const STATUS_ACTIONS: Record<string, { status: TicketStatus; done: Msg }> = {
+  open: { status: 'open', done: 'staff.ticket.reopened' },
+  resolved: { status: 'resolved', done: 'staff.ticket.resolved' },
+  closed: { status: 'closed', done: 'staff.ticket.closed' },
 };
+
+const QUEUE_TITLES = {
+  open: 'staff.queue.title.open',
+  mine: 'staff.queue.title.mine',
+  unassigned: 'staff.queue.title.unassigned',
+  answered: 'staff.queue.title.answered',
+  closed: 'staff.queue.title.closed',
+} as const;
+
+const QUEUE_TABS = {
+  open: 'staff.queue.tab.open',
+  mine: 'staff.queue.tab.mine',
+  unassigned: 'staff.queue.tab.unassigned',
+  answered: 'staff.queue.tab.answered',
+  closed: 'staff.queue.tab.closed',
+} as const;
+
+/** What a conflict tells the agent; a lock's times as clock times in their language and zone. */
+async function conflictMessage(request: FastifyRequest, err: AppError): Promise<Message> {
+  return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
+}
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   const { tickets, departments, topics, staff, config, locks } = app.services;
@@ -24,7 +47,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: string; conflict?: AppError } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -41,7 +64,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     ]);
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
     return render(request, reply, 'staff/ticket', {
-      title: `#${view.ticket.number} ${view.ticket.subject}`,
+      title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
       // An archived department is offered only as where the ticket already is.
       departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
@@ -70,14 +93,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const held = await locks.liveLocks(page.rows.map((r) => r.id));
     page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
     const visibleDepartments = p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id));
-    const queueNames = { open: 'Open', mine: 'My tickets', unassigned: 'Unassigned', answered: 'Answered', closed: 'Closed' };
-    const titles = { open: 'Open tickets', mine: 'My tickets', unassigned: 'Unassigned tickets', answered: 'Answered tickets', closed: 'Closed tickets' };
     return render(request, reply, 'staff/queue', {
-      title: titles[page.queue],
+      title: QUEUE_TITLES[page.queue],
       mailAddress: `${DEFAULT_MAILBOX}@${config.mailDomain}`,
       page,
       counts,
-      queueNames,
+      queueTabs: QUEUE_TABS,
       departments: visibleDepartments,
       firstPage: !q.cursor,
     });
@@ -86,7 +107,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { number?: string } }>('/tickets/find', async (request, reply) => {
     const number = (request.query.number ?? '').trim().replace(/^#/, '');
     if (await tickets.isVisible(request.staff!, number)) return reply.redirect(`/scp/tickets/${number}`);
-    setFlash(reply, { type: 'error', message: `No ticket #${number} that you can see.` });
+    setFlash(reply, { type: 'error', message: msg('staff.ticket.not_found', { number }) });
     return reply.redirect('/scp/tickets');
   });
 
@@ -98,7 +119,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const p = request.staff!;
     const all = await departments.menu();
     return {
-      title: 'New ticket',
+      title: 'staff.ticket_new.title',
       values,
       errors,
       departments: p.isAdmin ? all : all.filter((d) => p.departmentIds.includes(d.id)),
@@ -126,7 +147,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
         notifyRequester: fields.notify === '1',
         knownErrors: known,
       });
-      setFlash(reply, { type: 'success', message: `Ticket #${ticket.number} created.` });
+      setFlash(reply, { type: 'success', message: msg('staff.ticket_new.created', { number: ticket.number }) });
       return reply.redirect(`/scp/tickets/${ticket.number}`);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
@@ -150,21 +171,21 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
         else await tickets.note(request.staff!, number, text, attachments);
       } catch (err) {
         if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
-        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: err.message, conflict: err }, 409);
+        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
         throw err;
       }
-      setFlash(reply, { type: 'success', message: kind === 'reply' ? 'Response sent.' : 'Internal note added.' });
+      setFlash(reply, { type: 'success', message: kind === 'reply' ? 'staff.ticket.response_sent' : 'staff.ticket.note_added' });
       return reply.redirect(`/scp/tickets/${number}`);
     });
   }
 
   app.post<NumberParams>('/tickets/:number/status', async (request, reply) => {
     const action = STATUS_ACTIONS[readForm(request).fields.status ?? ''];
-    if (!action) throw new ValidationError({ status: 'Choose a status.' });
+    if (!action) throw new ValidationError({ status: 'staff.ticket.choose_status' });
     try {
       await tickets.setStatus(request.staff!, request.params.number, action.status);
     } catch (err) {
-      if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, request.params.number, { formError: err.message, conflict: err }, 409);
+      if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, request.params.number, { formError: await conflictMessage(request, err), conflict: err }, 409);
       throw err;
     }
     setFlash(reply, { type: 'success', message: action.done });
@@ -174,7 +195,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   app.post<NumberParams>('/tickets/:number/access-links/revoke', async (request, reply) => {
     const { number } = request.params;
     await request.server.services.accessLinks.revoke(request.staff!, number);
-    setFlash(reply, { type: 'success', message: 'Access links revoked: links mailed so far no longer open this ticket. The next response carries a new one.' });
+    setFlash(reply, { type: 'success', message: 'staff.ticket.access_links_revoked' });
     return reply.redirect(`/scp/tickets/${number}`);
   });
 
@@ -191,15 +212,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       });
     } catch (err) {
       if (err instanceof ValidationError) return renderTicket(request, reply, number, { errors: err.fields }, 400);
-      if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { formError: err.message }, 409);
+      if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { formError: await conflictMessage(request, err) }, 409);
       throw err;
     }
     const { unassignedId } = result;
-    if (unassignedId === null) setFlash(reply, { type: 'success', message: 'Ticket updated.' });
-    else {
-      const who = unassignedId === p.staffId ? 'You are' : `${(await staff.get(unassignedId)).name} is`;
-      setFlash(reply, { type: 'info', message: `Ticket updated. ${who} no longer assigned to it: the assignee must work in the ticket’s department.` });
-    }
+    if (unassignedId === null) setFlash(reply, { type: 'success', message: 'staff.ticket.updated' });
+    else if (unassignedId === p.staffId) setFlash(reply, { type: 'info', message: 'staff.ticket.updated_you_unassigned' });
+    else setFlash(reply, { type: 'info', message: msg('staff.ticket.updated_unassigned', { name: (await staff.get(unassignedId)).name }) });
     return reply.redirect((await tickets.isVisible(p, number)) ? `/scp/tickets/${number}` : '/scp/tickets');
   });
 
