@@ -16,8 +16,8 @@ export async function preferencesRoutes(app: FastifyInstance): Promise<void> {
   /** The page, also shown again with a refused form's values and errors in place. */
   function preferencesPage(request: FastifyRequest, reply: FastifyReply, values: { timezone: string; language: string }, errors: FieldErrors = {}, status = 200) {
     // Each language by its own name: an agent who cannot read the current one still finds theirs.
-    const languages = i18n.languages.map((l) => ({ value: l.code, label: l.name }));
-    return render(request, reply, 'staff/preferences', { title: 'staff.preferences.title', values, errors, timeZones: timeZoneOptions(values.timezone), languages }, status);
+    const languageOptions = i18n.languages.map((l) => ({ value: l.code, label: l.name }));
+    return render(request, reply, 'staff/preferences', { title: 'staff.preferences.title', values, errors, timeZones: timeZoneOptions(values.timezone), languageOptions }, status);
   }
 
   const saved = (request: FastifyRequest) => ({ timezone: request.staff!.timezone, language: request.staff!.language ?? SITE_DEFAULT });
