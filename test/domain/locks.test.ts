@@ -1,5 +1,6 @@
 import t from 'tap';
 import { createDatabase } from '../../src/db/database.js';
+import type { AppError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 import { DEFAULT_MAILBOX } from '../../src/mail/mailboxes/mailbox-service.js';
@@ -78,7 +79,7 @@ t.test('a post while another agent holds a live lock is refused and writes nothi
 
   const err = await services.tickets.respond(b.principal, ticket.number, 'B was typing this').catch((e: unknown) => e);
   t.match(err, { code: 'LOCK_HELD', category: 'conflict', details: { holderName: 'Alice Holder', holderId: a.principal.staffId, expiresAt: lock.lock!.expiresAt.toISOString() } });
-  t.match((err as Error).message, /Alice Holder/);
+  t.match((err as AppError).userMessage, { key: 'staff.lock.held_error', params: { name: 'Alice Holder', since: lock.lock!.acquiredAt, until: lock.lock!.expiresAt } }, 'says who holds it, and since and until when');
   for (const [name, attempt] of [
     ['status', () => services.tickets.setStatus(b.principal, ticket.number, 'closed')],
     ['priority', () => services.tickets.setPriority(b.principal, ticket.number, 4)],
