@@ -18,7 +18,7 @@ export const PRESENCE_POLL_MS = 10_000;
 const clockFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** "14:05 UTC" / "14.05 UTC" in the agent's language and zone: a lock lasts minutes, so the date adds nothing. */
-export function lockTime(d: Date, tr: Translator, timeZone: string): string {
+function lockTime(d: Date, tr: Translator, timeZone: string): string {
   const id = `${tr.language.intl} ${timeZone}`;
   let f = clockFormats.get(id);
   if (!f) {
