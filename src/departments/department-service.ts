@@ -177,8 +177,8 @@ function validate(input: { name: string; signature: string }): void {
   const fields: FieldErrors = {};
   const name = input.name.trim();
   if (!name) fields.name = 'validation.enter_name';
-  else if (name.length > 120) fields.name = msg('validation.max_length', { max: 120 });
-  if (input.signature.length > 2000) fields.signature = msg('validation.max_length', { max: 2000 });
+  else if (name.length > 120) fields.name = msg('validation.too_long', { max: 120 });
+  if (input.signature.length > 2000) fields.signature = msg('validation.too_long', { max: 2000 });
   if (Object.keys(fields).length) throw new ValidationError(fields);
 }
 

@@ -107,7 +107,7 @@ t.test('validation errors in Danish, with the values kept', async (t) => {
   t.equal(dept.statusCode, 400);
   t.match(dept.body, 'Ret de markerede felter herunder.');
   t.equal(fieldError(dept.body, 'name'), 'Indtast et navn.');
-  t.equal(fieldError(dept.body, 'signature'), 'Brug højst 2000 tegn.');
+  t.equal(fieldError(dept.body, 'signature'), 'Højst 2.000 tegn.');
   t.match(dept.body, `>${'x'.repeat(2001)}</textarea>`, 'signature kept');
 
   await b.get('/scp/admin/mailboxes/new');

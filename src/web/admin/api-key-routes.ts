@@ -20,7 +20,7 @@ export async function apiKeyAdminRoutes(app: FastifyInstance): Promise<void> {
     const { fields } = readForm(request);
     const values = { name: fields.name ?? '', ip: fields.ip ?? '' };
     try {
-      if (values.name.length > 120) throw new ValidationError({ name: msg('validation.max_length', { max: 120 }) });
+      if (values.name.length > 120) throw new ValidationError({ name: msg('validation.too_long', { max: 120 }) });
       const { key } = await apiKeys.create({ name: values.name, allowedIp: values.ip || null });
       // The only time the key exists in clear: keep it out of caches and of the browser's history cache.
       reply.header('Cache-Control', 'no-store');
