@@ -99,8 +99,16 @@ t.test('the staff form stores an agent language, or the site default, and refuse
 });
 
 t.test('validation errors in Danish, with the values kept', async (t) => {
-  const { b, chooseLanguage } = await adminBrowser(t);
+  const { ctx, b, chooseLanguage } = await adminBrowser(t);
   await chooseLanguage('da');
+
+  // Counts through ICU plural and select, not glued fragments.
+  const support = (await ctx.services.departments.defaultDepartment())!;
+  const archive = await b.get(`/scp/admin/departments/${support.id}/archive`);
+  t.match(archive.body, 'Den bruges af 1 postkasse og 1 hjælpeemne, og den er standardafdeling.');
+  const refused = await b.post(`/scp/admin/departments/${support.id}/archive`, { targetId: '', action: 'archive' });
+  t.equal(refused.statusCode, 400);
+  t.equal(fieldError(refused.body, 'targetId'), 'Vælg den afdeling, der overtager dens postkasser og hjælpeemner.');
 
   await b.get('/scp/admin/departments/new');
   const dept = await b.post('/scp/admin/departments/new', { name: '  ', signature: 'x'.repeat(2001) });
