@@ -48,6 +48,7 @@ import { NonParticipantEntryService } from './tickets/non-participant-entries.js
 import { TicketService } from './tickets/ticket-service.js';
 import type { Ticket } from './tickets/ticket.js';
 import { DEFAULT_LANGUAGE_SETTING, loadI18n } from './i18n/load.js';
+import { SiteLanguageService } from './settings/site-language.js';
 import { TopicRepository } from './topics/topic-repository.js';
 import { UserRepository } from './users/user-repository.js';
 import { UserService } from './users/user-service.js';
@@ -83,6 +84,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   // One cache for both: an agent's membership changes the assignable menus, a department's name its menu.
   const menus = new MenuCache(directory);
   const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
+  const siteLanguageSetting = new SiteLanguageService({ db, settings, version: directoryVersion, audit, key: DEFAULT_LANGUAGE_SETTING, supported: (code) => i18n.supported(code), current: () => siteLanguage() });
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
@@ -137,7 +139,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, users, accessTokens, tickets, locks, drafts,
-    sessions, mailboxes, bans, intake, delivery, scheduler, signer, i18n, siteLanguage, directory,
+    sessions, mailboxes, bans, intake, delivery, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),

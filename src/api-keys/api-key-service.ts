@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { Database } from '../db/database.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 import { AppError, ValidationError } from '../errors.js';
+import { msg } from '../i18n/message.js';
 
 export interface ApiKey {
   id: number;
@@ -49,7 +50,7 @@ export class ApiKeyService {
   /** Creates a key and returns it in clear once; only its hash is stored. */
   async create(input: { name: string; allowedIp?: string | null }): Promise<{ key: string; apiKey: ApiKey }> {
     const allowedIp = input.allowedIp ? normaliseIp(input.allowedIp.trim()) : null;
-    if (allowedIp && !isIP(allowedIp)) throw new ValidationError({ ip: `"${input.allowedIp}" is not an IP address.` });
+    if (allowedIp && !isIP(allowedIp)) throw new ValidationError({ ip: msg('admin.api_keys.errors.not_an_ip', { value: input.allowedIp ?? '' }) });
     const name = input.name.trim() || 'API key';
     const key = `sb_${randomBytes(24).toString('base64url')}`;
     const [id] = await this.db.run((q) =>
@@ -69,10 +70,10 @@ export class ApiKeyService {
 
   /** 401 for a missing or unknown key, 403 for a known key used from an address it is not bound to. */
   async authenticate(key: string | undefined, ip: string): Promise<ApiPrincipal> {
-    if (!key) throw new AppError('API_KEY_MISSING', 'unauthorized', 'Send your API key in the X-API-Key header.');
+    if (!key) throw new AppError('API_KEY_MISSING', 'unauthorized', 'admin.api_keys.errors.missing');
     const r = await this.db.run((q) => q('api_keys').where({ key_hash: hash(key) }).first());
-    if (!r || !r.is_active) throw new AppError('API_KEY_INVALID', 'unauthorized', 'The API key is not valid.');
-    if (r.allowed_ip && r.allowed_ip !== normaliseIp(ip)) throw new AppError('API_KEY_IP_FORBIDDEN', 'forbidden', 'The API key may not be used from this address.');
+    if (!r || !r.is_active) throw new AppError('API_KEY_INVALID', 'unauthorized', 'admin.api_keys.errors.invalid');
+    if (r.allowed_ip && r.allowed_ip !== normaliseIp(ip)) throw new AppError('API_KEY_IP_FORBIDDEN', 'forbidden', 'admin.api_keys.errors.ip_forbidden');
     await this.touch(Number(r.id));
     return { kind: 'api', keyId: Number(r.id), name: r.name as string };
   }

@@ -1,5 +1,6 @@
 import { UniqueViolation } from '../db/errors.js';
-import { AppError, ValidationError, notFound } from '../errors.js';
+import { AppError, ValidationError, notFound, type FieldErrors } from '../errors.js';
+import { msg } from '../i18n/message.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
@@ -11,7 +12,7 @@ import type { MenuCache } from '../cache/menu-cache.js';
 /** Where a ticket goes when neither its help topic nor its mailbox nor the agent decides. */
 export const DEFAULT_DEPARTMENT_KEY = 'tickets.default_department';
 
-const DUPLICATE_NAME = () => new ValidationError({ name: 'A department with this name already exists (names are compared without regard to case).' });
+const DUPLICATE_NAME = () => new ValidationError({ name: 'admin.departments.errors.duplicate_name' });
 
 export class DepartmentService {
   constructor(
@@ -40,7 +41,7 @@ export class DepartmentService {
 
   async get(id: number): Promise<Department> {
     const d = await this.departments.get(id);
-    if (!d) throw notFound('DEPARTMENT_NOT_FOUND', 'No such department.');
+    if (!d) throw notFound('DEPARTMENT_NOT_FOUND', 'admin.departments.not_found');
     return d;
   }
 
@@ -73,7 +74,7 @@ export class DepartmentService {
   async setDefault(actor: StaffPrincipal, id: number): Promise<void> {
     requireAdmin(actor);
     const d = await this.departments.get(id);
-    if (!d || d.archivedAt) throw new ValidationError({ defaultDepartmentId: 'Choose a department from the list.' });
+    if (!d || d.archivedAt) throw new ValidationError({ defaultDepartmentId: 'validation.choose_department' });
     await this.db.transaction(async () => {
       await this.settings.set(DEFAULT_DEPARTMENT_KEY, String(id));
       await this.version.bump();
@@ -140,10 +141,10 @@ export class DepartmentService {
       const needsTarget = usage.mailboxes > 0 || usage.topics > 0 || isDefault;
       const target = targetId !== null && targetId !== id ? await this.departments.get(targetId) : null;
       if (needsTarget && (!target || target.archivedAt)) {
-        throw new ValidationError({ targetId: 'Choose the department that takes over its mailboxes and help topics.' });
+        throw new ValidationError({ targetId: 'admin.departments.errors.target_required' });
       }
       if (opts.remove && usage.tickets > 0) {
-        throw new AppError('DEPARTMENT_HAS_TICKETS', 'conflict', 'A department with tickets cannot be deleted; archive it instead.');
+        throw new AppError('DEPARTMENT_HAS_TICKETS', 'conflict', 'admin.departments.errors.has_tickets');
       }
       if (target) {
         await this.departments.repoint(id, target.id);
@@ -173,14 +174,14 @@ export class DepartmentService {
 }
 
 function validate(input: { name: string; signature: string }): void {
-  const fields: Record<string, string> = {};
+  const fields: FieldErrors = {};
   const name = input.name.trim();
-  if (!name) fields.name = 'Enter a name.';
-  else if (name.length > 120) fields.name = 'Use at most 120 characters.';
-  if (input.signature.length > 2000) fields.signature = 'Use at most 2000 characters.';
+  if (!name) fields.name = 'validation.enter_name';
+  else if (name.length > 120) fields.name = msg('validation.too_long', { max: 120 });
+  if (input.signature.length > 2000) fields.signature = msg('validation.too_long', { max: 2000 });
   if (Object.keys(fields).length) throw new ValidationError(fields);
 }
 
 export function requireAdmin(actor: StaffPrincipal): void {
-  if (!actor.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'Only administrators can do this.');
+  if (!actor.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'admin.errors.admin_required_action');
 }

@@ -85,10 +85,10 @@ export class SetupService {
 
   /** `passwordAgain` is the form's second password field: its mismatch is reported with every other problem. */
   async createFirstAdmin(token: string, input: Omit<StaffInput, 'isAdmin' | 'departments'> & { passwordAgain?: string }): Promise<Staff> {
-    if (!(await this.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'forbidden', 'This setup link is no longer valid. Restart the server for a new one, or use `npm run manage -- create-staff`.');
+    if (!(await this.isTokenValid(token))) throw new AppError('SETUP_LINK_INVALID', 'forbidden', 'admin.setup.errors.link_invalid');
     const { passwordAgain, ...account } = input;
     const fields = this.staff.fieldErrors({ ...account, username: account.username.trim().toLowerCase(), email: account.email.trim(), isAdmin: true, departments: [] }, true);
-    if (passwordAgain !== undefined && passwordAgain !== (account.password ?? '')) fields.password2 = 'The passwords do not match.';
+    if (passwordAgain !== undefined && passwordAgain !== (account.password ?? '')) fields.password2 = 'validation.passwords_differ';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     await this.ensureDefaults();
     const departments = (await this.departments.list()).map((d) => ({ departmentId: d.id, isManager: true }));

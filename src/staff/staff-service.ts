@@ -20,6 +20,8 @@ export interface StaffInput {
   password?: string;
   isAdmin: boolean;
   timezone?: string;
+  /** The panel's language; null: the site default. The caller checks the code (I18n.supported). */
+  language?: string | null;
   departments: Array<{ departmentId: number; isManager: boolean }>;
 }
 
@@ -101,6 +103,7 @@ export class StaffService {
         if (err instanceof UniqueViolation) throw new ValidationError({ username: 'staff.account.username_taken' });
         throw err;
       }
+      if (input.language) await this.staff.update(id, { language: input.language });
       await this.staff.setDepartments(id, input.departments);
       await this.audit.record({ staffId: actor?.staffId ?? null, action: 'staff.create', objectType: 'staff', objectId: id, details: { username: input.username, isAdmin: input.isAdmin } });
       return (await this.staff.get(id))!;
@@ -122,7 +125,7 @@ export class StaffService {
     const passwordHash = input.password ? await argon2.hash(input.password, { type: argon2.argon2id }) : undefined;
     await this.db.transaction(async () => {
       try {
-        await this.staff.update(id, { name: input.name.trim(), email: input.email, isAdmin: input.isAdmin, isActive: input.isActive, timezone: input.timezone || current.timezone, passwordHash });
+        await this.staff.update(id, { name: input.name.trim(), email: input.email, isAdmin: input.isAdmin, isActive: input.isActive, timezone: input.timezone || current.timezone, language: input.language, passwordHash });
       } catch (err) {
         if (err instanceof UniqueViolation) throw new ValidationError({ email: 'staff.account.email_taken' });
         throw err;

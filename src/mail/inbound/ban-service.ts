@@ -50,13 +50,13 @@ export class BanService {
   async add(actor: StaffPrincipal, input: { pattern: string; note: string }): Promise<BannedSender> {
     requireAdmin(actor);
     const pattern = input.pattern.trim().toLowerCase().replace(/^@/, '');
-    if (!(isEmail(pattern) || DOMAIN.test(pattern))) throw new ValidationError({ pattern: 'Enter an e-mail address or a domain.' });
+    if (!(isEmail(pattern) || DOMAIN.test(pattern))) throw new ValidationError({ pattern: 'admin.bans.errors.pattern' });
     return this.db.transaction(async () => {
       let id: number;
       try {
         id = await this.bans.insert(pattern, input.note.trim().slice(0, 255), this.clock.now());
       } catch (err) {
-        if (err instanceof UniqueViolation) throw new ValidationError({ pattern: 'This sender is already banned.' });
+        if (err instanceof UniqueViolation) throw new ValidationError({ pattern: 'admin.bans.errors.exists' });
         throw err;
       }
       await this.audit.record({ staffId: actor.staffId, action: 'ban.create', objectType: 'banned_sender', objectId: id, details: { pattern } });
@@ -67,7 +67,7 @@ export class BanService {
   async remove(actor: StaffPrincipal, id: number): Promise<void> {
     requireAdmin(actor);
     const ban = await this.bans.get(id);
-    if (!ban) throw notFound('BAN_NOT_FOUND', 'No such banned sender.');
+    if (!ban) throw notFound('BAN_NOT_FOUND', 'admin.bans.not_found');
     await this.db.transaction(async () => {
       await this.bans.delete(id);
       await this.audit.record({ staffId: actor.staffId, action: 'ban.delete', objectType: 'banned_sender', objectId: id, details: { pattern: ban.pattern } });

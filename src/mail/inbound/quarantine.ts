@@ -49,7 +49,7 @@ export class QuarantineService {
     requireAdmin(actor);
     const row = await this.inbound.get(id);
     const raw = row ? await this.inbound.raw(id) : null;
-    if (!row || !raw) throw notFound('MESSAGE_NOT_FOUND', 'No such message.');
+    if (!row || !raw) throw notFound('MESSAGE_NOT_FOUND', 'admin.inbound.not_found');
     const body = await parseMessage(raw).then(
       (m) => ({ bodyText: m.text, bodyHtmlSanitized: m.html ? renderMailHtml(sanitizeMailHtml(m.html), { inlineImageUrl: () => null, allowRemoteImages: false }).bodyHtmlSanitized : null }),
       (err: unknown) => {
@@ -70,7 +70,7 @@ export class QuarantineService {
   async delete(actor: StaffPrincipal, id: number): Promise<void> {
     requireAdmin(actor);
     const row = await this.inbound.get(id);
-    if (!row || row.status !== 'quarantined') throw notFound('MESSAGE_NOT_FOUND', 'No such message in quarantine.');
+    if (!row || row.status !== 'quarantined') throw notFound('MESSAGE_NOT_FOUND', 'admin.inbound.not_in_quarantine');
     await this.db.transaction(async () => {
       await this.inbound.delete(id);
       await this.audit.record({ staffId: actor.staffId, action: 'inbound.delete', objectType: 'inbound_message', objectId: id, details: { sender: row.sender, subject: row.subject } });

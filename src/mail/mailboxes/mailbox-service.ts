@@ -42,7 +42,7 @@ export class MailboxService {
 
   async get(id: number): Promise<Mailbox> {
     const m = await this.mailboxes.get(id);
-    if (!m) throw notFound('MAILBOX_NOT_FOUND', 'No such mailbox.');
+    if (!m) throw notFound('MAILBOX_NOT_FOUND', 'admin.mailboxes.not_found');
     return m;
   }
 
@@ -84,14 +84,14 @@ export class MailboxService {
   private async validate(input: MailboxInput): Promise<MailboxFields> {
     const fields: FieldErrors = {};
     const localPart = input.localPart.trim().toLowerCase().replace(new RegExp(`@${this.mailDomain.replace(/\./g, '\\.')}$`, 'i'), '');
-    if (!LOCAL_PART.test(localPart)) fields.localPart = 'Use letters, digits, dots, dashes or underscores (no "+").';
+    if (!LOCAL_PART.test(localPart)) fields.localPart = 'admin.mailboxes.errors.local_part';
     const department = await this.departments.get(input.departmentId);
-    if (!department || department.archivedAt) fields.departmentId = 'Choose a department from the list.';
+    if (!department || department.archivedAt) fields.departmentId = 'validation.choose_department';
     if (input.topicId !== null) {
       const topic = await this.topics.get(input.topicId);
-      if (!topic) fields.topicId = 'Choose a help topic from the list.';
+      if (!topic) fields.topicId = 'validation.choose_topic';
     }
-    if (!isPriority(input.defaultPriority)) fields.defaultPriority = 'Choose a priority from the list.';
+    if (!isPriority(input.defaultPriority)) fields.defaultPriority = 'validation.choose_priority';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     return { localPart, departmentId: input.departmentId, topicId: input.topicId, defaultPriority: input.defaultPriority, autoResponse: input.autoResponse };
   }
@@ -104,7 +104,7 @@ export class MailboxService {
       try {
         id = await this.mailboxes.insert(m);
       } catch (err) {
-        if (err instanceof UniqueViolation) throw new ValidationError({ localPart: 'This mailbox already exists.' });
+        if (err instanceof UniqueViolation) throw new ValidationError({ localPart: 'admin.mailboxes.errors.exists' });
         throw err;
       }
       await this.audit.record({ staffId: actor.staffId, action: 'mailbox.create', objectType: 'mailbox', objectId: id, details: { address: this.address(m) } });
@@ -120,7 +120,7 @@ export class MailboxService {
       try {
         await this.mailboxes.update(id, m);
       } catch (err) {
-        if (err instanceof UniqueViolation) throw new ValidationError({ localPart: 'This mailbox already exists.' });
+        if (err instanceof UniqueViolation) throw new ValidationError({ localPart: 'admin.mailboxes.errors.exists' });
         throw err;
       }
       await this.audit.record({ staffId: actor.staffId, action: 'mailbox.update', objectType: 'mailbox', objectId: id, details: { ...m } });
@@ -131,7 +131,7 @@ export class MailboxService {
     requireAdmin(actor);
     const m = await this.get(id);
     if ((await this.mailboxes.count()) <= 1) {
-      throw new AppError('LAST_MAILBOX', 'conflict', 'The help desk needs at least one mailbox to receive mail.');
+      throw new AppError('LAST_MAILBOX', 'conflict', 'admin.mailboxes.errors.last_mailbox');
     }
     await this.db.transaction(async () => {
       await this.mailboxes.delete(id);

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, notFound, type FieldErrors } from '../../errors.js';
+import { msg } from '../../i18n/message.js';
 import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
@@ -10,7 +11,7 @@ export async function apiKeyAdminRoutes(app: FastifyInstance): Promise<void> {
   const { apiKeys } = app.services;
 
   async function page(request: FastifyRequest, reply: FastifyReply, extra: { values?: Record<string, string>; errors?: FieldErrors; createdKey?: string } = {}, status = 200) {
-    return render(request, reply, 'admin/api-keys', { title: 'API keys', keys: await apiKeys.list(), values: extra.values ?? { name: '', ip: '' }, errors: extra.errors ?? {}, createdKey: extra.createdKey ?? null }, status);
+    return render(request, reply, 'admin/api-keys', { title: 'admin.api_keys.title', keys: await apiKeys.list(), values: extra.values ?? { name: '', ip: '' }, errors: extra.errors ?? {}, createdKey: extra.createdKey ?? null }, status);
   }
 
   app.get('/api-keys', async (request, reply) => page(request, reply));
@@ -19,7 +20,7 @@ export async function apiKeyAdminRoutes(app: FastifyInstance): Promise<void> {
     const { fields } = readForm(request);
     const values = { name: fields.name ?? '', ip: fields.ip ?? '' };
     try {
-      if (values.name.length > 120) throw new ValidationError({ name: 'Use at most 120 characters.' });
+      if (values.name.length > 120) throw new ValidationError({ name: msg('validation.too_long', { max: 120 }) });
       const { key } = await apiKeys.create({ name: values.name, allowedIp: values.ip || null });
       // The only time the key exists in clear: keep it out of caches and of the browser's history cache.
       reply.header('Cache-Control', 'no-store');
@@ -34,9 +35,9 @@ export async function apiKeyAdminRoutes(app: FastifyInstance): Promise<void> {
     app.post<IdParams>(`/api-keys/:id/${action}`, async (request, reply) => {
       const id = parseId(request.params.id);
       const key = (await apiKeys.list()).find((k) => k.id === id);
-      if (!key) throw notFound('API_KEY_NOT_FOUND', 'No such API key.');
+      if (!key) throw notFound('API_KEY_NOT_FOUND', 'admin.api_keys.not_found');
       await apiKeys.setActive(id, active);
-      setFlash(reply, { type: 'success', message: `API key "${key.name}" ${active ? 'reactivated' : 'deactivated'}.` });
+      setFlash(reply, { type: 'success', message: msg(active ? 'admin.api_keys.flash.reactivated' : 'admin.api_keys.flash.deactivated', { name: key.name }) });
       return reply.redirect('/scp/admin/api-keys');
     });
   }

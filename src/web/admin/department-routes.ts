@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
+import { msg, type Msg } from '../../i18n/message.js';
 import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
@@ -11,11 +12,11 @@ export async function departmentAdminRoutes(app: FastifyInstance): Promise<void>
 
   app.get('/departments', async (request, reply) => {
     const [list, current] = await Promise.all([departments.listWithCounts(), departments.defaultDepartment()]);
-    return render(request, reply, 'admin/department-list', { title: 'Departments', departments: list, defaultDepartmentId: current?.id ?? null });
+    return render(request, reply, 'admin/department-list', { title: 'admin.departments.title', departments: list, defaultDepartmentId: current?.id ?? null });
   });
 
   app.get('/departments/new', async (request, reply) => {
-    return render(request, reply, 'admin/department-form', { title: 'New department', departmentId: null, values: { name: '', signature: '' } });
+    return render(request, reply, 'admin/department-form', { title: 'admin.departments.new_title', departmentId: null, values: { name: '', signature: '' } });
   });
 
   app.post('/departments/new', async (request, reply) => {
@@ -23,17 +24,17 @@ export async function departmentAdminRoutes(app: FastifyInstance): Promise<void>
     const values = { name: fields.name ?? '', signature: fields.signature ?? '' };
     try {
       const d = await departments.create(request.staff!, values);
-      setFlash(reply, { type: 'success', message: `Department "${d.name}" created.` });
+      setFlash(reply, { type: 'success', message: msg('admin.departments.flash.created', { name: d.name }) });
       return reply.redirect('/scp/admin/departments');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(request, reply, 'admin/department-form', { title: 'New department', departmentId: null, values, errors: err.fields }, 400);
+      return render(request, reply, 'admin/department-form', { title: 'admin.departments.new_title', departmentId: null, values, errors: err.fields }, 400);
     }
   });
 
   app.get<IdParams>('/departments/:id', async (request, reply) => {
     const d = await departments.get(parseId(request.params.id));
-    return render(request, reply, 'admin/department-form', { title: `Edit department ${d.name}`, departmentId: d.id, archived: Boolean(d.archivedAt), values: { name: d.name, signature: d.signature } });
+    return render(request, reply, 'admin/department-form', { title: msg('admin.departments.edit_title', { name: d.name }), departmentId: d.id, archived: Boolean(d.archivedAt), values: { name: d.name, signature: d.signature } });
   });
 
   app.post<IdParams>('/departments/:id', async (request, reply) => {
@@ -42,20 +43,20 @@ export async function departmentAdminRoutes(app: FastifyInstance): Promise<void>
     const values = { name: fields.name ?? '', signature: fields.signature ?? '' };
     try {
       await departments.update(request.staff!, current.id, values);
-      setFlash(reply, { type: 'success', message: `Department "${values.name.trim()}" saved.` });
+      setFlash(reply, { type: 'success', message: msg('admin.departments.flash.saved', { name: values.name.trim() }) });
       return reply.redirect('/scp/admin/departments');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return render(request, reply, 'admin/department-form', { title: `Edit department ${current.name}`, departmentId: current.id, values, errors: err.fields }, 400);
+      return render(request, reply, 'admin/department-form', { title: msg('admin.departments.edit_title', { name: current.name }), departmentId: current.id, values, errors: err.fields }, 400);
     }
   });
 
   /** The confirmation page: what moves where, and the choice of the department that takes over. */
-  async function archivePage(id: number, values: Record<string, unknown>, errors: FieldErrors = {}, formError?: string) {
+  async function archivePage(id: number, values: Record<string, unknown>, errors: FieldErrors = {}, formError?: Msg) {
     const d = await departments.get(id);
     const [usage, others, current] = await Promise.all([departments.usage(id), departments.list(), departments.defaultDepartment()]);
     return {
-      title: `Archive department ${d.name}`,
+      title: msg('admin.departments.archive_title', { name: d.name }),
       department: d,
       usage,
       isDefault: current?.id === id,
@@ -77,11 +78,11 @@ export async function departmentAdminRoutes(app: FastifyInstance): Promise<void>
     try {
       const d = await departments.get(id);
       const done = await departments.archive(request.staff!, id, parseId(values.targetId) || null, { remove: fields.action === 'delete' });
-      setFlash(reply, { type: 'success', message: `Department "${d.name}" ${done}.` });
+      setFlash(reply, { type: 'success', message: msg(done === 'deleted' ? 'admin.departments.flash.deleted' : 'admin.departments.flash.archived', { name: d.name }) });
       return reply.redirect('/scp/admin/departments');
     } catch (err) {
       if (err instanceof ValidationError) return render(request, reply, 'admin/department-archive', await archivePage(id, values, err.fields), 400);
-      if (err instanceof AppError && err.code === 'DEPARTMENT_HAS_TICKETS') return render(request, reply, 'admin/department-archive', await archivePage(id, values, {}, err.message), 409);
+      if (err instanceof AppError && err.code === 'DEPARTMENT_HAS_TICKETS') return render(request, reply, 'admin/department-archive', await archivePage(id, values, {}, err.userMessage), 409);
       throw err;
     }
   });
@@ -89,7 +90,7 @@ export async function departmentAdminRoutes(app: FastifyInstance): Promise<void>
   app.post<IdParams>('/departments/:id/restore', async (request, reply) => {
     const d = await departments.get(parseId(request.params.id));
     await departments.restore(request.staff!, d.id);
-    setFlash(reply, { type: 'success', message: `Department "${d.name}" restored.` });
+    setFlash(reply, { type: 'success', message: msg('admin.departments.flash.restored', { name: d.name }) });
     return reply.redirect('/scp/admin/departments');
   });
 }

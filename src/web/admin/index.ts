@@ -9,13 +9,13 @@ import { settingsAdminRoutes } from './settings-routes.js';
 import { staffAdminRoutes } from './staff-routes.js';
 
 async function requireAdmin(request: FastifyRequest): Promise<void> {
-  if (!request.staff?.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'Only administrators can open the admin pages.');
+  if (!request.staff?.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'admin.errors.admin_required');
 }
 
 /** /scp/admin: inside the staff context, so it already has a signed-in agent; this adds the admin check. */
 export async function adminPanel(app: FastifyInstance): Promise<void> {
   app.addHook('preHandler', requireAdmin);
-  app.get('/', async (request, reply) => render(request, reply, 'admin/index', { title: 'Administration' }));
+  app.get('/', async (request, reply) => render(request, reply, 'admin/index', { title: 'admin.index.title' }));
   await app.register(staffAdminRoutes);
   await app.register(departmentAdminRoutes);
   await app.register(outboxAdminRoutes);

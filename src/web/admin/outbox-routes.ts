@@ -2,19 +2,29 @@ import type { FastifyInstance } from 'fastify';
 import { OUTBOX_STATUSES, type OutboxRow, type OutboxStatus } from '../../mail/outbound/outbox-repository.js';
 import { renderMailHtml } from '../../content/sanitize.js';
 import { notFound } from '../../errors.js';
+import { msg } from '../../i18n/message.js';
 import { render, setFlash } from '../render.js';
 import { parseId } from '../forms.js';
 
 const PAGE_SIZE = 50;
 
-/** What each kind of outgoing mail is, in the words of the admin pages. */
+/** What each kind of outgoing mail is called on the admin pages (catalog keys). */
 export const OUTBOX_KINDS: Record<string, string> = {
-  ticket_created: 'New-ticket confirmation',
-  response: 'Agent response',
-  alert_new_ticket: 'New-ticket alert',
-  alert_new_message: 'New-message alert',
-  alert_assigned: 'Assignment alert',
-  alert_transfer: 'Transfer alert',
+  ticket_created: 'admin.outbox.kind.ticket_created',
+  response: 'admin.outbox.kind.response',
+  alert_new_ticket: 'admin.outbox.kind.alert_new_ticket',
+  alert_new_message: 'admin.outbox.kind.alert_new_message',
+  alert_assigned: 'admin.outbox.kind.alert_assigned',
+  alert_transfer: 'admin.outbox.kind.alert_transfer',
+};
+
+/** The outbox tabs' names (catalog keys): a mail's states, not a ticket's, so not common.status. */
+const OUTBOX_STATUS_WORDS: Record<OutboxStatus, string> = {
+  pending: 'admin.outbox.status.pending',
+  sending: 'admin.outbox.status.sending',
+  sent: 'admin.outbox.status.sent',
+  failed: 'admin.outbox.status.failed',
+  cancelled: 'admin.outbox.status.cancelled',
 };
 
 /** A row that is still waiting can be sent now or withdrawn; a failed one retried or withdrawn. */
@@ -26,7 +36,7 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
 
   async function find(id: string): Promise<OutboxRow> {
     const m = await outbox.get(parseId(id));
-    if (!m) throw notFound('OUTBOX_NOT_FOUND', 'No outgoing message with this id.');
+    if (!m) throw notFound('OUTBOX_NOT_FOUND', 'admin.outbox.not_found');
     return m;
   }
 
@@ -37,9 +47,10 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
     const more = rows.length > PAGE_SIZE;
     const shown = rows.slice(0, PAGE_SIZE);
     return render(request, reply, 'admin/outbox', {
-      title: 'Outgoing mail',
+      title: 'admin.outbox.title',
       status,
       statuses: OUTBOX_STATUSES,
+      statusWords: OUTBOX_STATUS_WORDS,
       counts,
       rows: shown,
       kinds: OUTBOX_KINDS,
@@ -54,7 +65,7 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
     // Our own notices, but shown through the same sanitiser as inbound mail: nothing rendered raw.
     const body = m.bodyHtml ? renderMailHtml(m.bodyHtml, { inlineImageUrl: () => null, allowRemoteImages: false }) : null;
     return render(request, reply, 'admin/outbox-message', {
-      title: `Outgoing message ${m.id}`,
+      title: msg('admin.outbox.message.title', { id: m.id }),
       message: m,
       kind: OUTBOX_KINDS[m.kind] ?? m.kind,
       bodyHtmlSanitized: body?.bodyHtmlSanitized ?? null,
@@ -64,22 +75,22 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string } }>('/outbox/:id/retry', async (request, reply) => {
     const m = await find(request.params.id);
-    if (!(await outbox.retry(m.id, clock.now()))) throw notFound('OUTBOX_NOT_QUEUED', 'This message is no longer waiting or failed.');
+    if (!(await outbox.retry(m.id, clock.now()))) throw notFound('OUTBOX_NOT_QUEUED', 'admin.outbox.not_queued');
     await audit.record({ staffId: request.staff!.staffId, action: 'outbox.retry', objectType: 'outbox', objectId: m.id, details: { from: m.status } });
-    setFlash(reply, { type: 'success', message: 'The message goes out with the next delivery run.' });
+    setFlash(reply, { type: 'success', message: 'admin.outbox.flash.retried' });
     return reply.redirect(`/scp/admin/outbox/${m.id}`);
   });
 
   app.get<{ Params: { id: string } }>('/outbox/:id/cancel', async (request, reply) => {
     const m = await find(request.params.id);
-    return render(request, reply, 'admin/outbox-cancel', { title: `Cancel outgoing message ${m.id}`, message: m, kind: OUTBOX_KINDS[m.kind] ?? m.kind, actionable: actionable(m) });
+    return render(request, reply, 'admin/outbox-cancel', { title: msg('admin.outbox.cancel.title', { id: m.id }), message: m, kind: OUTBOX_KINDS[m.kind] ?? m.kind, actionable: actionable(m) });
   });
 
   app.post<{ Params: { id: string } }>('/outbox/:id/cancel', async (request, reply) => {
     const m = await find(request.params.id);
-    if (!(await outbox.cancel(m.id))) throw notFound('OUTBOX_NOT_QUEUED', 'This message is no longer waiting or failed.');
+    if (!(await outbox.cancel(m.id))) throw notFound('OUTBOX_NOT_QUEUED', 'admin.outbox.not_queued');
     await audit.record({ staffId: request.staff!.staffId, action: 'outbox.cancel', objectType: 'outbox', objectId: m.id, details: { from: m.status, kind: m.kind } });
-    setFlash(reply, { type: 'success', message: 'The message was cancelled and will not be sent.' });
+    setFlash(reply, { type: 'success', message: 'admin.outbox.flash.cancelled' });
     return reply.redirect(`/scp/admin/outbox/${m.id}`);
   });
 }

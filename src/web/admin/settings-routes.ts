@@ -1,27 +1,31 @@
 import type { FastifyInstance } from 'fastify';
-import { ValidationError } from '../../errors.js';
+import { ValidationError, type FieldErrors } from '../../errors.js';
 import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
 /** Help-desk-wide settings an administrator changes without a restart. */
 export async function settingsAdminRoutes(app: FastifyInstance): Promise<void> {
-  const { departments } = app.services;
+  const { departments, siteLanguage, siteLanguageSetting } = app.services;
 
-  async function page(values: Record<string, unknown>, errors = {}) {
-    return { title: 'Settings', values, errors, departments: await departments.list() };
+  async function page(values: Record<string, unknown>, errors: FieldErrors = {}) {
+    return { title: 'admin.settings.title', values, errors, departments: await departments.list() };
   }
 
   app.get('/settings', async (request, reply) => {
-    const current = await departments.defaultDepartment();
-    return render(request, reply, 'admin/settings', await page({ defaultDepartmentId: current?.id ?? '' }));
+    const [current, language] = await Promise.all([departments.defaultDepartment(), siteLanguage()]);
+    return render(request, reply, 'admin/settings', await page({ defaultDepartmentId: current?.id ?? '', defaultLanguage: language }));
   });
 
   app.post('/settings', async (request, reply) => {
     const { fields } = readForm(request);
-    const values = { defaultDepartmentId: fields.defaultDepartmentId ?? '' };
+    // A form from before the language field existed (or a script) leaves the language as it is.
+    const values = { defaultDepartmentId: fields.defaultDepartmentId ?? '', defaultLanguage: fields.defaultLanguage ?? (await siteLanguage()) };
     try {
+      // Checked before the department is saved: a refused form changes nothing.
+      siteLanguageSetting.check(values.defaultLanguage);
       await departments.setDefault(request.staff!, parseId(values.defaultDepartmentId));
-      setFlash(reply, { type: 'success', message: 'Settings saved.' });
+      await siteLanguageSetting.set(request.staff!, values.defaultLanguage);
+      setFlash(reply, { type: 'success', message: 'admin.settings.flash.saved' });
       return reply.redirect('/scp/admin/settings');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;

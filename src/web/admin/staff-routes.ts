@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
+import { msg } from '../../i18n/message.js';
+import { MIN_PASSWORD_LENGTH } from '../../staff/staff-service.js';
 import { parseId, readForm, type Form } from '../forms.js';
 import { STAFF_COOKIE } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
@@ -13,6 +15,8 @@ type StaffFormValues = {
   name: string;
   email: string;
   timezone: string;
+  /** A language code, or '' for the site default. */
+  language: string;
   isAdmin: boolean;
   isActive: boolean;
   dept: string[];
@@ -25,6 +29,7 @@ function valuesFrom({ fields, lists }: Form): StaffFormValues {
     name: fields.name ?? '',
     email: fields.email ?? '',
     timezone: fields.timezone ?? 'UTC',
+    language: fields.language ?? '',
     isAdmin: fields.isAdmin === '1',
     isActive: fields.isActive === '1',
     dept: lists.dept ?? [],
@@ -35,16 +40,18 @@ function valuesFrom({ fields, lists }: Form): StaffFormValues {
 
 /** Staff directory and the new/edit forms (administrators only, guarded by the admin context). */
 export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
-  const { staff, departments } = app.services;
+  const { staff, departments, i18n, siteLanguage } = app.services;
 
   async function renderForm(request: FastifyRequest, reply: FastifyReply, data: { id: number | null; values: StaffFormValues; errors?: FieldErrors }, status = 200) {
     return render(request, reply, 'admin/staff-form', {
-      title: data.id === null ? 'New staff member' : `Edit ${data.values.name || data.values.username}`,
+      title: data.id === null ? 'admin.staff.new_title' : msg('admin.staff.edit_title', { name: data.values.name || data.values.username }),
       staffId: data.id,
       values: data.values,
       errors: data.errors ?? {},
       departments: await departments.list({ includeArchived: true }),
       timeZones: timeZoneOptions(data.values.timezone),
+      siteLanguageName: i18n.translator(await siteLanguage()).language.name,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
     }, status);
   }
 
@@ -55,16 +62,24 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
   async function memberships(values: StaffFormValues) {
     const known = new Set((await departments.list({ includeArchived: true })).map((d) => d.id));
     const ids = [...new Set([...values.dept, ...values.manager].map(parseId))];
-    if (ids.some((id) => !known.has(id))) throw new ValidationError({ departments: 'A department you chose no longer exists. Reload the page.' });
+    if (ids.some((id) => !known.has(id))) throw new ValidationError({ departments: 'admin.staff.errors.department_gone' });
     return ids.map((departmentId) => ({ departmentId, isManager: values.manager.includes(String(departmentId)) }));
   }
 
+  /** The chosen language, null for the site default; a code this installation does not offer is a field error. */
+  function language(values: StaffFormValues): string | null {
+    if (!values.language) return null;
+    const code = i18n.supported(values.language);
+    if (!code) throw new ValidationError({ language: 'validation.choose_from_list' });
+    return code;
+  }
+
   app.get('/staff', async (request, reply) => {
-    return render(request, reply, 'admin/staff-list', { title: 'Staff directory', members: await staff.list() });
+    return render(request, reply, 'admin/staff-list', { title: 'admin.staff.list.title', members: await staff.list() });
   });
 
   app.get('/staff/new', async (request, reply) => {
-    return renderForm(request, reply, { id: null, values: { username: '', name: '', email: '', timezone: 'UTC', isAdmin: false, isActive: true, dept: [], manager: [] } });
+    return renderForm(request, reply, { id: null, values: { username: '', name: '', email: '', timezone: 'UTC', language: '', isAdmin: false, isActive: true, dept: [], manager: [] } });
   });
 
   app.post('/staff/new', async (request, reply) => {
@@ -78,9 +93,10 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
         password: form.fields.password ?? '',
         isAdmin: values.isAdmin,
         timezone: values.timezone,
+        language: language(values),
         departments: await memberships(values),
       });
-      setFlash(reply, { type: 'success', message: `Staff account "${created.username}" created.` });
+      setFlash(reply, { type: 'success', message: msg('admin.staff.flash.created', { username: created.username }) });
       return reply.redirect('/scp/admin/staff');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
@@ -97,6 +113,7 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
         name: s.name,
         email: s.email,
         timezone: s.timezone,
+        language: s.language ?? '',
         isAdmin: s.isAdmin,
         isActive: s.isActive,
         dept: s.departments.map((d) => String(d.id)),
@@ -119,9 +136,10 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
         isAdmin: values.isAdmin,
         isActive: values.isActive,
         timezone: values.timezone,
+        language: language(values),
         departments: await memberships(values),
       }, request.cookies[STAFF_COOKIE]);
-      setFlash(reply, { type: 'success', message: `Changes to "${current.username}" saved.` });
+      setFlash(reply, { type: 'success', message: msg('admin.staff.flash.saved', { username: current.username }) });
       return reply.redirect('/scp/admin/staff');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
