@@ -106,10 +106,11 @@ export class Translator {
     }
   };
 
-  // Dates in parameters print in this language's style; numbers stay numbers for plural rules.
+  // Dates in parameters print in this language's style; a number named `...Bytes` as a size (domain code
+  // knows sizes but not units); other numbers stay numbers for plural rules.
   private plain(values: MessageParams): Record<string, string | number> {
     const out: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(values)) out[k] = v instanceof Date ? this.exact(v, 'UTC') : v;
+    for (const [k, v] of Object.entries(values)) out[k] = v instanceof Date ? this.exact(v, 'UTC') : typeof v === 'number' && k.endsWith('Bytes') ? this.bytes(v) : v;
     return out;
   }
 
