@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { DatabaseUnavailable, RetryableConflict, UniqueViolation } from '../../db/errors.js';
 import type { Clock } from '../../db/time.js';
-import { AppError } from '../../errors.js';
-import type { Message } from '../../i18n/message.js';
+import { AppError, ValidationError } from '../../errors.js';
+import { msg, type Msg } from '../../i18n/message.js';
 import type { Logger } from '../../logger.js';
 import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
@@ -88,7 +88,7 @@ export interface IntakeDeps {
    * A message in English: quarantine reasons are stored and shown as text, like log lines, never in a
    * reader's language (services.ts gives the English translator).
    */
-  describe: (m: Message) => string;
+  describe: (m: Msg) => string;
 }
 
 const ATTEMPTS = 3;
@@ -208,9 +208,14 @@ export class MailIntakeService {
     }
   }
 
-  /** Why a message went to quarantine, in English; an unexpected failure's detail is in the log only. */
+  /**
+   * Why a message went to quarantine, in English, for the administrator: each field a check refused, or the
+   * error's message; an unexpected failure's detail is in the log only.
+   */
   private reason(err: unknown): string {
-    return this.d.describe(err instanceof AppError ? err.userMessage : { key: 'errors.mail.processing_failed' });
+    const { describe } = this.d;
+    if (err instanceof ValidationError) return Object.entries(err.fields).map(([field, problem]) => describe(msg('validation.field_problem', { field, problem: describe(problem) }))).join(' ');
+    return describe(err instanceof AppError ? err.userMessage : 'errors.mail.processing_failed');
   }
 
   /** Classification, the body as stored and the attachments: pure work, done outside the transaction. */
