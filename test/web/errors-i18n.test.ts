@@ -113,6 +113,11 @@ t.test('a 404 page in Estonian', async (t) => {
   t.match(res.body, /<a href="\/tickets\/status">[^<]+<\/a>/, 'the status check linked from the translated sentence');
   t.match(res.body, shown('et', 'errors.page.back_to_help_center'));
   t.notMatch(res.body, 'No such ticket');
+
+  const nowhere = await b.get('/no/such/page', { 'accept-language': 'et' });
+  t.equal(nowhere.statusCode, 404);
+  t.match(nowhere.body, '<html lang="et"');
+  t.match(nowhere.body, shown('et', 'errors.page.not_found'), 'an address that names nothing');
 });
 
 t.test('a CSRF expiry page in Danish', async (t) => {

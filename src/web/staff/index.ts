@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { htmlErrorHandler } from '../plugins/errors.js';
+import { htmlErrorHandler, htmlNotFoundHandler } from '../plugins/errors.js';
 import { loadStaff } from '../plugins/sessions.js';
 import { render } from '../render.js';
 import { safeNext, staffAuthRoutes } from './auth-routes.js';
@@ -41,7 +41,7 @@ async function requireStaff(request: FastifyRequest, reply: FastifyReply): Promi
 
 export async function staffPanel(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(htmlErrorHandler('staff'));
-  app.setNotFoundHandler(async (request, reply) => render(request, reply, 'staff/error', { title: 'Not found', error: { status: 404, message: 'There is no page at this address.' } }, 404));
+  app.setNotFoundHandler(htmlNotFoundHandler('staff'));
   app.addHook('onRequest', loadStaff);
   app.addHook('preHandler', app.csrf.verify);
   await app.register(staffAuthRoutes);
