@@ -93,7 +93,7 @@ export class Translator {
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
     const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(params ?? own ?? {})) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
     for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
     for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
     const f = this.format(key);
