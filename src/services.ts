@@ -125,6 +125,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     staff: directory, trustedAuthServers: config.mail.trustedAuthServers,
     log: log.child({ component: 'mail' }),
     mailDomain: config.mailDomain,
+    describe: i18n.translator('en').t,
   });
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,

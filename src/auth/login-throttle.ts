@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 import { AppError } from '../errors.js';
+import { msg, type Msg } from '../i18n/message.js';
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -54,7 +55,7 @@ export class LoginThrottle {
     };
   }
 
-  private blocked(message: string, retryAt: Date, rule: string): AppError {
+  private blocked(message: Msg, retryAt: Date, rule: string): AppError {
     return new AppError('TOO_MANY_ATTEMPTS', 'too_many', message, { retryAt: retryAt.toISOString(), rule });
   }
 
@@ -65,12 +66,12 @@ export class LoginThrottle {
     const unknown = await this.recent(keys.unknown);
     // The oldest failure in the window leaving it frees one attempt; a count at the limit is simply over it.
     if (unknown.count >= this.s.maxFailures) {
-      throw this.blocked('Too many failed sign-in attempts from your address. Try again later.', new Date(unknown.oldest!.getTime() + windowMs), 'address');
+      throw this.blocked('errors.login.too_many_from_address', new Date(unknown.oldest!.getTime() + windowMs), 'address');
     }
     if (!keys.pair || !keys.account) return;
     const pair = await this.recent(keys.pair);
     if (pair.count >= this.s.maxFailures) {
-      throw this.blocked('Too many failed attempts for this account from your address. Try again later.', new Date(pair.oldest!.getTime() + windowMs), 'pair');
+      throw this.blocked('errors.login.too_many_for_account', new Date(pair.oldest!.getTime() + windowMs), 'pair');
     }
     const acct = await this.recent(keys.account);
     const over = acct.count - this.s.accountDelayAfter;
@@ -79,7 +80,7 @@ export class LoginThrottle {
       const retryAt = new Date(acct.last!.getTime() + delaySeconds * 1000);
       if (retryAt > this.clock.now()) {
         const wait = Math.ceil((retryAt.getTime() - this.clock.now().getTime()) / 1000);
-        throw this.blocked(`This account has had many failed sign-in attempts. Try again in ${wait} s.`, retryAt, 'account');
+        throw this.blocked(msg('errors.login.account_delay', { seconds: wait }), retryAt, 'account');
       }
     }
   }

@@ -93,7 +93,7 @@ export class Translator {
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
     const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(params ?? own ?? {})) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
     for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
     for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
     const f = this.format(key);
@@ -106,10 +106,11 @@ export class Translator {
     }
   };
 
-  // Dates in parameters print in this language's style; numbers stay numbers for plural rules.
+  // Dates in parameters print in this language's style; a number named `...Bytes` as a size (domain code
+  // knows sizes but not units); other numbers stay numbers for plural rules.
   private plain(values: MessageParams): Record<string, string | number> {
     const out: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(values)) out[k] = v instanceof Date ? this.exact(v, 'UTC') : v;
+    for (const [k, v] of Object.entries(values)) out[k] = v instanceof Date ? this.exact(v, 'UTC') : typeof v === 'number' && k.endsWith('Bytes') ? this.bytes(v) : v;
     return out;
   }
 

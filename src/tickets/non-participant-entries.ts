@@ -33,8 +33,8 @@ export class NonParticipantEntryService {
   private async flagged(actor: StaffPrincipal, number: string, entryId: number): Promise<{ ticket: Ticket; entry: ThreadEntry & { senderEmail: string } }> {
     const ticket = await this.d.tickets.get(actor, number);
     const entry = await this.d.threads.get(entryId);
-    if (!entry || entry.ticketId !== ticket.id) throw notFound('ENTRY_NOT_FOUND', 'No such entry on this ticket.');
-    if (!entry.fromNonParticipant || !entry.senderEmail) throw new AppError('ENTRY_NOT_FLAGGED', 'conflict', 'This entry is not from someone outside the ticket (any more).');
+    if (!entry || entry.ticketId !== ticket.id) throw notFound('ENTRY_NOT_FOUND', 'errors.entry.not_found');
+    if (!entry.fromNonParticipant || !entry.senderEmail) throw new AppError('ENTRY_NOT_FLAGGED', 'conflict', 'errors.entry.not_flagged');
     return { ticket, entry: { ...entry, senderEmail: entry.senderEmail } };
   }
 

@@ -31,7 +31,7 @@ export class TicketChanges {
   }
 
   async setPriority(actor: StaffPrincipal, number: string, priority: number): Promise<void> {
-    if (!isPriority(priority)) throw new ValidationError({ priority: 'Choose a priority from the list.' });
+    if (!isPriority(priority)) throw new ValidationError({ priority: 'validation.choose_priority' });
     await this.change(actor, number, 'ticket.priority', async (t) => {
       if (t.priority === priority) return null;
       await this.d.tickets.update(t.id, { priority, updatedAt: this.d.clock.now() });
@@ -45,10 +45,10 @@ export class TicketChanges {
    */
   async transfer(actor: StaffPrincipal, number: string, departmentId: number): Promise<void> {
     const target = await this.d.departments.get(departmentId);
-    if (!target) throw new ValidationError({ departmentId: 'Choose a department from the list.' });
+    if (!target) throw new ValidationError({ departmentId: 'validation.choose_department' });
     await this.change(actor, number, 'ticket.transfer', async (t) => {
       if (t.departmentId === departmentId) return null;
-      if (target.archivedAt) throw new ValidationError({ departmentId: 'This department is archived: choose another one.' });
+      if (target.archivedAt) throw new ValidationError({ departmentId: 'validation.ticket.department_archived' });
       await this.d.tickets.update(t.id, { departmentId, updatedAt: this.d.clock.now() });
       const unassigned = await this.d.assignments.afterTransfer(actor.staffId, t, departmentId);
       await this.d.notifier.transferAlert({ ...t, departmentId, departmentName: target.name }, t.departmentName, actor);
@@ -60,7 +60,7 @@ export class TicketChanges {
   async assign(actor: StaffPrincipal, number: string, assigneeId: number | null): Promise<void> {
     await this.change(actor, number, 'ticket.assign', async (t) => {
       if (assigneeId !== null && !(await this.d.assignments.mayBeAssigned(assigneeId, t.departmentId))) {
-        throw new ValidationError({ assigneeId: 'This agent does not work in the ticket’s department.' });
+        throw new ValidationError({ assigneeId: 'validation.ticket.assignee_outside_department' });
       }
       if (t.assigneeId === assigneeId) return null;
       await this.d.tickets.update(t.id, { assigneeId, updatedAt: this.d.clock.now() });
@@ -80,7 +80,7 @@ export class TicketChanges {
       const before = await this.access.get(actor, number);
       const newAssignee = p.assigneeId !== undefined && p.assigneeId !== null && p.assigneeId !== before.assigneeId ? p.assigneeId : null;
       if (newAssignee !== null && p.departmentId !== null && p.departmentId !== before.departmentId && !(await this.d.assignments.mayBeAssigned(newAssignee, p.departmentId))) {
-        throw new ValidationError({ assigneeId: 'This agent does not work in the department the ticket is being transferred to.' });
+        throw new ValidationError({ assigneeId: 'validation.ticket.assignee_outside_target' });
       }
       if (p.priority !== null) await this.setPriority(actor, number, p.priority);
       if (p.assigneeId !== undefined) await this.assign(actor, number, p.assigneeId);

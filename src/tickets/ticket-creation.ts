@@ -1,4 +1,5 @@
 import { AppError, ValidationError, type FieldErrors } from '../errors.js';
+import { msg } from '../i18n/message.js';
 import type { Department } from '../departments/department-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { Verification } from '../threads/thread-repository.js';
@@ -70,11 +71,11 @@ export class TicketCreation {
     const fields: FieldErrors = { ...input.knownErrors };
     const name = input.name.trim();
     const subject = input.subject.trim();
-    if (input.requireName && !name) fields.name = 'Enter your name.';
-    else if (name.length > LIMITS.name) fields.name = `At most ${LIMITS.name} characters.`;
-    if (!isEmail(input.email)) fields.email = 'Enter a valid e-mail address.';
-    if (!subject) fields.subject = 'Enter a subject.';
-    else if (subject.length > LIMITS.subject) fields.subject = `At most ${LIMITS.subject} characters.`;
+    if (input.requireName && !name) fields.name = 'validation.name_required';
+    else if (name.length > LIMITS.name) fields.name = msg('validation.too_long', { max: LIMITS.name });
+    if (!isEmail(input.email)) fields.email = 'validation.email_invalid';
+    if (!subject) fields.subject = 'validation.subject_required';
+    else if (subject.length > LIMITS.subject) fields.subject = msg('validation.too_long', { max: LIMITS.subject });
     validateBody(fields, input.message);
 
     let departmentId = input.departmentId ?? null;
@@ -83,7 +84,7 @@ export class TicketCreation {
     let topicName: string | null = null;
     if (input.topicId) {
       const topic = input.topic?.id === input.topicId ? input.topic : await this.d.topics.get(input.topicId);
-      if (!topic || !topic.isActive || (!actor && !topic.isPublic)) fields.topicId = 'Choose a help topic from the list.';
+      if (!topic || !topic.isActive || (!actor && !topic.isPublic)) fields.topicId = 'validation.choose_topic';
       else {
         topicId = topic.id;
         topicName = topic.name;
@@ -93,20 +94,20 @@ export class TicketCreation {
     }
     if (input.priority !== undefined && input.priority !== null) {
       if (isPriority(input.priority)) priority = input.priority;
-      else fields.priority = 'Choose a priority from the list.';
+      else fields.priority = 'validation.choose_priority';
     }
     let department: Pick<Department, 'id' | 'name'> | null = null;
     if (departmentId !== null) {
       department = input.department?.id === departmentId ? input.department : await this.d.departments.get(departmentId);
-      if (!department || ('archivedAt' in department && department.archivedAt)) fields.departmentId = 'Choose a department from the list.';
-      else if (actor && !actor.isAdmin && !actor.departmentIds.includes(departmentId)) fields.departmentId = 'You can only open tickets in your own departments.';
+      if (!department || ('archivedAt' in department && department.archivedAt)) fields.departmentId = 'validation.choose_department';
+      else if (actor && !actor.isAdmin && !actor.departmentIds.includes(departmentId)) fields.departmentId = 'validation.ticket.own_departments_only';
     } else {
       const fallback = await this.d.defaultDepartment();
-      if (!fallback) throw new AppError('NO_DEPARTMENT', 'unavailable', 'The help desk has no department yet.');
+      if (!fallback) throw new AppError('NO_DEPARTMENT', 'unavailable', 'errors.no_department');
       // An agent outside the default department opens the ticket in one of their own, where they can see it.
       const own = actor && !actor.isAdmin && !actor.departmentIds.includes(fallback.id) ? actor.departmentIds[0] : undefined;
       department = own !== undefined ? await this.d.departments.get(own) : fallback;
-      if (!department) fields.departmentId = 'Choose a department from the list.';
+      if (!department) fields.departmentId = 'validation.choose_department';
       else departmentId = department.id;
     }
     if (Object.keys(fields).length) throw new ValidationError(fields);

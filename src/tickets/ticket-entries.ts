@@ -63,7 +63,7 @@ export class TicketEntries {
   private async assertThreadSeen(ticketId: number, seenEntryId: number): Promise<void> {
     const newer = await this.d.threads.idsAfter(ticketId, seenEntryId);
     if (newer.length) {
-      throw new AppError('STALE_THREAD', 'conflict', 'New messages arrived while you were writing. Read them, then send your response again.', {
+      throw new AppError('STALE_THREAD', 'conflict', 'errors.ticket.stale_thread', {
         newEntryIds: newer,
         latestEntryId: newer[newer.length - 1],
       });

@@ -1,4 +1,5 @@
 import { notFound, type FieldErrors } from '../errors.js';
+import { msg } from '../i18n/message.js';
 import type { Principal, Ticket } from './ticket.js';
 
 /** Longest values of a ticket's fields; mail intake shortens to these rather than refusing a message. */
@@ -7,11 +8,11 @@ export const LIMITS = { subject: 255, message: 200_000, name: 120 } as const;
 /** At most this many attachments are stored per entry; the raw message keeps the rest. */
 export const MAX_INBOUND_FILES = 50;
 
-export const ticketNotFound = () => notFound('TICKET_NOT_FOUND', 'No such ticket, or you do not have access to it.');
+export const ticketNotFound = () => notFound('TICKET_NOT_FOUND', 'errors.ticket.not_found');
 
 export function validateBody(fields: FieldErrors, message: string, field = 'message'): void {
-  if (!message.trim()) fields[field] = 'Enter a message.';
-  else if (message.length > LIMITS.message) fields[field] = `At most ${LIMITS.message.toLocaleString('en')} characters.`;
+  if (!message.trim()) fields[field] = 'validation.message_required';
+  else if (message.length > LIMITS.message) fields[field] = msg('validation.too_long', { max: LIMITS.message });
 }
 
 /** What the write-side services ask of the read side: the access rule, and the requester's link. */

@@ -221,13 +221,13 @@ export class TicketService implements TicketAccess {
   async attachment(p: Principal, number: string, attachmentId: number): Promise<{ attachment: Attachment; data: Buffer }> {
     const ticket = await this.get(p, number);
     const attachment = await this.d.attachments.get(attachmentId);
-    if (!attachment || attachment.ticketId !== ticket.id) throw notFound('ATTACHMENT_NOT_FOUND', 'No such attachment.');
+    if (!attachment || attachment.ticketId !== ticket.id) throw notFound('ATTACHMENT_NOT_FOUND', 'errors.attachment.not_found');
     if (p.kind === 'client') {
       const entry = await this.d.threads.get(attachment.entryId);
-      if (!entry || entry.type === 'note') throw notFound('ATTACHMENT_NOT_FOUND', 'No such attachment.');
+      if (!entry || entry.type === 'note') throw notFound('ATTACHMENT_NOT_FOUND', 'errors.attachment.not_found');
     }
     const data = await this.d.attachments.content(attachmentId);
-    if (!data) throw notFound('ATTACHMENT_NOT_FOUND', 'No such attachment.');
+    if (!data) throw notFound('ATTACHMENT_NOT_FOUND', 'errors.attachment.not_found');
     return { attachment, data };
   }
 
@@ -235,7 +235,7 @@ export class TicketService implements TicketAccess {
   async findForGuest(email: string, number: string): Promise<Ticket> {
     const t = /^\d{4,16}$/.test(number.trim()) ? await this.d.tickets.findBy({ number: number.trim() }) : null;
     if (!t || t.requesterEmail !== email.trim().toLowerCase()) {
-      throw new AppError('TICKET_NOT_FOUND', 'not_found', 'No ticket matches this e-mail address and ticket number.');
+      throw new AppError('TICKET_NOT_FOUND', 'not_found', 'errors.ticket.guest_not_found');
     }
     return t;
   }

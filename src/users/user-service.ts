@@ -20,7 +20,7 @@ export class UserService {
    */
   async findOrCreate(name: string, email: string): Promise<User> {
     const address = normaliseEmail(email);
-    if (!isEmail(address)) throw new ValidationError({ email: 'Enter a valid e-mail address.' });
+    if (!isEmail(address)) throw new ValidationError({ email: 'validation.email_invalid' });
     const existing = await this.users.findByEmail(address);
     if (existing) return existing;
     const displayName = name.trim() || address.split('@')[0]!;

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Attachment } from '../attachments/attachment-repository.js';
 import { safeFilename } from '../content/file-name.js';
+import { translatorFor } from './i18n.js';
 
 /**
  * Always a download, never rendered in our origin: an uploaded HTML or SVG file must not run as our page.
@@ -13,8 +14,11 @@ const INLINE_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'ima
  * An image embedded in a mail (cid:), shown inline in the thread. Only raster types, with their own type and
  * a sandboxing CSP; anything else (an SVG, which can carry script) is a 404 here and stays a download.
  */
-export function sendInlineImage(reply: FastifyReply, { attachment, data }: { attachment: Attachment; data: Buffer }) {
-  if (!INLINE_IMAGE_TYPES.has(attachment.contentType)) return reply.code(404).type('text/plain').send('Not an inline image.');
+export async function sendInlineImage(reply: FastifyReply, { attachment, data }: { attachment: Attachment; data: Buffer }) {
+  if (!INLINE_IMAGE_TYPES.has(attachment.contentType)) {
+    const { t } = await translatorFor(reply.request);
+    return reply.code(404).type('text/plain; charset=utf-8').send(t('errors.attachment.not_inline_image'));
+  }
   return reply
     .header('Content-Type', attachment.contentType)
     .header('Content-Disposition', 'inline')

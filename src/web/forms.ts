@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError, ValidationError, type FieldErrors } from '../errors.js';
+import { msg, type Msg } from '../i18n/message.js';
 import type { FileInput } from '../tickets/ticket.js';
 
 /** What the multipart onFile hook leaves in the body for each uploaded file. */
@@ -45,18 +46,15 @@ export function readForm(request: FastifyRequest): Form {
 /** Checks uploads against the caps; the error names the file so the user knows which one to drop. */
 export function checkUploads(files: UploadedFile[], limits: { maxFileBytes: number; maxFiles: number }, field = 'attachments'): FileInput[] {
   const errors: FieldErrors = {};
-  if (files.length > limits.maxFiles) errors[field] = `Attach at most ${limits.maxFiles} files.`;
+  if (files.length > limits.maxFiles) errors[field] = msg('validation.too_many_files', { max: limits.maxFiles });
   const tooBig = files.filter((f) => f.truncated || f.data.length > limits.maxFileBytes);
-  if (tooBig.length) errors[field] = `${tooBig.map((f) => f.filename).join(', ')}: larger than the ${formatBytes(limits.maxFileBytes)} limit.`;
+  if (tooBig.length) errors[field] = filesTooLarge(tooBig.map((f) => f.filename), limits.maxFileBytes);
   if (Object.keys(errors).length) throw new ValidationError(errors);
   return files.map((f) => ({ filename: f.filename, contentType: f.contentType, data: f.data }));
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
-}
+/** File names are names, not prose: listed as they are, before the message; the size is said by the reader's Translator. */
+export const filesTooLarge = (names: string[], limitBytes: number): Msg => msg('validation.file_too_large', { files: names.join(', '), limitBytes });
 
 /** A route or query id; 0, which no row has, when it is not one, so the lookup answers "not found". */
 export function parseId(raw: string | undefined): number {
@@ -66,7 +64,7 @@ export function parseId(raw: string | undefined): number {
 /** An optional positive integer field: '' is null; anything else that is not a number is a field error. */
 export function optionalId(value: string | undefined, field: string): number | null {
   if (value === undefined || value.trim() === '') return null;
-  if (!/^\d{1,10}$/.test(value.trim())) throw new ValidationError({ [field]: 'Choose a value from the list.' });
+  if (!/^\d{1,10}$/.test(value.trim())) throw new ValidationError({ [field]: 'validation.choose_from_list' });
   return Number(value);
 }
 
@@ -84,4 +82,4 @@ export function gather<T>(check: () => T, into: FieldErrors, fallback: T): T {
   }
 }
 
-export const tooLarge = (message: string) => new AppError('PAYLOAD_TOO_LARGE', 'too_large', message);
+export const tooLarge = (message: Msg) => new AppError('PAYLOAD_TOO_LARGE', 'too_large', message);

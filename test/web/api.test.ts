@@ -125,7 +125,7 @@ t.test('attachment caps: over the size cap 413, too many files 400, both as JSON
   t.equal(huge.statusCode, 413, 'refused before decoding');
   const tooMany = await post(body({ attachments: [1, 2, 3].map((i) => ({ [`f${i}.txt`]: 'data:text/plain,x' })) }));
   t.equal(tooMany.statusCode, 400);
-  t.match(tooMany.json().error.message, /^attachments: at most 2/);
+  t.match(tooMany.json().error.message, /^attachments: At most 2 attachments are allowed; 3 were sent/);
   t.equal(await countRows('tickets'), before, 'nothing written');
 });
 

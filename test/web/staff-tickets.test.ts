@@ -94,7 +94,7 @@ t.test('phone ticket: requester looked up or created, attachments capped with th
     { field: 'attachments', filename: 'huge.bin', data: Buffer.alloc(5000, 1) },
   ]);
   t.equal(tooBig.statusCode, 413, 'the file is not read past its cap');
-  t.match(tooBig.body, 'huge.bin: larger than the 1.0 KB limit');
+  t.match(tooBig.body, 'huge.bin: larger than the 1 kB limit');
   t.match(tooBig.body, 'value="Call about printer"', 'subject kept');
   t.match(tooBig.body, 'Paper jam', 'message kept');
 

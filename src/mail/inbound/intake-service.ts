@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { DatabaseUnavailable, RetryableConflict, UniqueViolation } from '../../db/errors.js';
 import type { Clock } from '../../db/time.js';
-import { AppError } from '../../errors.js';
+import { AppError, ValidationError } from '../../errors.js';
+import { msg, type Msg } from '../../i18n/message.js';
 import type { Logger } from '../../logger.js';
 import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
@@ -42,7 +43,7 @@ export type IntakeOutcome =
 /** The sender is on the banned list: refused (SMTP 550), nothing stored. */
 export class SenderBanned extends AppError {
   constructor() {
-    super('SENDER_BANNED', 'forbidden', 'Mail from this sender is not accepted.');
+    super('SENDER_BANNED', 'forbidden', 'errors.mail.sender_banned');
   }
 }
 
@@ -83,6 +84,11 @@ export interface IntakeDeps {
   /** authserv-ids whose Authentication-Results headers are believed (config mail.trustedAuthServers). */
   trustedAuthServers: readonly string[];
   mailDomain: string;
+  /**
+   * A message in English: quarantine reasons are stored and shown as text, like log lines, never in a
+   * reader's language (services.ts gives the English translator).
+   */
+  describe: (m: Msg) => string;
 }
 
 const ATTEMPTS = 3;
@@ -123,7 +129,7 @@ export class MailIntakeService {
       return this.quarantine(raw, env, env.mailbox ?? (await this.d.mailboxes.defaultMailbox()), err.message);
     }
     const mailbox = env.mailbox ?? (await this.mailboxFromHeaders(parsed));
-    if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
+    if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'errors.mail.no_mailbox');
     if (await this.d.bans.checkBeyond(env.envelopeFromChecked ? env.envelopeFrom : null, parsed.from.address, env.envelopeFrom)) throw new SenderBanned();
     const idHash = this.idHash(parsed.messageId, raw);
     // One query for the message's own Message-ID and the ones it answers. Its own already stored: the same
@@ -159,7 +165,7 @@ export class MailIntakeService {
       if (err instanceof DuplicateDelivery) return { status: 'duplicate' };
       if (isTransient(err)) throw err;
       this.d.log.error({ err, sender: parsed.from.address }, 'inbound message failed; quarantining it');
-      return this.quarantine(raw, env, mailbox, err instanceof AppError ? err.message : 'The message could not be processed (see the server log).');
+      return this.quarantine(raw, env, mailbox, this.reason(err));
     }
   }
 
@@ -167,7 +173,7 @@ export class MailIntakeService {
   async retryQuarantined(id: number): Promise<IntakeOutcome> {
     const row = await this.d.inbound.get(id);
     const raw = await this.d.inbound.raw(id);
-    if (!row || !raw || row.status !== 'quarantined') throw new AppError('NOT_QUARANTINED', 'not_found', 'This message is not in quarantine.');
+    if (!row || !raw || row.status !== 'quarantined') throw new AppError('NOT_QUARANTINED', 'not_found', 'errors.mail.not_quarantined');
     let parsed: ParsedMessage;
     try {
       parsed = await parseMessage(raw);
@@ -177,13 +183,13 @@ export class MailIntakeService {
       return { status: 'quarantined', inboundId: id, error: err.message };
     }
     const mailbox = (row.mailboxId ? await this.d.mailboxes.get(row.mailboxId).catch(() => null) : null) ?? (await this.mailboxFromHeaders(parsed));
-    if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'No mailbox is defined to receive this message.');
+    if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'errors.mail.no_mailbox');
     try {
       const prepared = this.prepare(parsed, null);
       const stored = await this.storedIds(parsed, null);
       return await this.withRetries(() =>
         this.d.db.transaction(async () => {
-          if (!(await this.d.inbound.takeFromQuarantine(id))) throw new AppError('NOT_QUARANTINED', 'conflict', 'This message was already retried or deleted.');
+          if (!(await this.d.inbound.takeFromQuarantine(id))) throw new AppError('NOT_QUARANTINED', 'conflict', 'errors.mail.already_retried');
           if (await this.d.bans.check(parsed.from.address)) {
             await this.d.inbound.setOutcome(id, { status: 'dropped', reason: 'banned' });
             return { status: 'dropped' as const, inboundId: id, reason: 'banned' };
@@ -195,11 +201,21 @@ export class MailIntakeService {
       );
     } catch (err) {
       if (isTransient(err) || (err instanceof AppError && err.code === 'NOT_QUARANTINED')) throw err;
-      const message = err instanceof AppError ? err.message : 'The message could not be processed (see the server log).';
+      const message = this.reason(err);
       this.d.log.error({ err, inboundId: id }, 'quarantined message failed again');
       await this.d.inbound.setOutcome(id, { status: 'quarantined', error: message });
       return { status: 'quarantined', inboundId: id, error: message };
     }
+  }
+
+  /**
+   * Why a message went to quarantine, in English, for the administrator: each field a check refused, or the
+   * error's message; an unexpected failure's detail is in the log only.
+   */
+  private reason(err: unknown): string {
+    const { describe } = this.d;
+    if (err instanceof ValidationError) return Object.entries(err.fields).map(([field, problem]) => describe(msg('validation.field_problem', { field, problem: describe(problem) }))).join(' ');
+    return describe(err instanceof AppError ? err.userMessage : 'errors.mail.processing_failed');
   }
 
   /** Classification, the body as stored and the attachments: pure work, done outside the transaction. */

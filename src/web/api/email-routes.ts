@@ -28,10 +28,10 @@ export async function apiEmailRoutes(parent: FastifyInstance): Promise<void> {
   app.post('/tickets.email', { schema: { response: { '2xx': Outcome, '4xx': ErrorJson } } }, async (request, reply) => {
     const raw = request.body;
     if (!Buffer.isBuffer(raw) || !raw.length) {
-      throw new AppError('EMPTY_MESSAGE', 'validation', 'Send the raw message as the request body (Content-Type: message/rfc822).');
+      throw new AppError('EMPTY_MESSAGE', 'validation', 'errors.api.empty_message');
     }
     const outcome = await intake.deliver(raw, { mailbox: null, envelopeFrom: null, source: 'api', remoteAddress: request.ip }).catch((err: unknown) => {
-      if (isTransient(err) && !(err instanceof AppError)) throw new AppError('TEMPORARY_FAILURE', 'unavailable', 'The message could not be stored right now; deliver it again later.');
+      if (isTransient(err) && !(err instanceof AppError)) throw new AppError('TEMPORARY_FAILURE', 'unavailable', 'errors.api.temporary_failure');
       throw err;
     });
     switch (outcome.status) {

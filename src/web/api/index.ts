@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { notFound } from '../../errors.js';
 import { jsonErrorHandler } from '../plugins/errors.js';
 import { apiEmailRoutes } from './email-routes.js';
 import { apiTicketRoutes } from './ticket-routes.js';
@@ -6,7 +7,7 @@ import { apiTicketRoutes } from './ticket-routes.js';
 /** /api: JSON only, authenticated by X-API-Key on every route. */
 export async function apiRoutes(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(jsonErrorHandler);
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: 'No such API endpoint.' } }));
+  app.setNotFoundHandler(async (request, reply) => jsonErrorHandler(notFound('NOT_FOUND', 'errors.api.not_found'), request, reply));
   app.addHook('onRequest', async (request) => {
     request.apiPrincipal = await app.services.apiKeys.authenticate(request.headers['x-api-key'] as string | undefined, request.ip);
   });

@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { htmlToText } from '../../content/sanitize.js';
 import { ValidationError } from '../../errors.js';
 import type { FileInput } from '../../tickets/ticket.js';
-import { formatBytes, tooLarge } from '../forms.js';
+import { msg } from '../../i18n/message.js';
+import { filesTooLarge, tooLarge } from '../forms.js';
 
 /**
  * osTicket's `POST /api/tickets.json` body. Unknown keys (phone, ip, source, custom fields) are accepted and
@@ -52,7 +53,7 @@ function parseDataUrl(s: string): DataUrl | null {
 export function messageText(message: string): string {
   if (!message.startsWith('data:')) return message;
   const parsed = parseDataUrl(message);
-  if (!parsed) throw new ValidationError({ message: 'Not a valid data URL.' }, 'message: not a valid data URL.');
+  if (!parsed) throw new ValidationError({ message: 'validation.data_url_invalid' });
   const text = parsed.data.toString('utf8');
   return parsed.contentType === 'text/html' ? htmlToText(text) : text;
 }
@@ -64,7 +65,7 @@ export function messageText(message: string): string {
 export function decodeAttachments(items: NewTicketBody['attachments'], limits: { maxFileBytes: number; maxFiles: number }): FileInput[] {
   if (!items?.length) return [];
   if (items.length > limits.maxFiles) {
-    throw new ValidationError({ attachments: `At most ${limits.maxFiles} attachments.` }, `attachments: at most ${limits.maxFiles} attachments are allowed, ${items.length} were sent.`);
+    throw new ValidationError({ attachments: msg('validation.too_many_attachments', { max: limits.maxFiles, sent: items.length }) });
   }
   return items.map((item, i) => {
     const field = `attachments.${i}`;
@@ -77,17 +78,17 @@ export function decodeAttachments(items: NewTicketBody['attachments'], limits: {
       declaredType = item.type;
     } else {
       const entries = Object.entries(item);
-      if (entries.length !== 1) throw new ValidationError({ [field]: 'Expected { "filename": "data:..." } or { name, type, data }.' }, `${field}: expected { "filename": "data:..." } or { name, type, data }.`);
+      if (entries.length !== 1) throw new ValidationError({ [field]: 'validation.attachment_shape' });
       [filename, encoded] = entries[0]!;
     }
     // Refuse before decoding: base64 is 4 characters per 3 bytes.
-    if (encoded.length > Math.ceil(limits.maxFileBytes / 3) * 4 + 1024) throw tooLarge(`${filename}: larger than the ${formatBytes(limits.maxFileBytes)} limit.`);
+    if (encoded.length > Math.ceil(limits.maxFileBytes / 3) * 4 + 1024) throw tooLarge(filesTooLarge([filename], limits.maxFileBytes));
     // Bare base64 only in the { name, type, data } form, where the type is declared next to it.
     const parsed = encoded.startsWith('data:')
       ? parseDataUrl(encoded)
       : declaredType && BASE64.test(encoded) ? { contentType: declaredType, data: Buffer.from(encoded, 'base64') } : null;
-    if (!parsed) throw new ValidationError({ [field]: 'Not a valid data URL or base64 data.' }, `${field}: not a valid data URL or base64 data.`);
-    if (parsed.data.length > limits.maxFileBytes) throw tooLarge(`${filename}: larger than the ${formatBytes(limits.maxFileBytes)} limit.`);
+    if (!parsed) throw new ValidationError({ [field]: 'validation.data_invalid' });
+    if (parsed.data.length > limits.maxFileBytes) throw tooLarge(filesTooLarge([filename], limits.maxFileBytes));
     return { filename, contentType: declaredType ?? parsed.contentType, data: parsed.data };
   });
 }

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ValidationError } from '../../errors.js';
 import { PRIORITIES } from '../../tickets/ticket.js';
 import { NewTicketBody, decodeAttachments, messageText } from './osticket.js';
 
@@ -44,11 +43,6 @@ const ErrorJson = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 });
 
-/** Field errors from the service come back with a message that names each field, as API callers expect. */
-function namingFields(err: ValidationError): ValidationError {
-  return new ValidationError(err.fields, Object.entries(err.fields).map(([field, problem]) => `${field}: ${problem}`).join(' '));
-}
-
 export async function apiTicketRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { tickets, config } = app.services;
@@ -62,24 +56,21 @@ export async function apiTicketRoutes(parent: FastifyInstance): Promise<void> {
     const body = request.body;
     const attachments = decodeAttachments(body.attachments, config.attachments);
     const message = messageText(body.message);
-    try {
-      const { ticket } = await tickets.create(null, {
-        name: body.name ?? '',
-        email: body.email,
-        subject: body.subject,
-        message,
-        topicId: body.topicId ?? null,
-        priority: body.priority ?? null,
-        source: 'api',
-        attachments,
-        // osTicket's `autorespond: false` suppresses the requester's confirmation; `alert` (staff alerts) is the mail issue's.
-        notifyRequester: body.autorespond !== false,
-      });
-      request.log.info({ ticketId: ticket.id, apiKeyId: request.apiPrincipal?.keyId }, 'ticket opened through the API');
-      return reply.code(201).send({ number: ticket.number, status: ticket.status, url: `/api/v1/tickets/${ticket.number}` });
-    } catch (err) {
-      throw err instanceof ValidationError ? namingFields(err) : err;
-    }
+    // Field errors come back naming each field (jsonErrorHandler), as osTicket clients expect.
+    const { ticket } = await tickets.create(null, {
+      name: body.name ?? '',
+      email: body.email,
+      subject: body.subject,
+      message,
+      topicId: body.topicId ?? null,
+      priority: body.priority ?? null,
+      source: 'api',
+      attachments,
+      // osTicket's `autorespond: false` suppresses the requester's confirmation; `alert` (staff alerts) is the mail issue's.
+      notifyRequester: body.autorespond !== false,
+    });
+    request.log.info({ ticketId: ticket.id, apiKeyId: request.apiPrincipal?.keyId }, 'ticket opened through the API');
+    return reply.code(201).send({ number: ticket.number, status: ticket.status, url: `/api/v1/tickets/${ticket.number}` });
   });
 
   app.get('/v1/tickets/:number', {

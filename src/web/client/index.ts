@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { htmlErrorHandler } from '../plugins/errors.js';
+import { htmlErrorHandler, htmlNotFoundHandler } from '../plugins/errors.js';
 import { loadClient } from '../plugins/sessions.js';
 import { render } from '../render.js';
 import { clientAuthRoutes } from './auth-routes.js';
@@ -8,7 +8,7 @@ import { clientTicketRoutes } from './ticket-routes.js';
 /** The client portal at /: open a ticket, check its status, follow it. */
 export async function clientPortal(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(htmlErrorHandler('client'));
-  app.setNotFoundHandler(async (request, reply) => render(request, reply, 'client/error', { title: 'Not found', error: { status: 404, message: 'There is no page at this address.' } }, 404));
+  app.setNotFoundHandler(htmlNotFoundHandler('client'));
   app.addHook('onRequest', loadClient);
   app.addHook('preHandler', app.csrf.verify);
   app.get('/', async (request, reply) => render(request, reply, 'client/home', { title: 'Help center' }));

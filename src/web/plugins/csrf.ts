@@ -44,7 +44,7 @@ export class Csrf {
   }
 
   error(): AppError {
-    return new AppError('CSRF_INVALID', 'forbidden', 'This form has expired or did not come from this site. Go back, reload the page and try again.');
+    return new AppError('CSRF_INVALID', 'forbidden', 'errors.csrf_invalid');
   }
 
   /** preHandler for HTML contexts: every state-changing request must carry the token. */

@@ -74,7 +74,7 @@ export async function readMultipartBody(request: FastifyRequest, reply: FastifyR
   // A route that takes no files says in advance how much it reads; a body declared larger is refused unread.
   if (!policy && Number(request.headers['content-length']) > maxFieldBytes) {
     stop();
-    throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'The form is too large.');
+    throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'errors.form.too_large');
   }
   let fieldBytes = 0;
   let files = 0;
@@ -85,7 +85,7 @@ export async function readMultipartBody(request: FastifyRequest, reply: FastifyR
         fieldBytes += field.fieldname.length + Buffer.byteLength(String(field.value));
         if (fieldBytes > maxFieldBytes || field.valueTruncated) {
           stop();
-          throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'The form is too large.');
+          throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'errors.form.too_large');
         }
         add(field.fieldname, { type: 'field', value: field.value });
         continue;
@@ -95,7 +95,7 @@ export async function readMultipartBody(request: FastifyRequest, reply: FastifyR
       if (!policy) {
         file.file.destroy();
         stop();
-        throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'This form does not take files.');
+        throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'errors.form.takes_no_files');
       }
       if (!request.server.csrf.isValid(request, typeof given === 'string' ? given : undefined)) {
         // Not one of our forms (or an expired one): nothing of it is worth reading.
@@ -128,7 +128,7 @@ export async function readMultipartBody(request: FastifyRequest, reply: FastifyR
   } catch (err) {
     if (!isLimitError(err)) throw err;
     stop();
-    throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'The form has too many parts.');
+    throw new AppError('PAYLOAD_TOO_LARGE', 'too_large', 'errors.form.too_many_parts');
   }
   request.body = body;
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { htmlErrorHandler } from '../plugins/errors.js';
+import { htmlErrorHandler, htmlNotFoundHandler } from '../plugins/errors.js';
 import { loadStaff } from '../plugins/sessions.js';
 import { render } from '../render.js';
 import { safeNext, staffAuthRoutes } from './auth-routes.js';
@@ -39,7 +39,7 @@ async function requireStaff(request: FastifyRequest, reply: FastifyReply): Promi
 
 export async function staffPanel(app: FastifyInstance): Promise<void> {
   app.setErrorHandler(htmlErrorHandler('staff'));
-  app.setNotFoundHandler(async (request, reply) => render(request, reply, 'staff/error', { title: 'errors.title.404', error: { status: 404, message: 'staff.not_found_page' } }, 404));
+  app.setNotFoundHandler(htmlNotFoundHandler('staff'));
   app.addHook('onRequest', loadStaff);
   app.addHook('preHandler', app.csrf.verify);
   await app.register(staffAuthRoutes);
