@@ -4,7 +4,8 @@ import { DirectoryVersion } from '../../src/directory/directory-version.js';
 import type { OutboxRow } from '../../src/mail/outbound/outbox-repository.js';
 import type { Services } from '../../src/services.js';
 import { StaffRepository } from '../../src/staff/staff-repository.js';
-import { createAgent, createTestContext, type TestContext } from '../helpers/context.js';
+import { FrozenClock, createAgent, createTestContext, type TestContext } from '../helpers/context.js';
+import { countQueries } from '../helpers/query-count.js';
 import { createTestApp, Browser } from '../helpers/http.js';
 import { message, send, startListener, startSink } from '../helpers/smtp.js';
 
@@ -128,4 +129,22 @@ t.test('assignment and transfer alerts in the agent’s language', async (t) => 
   t.equal(moved.subject, `Flyttet [#${ticket.number}] Broken`);
   t.match(moved.bodyText, `Ann har flyttet sag #${ticket.number} „Broken“ fra Support til Billing.`);
   t.match(moved.bodyHtml, '<a href="http://helpdesk.test/scp/tickets/');
+});
+
+t.test('the requester’s language costs no statement: it rides on the user row intake writes anyway', async (t) => {
+  const ctx = await createTestContext(t, {}, new FrozenClock());
+  await createAgent(ctx.services);
+  const { port } = await startListener(t, ctx.services);
+  const deliver = (who: string, headers: Record<string, string>) =>
+    countQueries(ctx.services.db, async () => {
+      t.equal((await send(port, message({ from: `${who}@example.com`, subject: `From ${who}`, body: 'Hej', messageId: `${who}@example.com`, headers }), { from: `${who}@example.com`, to: TO })).code, 250);
+    });
+  await deliver('warm', {});
+  ctx.clock.advance(DIRECTORY_REFRESH_MS * 2);
+  await deliver('warmer', {});
+  const plain = await deliver('plain', {});
+  const danish = await deliver('danish', { 'Content-Language': 'da' });
+  t.equal(danish.count, plain.count, 'a new sender with Content-Language: as many statements as one without');
+  t.equal(await userLanguage(ctx.services, 'danish@example.com'), 'da');
+  t.match((await mailFor(ctx.services, 'From danish')).mail.find((m) => m.kind === 'ticket_created')!.bodyText, 'Kære danish');
 });
