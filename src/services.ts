@@ -103,6 +103,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const notifier = new Notifier({
     outbox, threads, signer, staff: directory, mailboxes: directory,
     autoReplies: new AutoReplyBudget(rateLimiter, config.mail.autoRepliesPerHour),
+    clock,
+    translatorFor: async (language) => i18n.translator(i18n.pick([language], await siteLanguage())),
+    requesterLanguage: (userId) => users.languageOf(userId),
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
@@ -126,6 +129,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     log: log.child({ component: 'mail' }),
     mailDomain: config.mailDomain,
     describe: i18n.translator('en').t,
+    offeredLanguage: (tag) => i18n.supported(tag),
   });
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,

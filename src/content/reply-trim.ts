@@ -3,8 +3,13 @@
  * rest away behind a toggle. Nothing here changes what is stored.
  */
 
-/** The line our outgoing mails start with; everything from it down is history the reader already has. */
+/**
+ * The line our outgoing mails start with, in English; everything from it down is history the reader already
+ * has. Notices carry it in the requester's language (notices.reply_marker), always between "##-" and "-##",
+ * which is what is looked for here.
+ */
 export const REPLY_MARKER = '##- Please type your reply above this line -##';
+const MARKER_TEXT = /##- [^\n<>#]{1,120} -##/;
 
 export interface TrimmedText {
   visible: string;
@@ -12,7 +17,7 @@ export interface TrimmedText {
   quoted: string;
 }
 
-const MARKER_LINE = /^\s*>*\s*##- Please type your reply above this line -##/;
+const MARKER_LINE = new RegExp(`^\\s*>*\\s*${MARKER_TEXT.source}`);
 // "On Tue, 3 Nov 2026 at 10:00, Ann <ann@example.com> wrote:" (Gmail, Apple Mail, Thunderbird), also when
 // the client wrapped it over two lines, and the common translations ("Am …, schrieb Ann <…>:").
 const ATTRIBUTION = /^(On|Am|Le|El|Il|Op|Den|W dniu)\b.{0,300}\b(wrote|schrieb|a écrit|escribió|ha scritto|schreef|skrev|napisał)\b.{0,200}:\s*$/i;
@@ -59,7 +64,7 @@ export function trimText(text: string): TrimmedText {
  */
 export function splitHtml(html: string): { visible: string; quoted: string } | null {
   const quote = html.search(/<(div|blockquote) class="sb-quote">/);
-  const markerAt = html.indexOf(REPLY_MARKER);
+  const markerAt = html.search(MARKER_TEXT);
   const markerTag = markerAt >= 0 ? html.lastIndexOf('<', markerAt) : -1;
   const candidates = [quote, markerTag].filter((i) => i >= 0);
   if (!candidates.length) return null;

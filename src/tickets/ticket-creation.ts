@@ -5,6 +5,7 @@ import type { StaffPrincipal } from '../staff/staff.js';
 import type { Verification } from '../threads/thread-repository.js';
 import type { HelpTopic } from '../topics/topic-repository.js';
 import { isEmail, normaliseEmail } from '../users/email.js';
+import type { RequesterLanguage } from '../users/user-service.js';
 import { LIMITS, MAX_INBOUND_FILES, ticketNotFound, validateBody, type TicketAccess } from './ticket-rules.js';
 import type { TicketServiceDeps } from './ticket-service.js';
 import { DEFAULT_PRIORITY, isPriority, type FileInput, type Priority, type Ticket, type TicketSource } from './ticket.js';
@@ -39,6 +40,8 @@ export interface NewTicketInput {
   mailbox?: { id: number; localPart: string } | null;
   /** How the sender of a mail was verified (mail/inbound/authenticate.ts). */
   verification?: Verification | null;
+  /** The language the requester uses (portal page, mail's Content-Language): their notices are written in it. */
+  requesterLanguage?: RequesterLanguage | null;
 }
 
 /** A mail for an existing ticket (listener, pipe or API intake). */
@@ -114,7 +117,7 @@ export class TicketCreation {
 
     const now = this.d.clock.now();
     return this.d.db.transaction(async () => {
-      const user = await this.d.users.findOrCreate(name, input.email);
+      const user = await this.d.users.findOrCreate(name, input.email, input.requesterLanguage ?? null);
       const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
       const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
       const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, ...sender });
@@ -135,7 +138,7 @@ export class TicketCreation {
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
       const accessLink = input.notifyRequester !== false ? this.access.accessLink(ticket) : null;
-      await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null }, notices);
+      await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null, requesterLanguage: user.language }, notices);
       if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
       return { ticket, entryId };
     });

@@ -5,6 +5,8 @@ export interface User {
   id: number;
   name: string;
   email: string;
+  /** The language their notices are written in; null: the site's default at sending time. */
+  language: string | null;
   createdAt: Date;
 }
 
@@ -15,13 +17,14 @@ export class UserRepository {
   ) {}
 
   private base() {
-    return this.db.q('users as u').join('user_emails as e', (j) => j.on('e.user_id', 'u.id').andOn('e.is_primary', this.db.q.raw('?', [true]))).select('u.id', 'u.name', 'u.created_at', 'e.address');
+    return this.db.q('users as u').join('user_emails as e', (j) => j.on('e.user_id', 'u.id').andOn('e.is_primary', this.db.q.raw('?', [true]))).select('u.id', 'u.name', 'u.language', 'u.created_at', 'e.address');
   }
 
   private map = (r: Record<string, unknown>): User => ({
     id: Number(r.id),
     name: r.name as string,
     email: r.address as string,
+    language: (r.language as string | null) ?? null,
     createdAt: fromDbTimeRequired(r.created_at as string),
   });
 
@@ -48,12 +51,21 @@ export class UserRepository {
    * UniqueViolation on the address (someone else created this user first) leaves no orphan user row and the
    * caller's transaction usable.
    */
-  async insert(name: string, address: string): Promise<User> {
+  async insert(name: string, address: string, language: string | null = null): Promise<User> {
     const createdAt = toDbTime(this.clock.now());
     return this.db.savepoint(async (trx) => {
-      const [id] = await trx('users').insert({ name, created_at: createdAt });
+      const [id] = await trx('users').insert({ name, language, created_at: createdAt });
       await trx('user_emails').insert({ user_id: id, address, is_primary: true });
-      return { id: Number(id), name, email: address, createdAt: fromDbTimeRequired(createdAt) };
+      return { id: Number(id), name, email: address, language, createdAt: fromDbTimeRequired(createdAt) };
     });
+  }
+
+  async setLanguage(id: number, language: string | null): Promise<void> {
+    await this.db.run((q) => q('users').where({ id }).update({ language }));
+  }
+
+  async languageOf(id: number): Promise<string | null> {
+    const r = await this.db.run((q) => q('users').where({ id }).first('language'));
+    return (r?.language as string | null | undefined) ?? null;
   }
 }

@@ -3,6 +3,16 @@ import { ValidationError } from '../errors.js';
 import { isEmail, normaliseEmail } from './email.js';
 import type { User, UserRepository } from './user-repository.js';
 
+/**
+ * The language a new ticket's requester is known to use: `code` is one this site offers. From the portal
+ * (`replace`) it is what they are reading and replaces what was stored; from a mail's Content-Language it only
+ * starts a new user off, since a mail client's header says less than a choice made in the portal.
+ */
+export interface RequesterLanguage {
+  code: string;
+  replace: boolean;
+}
+
 export class UserService {
   constructor(private readonly users: UserRepository) {}
 
@@ -18,14 +28,18 @@ export class UserService {
    * The requester for a new ticket: the user who owns this address, or a new one. A user who exists keeps
    * their name; a second form submission with another spelling does not rename them.
    */
-  async findOrCreate(name: string, email: string): Promise<User> {
+  async findOrCreate(name: string, email: string, language: RequesterLanguage | null = null): Promise<User> {
     const address = normaliseEmail(email);
     if (!isEmail(address)) throw new ValidationError({ email: 'validation.email_invalid' });
     const existing = await this.users.findByEmail(address);
-    if (existing) return existing;
+    if (existing) {
+      if (!language?.replace || existing.language === language.code) return existing;
+      await this.users.setLanguage(existing.id, language.code);
+      return { ...existing, language: language.code };
+    }
     const displayName = name.trim() || address.split('@')[0]!;
     try {
-      return await this.users.insert(displayName.slice(0, 120), address);
+      return await this.users.insert(displayName.slice(0, 120), address, language?.code ?? null);
     } catch (err) {
       // Two first messages from one new address at once (API, portal, mail): the other one's user won. The
       // insert ran under a savepoint, so the caller's transaction goes on with the winner.
@@ -34,5 +48,14 @@ export class UserService {
       if (!winner) throw err;
       return winner;
     }
+  }
+
+  /** `code` is one this site offers (the web layer checks); null returns the user to the site default. */
+  setLanguage(userId: number, code: string | null): Promise<void> {
+    return this.users.setLanguage(userId, code);
+  }
+
+  languageOf(userId: number): Promise<string | null> {
+    return this.users.languageOf(userId);
   }
 }

@@ -72,7 +72,7 @@ t.test('threading order: signed ids, stored ids, then a participant’s subject 
 
 const parsed = (over: Partial<ParsedMessage>): ParsedMessage => ({
   messageId: 'm@x', inReplyTo: [], references: [], subject: 's', from: { address: 'ann@example.com', name: 'Ann' }, replyTo: null, to: [], cc: [],
-  headers: new Map(), contentType: 'text/plain', reportType: null, text: 'hi', html: null, attachments: [], embeddedHeaders: [], ...over,
+  headers: new Map(), contentType: 'text/plain', reportType: null, text: 'hi', html: null, attachments: [], embeddedHeaders: [], contentLanguage: [], ...over,
 });
 const h = (entries: Record<string, string>) => new Map(Object.entries(entries).map(([k, v]) => [k, [v]]));
 

@@ -21,6 +21,7 @@ import type { InboundOutcome, InboundRepository, IntakeSource } from './inbound-
 import { parseMessage, scanMessageId, scanSummary, UnparsableMessage, type ParsedMessage } from './parse.js';
 import { sanitizeMailHtml } from '../../content/sanitize.js';
 import { findThread, parentIds, type ThreadMatch, type ThreadingLookups } from './threading.js';
+import type { RequesterLanguage } from '../../users/user-service.js';
 
 export interface IntakeEnvelope {
   /** The mailbox named by RCPT TO; null for the pipe and the API, which read it from the headers. */
@@ -89,6 +90,8 @@ export interface IntakeDeps {
    * reader's language (services.ts gives the English translator).
    */
   describe: (m: Msg) => string;
+  /** The offered language a tag names ("da-DK" → "da"), or null: a new requester's notices follow their mail's language. */
+  offeredLanguage: (tag: string) => string | null;
 }
 
 const ATTEMPTS = 3;
@@ -304,8 +307,18 @@ export class MailIntakeService {
       collaborators: m.cc.filter((a) => !a.address.endsWith(ours) && a.address !== m.from.address).map((a) => ({ name: a.name, email: a.address })),
       mailbox,
       verification: verdictFor(evidence, null).verification,
+      requesterLanguage: this.requesterLanguage(m),
     });
     return processed({ status: 'ticket', ticketId: ticket.id, entryId }, (inboundId) => ({ status: 'ticket', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId }));
+  }
+
+  /** The first offered language of the mail's Content-Language; it never replaces a stored one. */
+  private requesterLanguage(m: ParsedMessage): RequesterLanguage | null {
+    for (const tag of m.contentLanguage) {
+      const code = this.d.offeredLanguage(tag);
+      if (code) return { code, replace: false };
+    }
+    return null;
   }
 
   /**

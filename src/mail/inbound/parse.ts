@@ -46,6 +46,8 @@ export interface ParsedMessage {
   attachments: ParsedAttachment[];
   /** Headers of the original message quoted in a delivery report (text/rfc822-headers or message/rfc822 parts). */
   embeddedHeaders: string[];
+  /** The languages the Content-Language header names (RFC 3282), lower-cased, as written; [] without one. */
+  contentLanguage: string[];
 }
 
 /** The message cannot become a ticket as it stands: kept raw in quarantine for an administrator. */
@@ -182,7 +184,19 @@ export async function parseMessage(raw: Buffer, opts: ParseOptions = {}): Promis
     html,
     attachments,
     embeddedHeaders,
+    contentLanguage: contentLanguages(headers.get('content-language')?.[0]),
   };
+}
+
+/** "da", "da-DK, en": language tags only; a malformed or overlong header gives nothing, never an error. */
+function contentLanguages(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .slice(0, 200)
+    .split(',')
+    .slice(0, 10)
+    .map((tag) => tag.replace(/\(.*?\)/g, '').trim().toLowerCase())
+    .filter((tag) => /^[a-z]{1,8}(-[a-z0-9]{1,8})*$/.test(tag));
 }
 
 /**

@@ -1,11 +1,15 @@
+import type { Translator } from '../../i18n/translator.js';
 import type { Ticket } from '../../tickets/ticket.js';
-import { REPLY_MARKER } from '../../content/reply-trim.js';
 
-/** One mail's content: a plain-text part and an HTML part with the same words (RFC 2046 alternatives). */
+/**
+ * One mail's content in its reader's language: a plain-text part and an HTML part with the same words
+ * (RFC 2046 alternatives), and the language they are in (the Content-Language header).
+ */
 export interface Notice {
   subject: string;
   bodyText: string;
   bodyHtml: string;
+  language: string;
 }
 
 type TicketRef = Pick<Ticket, 'number' | 'subject'>;
@@ -22,127 +26,161 @@ const paragraphs = (text: string) =>
     .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
     .join('\n');
 
-const link = (href: string, label: string) => `<a href="${escapeHtml(href)}">${escapeHtml(label)}</a>`;
+/** A mailbox as mail headers write it, "Ann <ann@example.com>": an address, not a sentence. */
+const mailbox = (name: string, email: string) => `${name} <${email}>`;
 
-/** Mail to requesters starts with the marker, so that reply trimming can fold everything below it. */
-function toRequester(subject: string, text: string[], html: string[]): Notice {
+/**
+ * Mail to requesters starts with the marker, in their language, so that reply trimming (content/reply-trim.ts)
+ * can fold everything below it.
+ */
+function toRequester(tr: Translator, subject: string, text: string[], html: string[]): Notice {
+  const marker = tr.t('notices.reply_marker');
   return {
     subject,
-    bodyText: [REPLY_MARKER, '', ...text].join('\n'),
+    bodyText: [marker, '', ...text].join('\n'),
     bodyHtml: [
       '<!doctype html><html><body>',
-      `<div style="color:#888;font-size:12px">${escapeHtml(REPLY_MARKER)}</div>`,
+      `<div style="color:#888;font-size:12px">${escapeHtml(marker)}</div>`,
       ...html,
       '</body></html>',
     ].join('\n'),
+    language: tr.locale,
   };
 }
 
-export function ticketCreatedNotice(helpdesk: string, t: TicketRef, requesterName: string, accessLink: string): Notice {
+/** The auto-reply to a new ticket, with its access link. */
+export function ticketCreatedNotice(tr: Translator, helpdesk: string, t: TicketRef, requesterName: string, accessLink: string): Notice {
+  const received = { subject: t.subject, number: t.number };
   return toRequester(
+    tr,
     subjectTag(t),
     [
-      `Dear ${requesterName},`,
+      tr.t('notices.created.greeting', { name: requesterName }),
       '',
-      `We received your request "${t.subject}" and opened ticket #${t.number}. A member of our team will answer soon.`,
-      'To add to it, reply to this e-mail.',
+      tr.t('notices.created.received', received),
+      tr.t('notices.created.reply_hint'),
       '',
-      `You can also follow the ticket here: ${accessLink}`,
+      tr.t('notices.created.follow_text', { link: accessLink }),
       '',
-      `— ${helpdesk}`,
+      tr.t('notices.signoff', { helpdesk }),
     ],
     [
-      `<p>Dear ${escapeHtml(requesterName)},</p>`,
-      `<p>We received your request “${escapeHtml(t.subject)}” and opened ticket #${escapeHtml(t.number)}. A member of our team will answer soon. To add to it, reply to this e-mail.</p>`,
-      `<p>You can also ${link(accessLink, 'follow the ticket online')}.</p>`,
-      `<p>— ${escapeHtml(helpdesk)}</p>`,
+      `<p>${tr.tHtml('notices.created.greeting', { name: requesterName })}</p>`,
+      `<p>${tr.tHtml('notices.created.received', received)} ${tr.tHtml('notices.created.reply_hint')}</p>`,
+      `<p>${tr.tHtml('notices.created.follow_html', {}, { link: accessLink })}</p>`,
+      `<p>${tr.tHtml('notices.signoff', { helpdesk })}</p>`,
     ],
   );
 }
 
-export function responseNotice(t: TicketRef, agentName: string, body: string, signature: string, accessLink: string): Notice {
+export function responseNotice(tr: Translator, t: TicketRef, agentName: string, body: string, signature: string, accessLink: string): Notice {
   return toRequester(
-    `Re: ${subjectTag(t)}`,
-    [body.trim(), '', ...(signature.trim() ? [signature.trim(), ''] : []), agentName, '', `View the ticket: ${accessLink}`],
+    tr,
+    tr.t('notices.response.subject', { tag: subjectTag(t) }),
+    [body.trim(), '', ...(signature.trim() ? [signature.trim(), ''] : []), agentName, '', tr.t('notices.response.view_text', { link: accessLink })],
     [
       paragraphs(body),
       ...(signature.trim() ? [paragraphs(signature)] : []),
       `<p>${escapeHtml(agentName)}</p>`,
-      `<p style="color:#666;font-size:12px">${link(accessLink, 'View the ticket online')}</p>`,
+      `<p style="color:#666;font-size:12px">${tr.tHtml('notices.response.view_html', {}, { link: accessLink })}</p>`,
     ],
   );
 }
 
+type AlertTicket = Pick<Ticket, 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentName'>;
+
+/** An agent's alert: who reads it, in their language and time zone. */
+export interface AlertReader {
+  tr: Translator;
+  timeZone: string;
+}
+
 export interface AlertInput {
-  ticket: Pick<Ticket, 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentName'>;
+  ticket: AlertTicket;
   authorName: string;
   body: string;
   staffUrl: string;
+  /** When the message arrived, shown in the agent's zone. */
+  at: Date;
 }
 
 const EXCERPT = 2000;
 
-export function newTicketAlert(a: AlertInput): Notice {
+/** A line of facts, the message's excerpt as a quote, the time it arrived, and the link into the panel. */
+function messageAlert({ tr, timeZone }: AlertReader, subject: string, line: { key: string; params: Record<string, string> }, a: AlertInput): Notice {
   const excerpt = a.body.length > EXCERPT ? `${a.body.slice(0, EXCERPT)}…` : a.body;
+  const received = { date: tr.exact(a.at, timeZone) };
   return {
-    subject: `New ticket ${subjectTag(a.ticket)}`,
-    bodyText: [
-      `New ticket #${a.ticket.number} in ${a.ticket.departmentName} from ${a.ticket.requesterName} <${a.ticket.requesterEmail}>.`,
-      '',
-      excerpt,
-      '',
-      `Open it: ${a.staffUrl}`,
-    ].join('\n'),
+    subject,
+    bodyText: [tr.t(line.key, line.params), tr.t('notices.alert.received', received), '', excerpt, '', tr.t('notices.alert.open_text', { link: a.staffUrl })].join('\n'),
     bodyHtml: [
       '<!doctype html><html><body>',
-      `<p>New ticket #${escapeHtml(a.ticket.number)} in ${escapeHtml(a.ticket.departmentName)} from ${escapeHtml(a.ticket.requesterName)} &lt;${escapeHtml(a.ticket.requesterEmail)}&gt;.</p>`,
+      `<p>${tr.tHtml(line.key, line.params)}<br>${tr.tHtml('notices.alert.received', received)}</p>`,
       `<blockquote>${paragraphs(excerpt)}</blockquote>`,
-      `<p>${link(a.staffUrl, 'Open the ticket')}</p>`,
+      `<p>${tr.tHtml('notices.alert.open_html', {}, { link: a.staffUrl })}</p>`,
       '</body></html>',
     ].join('\n'),
+    language: tr.locale,
   };
 }
 
-export function newMessageAlert(a: AlertInput): Notice {
-  const excerpt = a.body.length > EXCERPT ? `${a.body.slice(0, EXCERPT)}…` : a.body;
-  return {
-    subject: `New message ${subjectTag(a.ticket)}`,
-    bodyText: [`${a.authorName} added a message to ticket #${a.ticket.number}.`, '', excerpt, '', `Open it: ${a.staffUrl}`].join('\n'),
-    bodyHtml: [
-      '<!doctype html><html><body>',
-      `<p>${escapeHtml(a.authorName)} added a message to ticket #${escapeHtml(a.ticket.number)}.</p>`,
-      `<blockquote>${paragraphs(excerpt)}</blockquote>`,
-      `<p>${link(a.staffUrl, 'Open the ticket')}</p>`,
-      '</body></html>',
-    ].join('\n'),
-  };
+export function newTicketAlert(reader: AlertReader, a: AlertInput): Notice {
+  const t = a.ticket;
+  return messageAlert(
+    reader,
+    reader.tr.t('notices.alert.new_ticket.subject', { tag: subjectTag(t) }),
+    { key: 'notices.alert.new_ticket.line', params: { number: t.number, department: t.departmentName, requester: mailbox(t.requesterName, t.requesterEmail) } },
+    a,
+  );
+}
+
+export function newMessageAlert(reader: AlertReader, a: AlertInput): Notice {
+  return messageAlert(
+    reader,
+    reader.tr.t('notices.alert.new_message.subject', { tag: subjectTag(a.ticket) }),
+    { key: 'notices.alert.new_message.line', params: { author: a.authorName, number: a.ticket.number } },
+    a,
+  );
 }
 
 export interface ChangeAlertInput {
-  ticket: Pick<Ticket, 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentName'>;
+  ticket: AlertTicket;
   actorName: string;
   staffUrl: string;
 }
 
-function changeAlert(subject: string, line: string, a: ChangeAlertInput): Notice {
-  const who = `From ${a.ticket.requesterName} <${a.ticket.requesterEmail}>, in ${a.ticket.departmentName}.`;
+function changeAlert({ tr }: AlertReader, subject: string, line: string, a: ChangeAlertInput): Notice {
+  const who = tr.t('notices.alert.who', { requester: mailbox(a.ticket.requesterName, a.ticket.requesterEmail), department: a.ticket.departmentName });
   return {
-    subject: `${subject} ${subjectTag(a.ticket)}`,
-    bodyText: [line, who, '', `Open it: ${a.staffUrl}`].join('\n'),
+    subject,
+    bodyText: [line, who, '', tr.t('notices.alert.open_text', { link: a.staffUrl })].join('\n'),
     bodyHtml: [
       '<!doctype html><html><body>',
       `<p>${escapeHtml(line)}</p>`,
       `<p>${escapeHtml(who)}</p>`,
-      `<p>${link(a.staffUrl, 'Open the ticket')}</p>`,
+      `<p>${tr.tHtml('notices.alert.open_html', {}, { link: a.staffUrl })}</p>`,
       '</body></html>',
     ].join('\n'),
+    language: tr.locale,
   };
 }
 
-export function assignedAlert(a: ChangeAlertInput): Notice {
-  return changeAlert('Assigned to you', `${a.actorName} assigned ticket #${a.ticket.number} “${a.ticket.subject}” to you.`, a);
+export function assignedAlert(reader: AlertReader, a: ChangeAlertInput): Notice {
+  const { tr } = reader;
+  return changeAlert(
+    reader,
+    tr.t('notices.alert.assigned.subject', { tag: subjectTag(a.ticket) }),
+    tr.t('notices.alert.assigned.line', { actor: a.actorName, number: a.ticket.number, subject: a.ticket.subject }),
+    a,
+  );
 }
 
-export function transferAlert(a: ChangeAlertInput & { fromName: string }): Notice {
-  return changeAlert('Transferred', `${a.actorName} transferred ticket #${a.ticket.number} “${a.ticket.subject}” from ${a.fromName} to ${a.ticket.departmentName}.`, a);
+export function transferAlert(reader: AlertReader, a: ChangeAlertInput & { fromName: string }): Notice {
+  const { tr } = reader;
+  return changeAlert(
+    reader,
+    tr.t('notices.alert.transfer.subject', { tag: subjectTag(a.ticket) }),
+    tr.t('notices.alert.transfer.line', { actor: a.actorName, number: a.ticket.number, subject: a.ticket.subject, from: a.fromName, to: a.ticket.departmentName }),
+    a,
+  );
 }

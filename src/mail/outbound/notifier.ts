@@ -1,11 +1,13 @@
+import type { Clock } from '../../db/time.js';
 import type { DirectoryCache } from '../../directory/directory-cache.js';
+import type { Translator } from '../../i18n/translator.js';
 import type { Staff } from '../../staff/staff.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { Ticket } from '../../tickets/ticket.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
 import type { MessageIdSigner } from '../message-id.js';
 import type { AutoReplyBudget } from './auto-reply-budget.js';
-import { assignedAlert, newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, transferAlert, type Notice } from './notices.js';
+import { assignedAlert, newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, transferAlert, type AlertReader, type Notice } from './notices.js';
 import type { OutboxMessage, OutboxRepository } from './outbox-repository.js';
 
 export interface NotifierDeps {
@@ -16,6 +18,11 @@ export interface NotifierDeps {
   mailboxes: Pick<DirectoryCache, 'mailboxById'>;
   signer: MessageIdSigner;
   autoReplies: AutoReplyBudget;
+  clock: Clock;
+  /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site default. */
+  translatorFor: (language: string | null) => Promise<Translator>;
+  /** A requester's stored language, for mail about a ticket whose caller did not pass it. */
+  requesterLanguage: (userId: number) => Promise<string | null>;
   mailDomain: string;
   publicUrl: string;
   helpdeskName: string;
@@ -23,7 +30,7 @@ export interface NotifierDeps {
   alertOnNewMessage: boolean;
 }
 
-type NoticeTicket = Pick<Ticket, 'id' | 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentId' | 'departmentName'> & {
+type NoticeTicket = Pick<Ticket, 'id' | 'number' | 'subject' | 'userId' | 'requesterName' | 'requesterEmail' | 'departmentId' | 'departmentName'> & {
   mailboxId?: number | null;
   /** The agent the ticket is assigned to: alerted about its new messages wherever they work. */
   assigneeId?: number | null;
@@ -80,7 +87,7 @@ export class Notifier {
     await this.d.outbox.enqueue(this.message(t, entryId, kind, to, notice, headers, cc, ctx ?? (await this.context(t))));
   }
 
-  private message(t: NoticeTicket, entryId: number | null, kind: string, to: string[], notice: Notice, headers: Record<string, string>, cc: string[], { thread, from }: NoticeContext): OutboxMessage {
+  private message(t: NoticeTicket, entryId: number | null, kind: string, to: string[], { language, ...notice }: Notice, headers: Record<string, string>, cc: string[], { thread, from }: NoticeContext): OutboxMessage {
     return {
       ticketId: t.id,
       entryId,
@@ -88,7 +95,7 @@ export class Notifier {
       to,
       cc,
       ...notice,
-      headers: { ...thread, ...headers },
+      headers: { ...thread, 'Content-Language': language, ...headers },
       // Signed for the addressee, so that their reply proves who received this mail (DESIGN.md §11); a notice
       // about no entry (an assignment) is signed with entry 0, the ticket's root.
       messageId: this.d.signer.sign(t.id, entryId ?? 0, to[0] ?? ''),
@@ -99,14 +106,17 @@ export class Notifier {
   /** An agent's response, to the requester with the collaborators in copy. */
   async response(t: NoticeTicket, entryId: number, r: { agentName: string; body: string; signature: string; accessLink: string; cc: string[] }): Promise<void> {
     const cc = r.cc.filter((a) => a !== t.requesterEmail);
-    await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(t, r.agentName, r.body, r.signature, r.accessLink), {}, cc);
+    // The collaborators in copy read the requester's language: one mail, one language.
+    const tr = await this.d.translatorFor(await this.d.requesterLanguage(t.userId));
+    await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(tr, t, r.agentName, r.body, r.signature, r.accessLink), {}, cc);
   }
 
   /**
    * One alert to each agent of the ticket's department and to its assignee, who may work elsewhere (an
    * administrator, or an agent who kept a ticket that moved on); never to the agent whose action caused it.
+   * Each in the agent's language (else the site's) and time zone.
    */
-  private async alerts(t: NoticeTicket, entryId: number | null, kind: string, notice: Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<OutboxMessage[]> {
+  private async alerts(t: NoticeTicket, entryId: number | null, kind: string, notice: (reader: AlertReader) => Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<OutboxMessage[]> {
     const agents: Staff[] = opts.department === false ? [] : [...(await this.d.staff.departmentMembers(t.departmentId))];
     if (opts.assignee !== false && t.assigneeId && !agents.some((a) => a.id === t.assigneeId)) {
       const assignee = await this.d.staff.activeStaff(t.assigneeId);
@@ -115,7 +125,12 @@ export class Notifier {
     const to = agents.filter((a) => a.id !== actorStaffId);
     if (!to.length) return [];
     const ctx = known ?? (await this.context(t));
-    return to.map((agent) => this.message(t, entryId, kind, [agent.email], notice, AUTO_GENERATED, [], ctx));
+    const messages: OutboxMessage[] = [];
+    for (const agent of to) {
+      const reader = { tr: await this.d.translatorFor(agent.language), timeZone: agent.timezone };
+      messages.push(this.message(t, entryId, kind, [agent.email], notice(reader), AUTO_GENERATED, [], ctx));
+    }
+    return messages;
   }
 
   private async alert(...args: Parameters<Notifier['alerts']>): Promise<void> {
@@ -129,14 +144,14 @@ export class Notifier {
   /**
    * A new ticket's mail: the auto-response to the requester (with `accessLink`; null for none), within the
    * address's auto-reply budget whatever the source, and the alerts to its agents, in one outbox insert.
+   * `requesterLanguage`: the requester's stored language, as the caller has just read or written it.
    */
-  async newTicket(t: NoticeTicket, entryId: number, n: { accessLink: string | null; body: string; exceptStaffId: number | null }, ctx: NoticeContext): Promise<void> {
+  async newTicket(t: NoticeTicket, entryId: number, n: { accessLink: string | null; body: string; exceptStaffId: number | null; requesterLanguage: string | null }, ctx: NoticeContext): Promise<void> {
     const confirmation = n.accessLink !== null && (await this.d.autoReplies.take(t.requesterEmail))
-      ? [this.message(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(this.d.helpdeskName, t, t.requesterName, n.accessLink), AUTO_REPLIED, [], ctx)]
+      ? [this.message(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(await this.d.translatorFor(n.requesterLanguage), this.d.helpdeskName, t, t.requesterName, n.accessLink), AUTO_REPLIED, [], ctx)]
       : [];
-    const alerts = this.d.alertOnNewTicket
-      ? await this.alerts(t, entryId, 'alert_new_ticket', newTicketAlert({ ticket: t, authorName: t.requesterName, body: n.body, staffUrl: this.staffUrl(t) }), n.exceptStaffId, ctx)
-      : [];
+    const alert = { ticket: t, authorName: t.requesterName, body: n.body, staffUrl: this.staffUrl(t), at: this.d.clock.now() };
+    const alerts = this.d.alertOnNewTicket ? await this.alerts(t, entryId, 'alert_new_ticket', (reader) => newTicketAlert(reader, alert), n.exceptStaffId, ctx) : [];
     await this.d.outbox.enqueueMany([...confirmation, ...alerts]);
   }
 
@@ -147,17 +162,18 @@ export class Notifier {
   async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string, replyTo: string | null = null): Promise<void> {
     if (!this.d.alertOnNewMessage) return;
     const known = replyTo ? await this.context(t, { messageIds: [replyTo] }) : undefined;
-    await this.alert(t, entryId, 'alert_new_message', newMessageAlert({ ticket: t, authorName, body, staffUrl: this.staffUrl(t) }), null, known);
+    const alert = { ticket: t, authorName, body, staffUrl: this.staffUrl(t), at: this.d.clock.now() };
+    await this.alert(t, entryId, 'alert_new_message', (reader) => newMessageAlert(reader, alert), null, known);
   }
 
   /** To the agent a ticket was just assigned to, unless they took it themselves. */
   async assignedAlert(t: NoticeTicket, assigneeId: number, actor: { staffId: number; name: string }): Promise<void> {
     if (assigneeId === actor.staffId) return;
-    await this.alert({ ...t, assigneeId }, null, 'alert_assigned', assignedAlert({ ticket: t, actorName: actor.name, staffUrl: this.staffUrl(t) }), actor.staffId, undefined, { department: false });
+    await this.alert({ ...t, assigneeId }, null, 'alert_assigned', (reader) => assignedAlert(reader, { ticket: t, actorName: actor.name, staffUrl: this.staffUrl(t) }), actor.staffId, undefined, { department: false });
   }
 
   /** To the agents of the department a ticket was just transferred to, except the agent who moved it. */
   async transferAlert(t: NoticeTicket, fromName: string, actor: { staffId: number; name: string }): Promise<void> {
-    await this.alert(t, null, 'alert_transfer', transferAlert({ ticket: t, fromName, actorName: actor.name, staffUrl: this.staffUrl(t) }), actor.staffId, undefined, { assignee: false });
+    await this.alert(t, null, 'alert_transfer', (reader) => transferAlert(reader, { ticket: t, fromName, actorName: actor.name, staffUrl: this.staffUrl(t) }), actor.staffId, undefined, { assignee: false });
   }
 }

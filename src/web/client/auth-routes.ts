@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldErrors } from '../../errors.js';
 import { isEmail } from '../../users/email.js';
 import { readForm } from '../forms.js';
+import type { Msg } from '../../i18n/message.js';
 import { endSession, startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 
@@ -10,7 +11,7 @@ const THROTTLE_SCOPE = 'client';
 interface StatusPage {
   values?: Record<string, unknown>;
   errors?: FieldErrors;
-  formError?: string;
+  formError?: Msg;
   retryAt?: Date | null;
 }
 
@@ -22,7 +23,7 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
   const { tickets, loginThrottle } = app.services;
 
   const renderStatus = (request: FastifyRequest, reply: FastifyReply, page: StatusPage, status = 200) =>
-    render(request, reply, 'client/status', { title: 'Check a ticket’s status', action: request.url.split('?')[0], ...page }, status);
+    render(request, reply, 'client/status', { title: 'portal.status.title', action: request.url.split('?')[0], ...page }, status);
 
   for (const path of ['/tickets/status', '/login']) {
     app.get(path, async (request, reply) => renderStatus(request, reply, {}));
@@ -35,8 +36,8 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
       const number = (fields.number ?? '').trim().replace(/^#/, '');
       const values = { email, number };
       const errors: FieldErrors = {};
-      if (!isEmail(email)) errors.email = 'Enter the e-mail address you used to open the ticket.';
-      if (!number) errors.number = 'Enter the ticket number from your confirmation e-mail.';
+      if (!isEmail(email)) errors.email = 'portal.status.email_required';
+      if (!number) errors.number = 'portal.status.number_required';
       if (Object.keys(errors).length) return renderStatus(request, reply, { values, errors }, 400);
 
       try {
@@ -45,7 +46,7 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
         if (!(err instanceof AppError) || err.code !== 'TOO_MANY_ATTEMPTS') throw err;
         request.log.warn({ ip: request.ip }, 'client status check throttled');
         const retryAt = err.details?.retryAt ? new Date(String(err.details.retryAt)) : null;
-        return renderStatus(request, reply, { values, formError: 'Too many attempts that did not match a ticket.', retryAt }, 429);
+        return renderStatus(request, reply, { values, formError: 'portal.status.throttled', retryAt }, 429);
       }
 
       let ticket;
@@ -55,7 +56,7 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
         if (!(err instanceof AppError) || err.code !== 'TICKET_NOT_FOUND') throw err;
         await loginThrottle.fail(THROTTLE_SCOPE, account, request.ip);
         // 404 whether the number is unknown or belongs to another address, so numbers cannot be probed.
-        return renderStatus(request, reply, { values, formError: err.message }, 404);
+        return renderStatus(request, reply, { values, formError: err.userMessage }, 404);
       }
       await loginThrottle.succeed(THROTTLE_SCOPE, account, request.ip);
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
@@ -65,7 +66,7 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/logout', async (request, reply) => {
     await endSession(request, reply, 'client');
-    setFlash(reply, { type: 'info', message: 'You have signed out.' });
+    setFlash(reply, { type: 'info', message: 'portal.flash.signed_out' });
     return reply.redirect('/');
   });
 }

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
+import { msg, type Msg } from '../../i18n/message.js';
 import type { ClientPrincipal } from '../../tickets/ticket.js';
 import { sendAttachment } from '../attachments.js';
 import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js';
+import { translatorFor } from '../i18n.js';
 import { startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 
@@ -29,9 +31,9 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
   // Each new ticket mails a confirmation: without a cap, the form would send strangers mail on demand.
   const creationLimit = { scope: 'portal-ticket', max: config.portal.ticketsPerHourPerAddress, windowMs: 3600_000 };
 
-  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200, formError: string | null = null) {
+  async function renderNew(request: FastifyRequest, reply: FastifyReply, values: Record<string, unknown>, errors: FieldErrors = {}, status = 200, formError: Msg | null = null) {
     return render(request, reply, 'client/ticket-new', {
-      title: 'Open a new ticket',
+      title: 'portal.new.title',
       values,
       errors,
       formError,
@@ -43,7 +45,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
   async function renderTicket(request: FastifyRequest, reply: FastifyReply, number: string, extra: { values?: Record<string, unknown>; errors?: FieldErrors } = {}, status = 200) {
     const view = await tickets.view(principal(request), number);
     return render(request, reply, 'client/ticket', {
-      title: `Ticket #${view.ticket.number}: ${view.ticket.subject}`,
+      title: msg('portal.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
       limits: config.attachments,
       ...extra,
@@ -63,10 +65,12 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
       request.log.warn({ retryAt: allowance.retryAt }, 'portal ticket creation limit reached');
       reply.header('retry-after', String(Math.max(1, Math.ceil((allowance.retryAt.getTime() - clock.now().getTime()) / 1000))));
       const minutes = Math.max(1, Math.ceil((allowance.retryAt.getTime() - clock.now().getTime()) / 60_000));
-      return renderNew(request, reply, { ...values }, {}, 429, `Too many tickets were opened from your network in the last hour. Your text is kept below: please send it again in about ${minutes} minute${minutes === 1 ? '' : 's'}, or reply to one of your open tickets instead.`);
+      return renderNew(request, reply, { ...values }, {}, 429, msg('portal.new.rate_limited', { minutes }));
     }
     try {
-      const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments, requireName: true, knownErrors: known });
+      // The language the visitor reads the portal in is the one their notices are written in.
+      const requesterLanguage = { code: (await translatorFor(request)).locale, replace: true };
+      const { ticket } = await tickets.create(null, { ...values, topicId, source: 'web', attachments, requireName: true, knownErrors: known, requesterLanguage });
       await rateLimiter.record(creationLimit, request.ip);
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       request.log.info({ ticketId: ticket.id }, 'ticket opened from the portal');
@@ -79,12 +83,12 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<NumberParams>('/tickets/:number/created', async (request, reply) => {
     const ticket = await tickets.get(principal(request), request.params.number);
-    return render(request, reply, 'client/ticket-created', { title: `Ticket #${ticket.number} opened`, ticket });
+    return render(request, reply, 'client/ticket-created', { title: msg('portal.created.title', { number: ticket.number }), ticket });
   });
 
   app.get('/tickets', async (request, reply) => {
     const rows = request.client ? await tickets.listForClient(request.client) : [];
-    return render(request, reply, 'client/tickets', { title: 'My tickets', rows, signedIn: Boolean(request.client) });
+    return render(request, reply, 'client/tickets', { title: 'portal.tickets.title', rows, signedIn: Boolean(request.client) });
   });
 
   app.get<NumberParams & { Querystring: { t?: string } }>('/tickets/:number', async (request, reply) => {
@@ -104,9 +108,9 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     if (await tickets.isVisible(principal(request), number)) return reply.redirect(`/tickets/${number}`);
     request.log.info('access link refused');
     return render(request, reply, 'client/status', {
-      title: 'Check a ticket’s status',
+      title: 'portal.status.title',
       action: '/tickets/status',
-      formError: 'This link is not valid any more. Enter your e-mail address and ticket number to open the ticket.',
+      formError: 'portal.status.link_invalid',
     }, 404);
   });
 
@@ -121,7 +125,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
       if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: { message: fields.message ?? '' }, errors: err.fields }, request.uploadRefused ? 413 : 400);
       throw err;
     }
-    setFlash(reply, { type: 'success', message: 'Your reply was added to the ticket. We will answer by e-mail.' });
+    setFlash(reply, { type: 'success', message: 'portal.flash.reply_added' });
     return reply.redirect(`/tickets/${number}#entry-${entryId}`);
   });
 

@@ -1,0 +1,150 @@
+import t from 'tap';
+import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
+import { DirectoryVersion } from '../../src/directory/directory-version.js';
+import type { OutboxRow } from '../../src/mail/outbound/outbox-repository.js';
+import type { Services } from '../../src/services.js';
+import { StaffRepository } from '../../src/staff/staff-repository.js';
+import { FrozenClock, createAgent, createTestContext, type TestContext } from '../helpers/context.js';
+import { countQueries } from '../helpers/query-count.js';
+import { createTestApp, Browser } from '../helpers/http.js';
+import { message, send, startListener, startSink } from '../helpers/smtp.js';
+
+const TO = ['support@helpdesk.test'];
+
+/** Sets an agent's language and zone the way the preferences page does: the directory cache learns it. */
+async function setAgentLanguage({ services, clock }: TestContext, staffId: number, language: string | null, timezone: string): Promise<void> {
+  await new StaffRepository(services.db, clock, new DirectoryVersion(services.db, clock)).update(staffId, { language, timezone });
+  clock.advance(DIRECTORY_REFRESH_MS * 2);
+}
+
+async function mailFor(services: Services, subject: string): Promise<{ ticketId: number; number: string; mail: OutboxRow[] }> {
+  const row = await services.db.knex('tickets').where({ subject }).first('id', 'number');
+  return { ticketId: Number(row.id), number: String(row.number), mail: await services.outbox.forTicket(Number(row.id)) };
+}
+
+const userLanguage = async (services: Services, email: string) => (await services.users.findByEmail(email))?.language ?? null;
+
+t.test('a requester who wrote in Danish gets Danish notices; the agent who answers works in English', async (t) => {
+  const sink = await startSink(t);
+  const ctx = await createTestContext(t, { outboundSmtpUrl: sink.url });
+  const { services } = ctx;
+  const agent = await createAgent(services, { name: 'Eve Agent' });
+  await setAgentLanguage(ctx, agent.principal.staffId, 'en', 'Europe/London');
+  const { port } = await startListener(t, services);
+
+  const sent = await send(port, message({ from: 'Mette <mette@example.dk>', subject: 'Printeren virker ikke', body: 'Den siger papirstop.', messageId: 'mette-1@example.dk', headers: { 'Content-Language': 'da-DK' } }), { from: 'mette@example.dk', to: TO });
+  t.equal(sent.code, 250);
+  t.equal(await userLanguage(services, 'mette@example.dk'), 'da', 'the new requester keeps the language of their mail');
+
+  const { number, mail } = await mailFor(services, 'Printeren virker ikke');
+  const created = mail.find((m) => m.kind === 'ticket_created')!;
+  t.equal(created.subject, `[#${number}] Printeren virker ikke`);
+  t.match(created.bodyText, /^##- Skriv dit svar over denne linje -##/, 'the reply marker in Danish');
+  t.match(created.bodyText, 'Kære Mette');
+  t.match(created.bodyText, `oprettet sag #${number}`);
+  t.match(created.bodyHtml, /<a href="http:\/\/helpdesk\.test\/tickets\/\d+\?t=[^"]+">følge sagen online<\/a>/, 'the access link text in Danish');
+  t.notMatch(created.bodyText, /Dear|\bticket\b/, 'no English in the Danish notice');
+  t.equal(created.headers['Content-Language'], 'da');
+
+  const alert = mail.find((m) => m.kind === 'alert_new_ticket')!;
+  t.equal(alert.subject, `New ticket [#${number}] Printeren virker ikke`, 'the agent’s alert in English');
+  t.match(alert.bodyText, `New ticket #${number} in Support from Mette <mette@example.dk>.`);
+  t.match(alert.bodyText, /Received \d{1,2} \w{3} \d{4}, \d\d:\d\d (GMT|BST|UTC)/, 'the time it arrived, in the agent’s zone');
+  t.equal(alert.headers['Content-Language'], 'en');
+
+  // The agent reads the ticket in English and answers; the response goes out in Danish.
+  const app = await createTestApp(t, ctx);
+  const b = new Browser(app);
+  await b.staffLogin(agent.username, agent.password);
+  const page = await b.get(`/scp/tickets/${number}`);
+  t.equal(page.statusCode, 200);
+  t.match(page.body, '<html lang="en"', 'the agent works in English');
+  await services.tickets.respond(agent.principal, number, 'Prøv den anden bakke.');
+  const response = (await services.outbox.forTicket((await mailFor(services, 'Printeren virker ikke')).ticketId)).find((m) => m.kind === 'response')!;
+  t.equal(response.subject, `Re: [#${number}] Printeren virker ikke`);
+  t.match(response.bodyText, /^##- Skriv dit svar over denne linje -##/);
+  t.match(response.bodyText, 'Se sagen: http://helpdesk.test/tickets/');
+  t.match(response.bodyHtml, '>Se sagen online</a>');
+
+  // What leaves through the relay says its language.
+  await services.delivery.drain();
+  const out = sink.messages.find((m) => m.envelope.to.includes('mette@example.dk') && !m.parsed.headers.get('auto-submitted'))!;
+  t.equal(out.parsed.headers.get('content-language'), 'da');
+
+  // Mette answers above the Danish marker: the quoted mail is folded away as with the English one.
+  const reply = message({
+    from: 'Mette <mette@example.dk>', subject: `Re: [#${number}] Printeren virker ikke`, body: `Tak, det virker!\n\n${response.bodyText.split('\n').map((l) => `> ${l}`).join('\n')}`,
+    messageId: 'mette-2@example.dk', headers: { 'In-Reply-To': `<${out.parsed.messageId!.replace(/[<>]/g, '')}>` },
+  });
+  t.equal((await send(port, reply, { from: 'mette@example.dk', to: TO })).code, 250);
+  const view = await services.tickets.view(agent.principal, number);
+  t.equal(view.entries.at(-1)!.display.textVisible, 'Tak, det virker!', 'history below the Danish marker folded');
+});
+
+t.test('Content-Language: unknown falls back to the site default; a known user keeps their language', async (t) => {
+  const ctx = await createTestContext(t, { i18n: { defaultLanguage: 'et', pseudoLocale: false } });
+  const { services } = ctx;
+  const agent = await createAgent(services);
+  await setAgentLanguage(ctx, agent.principal.staffId, 'da', 'Europe/Copenhagen');
+  const { port } = await startListener(t, services);
+
+  t.equal((await send(port, message({ from: 'Kai <kai@example.com>', subject: 'Klingon', body: 'nuqneH', messageId: 'kai-1@example.com', headers: { 'Content-Language': 'tlh, x-bogus;;' } }), { from: 'kai@example.com', to: TO })).code, 250);
+  t.equal(await userLanguage(services, 'kai@example.com'), null, 'nothing stored: notices follow the site default when they are sent');
+  const first = await mailFor(services, 'Klingon');
+  const notice = first.mail.find((m) => m.kind === 'ticket_created')!;
+  t.match(notice.bodyText, /^##- Palun kirjutage oma vastus selle rea kohale -##/, 'the site default (Estonian)');
+  t.match(notice.bodyText, 'Lugupeetud Kai');
+  t.equal(notice.headers['Content-Language'], 'et');
+  const alert = first.mail.find((m) => m.kind === 'alert_new_ticket')!;
+  t.equal(alert.subject, `Ny sag [#${first.number}] Klingon`, 'the agent’s alert in their own language (Danish)');
+  t.match(alert.bodyText, /Modtaget \d{1,2}\. \w+\.? \d{4}/, 'the date in Danish');
+  t.equal(alert.headers['Content-Language'], 'da');
+
+  // Mail from someone already known never changes what they chose.
+  await services.users.setLanguage((await services.users.findByEmail('kai@example.com'))!.id, 'en');
+  t.equal((await send(port, message({ from: 'Kai <kai@example.com>', subject: 'Second', body: 'b', messageId: 'kai-2@example.com', headers: { 'Content-Language': 'da' } }), { from: 'kai@example.com', to: TO })).code, 250);
+  t.equal(await userLanguage(services, 'kai@example.com'), 'en', 'a mail’s Content-Language does not overwrite a stored language');
+  const second = (await mailFor(services, 'Second')).mail.find((m) => m.kind === 'ticket_created')!;
+  t.match(second.bodyText, 'Dear Kai', 'and the notice follows the stored language');
+});
+
+t.test('assignment and transfer alerts in the agent’s language', async (t) => {
+  const ctx = await createTestContext(t);
+  const { services } = ctx;
+  const ann = await createAgent(services, { name: 'Ann', departments: ['Support', 'Billing'], admin: true });
+  const ben = await createAgent(services, { name: 'Ben', departments: ['Support'] });
+  const cai = await createAgent(services, { name: 'Cai', departments: ['Billing'] });
+  await setAgentLanguage(ctx, ben.principal.staffId, 'et', 'Europe/Tallinn');
+  await setAgentLanguage(ctx, cai.principal.staffId, 'da', 'Europe/Copenhagen');
+  const { ticket } = await services.tickets.create(ann.principal, { name: 'Eve', email: 'eve@example.com', subject: 'Broken', message: 'It broke', source: 'phone' });
+
+  await services.tickets.assign(ann.principal, ticket.number, ben.principal.staffId);
+  const assigned = (await services.outbox.forTicket(ticket.id)).find((m) => m.kind === 'alert_assigned')!;
+  t.equal(assigned.subject, `Teile määratud [#${ticket.number}] Broken`);
+  t.match(assigned.bodyText, `Ann määras pöördumise #${ticket.number} „Broken“ Teile.`);
+
+  const billing = (await services.departments.ensure('Billing')).id;
+  await services.tickets.transfer(ann.principal, ticket.number, billing);
+  const moved = (await services.outbox.forTicket(ticket.id)).find((m) => m.kind === 'alert_transfer' && m.to.includes(`${cai.username}@staff.test`))!;
+  t.equal(moved.subject, `Flyttet [#${ticket.number}] Broken`);
+  t.match(moved.bodyText, `Ann har flyttet sag #${ticket.number} „Broken“ fra Support til Billing.`);
+  t.match(moved.bodyHtml, '<a href="http://helpdesk.test/scp/tickets/');
+});
+
+t.test('the requester’s language costs no statement: it rides on the user row intake writes anyway', async (t) => {
+  const ctx = await createTestContext(t, {}, new FrozenClock());
+  await createAgent(ctx.services);
+  const { port } = await startListener(t, ctx.services);
+  const deliver = (who: string, headers: Record<string, string>) =>
+    countQueries(ctx.services.db, async () => {
+      t.equal((await send(port, message({ from: `${who}@example.com`, subject: `From ${who}`, body: 'Hej', messageId: `${who}@example.com`, headers }), { from: `${who}@example.com`, to: TO })).code, 250);
+    });
+  await deliver('warm', {});
+  ctx.clock.advance(DIRECTORY_REFRESH_MS * 2);
+  await deliver('warmer', {});
+  const plain = await deliver('plain', {});
+  const danish = await deliver('danish', { 'Content-Language': 'da' });
+  t.equal(danish.count, plain.count, 'a new sender with Content-Language: as many statements as one without');
+  t.equal(await userLanguage(ctx.services, 'danish@example.com'), 'da');
+  t.match((await mailFor(ctx.services, 'From danish')).mail.find((m) => m.kind === 'ticket_created')!.bodyText, 'Kære danish');
+});
