@@ -52,16 +52,26 @@ function accent(elements: MessageFormatElement[]): void {
   }
 }
 
+/** The length of a message's own text as a reader sees it: a plural or select counts its longest branch. */
+function textLength(elements: MessageFormatElement[]): number {
+  let n = 0;
+  for (const el of elements) {
+    if (el.type === TYPE.literal) n += el.value.length;
+    else if (el.type === TYPE.tag) n += textLength(el.children);
+    else if (el.type === TYPE.plural || el.type === TYPE.select) n += Math.max(0, ...Object.values(el.options).map((o) => textLength(o.value)));
+  }
+  return n;
+}
+
 /**
  * The pseudo-locale's text for one English message: letters accented outside placeholders and tags, and
- * padded by about 35% of its length (at least two characters) with tildes inside brackets, as longer
+ * padded by about 35% of its text (at least two characters) with tildes inside brackets, as longer
  * languages run.
  */
 export function pseudoMessage(source: string): string {
   const ast = parse(source);
+  const pad = '~'.repeat(Math.max(2, Math.round(textLength(ast) * 0.35)));
   accent(ast);
-  const letters = source.replace(/\{[^}]*\}|<[^>]*>/g, '').length;
-  const pad = '~'.repeat(Math.max(2, Math.round(letters * 0.35)));
   return `[${printAST(ast)} ${pad}]`;
 }
 

@@ -1,3 +1,4 @@
+import { TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
 import { IntlMessageFormat } from 'intl-messageformat';
 import type { Catalog } from './catalog.js';
 import type { Language } from './languages.js';
@@ -18,6 +19,26 @@ const RELATIVE_UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['minute', 60],
 ];
 
+/** The rich-text tags a message uses, nested ones and those inside plural and select branches included. */
+function tagsOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
+  for (const el of elements) {
+    if (el.type === TYPE.tag) {
+      into.add(el.value);
+      tagsOf(el.children, into);
+    } else if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) tagsOf(o.value, into);
+  }
+  return into;
+}
+
+interface Compiled {
+  format: IntlMessageFormat;
+  /** intl-messageformat refuses a message whose tags have no handler, so every one gets one. */
+  tags: Set<string>;
+}
+
+type Chunks = unknown[];
+const inner = (chunks: Chunks) => chunks.join('');
+
 // Stored times can be unreadable (a zero date from an old dump): they show as nothing, never a 500.
 const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
 
@@ -27,7 +48,7 @@ const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
  * English catalog; a key no catalog has is shown as given, so a page never fails on a message.
  */
 export class Translator {
-  private readonly compiled = new Map<string, IntlMessageFormat | null>();
+  private readonly compiled = new Map<string, Compiled | null>();
   private readonly rtf: Intl.RelativeTimeFormat;
   private readonly exactFormats = new Map<string, Intl.DateTimeFormat>();
   private readonly numberFormat: Intl.NumberFormat;
@@ -58,12 +79,13 @@ export class Translator {
     return this.catalog.has(key) || (this.fallback?.has(key) ?? false);
   }
 
-  private format(key: string): IntlMessageFormat | null {
+  private format(key: string): Compiled | null {
     let f = this.compiled.get(key);
     if (f === undefined) {
       const text = this.catalog.get(key);
       try {
-        f = text === undefined ? null : new IntlMessageFormat(text, this.language.intl, undefined, { ignoreTag: false });
+        const format = text === undefined ? null : new IntlMessageFormat(text, this.language.intl, undefined, { ignoreTag: false });
+        f = format && { format, tags: tagsOf(format.getAst()) };
       } catch {
         f = null; // a broken message (the catalog test refuses them): the English one stands in
       }
@@ -78,8 +100,11 @@ export class Translator {
     const values = params ?? own;
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.t(key, values) : key;
+    // Plain text keeps what a tag encloses and drops the tag.
+    const all: Record<string, string | number | ((c: Chunks) => string)> = values ? this.plain(values) : {};
+    for (const tag of f.tags) all[tag] = inner;
     try {
-      const out = f.format(values ? this.plain(values) : undefined);
+      const out = f.format.format(all);
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.t(key, values) : key;
@@ -88,18 +113,21 @@ export class Translator {
 
   /**
    * A message as HTML: every parameter escaped, <strong>/<em>/<code>/<b> kept, and each tag named in `links`
-   * made a link to that address. The result is safe to print raw.
+   * made a link to that address; any other tag keeps its (escaped) content and loses the markup. The result is
+   * safe to print raw.
    */
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(params ?? own ?? {})) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
-    for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
-    for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+    const values: Record<string, string | number | ((c: Chunks) => string)> = {};
+    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    for (const tag of f.tags) {
+      const href = Object.hasOwn(links, tag) ? links[tag] : undefined;
+      values[tag] = href !== undefined ? (c) => `<a href="${escapeHtml(href)}">${inner(c)}</a>` : PLAIN_TAGS.includes(tag) ? (c) => `<${tag}>${inner(c)}</${tag}>` : inner;
+    }
     try {
-      const out = f.format(values as Record<string, string>);
+      const out = f.format.format(values);
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
@@ -120,7 +148,8 @@ export class Translator {
     for (const [unit, size] of RELATIVE_UNITS) {
       if (Math.abs(secs) >= size) return this.rtf.format(Math.trunc(secs / size), unit);
     }
-    return Math.abs(secs) < 45 ? this.t('common.time.just_now') : this.rtf.format(Math.trunc(secs / 60), 'minute');
+    // 45 to 59 seconds reads as a minute: truncating would say "this minute".
+    return Math.abs(secs) < 45 ? this.t('common.time.just_now') : this.rtf.format(secs < 0 ? -1 : 1, 'minute');
   };
 
   /**
