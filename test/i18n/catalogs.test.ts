@@ -115,7 +115,8 @@ t.test('every translation has the English placeholders, tags, plurals and select
 /**
  * String literals that look like a key: an area (a catalog file's name), a dot and more. A literal ending in a
  * dot, or a template literal continuing with `${`, is a prefix the code completes. Audit action names
- * (`action: 'staff.create'`) share the look and are stored, never shown, so they are not keys.
+ * (`action: 'staff.create'`) share the look and are stored, never shown, so they are not keys; nor are file
+ * names (`'staff.json'`).
  */
 interface KeyUse {
   literal: string;
@@ -131,8 +132,8 @@ function keyUses(): KeyUse[] {
     // Comments describe keys and files (`staff.json`); only code names them.
     const code = file.text.replace(/^\s*(\/\/|\/?\*).*$/gm, (line) => ' '.repeat(line.length));
     for (const m of code.matchAll(literal)) {
-      if (m[1]) continue;
       const text = m[3]!;
+      if (m[1] || /\.(json|m?js|ts|eta|css)$/.test(text)) continue;
       uses.push({ literal: text, prefix: m[4] === '${' || text.endsWith('.'), where: `${file.path}:${lineOf(code, m.index)}` });
     }
   }
