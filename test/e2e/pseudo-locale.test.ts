@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromiumSkip, launchBrowser, serveApp } from '../helpers/chromium.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
@@ -73,7 +73,7 @@ function inspect(known: string[]): { by: number; widest: string[]; english: stri
   return { by: scroller.scrollWidth - limit, widest, english: [...found] };
 }
 
-async function check(page: Page, known: string[]): Promise<PageReport> {
+async function check(t: Test, page: Page, known: string[]): Promise<PageReport> {
   const report: PageReport = { overflow: [], english: [] };
   t.equal(await page.getAttribute('html', 'lang'), LANG, `${page.url()} is in ${LANG}`);
   for (const dir of ['ltr', 'rtl']) {
@@ -119,7 +119,7 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   const visit = async (page: Page, path: string) => {
     const res = await page.goto(`${base}${path}`);
     t.ok(res, `${path} answers`);
-    reports.set(path, await check(page, known));
+    reports.set(path, await check(t, page, known));
   };
   /** The first link on a list page whose address matches, for pages with an id in their address. */
   const firstLink = async (page: Page, list: string, pattern: RegExp): Promise<string | null> => {
