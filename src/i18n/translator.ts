@@ -19,25 +19,34 @@ const RELATIVE_UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['minute', 60],
 ];
 
-/** The rich-text tags a message uses, nested ones and those inside plural and select branches included. */
-function tagsOf(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
-  for (const el of elements) {
-    if (el.type === TYPE.tag) {
-      into.add(el.value);
-      tagsOf(el.children, into);
-    } else if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) tagsOf(o.value, into);
-  }
-  return into;
-}
-
-interface Compiled {
-  format: IntlMessageFormat;
-  /** intl-messageformat refuses a message whose tags have no handler, so every one gets one. */
-  tags: Set<string>;
-}
-
 type Chunks = unknown[];
 const inner = (chunks: Chunks) => chunks.join('');
+
+function collectTags(elements: MessageFormatElement[], into: Record<string, (c: Chunks) => string>): void {
+  for (const el of elements) {
+    if (el.type === TYPE.tag) {
+      into[el.value] = inner;
+      collectTags(el.children, into);
+    } else if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) collectTags(o.value, into);
+  }
+}
+
+const tagHandlers = new WeakMap<IntlMessageFormat, Readonly<Record<string, (c: Chunks) => string>>>();
+
+/**
+ * A handler for every tag a message uses that keeps the enclosed text and drops the markup: intl-messageformat
+ * refuses to format a message with a tag nobody handles, so without them a tagged message printed its key.
+ */
+function tagsAsText(f: IntlMessageFormat): Readonly<Record<string, (c: Chunks) => string>> {
+  let handlers = tagHandlers.get(f);
+  if (!handlers) {
+    const found: Record<string, (c: Chunks) => string> = {};
+    collectTags(f.getAst(), found);
+    handlers = found;
+    tagHandlers.set(f, handlers);
+  }
+  return handlers;
+}
 
 // Stored times can be unreadable (a zero date from an old dump): they show as nothing, never a 500.
 const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
@@ -48,7 +57,7 @@ const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
  * English catalog; a key no catalog has is shown as given, so a page never fails on a message.
  */
 export class Translator {
-  private readonly compiled = new Map<string, Compiled | null>();
+  private readonly compiled = new Map<string, IntlMessageFormat | null>();
   private readonly rtf: Intl.RelativeTimeFormat;
   private readonly exactFormats = new Map<string, Intl.DateTimeFormat>();
   private readonly numberFormat: Intl.NumberFormat;
@@ -79,13 +88,12 @@ export class Translator {
     return this.catalog.has(key) || (this.fallback?.has(key) ?? false);
   }
 
-  private format(key: string): Compiled | null {
+  private format(key: string): IntlMessageFormat | null {
     let f = this.compiled.get(key);
     if (f === undefined) {
       const text = this.catalog.get(key);
       try {
-        const format = text === undefined ? null : new IntlMessageFormat(text, this.language.intl, undefined, { ignoreTag: false });
-        f = format && { format, tags: tagsOf(format.getAst()) };
+        f = text === undefined ? null : new IntlMessageFormat(text, this.language.intl, undefined, { ignoreTag: false });
       } catch {
         f = null; // a broken message (the catalog test refuses them): the English one stands in
       }
@@ -100,11 +108,8 @@ export class Translator {
     const values = params ?? own;
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.t(key, values) : key;
-    // Plain text keeps what a tag encloses and drops the tag.
-    const all: Record<string, string | number | ((c: Chunks) => string)> = values ? this.plain(values) : {};
-    for (const tag of f.tags) all[tag] = inner;
     try {
-      const out = f.format.format(all);
+      const out = f.format({ ...tagsAsText(f), ...(values ? this.plain(values) : {}) });
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.t(key, values) : key;
@@ -118,16 +123,14 @@ export class Translator {
    */
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
+    for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
-    const values: Record<string, string | number | ((c: Chunks) => string)> = {};
-    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
-    for (const tag of f.tags) {
-      const href = Object.hasOwn(links, tag) ? links[tag] : undefined;
-      values[tag] = href !== undefined ? (c) => `<a href="${escapeHtml(href)}">${inner(c)}</a>` : PLAIN_TAGS.includes(tag) ? (c) => `<${tag}>${inner(c)}</${tag}>` : inner;
-    }
     try {
-      const out = f.format.format(values);
+      const out = f.format({ ...tagsAsText(f), ...values } as Record<string, string>);
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
