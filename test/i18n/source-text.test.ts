@@ -11,14 +11,17 @@ import { keySources, type SourceFile } from './scan.js';
 /** Files whose text is for operators and programs, not readers: start-up output, configuration, the JSON API. */
 const ENGLISH_FILES = [/^src\/(main|server|cluster-primary|bootstrap|config|logger)\.ts$/, /^src\/web\/api\//, /^src\/i18n\//];
 
-/** Lines that talk to the log, the console or a developer. */
-const ENGLISH_LINE = /\blog\.(info|warn|error|debug|fatal|trace)\(|\bnew (Type|Range|Config)?Error\(|console\.|process\.std(err|out)/;
+/**
+ * Lines that talk to the log, the console or a developer, or record why a message went to quarantine (kept in
+ * English for the administrator, like the log it points to).
+ */
+const ENGLISH_LINE = /\blog\.(info|warn|error|debug|fatal|trace)\(|\bnew (Type|Range|Config)?Error\(|new UnparsableMessage\(|console\.|process\.std(err|out)/;
 
 /**
- * Literals that read as English but are data or protocol: the first-run help topic (an administrator renames
- * it), the author shown for a bounce, headers.
+ * Literals that read as English but are data or records: the first-run help topic (an administrator renames
+ * it), the author shown for a bounce, a quarantine reason.
  */
-const ALLOWED = new Set(['General inquiry', 'Mail delivery system']);
+const ALLOWED = new Set(['General inquiry', 'Mail delivery system', 'The message could not be processed (see the server log).']);
 
 /** SQL and Content-Security-Policy directives read like words too. */
 const SQL = /^\s*(select|insert|update|delete|with|create|alter|drop|set)\b/i;

@@ -13,6 +13,9 @@ import { lineOf, templates, type SourceFile } from './scan.js';
 /** Text that is the same in every language. */
 const ALLOWED = new Set(['Switchboard', 'osTicket', 'API', 'IMAP', 'SMTP', 'HTTPS', 'UTC']);
 
+/** Mail header names, which a code block may list as they go on the wire: protocol, not prose. */
+const HEADER_NAMES = new Set(['From', 'To', 'Cc', 'Bcc', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'Content-Type', 'Content-Language']);
+
 const VISIBLE_ATTRIBUTES = ['title', 'placeholder', 'aria-label', 'aria-description', 'aria-placeholder', 'aria-roledescription', 'aria-valuetext', 'alt', 'label', 'data-label', 'data-confirm'];
 
 /** Blanks a match but keeps its newlines, so offsets still give the right line. */
@@ -36,7 +39,7 @@ function englishLiterals(code: string): string[] {
     const capitalised = /^\p{Lu}\p{Ll}+/u.test(s);
     const sentence = /\p{L}{2,}[,.!?:]?\s+\p{L}{2,}/u.test(s) && !/^[a-z0-9 _-]+$/.test(s);
     const phrase = /^[a-z]+( [a-z]+){2,}$/.test(s);
-    if ((capitalised || sentence || phrase) && !ALLOWED.has(s)) out.push(s);
+    if ((capitalised || sentence || phrase) && !ALLOWED.has(s) && !HEADER_NAMES.has(s)) out.push(s);
   }
   return out;
 }
@@ -78,6 +81,7 @@ t.test('the scan itself', async (t) => {
   t.same(scanTemplate(file('<h1><%= it.t(\'staff.queue.title\') %></h1>\n<p class="muted" id="x-1"><%~ it.tHtml(\'a.b\') %> · #<%= n %></p>')), [], 'lookups, classes, ids and punctuation pass');
   t.same(scanTemplate(file('<p>\n  Hello <%= name %>,\n  welcome</p>')).map((f) => f.where + ' ' + f.text), ['views/x.eta:2 Hello ,', 'views/x.eta:3 welcome'], 'text is reported with its line');
   t.same(scanTemplate(file('<input type="submit" value="Save"><input type="text" value="x y" placeholder="Your name"><td data-label="From"><a title="<%= it.t(\'k.x\') %>">')).map((f) => f.text), ['value="Save"', 'placeholder="Your name"', 'data-label="From"'], 'visible attributes, and only those');
+  t.same(scanTemplate(file("<% const rows = [['From', m.from], ['Subject', m.subject]] %>")), [], 'mail header names in code');
   t.same(scanTemplate(file("<%= open ? 'Open' : 'closed' %><%= x ? ' in this department' : '' %><%= cls ? ' has-error' : '' %><%= it.t('staff.x', { q: 'open' }) %><% include('/partials/field') %>")).map((f) => f.text), ['Open', 'in this department'], 'word-like literals in code');
   t.same(scanTemplate(file('<script src="/a.js"></script><style>p { color: red }</style><!-- a note --><%/* a comment on it: { name } */%>')), [], 'scripts, styles and comments are not text');
   t.same(scanTemplate(file('<footer>Switchboard</footer>')), [], 'the allow-list');
