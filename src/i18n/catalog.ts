@@ -70,7 +70,9 @@ function textLength(elements: MessageFormatElement[]): number {
  */
 export function pseudoMessage(source: string): string {
   const ast = parse(source);
-  const pad = '~'.repeat(Math.max(2, Math.round(textLength(ast) * 0.35)));
+  // Broken into words as a language's text would be: one long run of tildes cannot wrap, and would report an
+  // overflow no real language causes.
+  const pad = Array.from({ length: Math.max(2, Math.round(textLength(ast) * 0.35)) }, (_, i) => (i % 8 === 7 ? ' ' : '~')).join('').trimEnd();
   accent(ast);
   return `[${printAST(ast)} ${pad}]`;
 }
