@@ -46,7 +46,8 @@ const ACCENTED: Record<string, string> = {
 
 function accent(elements: MessageFormatElement[]): void {
   for (const el of elements) {
-    if (el.type === TYPE.literal) el.value = el.value.replace(/[a-zA-Z]/g, (c) => ACCENTED[c] ?? c);
+    // An HTML entity (&lt;, &amp;) in a tHtml message stays readable to the browser.
+    if (el.type === TYPE.literal) el.value = el.value.replace(/&#?\w+;|[a-zA-Z]/g, (c) => (c.length > 1 ? c : ACCENTED[c] ?? c));
     else if (el.type === TYPE.tag) accent(el.children);
     else if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) accent(o.value);
   }

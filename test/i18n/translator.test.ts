@@ -143,6 +143,7 @@ t.test('the pseudo-locale: accented, about 35% longer, placeholders and tags int
     'staff.c': ['Welcome back, {name}. Your previous sign-in was {at}.', { name: 'Al', at: '1 May' }],
     'staff.d': ['{count, plural, one {# ticket} other {# tickets}} in <strong>{queue}</strong>', { count: 3, queue: 'Inbox' }],
     'staff.e': ['{kind, select, note {Internal note} other {Reply}} saved', { kind: 'note' }],
+    'staff.f': ['From {name} &lt;{email}&gt;', { name: 'Al', email: 'a@b' }],
   };
   const own = new I18n(new Map([['en', new Map(Object.entries(sources).map(([k, [text]]) => [k, text]))]]), { pseudoLocale: true });
   for (const [key, [source, values]] of Object.entries(sources)) {
@@ -153,6 +154,8 @@ t.test('the pseudo-locale: accented, about 35% longer, placeholders and tags int
     const ratio = longer.length / plainText.length;
     t.ok(ratio >= 1.3 && ratio <= 2.5, `"${longer}" is about a third longer than "${plainText}" (${ratio.toFixed(2)}×)`);
   }
+
+  t.match(own.translator('en-XA').tHtml('staff.f', { name: 'Al', email: 'a@b' }), /^\[Ƒŕöɱ Al &lt;a@b&gt; ~+\]$/, 'HTML entities stay entities');
 
   const broken: string[] = [];
   for (const [key, source] of readCatalogs(LOCALES_DIR).get('en')!) {
