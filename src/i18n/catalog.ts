@@ -46,22 +46,35 @@ const ACCENTED: Record<string, string> = {
 
 function accent(elements: MessageFormatElement[]): void {
   for (const el of elements) {
-    if (el.type === TYPE.literal) el.value = el.value.replace(/[a-zA-Z]/g, (c) => ACCENTED[c] ?? c);
+    // An HTML entity (&lt;, &amp;) in a tHtml message stays readable to the browser.
+    if (el.type === TYPE.literal) el.value = el.value.replace(/&#?\w+;|[a-zA-Z]/g, (c) => (c.length > 1 ? c : ACCENTED[c] ?? c));
     else if (el.type === TYPE.tag) accent(el.children);
     else if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) accent(o.value);
   }
 }
 
+/** The length of a message's own text as a reader sees it: a plural or select counts its longest branch. */
+function textLength(elements: MessageFormatElement[]): number {
+  let n = 0;
+  for (const el of elements) {
+    if (el.type === TYPE.literal) n += el.value.length;
+    else if (el.type === TYPE.tag) n += textLength(el.children);
+    else if (el.type === TYPE.plural || el.type === TYPE.select) n += Math.max(0, ...Object.values(el.options).map((o) => textLength(o.value)));
+  }
+  return n;
+}
+
 /**
  * The pseudo-locale's text for one English message: letters accented outside placeholders and tags, and
- * padded by about 35% of its length (at least two characters) with tildes inside brackets, as longer
+ * padded by about 35% of its text (at least two characters) with tildes inside brackets, as longer
  * languages run.
  */
 export function pseudoMessage(source: string): string {
   const ast = parse(source);
+  // Broken into words as a language's text would be: one long run of tildes cannot wrap, and would report an
+  // overflow no real language causes.
+  const pad = Array.from({ length: Math.max(2, Math.round(textLength(ast) * 0.35)) }, (_, i) => (i % 8 === 7 ? ' ' : '~')).join('').trimEnd();
   accent(ast);
-  const letters = source.replace(/\{[^}]*\}|<[^>]*>/g, '').length;
-  const pad = '~'.repeat(Math.max(2, Math.round(letters * 0.35)));
   return `[${printAST(ast)} ${pad}]`;
 }
 

@@ -40,8 +40,10 @@ export function parseAcceptLanguage(header: string | undefined): string[] {
     if (!/^[a-z]{1,8}(-[a-z0-9]{1,8})*$|^\*$/.test(tag)) return;
     let q = 1;
     for (const p of params) {
+      if (!/^\s*q\s*=/i.test(p)) continue;
+      // An unreadable or out-of-range weight (q=2, q=x) makes the part malformed, not a first choice.
       const m = /^\s*q\s*=\s*([01](?:\.\d{0,3})?)\s*$/i.exec(p);
-      if (m) q = Number(m[1]);
+      q = m ? Number(m[1]) : Number.NaN;
     }
     if (q > 0 && q <= 1) out.push({ tag, q, i });
   });

@@ -1,3 +1,4 @@
+import { TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
 import { IntlMessageFormat } from 'intl-messageformat';
 import type { Catalog } from './catalog.js';
 import type { Language } from './languages.js';
@@ -17,6 +18,35 @@ const RELATIVE_UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['hour', 3600],
   ['minute', 60],
 ];
+
+type Chunks = unknown[];
+const inner = (chunks: Chunks) => chunks.join('');
+
+function collectTags(elements: MessageFormatElement[], into: Record<string, (c: Chunks) => string>): void {
+  for (const el of elements) {
+    if (el.type === TYPE.tag) {
+      into[el.value] = inner;
+      collectTags(el.children, into);
+    } else if (el.type === TYPE.plural || el.type === TYPE.select) for (const o of Object.values(el.options)) collectTags(o.value, into);
+  }
+}
+
+const tagHandlers = new WeakMap<IntlMessageFormat, Readonly<Record<string, (c: Chunks) => string>>>();
+
+/**
+ * A handler for every tag a message uses that keeps the enclosed text and drops the markup: intl-messageformat
+ * refuses to format a message with a tag nobody handles, so without them a tagged message printed its key.
+ */
+function tagsAsText(f: IntlMessageFormat): Readonly<Record<string, (c: Chunks) => string>> {
+  let handlers = tagHandlers.get(f);
+  if (!handlers) {
+    const found: Record<string, (c: Chunks) => string> = {};
+    collectTags(f.getAst(), found);
+    handlers = found;
+    tagHandlers.set(f, handlers);
+  }
+  return handlers;
+}
 
 // Stored times can be unreadable (a zero date from an old dump): they show as nothing, never a 500.
 const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
@@ -79,7 +109,7 @@ export class Translator {
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.t(key, values) : key;
     try {
-      const out = f.format(values ? this.plain(values) : undefined);
+      const out = f.format({ ...tagsAsText(f), ...(values ? this.plain(values) : {}) });
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.t(key, values) : key;
@@ -88,7 +118,8 @@ export class Translator {
 
   /**
    * A message as HTML: every parameter escaped, <strong>/<em>/<code>/<b> kept, and each tag named in `links`
-   * made a link to that address. The result is safe to print raw.
+   * made a link to that address; any other tag keeps its (escaped) content and loses the markup. The result is
+   * safe to print raw.
    */
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
@@ -99,7 +130,7 @@ export class Translator {
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
     try {
-      const out = f.format(values as Record<string, string>);
+      const out = f.format({ ...tagsAsText(f), ...values } as Record<string, string>);
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
@@ -121,7 +152,8 @@ export class Translator {
     for (const [unit, size] of RELATIVE_UNITS) {
       if (Math.abs(secs) >= size) return this.rtf.format(Math.trunc(secs / size), unit);
     }
-    return Math.abs(secs) < 45 ? this.t('common.time.just_now') : this.rtf.format(Math.trunc(secs / 60), 'minute');
+    // 45 to 59 seconds reads as a minute: truncating would say "this minute".
+    return Math.abs(secs) < 45 ? this.t('common.time.just_now') : this.rtf.format(secs < 0 ? -1 : 1, 'minute');
   };
 
   /**
