@@ -13,8 +13,8 @@ export type RateDecision = { allowed: true } | { allowed: false; retryAt: Date }
 
 /**
  * Sliding-window counts kept in the database, so that every node behind the load balancer sees the same
- * count. Keys (addresses) are hashed with their scope: the table holds no addresses. Check and record are
- * two statements, so concurrent requests may pass a limit by a few; these limits bound abuse, not billing.
+ * count. Keys (addresses) are hashed with their scope: the table holds no addresses. check() then record()
+ * are two statements, so concurrent requests may pass a limit by a few; these limits bound abuse, not billing.
  */
 export class RateLimiter {
   constructor(
@@ -48,14 +48,31 @@ export class RateLimiter {
     await this.db.run((q) => q('rate_limit_events').insert({ key_hash: this.hash(limit, key), created_at: toDbTime(this.clock.now()) }));
   }
 
-  /** Whether one more event is within the limit; when it is, the event is counted. */
+  /**
+   * Whether one more event is within the limit; when it is, the event is counted. One statement: the insert
+   * happens only while the window holds fewer than `max` events (mail intake counts every statement), and
+   * only a refusal pays a second read, for its retry time.
+   */
   async take(limit: RateLimit, key: string): Promise<RateDecision> {
-    const decision = await this.check(limit, key);
-    if (decision.allowed) await this.record(limit, key);
-    return decision;
+    if (limit.max <= 0) return this.check(limit, key);
+    const now = this.clock.now();
+    const keyHash = this.hash(limit, key);
+    const result = await this.db.run((q) =>
+      q.raw(
+        'INSERT INTO rate_limit_events (key_hash, created_at) SELECT ?, ? WHERE (SELECT COUNT(*) FROM rate_limit_events WHERE key_hash = ? AND created_at > ?) < ?',
+        [keyHash, toDbTime(now), keyHash, toDbTime(new Date(now.getTime() - limit.windowMs)), limit.max],
+      ),
+    );
+    return insertedRows(result) > 0 ? { allowed: true } : this.check(limit, key);
   }
 
   async purgeOlderThan(cutoff: Date): Promise<number> {
     return this.db.run((q) => q('rate_limit_events').where('created_at', '<', toDbTime(cutoff)).delete());
   }
+}
+
+/** Rows a raw INSERT wrote: mysql2 answers [ResultSetHeader, fields], better-sqlite3 { changes }. */
+function insertedRows(result: unknown): number {
+  const header = (Array.isArray(result) ? result[0] : result) as { affectedRows?: number; changes?: number };
+  return Number(header.affectedRows ?? header.changes ?? 0);
 }

@@ -1,0 +1,38 @@
+import type { Knex } from 'knex';
+import { addIndex } from '../src/db/schema.js';
+
+export const config = { transaction: false };
+
+/**
+ * An entry's Message-ID moves into the entry's own row: mail intake wrote a thread_message_ids row beside
+ * every entry (a statement per message, issue 8), and a unique key on the entry's hash now also refuses the
+ * second entry for one message, which a read before every delivery used to look for. Not into
+ * inbound_messages, whose rows the retention purge deletes while replies quoting them still need threading.
+ * Each step can run again after an interruption (MySQL commits DDL as it goes).
+ */
+export async function up(knex: Knex): Promise<void> {
+  if (!(await knex.schema.hasColumn('thread_entries', 'message_id_hash'))) {
+    await knex.schema.alterTable('thread_entries', (t) => {
+      t.string('message_id_hash', 64).nullable();
+      t.text('message_id').nullable();
+    });
+  }
+  if (await knex.schema.hasTable('thread_message_ids')) {
+    // Before the unique key: one row per Message-ID (the first entry that arrived with it, as threading
+    // already chose), and one per entry. SQLite has no index on entry_id, and the copy below looks rows up by it.
+    await addIndex(knex, 'thread_message_ids', 'thread_message_ids_entry_idx', ['entry_id']);
+    await knex.raw('DELETE FROM thread_message_ids WHERE entry_id IS NULL');
+    await knex.raw(`DELETE FROM thread_message_ids WHERE id NOT IN (SELECT id FROM (SELECT MIN(id) AS id FROM thread_message_ids GROUP BY message_id_hash) AS firsts)`);
+    await knex.raw(`DELETE FROM thread_message_ids WHERE id NOT IN (SELECT id FROM (SELECT MIN(id) AS id FROM thread_message_ids GROUP BY entry_id) AS firsts)`);
+    await knex.raw(`UPDATE thread_entries SET
+        message_id_hash = (SELECT m.message_id_hash FROM thread_message_ids AS m WHERE m.entry_id = thread_entries.id),
+        message_id = (SELECT m.message_id FROM thread_message_ids AS m WHERE m.entry_id = thread_entries.id)
+      WHERE id IN (SELECT entry_id FROM thread_message_ids)`);
+  }
+  await addIndex(knex, 'thread_entries', 'thread_entries_message_id_hash_unique', ['message_id_hash'], { unique: true });
+  await knex.schema.dropTableIfExists('thread_message_ids');
+}
+
+export async function down(): Promise<void> {
+  throw new Error('migrations are forward-only');
+}
