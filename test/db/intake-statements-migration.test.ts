@@ -4,7 +4,7 @@ import { messageIdHash } from '../../src/mail/message-id.js';
 import { migrations } from '../../migrations/index.js';
 import { freshDatabaseUrl } from '../helpers/db.js';
 
-const FOLD = '20261129_0017_entry_message_ids';
+const FOLD = '20261129_0017_intake_statements';
 
 // The fold of thread_message_ids into thread_entries must survive what older versions could store: the same
 // Message-ID on two entries (a message delivered to two mailboxes at once) and two rows for one entry.
@@ -43,7 +43,7 @@ t.test('migration 0017 moves each stored Message-ID onto its entry, the first en
     'one Message-ID per entry; the duplicate stays with the entry that had it first',
   );
   t.notOk(await k.schema.hasTable('thread_message_ids'), 'the old table is gone');
-  await t.rejects(k('thread_entries').where({ id: third }).update({ message_id_hash: messageIdHash('a@example.com') }), {}, 'a Message-ID can be on one entry only');
+  await t.rejects(k('thread_entries').where({ id: third }).update({ message_id_hash: messageIdHash('a@example.com') }), 'a Message-ID can be on one entry only');
   await fold.up(k);
   t.pass('running it again (after an interruption) does nothing');
 });

@@ -1,16 +1,28 @@
 import type { Knex } from 'knex';
-import { addIndex } from '../src/db/schema.js';
+import { addIndex, createTable, timestamp } from '../src/db/schema.js';
 
 export const config = { transaction: false };
 
 /**
+ * Two statements fewer per incoming message (issue 8).
+ *
  * An entry's Message-ID moves into the entry's own row: mail intake wrote a thread_message_ids row beside
- * every entry (a statement per message, issue 8), and a unique key on the entry's hash now also refuses the
- * second entry for one message, which a read before every delivery used to look for. Not into
- * inbound_messages, whose rows the retention purge deletes while replies quoting them still need threading.
+ * every entry, and a unique key on the entry's hash now also refuses the second entry for one message, which
+ * a read before every delivery used to look for. Not into inbound_messages, whose rows the retention purge
+ * deletes while replies quoting them still need threading.
+ *
+ * A counter row per key and window, for limits taken in one statement (rate-limiter.ts take): the auto-reply
+ * budget read the window's events and then inserted one. rate_limit_events stays for check-then-record.
+ *
  * Each step can run again after an interruption (MySQL commits DDL as it goes).
  */
 export async function up(knex: Knex): Promise<void> {
+  await createTable(knex, 'rate_limit_counters', (t) => {
+    t.string('key_hash', 64).primary();
+    timestamp(t, 'window_start').notNullable();
+    t.integer('n').unsigned().notNullable();
+    t.index(['window_start']);
+  });
   if (!(await knex.schema.hasColumn('thread_entries', 'message_id_hash'))) {
     await knex.schema.alterTable('thread_entries', (t) => {
       t.string('message_id_hash', 64).nullable();
