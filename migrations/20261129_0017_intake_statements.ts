@@ -30,11 +30,11 @@ export async function up(knex: Knex): Promise<void> {
     });
   }
   if (await knex.schema.hasTable('thread_message_ids')) {
-    // Before the unique key: one row per Message-ID (the first entry that arrived with it, as threading
-    // already chose), and one per entry. SQLite has no index on entry_id, and the copy below looks rows up by it.
+    // Before the unique key: one row per Message-ID (the latest entry stored with it, the one threading
+    // chose), and one per entry. SQLite has no index on entry_id, and the copy below looks rows up by it.
     await addIndex(knex, 'thread_message_ids', 'thread_message_ids_entry_idx', ['entry_id']);
     await knex.raw('DELETE FROM thread_message_ids WHERE entry_id IS NULL');
-    await knex.raw(`DELETE FROM thread_message_ids WHERE id NOT IN (SELECT id FROM (SELECT MIN(id) AS id FROM thread_message_ids GROUP BY message_id_hash) AS firsts)`);
+    await knex.raw(`DELETE FROM thread_message_ids WHERE id NOT IN (SELECT id FROM (SELECT MAX(id) AS id FROM thread_message_ids GROUP BY message_id_hash) AS firsts)`);
     await knex.raw(`DELETE FROM thread_message_ids WHERE id NOT IN (SELECT id FROM (SELECT MIN(id) AS id FROM thread_message_ids GROUP BY entry_id) AS firsts)`);
     await knex.raw(`UPDATE thread_entries SET
         message_id_hash = (SELECT m.message_id_hash FROM thread_message_ids AS m WHERE m.entry_id = thread_entries.id),
