@@ -11,6 +11,7 @@ import * as departmentNames from './20261129_0011_departments.js';
 import * as cacheVersions from './20261129_0012_cache_versions.js';
 import * as outboxClaims from './20261129_0014_outbox_claims.js';
 import * as languages from './20261129_0016_languages.js';
+import * as intakeStatements from './20261129_0017_intake_statements.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,4 +33,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261129_0012_cache_versions', cacheVersions],
   ['20261129_0014_outbox_claims', outboxClaims],
   ['20261129_0016_languages', languages],
+  ['20261129_0017_intake_statements', intakeStatements],
 ];

@@ -380,7 +380,10 @@ async function verify(db: Database, sent: Sent[]): Promise<Check> {
   const missing = [...byHash.keys()].filter((h) => !count.has(h)).length;
   const status = (st: string) => rows.filter((r) => r.status === st).length;
   // Thread entries by Message-ID: each message became exactly one entry, and a reply sits on its conversation's ticket.
-  const tmi = (await db.q('thread_message_ids').select('message_id_hash', 'ticket_id', 'entry_id')) as Array<{ message_id_hash: string; ticket_id: number; entry_id: number }>;
+  // Since migration 0017 the entry holds its Message-ID; a server from before it (--server-root) kept them apart.
+  const tmi = ((await db.q.schema.hasTable('thread_message_ids'))
+    ? await db.q('thread_message_ids').select('message_id_hash', 'ticket_id')
+    : await db.q('thread_entries').whereNotNull('message_id_hash').select('message_id_hash', 'ticket_id')) as Array<{ message_id_hash: string; ticket_id: number }>;
   const ticketOf = new Map<string, number>();
   const entries = new Map<string, number>();
   for (const r of tmi) {

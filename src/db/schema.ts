@@ -42,13 +42,13 @@ export async function createTable(
   });
 }
 
-/** Idempotent CREATE INDEX: SQLite has IF NOT EXISTS, MySQL needs a look at information_schema first. */
-export async function addIndex(knex: Knex, table: string, name: string, columns: string[]): Promise<void> {
+/** Idempotent CREATE [UNIQUE] INDEX: SQLite has IF NOT EXISTS, MySQL needs a look at information_schema first. */
+export async function addIndex(knex: Knex, table: string, name: string, columns: string[], opts: { unique?: boolean } = {}): Promise<void> {
   if (isMysql(knex)) {
     const [rows] = (await knex.raw('SELECT 1 FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ? LIMIT 1', [table, name])) as [unknown[]];
     if (rows.length) return;
-    await knex.schema.alterTable(table, (t) => t.index(columns, name));
+    await knex.schema.alterTable(table, (t) => (opts.unique ? t.unique(columns, { indexName: name }) : t.index(columns, name)));
     return;
   }
-  await knex.raw(`CREATE INDEX IF NOT EXISTS ?? ON ?? (${columns.map(() => '??').join(', ')})`, [name, table, ...columns]);
+  await knex.raw(`CREATE ${opts.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ?? ON ?? (${columns.map(() => '??').join(', ')})`, [name, table, ...columns]);
 }

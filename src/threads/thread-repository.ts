@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
 import type { Database } from '../db/database.js';
+import { UniqueViolation } from '../db/errors.js';
 import { fromDbTimeRequired, toDbTime } from '../db/time.js';
 import { messageIdHash } from '../mail/message-id.js';
 
@@ -43,7 +44,12 @@ export interface NewEntry {
   senderEmail?: string | null;
   verification?: Verification | null;
   fromNonParticipant?: boolean;
+  /** The Message-ID the entry arrived with by mail: replies quoting it thread to its ticket. */
+  messageId?: string | null;
 }
+
+/** An entry with this Message-ID exists already: the same mail delivered again, or to a second mailbox. */
+export class DuplicateMessageId extends Error {}
 
 const map = (r: Record<string, unknown>): ThreadEntry => ({
   id: Number(r.id),
@@ -64,6 +70,7 @@ const map = (r: Record<string, unknown>): ThreadEntry => ({
 export class ThreadRepository {
   constructor(private readonly db: Database) {}
 
+  /** Throws DuplicateMessageId when an entry with `messageId` exists (the unique key, so also across nodes). */
   async insert(e: NewEntry): Promise<number> {
     const [id] = await this.db.run((q) =>
       q('thread_entries').insert({
@@ -79,8 +86,13 @@ export class ThreadRepository {
         sender_email: e.senderEmail ?? null,
         verification: e.verification ?? null,
         from_non_participant: e.fromNonParticipant ?? false,
+        message_id_hash: e.messageId ? messageIdHash(e.messageId) : null,
+        message_id: e.messageId ?? null,
       }),
-    );
+    ).catch((err: unknown) => {
+      // The entry's other unique keys are its id alone, so a violation here is the Message-ID's.
+      throw e.messageId && err instanceof UniqueViolation ? new DuplicateMessageId(err.message) : err;
+    });
     return Number(id);
   }
 
@@ -118,31 +130,22 @@ export class ThreadRepository {
     await this.db.run((q) => q('thread_entries').where({ id: entryId }).update({ from_non_participant: false }));
   }
 
-  /** Moves an entry with its attachments and stored Message-ID to another ticket. */
+  /** Moves an entry with its attachments (and so its Message-ID) to another ticket. */
   async moveEntry(entryId: number, toTicketId: number): Promise<void> {
-    for (const table of ['attachments', 'thread_message_ids']) {
-      await this.db.run((q) => q(table).where({ entry_id: entryId }).update({ ticket_id: toTicketId }));
-    }
+    await this.db.run((q) => q('attachments').where({ entry_id: entryId }).update({ ticket_id: toTicketId }));
     await this.db.run((q) => q('thread_entries').where({ id: entryId }).update({ ticket_id: toTicketId, from_non_participant: false }));
-  }
-
-  /** Remembers the Message-ID an entry arrived with, so replies quoting it thread to its ticket. */
-  async addMessageId(ticketId: number, entryId: number, messageId: string, at: Date): Promise<void> {
-    await this.db.run((q) =>
-      q('thread_message_ids').insert({ ticket_id: ticketId, entry_id: entryId, message_id_hash: messageIdHash(messageId), message_id: messageId, created_at: toDbTime(at) }),
-    );
   }
 
   /** Entries stored under any of these Message-ID hashes, the most recent first, with their tickets. */
   async storedMessageIds(hashes: string[]): Promise<Array<{ hash: string; ticketId: number }>> {
     if (!hashes.length) return [];
-    const rows = await this.db.run((q) => q('thread_message_ids').whereIn('message_id_hash', hashes).orderBy('id', 'desc').select('message_id_hash', 'ticket_id'));
+    const rows = await this.db.run((q) => q('thread_entries').whereIn('message_id_hash', hashes).orderBy('id', 'desc').select('message_id_hash', 'ticket_id'));
     return rows.map((r: Record<string, unknown>) => ({ hash: r.message_id_hash as string, ticketId: Number(r.ticket_id) }));
   }
 
   /** The Message-IDs of a ticket's entries that came in by mail, oldest first. */
   async messageIds(ticketId: number): Promise<string[]> {
-    const rows = await this.db.run((q) => q('thread_message_ids').where({ ticket_id: ticketId }).orderBy('id').select('message_id'));
+    const rows = await this.db.run((q) => q('thread_entries').where({ ticket_id: ticketId }).whereNotNull('message_id_hash').orderBy('id').select('message_id'));
     return rows.map((r: Record<string, unknown>) => r.message_id as string);
   }
 }

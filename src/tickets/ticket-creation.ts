@@ -120,9 +120,8 @@ export class TicketCreation {
       const user = await this.d.users.findOrCreate(name, input.email, input.requesterLanguage ?? null);
       const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
       const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
-      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, ...sender });
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, ...sender });
       await this.d.attachments.add(ticketId, entryId, (input.attachments ?? []).slice(0, MAX_INBOUND_FILES));
-      if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
       for (const c of (input.collaborators ?? []).slice(0, 20)) {
         if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
         const collaborator = await this.d.users.findOrCreate(c.name, c.email);
@@ -157,7 +156,7 @@ export class TicketCreation {
       let entryId: number;
       let reopened = false;
       let requesterName: string | null = null;
-      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification };
+      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification, messageId: input.messageId };
       if (input.agent) {
         entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: input.agent.id, authorName: input.agent.name, ...body });
         await this.d.tickets.update(ticketId, { updatedAt: now });
@@ -173,8 +172,6 @@ export class TicketCreation {
         }
       }
       await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
-      // Stored before the alert is written, so the alert's In-Reply-To/References name this message.
-      if (input.messageId) await this.d.threads.addMessageId(ticketId, entryId, input.messageId, now);
       if (requesterName !== null) await this.d.notifier.newMessageAlert(ticket, entryId, requesterName, input.bodyText, input.messageId);
       return { ticket, entryId, reopened };
     });

@@ -6,7 +6,7 @@ import { AppError, ValidationError } from '../../errors.js';
 import { msg, type Msg } from '../../i18n/message.js';
 import type { Logger } from '../../logger.js';
 import type { DirectoryCache } from '../../directory/directory-cache.js';
-import type { ThreadRepository } from '../../threads/thread-repository.js';
+import { DuplicateMessageId, type ThreadRepository } from '../../threads/thread-repository.js';
 import type { CollaboratorRepository } from '../../tickets/collaborator-repository.js';
 import type { TicketRepository } from '../../tickets/ticket-repository.js';
 import { LIMITS, type TicketService } from '../../tickets/ticket-service.js';
@@ -50,7 +50,11 @@ export class SenderBanned extends AppError {
 
 class DuplicateDelivery extends Error {}
 
-type StoredIds = Array<{ hash: string; ticketId: number }>;
+/** Entries stored under the Message-IDs a message answers; `prefetch` reads them before a transaction when threading will need them. */
+interface StoredIds {
+  all(): Promise<Array<{ hash: string; ticketId: number }>>;
+  prefetch(): Promise<void>;
+}
 type MessageLookups = ThreadingLookups & { ticket(id: number): Promise<Ticket | null> };
 
 /** What became of a message: the row to record, and the answer once the row has its id. */
@@ -135,11 +139,12 @@ export class MailIntakeService {
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'errors.mail.no_mailbox');
     if (await this.d.bans.checkBeyond(env.envelopeFromChecked ? env.envelopeFrom : null, parsed.from.address, env.envelopeFrom)) throw new SenderBanned();
     const idHash = this.idHash(parsed.messageId, raw);
-    // One query for the message's own Message-ID and the ones it answers. Its own already stored: the same
-    // message sent to two of our mailboxes, and the first one made its entry. A repeat to the same mailbox is
-    // caught by the unique key on the insert below.
-    const stored = await this.storedIds(parsed, parsed.messageId ? idHash : null);
-    if (parsed.messageId && stored.some((s) => s.hash === idHash)) return { status: 'duplicate' };
+    // A message delivered again, to this mailbox or to another of ours, is found by unique keys, not by a read
+    // first: the entry's Message-ID fails its insert (thread-repository.ts), and so, for a message that made no
+    // entry, does the inbound row below. The Message-IDs it answers are read here, outside the transaction,
+    // and once for all attempts.
+    const stored = this.storedIds(parsed);
+    await stored.prefetch();
 
     const summary = { sender: parsed.from.address, subject: parsed.subject || null };
     try {
@@ -165,7 +170,7 @@ export class MailIntakeService {
         }),
       );
     } catch (err) {
-      if (err instanceof DuplicateDelivery) return { status: 'duplicate' };
+      if (err instanceof DuplicateDelivery || err instanceof DuplicateMessageId) return { status: 'duplicate' };
       if (isTransient(err)) throw err;
       this.d.log.error({ err, sender: parsed.from.address }, 'inbound message failed; quarantining it');
       return this.quarantine(raw, env, mailbox, this.reason(err));
@@ -189,7 +194,8 @@ export class MailIntakeService {
     if (!mailbox) throw new AppError('NO_MAILBOX', 'unavailable', 'errors.mail.no_mailbox');
     try {
       const prepared = this.prepare(parsed, null);
-      const stored = await this.storedIds(parsed, null);
+      const stored = this.storedIds(parsed);
+      await stored.prefetch();
       return await this.withRetries(() =>
         this.d.db.transaction(async () => {
           if (!(await this.d.inbound.takeFromQuarantine(id))) throw new AppError('NOT_QUARANTINED', 'conflict', 'errors.mail.already_retried');
@@ -204,6 +210,11 @@ export class MailIntakeService {
       );
     } catch (err) {
       if (isTransient(err) || (err instanceof AppError && err.code === 'NOT_QUARANTINED')) throw err;
+      if (err instanceof DuplicateMessageId) {
+        // The same message arrived at another mailbox meanwhile and made its entry there.
+        await this.d.inbound.setOutcome(id, { status: 'dropped', reason: 'duplicate' });
+        return { status: 'dropped', inboundId: id, reason: 'duplicate' };
+      }
       const message = this.reason(err);
       this.d.log.error({ err, inboundId: id }, 'quarantined message failed again');
       await this.d.inbound.setOutcome(id, { status: 'quarantined', error: message });
@@ -229,9 +240,25 @@ export class MailIntakeService {
     return { classification, bodyText: this.bodyText(m), bodyHtml: m.html ? sanitizeMailHtml(m.html) : null, attachments };
   }
 
-  /** Entries already stored under these Message-IDs: the message's own (`ownHash`) and those it answers. */
-  private storedIds(m: ParsedMessage, ownHash: string | null): Promise<StoredIds> {
-    return this.d.threads.storedMessageIds([...(ownHash ? [ownHash] : []), ...parentIds(m).map(messageIdHash)]);
+  /**
+   * Entries already stored under the Message-IDs a message answers, read at most once. Threading needs them
+   * only when no parent is one of our signed ids (or its ticket is gone): a reply to our own mail, as most
+   * replies are, and a message that answers nothing, skip the query.
+   */
+  private storedIds(m: ParsedMessage): StoredIds {
+    const parents = parentIds(m);
+    let read: Promise<Array<{ hash: string; ticketId: number }>> | null = null;
+    const all = () =>
+      (read ??= this.d.threads.storedMessageIds(parents.map(messageIdHash)).catch((err: unknown) => {
+        read = null;
+        throw err;
+      }));
+    return {
+      all,
+      prefetch: async () => {
+        if (parents.length && !parents.some((id) => this.d.signer.verify(id))) await all();
+      },
+    };
   }
 
   /**
@@ -264,7 +291,7 @@ export class MailIntakeService {
     return {
       ticket,
       ticketExists: async (id) => (await ticket(id)) !== null,
-      ticketForMessageIdHashes: async (hashes) => stored.find((s) => hashes.includes(s.hash))?.ticketId ?? null,
+      ticketForMessageIdHashes: async (hashes) => (await stored.all()).find((s) => hashes.includes(s.hash))?.ticketId ?? null,
       ticketIdByNumber: async (number) => (await this.d.ticketRepo.findBy({ number }))?.id ?? null,
       isParticipant: (ticketId, address) => this.d.collaborators.isParticipant(ticketId, address),
     };
