@@ -194,6 +194,6 @@ t.test('the first-run form in the language the visitor chose', async (t) => {
   const bad = await b.post('/scp/setup', { token, name: 'Root', email: 'root@example.com', username: 'root', password: 'long enough password', password2: 'something else', timezone: 'UTC' });
   t.equal(bad.statusCode, 400);
   t.equal(fieldError(bad.body, 'password2'), 'Adgangskoderne er ikke ens.');
-  t.match(bad.body, 'Ret det markerede felt herunder.');
+  t.match(bad.body, 'Ret venligst feltet, der er markeret nedenfor.');
   t.match(bad.body, 'value="root@example.com"', 'values kept');
 });

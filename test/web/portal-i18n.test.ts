@@ -16,7 +16,7 @@ const PAGES: Record<string, Array<[string, RegExp[]]>> = {
     ['/tickets/new', [/<title>Opret en ny sag ·/, /<legend>Om dig<\/legend>/, /Dit navn/, />Opret sag<\/button>/]],
     ['/tickets/status', [/<title>Se status på en sag ·/, /Sagsnummer/, /For eksempel 12345678\./]],
     ['/tickets', [/<title>Mine sager ·/, /Du er ikke logget ind\./, /<a href="\/tickets\/status">slå dens status op<\/a>/]],
-    ['/no-such-page', [/Der findes ingen side på denne adresse\./]],
+    ['/no-such-page', [/Der er ingen side på denne adresse\./]],
   ],
   et: [
     ['/', [/<title>Abikeskus ·/, /Kuidas saame aidata\?/, /Esita uus pöördumine/]],
