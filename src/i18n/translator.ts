@@ -31,21 +31,44 @@ function collectTags(elements: MessageFormatElement[], into: Record<string, (c: 
   }
 }
 
-const tagHandlers = new WeakMap<IntlMessageFormat, Readonly<Record<string, (c: Chunks) => string>>>();
-
 /**
- * A handler for every tag a message uses that keeps the enclosed text and drops the markup: intl-messageformat
- * refuses to format a message with a tag nobody handles, so without them a tagged message printed its key.
+ * A compiled message. `tags` holds a handler for every tag it uses that keeps the enclosed text and drops the
+ * markup: intl-messageformat refuses to format a message with a tag nobody handles. A page prints a hundred
+ * messages or more, so the common shapes skip the formatter: `constant` is the text of a message with no
+ * placeholder and no tag (most labels), `parts` the text and plain {placeholders} of one with nothing else
+ * (no plural, select, number or tag), which intl-messageformat would print as String(value) too.
  */
-function tagsAsText(f: IntlMessageFormat): Readonly<Record<string, (c: Chunks) => string>> {
-  let handlers = tagHandlers.get(f);
-  if (!handlers) {
-    const found: Record<string, (c: Chunks) => string> = {};
-    collectTags(f.getAst(), found);
-    handlers = found;
-    tagHandlers.set(f, handlers);
+interface Compiled {
+  format: IntlMessageFormat;
+  tags: Readonly<Record<string, (c: Chunks) => string>> | null;
+  constant: string | null;
+  parts: Array<string | { arg: string }> | null;
+}
+
+/** The message from its parts, or null when a value is missing (the formatter would refuse it too). */
+function interpolate(parts: Array<string | { arg: string }>, values: Record<string, string | number>, escape: boolean): string | null {
+  let out = '';
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      out += p;
+      continue;
+    }
+    const v = values[p.arg];
+    if (v === undefined) return null;
+    out += escape && typeof v === 'string' ? escapeHtml(v) : String(v);
   }
-  return handlers;
+  return out;
+}
+
+function compile(text: string, locale: string): Compiled {
+  const format = new IntlMessageFormat(text, locale, undefined, { ignoreTag: false });
+  const ast = format.getAst();
+  const found: Record<string, (c: Chunks) => string> = {};
+  collectTags(ast, found);
+  const constant = ast.every((el) => el.type === TYPE.literal) ? ast.map((el) => (el as { value: string }).value).join('') : null;
+  const simple = ast.every((el) => el.type === TYPE.literal || el.type === TYPE.argument);
+  const parts = simple ? ast.map((el) => (el.type === TYPE.literal ? el.value : { arg: el.value })) : null;
+  return { format, tags: Object.keys(found).length ? found : null, constant, parts };
 }
 
 // Stored times can be unreadable (a zero date from an old dump): they show as nothing, never a 500.
@@ -57,7 +80,7 @@ const valid = (d: Date) => d instanceof Date && !Number.isNaN(d.getTime());
  * English catalog; a key no catalog has is shown as given, so a page never fails on a message.
  */
 export class Translator {
-  private readonly compiled = new Map<string, IntlMessageFormat | null>();
+  private readonly compiled = new Map<string, Compiled | null>();
   private readonly rtf: Intl.RelativeTimeFormat;
   private readonly exactFormats = new Map<string, Intl.DateTimeFormat>();
   private readonly numberFormat: Intl.NumberFormat;
@@ -88,12 +111,12 @@ export class Translator {
     return this.catalog.has(key) || (this.fallback?.has(key) ?? false);
   }
 
-  private format(key: string): IntlMessageFormat | null {
+  private format(key: string): Compiled | null {
     let f = this.compiled.get(key);
     if (f === undefined) {
       const text = this.catalog.get(key);
       try {
-        f = text === undefined ? null : new IntlMessageFormat(text, this.language.intl, undefined, { ignoreTag: false });
+        f = text === undefined ? null : compile(text, this.language.intl);
       } catch {
         f = null; // a broken message (the catalog test refuses them): the English one stands in
       }
@@ -108,8 +131,14 @@ export class Translator {
     const values = params ?? own;
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.t(key, values) : key;
+    if (f.constant !== null) return f.constant;
+    if (f.parts) {
+      const out = interpolate(f.parts, values ? this.plain(values) : {}, false);
+      if (out !== null) return out;
+      return this.fallback ? this.fallback.t(key, values) : key;
+    }
     try {
-      const out = f.format({ ...tagsAsText(f), ...(values ? this.plain(values) : {}) });
+      const out = f.format.format({ ...f.tags, ...(values ? this.plain(values) : {}) });
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.t(key, values) : key;
@@ -123,14 +152,22 @@ export class Translator {
    */
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
-    for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
-    for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+    if (f.constant !== null) return f.constant;
+    if (f.parts) {
+      const out = interpolate(f.parts, this.plain(params ?? own ?? {}), true);
+      if (out !== null) return out;
+      return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+    }
+    const values: Record<string, unknown> = { ...f.tags };
+    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    if (f.tags) {
+      for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
+      for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
+    }
     try {
-      const out = f.format({ ...tagsAsText(f), ...values } as Record<string, string>);
+      const out = f.format.format(values as Record<string, string>);
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
