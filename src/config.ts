@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { LANGUAGES } from './i18n/languages.js';
 import { TrustedRelays } from './mail/inbound/trusted-relays.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
@@ -127,7 +128,7 @@ export const ConfigSchema = Type.Object(
     i18n: Type.Object(
       {
         // The site's language until an administrator chooses one on the settings page (which then wins).
-        defaultLanguage: Type.Union(['en', 'da', 'et'].map((l) => Type.Literal(l))),
+        defaultLanguage: Type.Union(LANGUAGES.map((l) => Type.Literal(l.code))),
         // Offers the accented, longer pseudo-locale (en-XA) for checking layouts and missed strings.
         pseudoLocale: Type.Boolean(),
       },

@@ -196,4 +196,8 @@ t.test('the first-run form in the language the visitor chose', async (t) => {
   t.equal(fieldError(bad.body, 'password2'), 'Adgangskoderne er ikke ens.');
   t.match(bad.body, 'Ret venligst feltet, der er markeret nedenfor.');
   t.match(bad.body, 'value="root@example.com"', 'values kept');
+  const done = await b.post('/scp/setup', { token, name: 'Root', email: 'root@example.com', username: 'root', password: 'long enough password', password2: 'long enough password', timezone: 'UTC' });
+  t.equal(done.statusCode, 302);
+  t.match((await b.get('/scp/tickets?queue=open')).body, '<html lang="da"', 'the administrator works in the language they set up in');
+  t.equal((await ctx.services.staff.principal((await ctx.services.db.knex('staff').where({ username: 'root' }).first('id')).id))?.language, 'da');
 });

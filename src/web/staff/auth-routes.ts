@@ -6,6 +6,7 @@ import { msg } from '../../i18n/message.js';
 import { MIN_PASSWORD_LENGTH } from '../../staff/staff-service.js';
 import { timeZoneOptions } from '../time-zones.js';
 import { render, setFlash } from '../render.js';
+import { translatorFor } from '../i18n.js';
 
 /**
  * Only same-panel relative paths, so the login form cannot bounce users to another site: printable ASCII URL
@@ -74,7 +75,11 @@ export async function staffAuthRoutes(app: FastifyInstance): Promise<void> {
     const { fields } = readForm(request);
     const values = { token: fields.token ?? '', username: fields.username ?? '', email: fields.email ?? '', name: fields.name ?? '', timezone: fields.timezone ?? 'UTC' };
     try {
-      const admin = await setup.createFirstAdmin(values.token, { ...values, password: fields.password ?? '', passwordAgain: fields.password2 ?? '' });
+      // The first administrator keeps the language they set up in (the page's: their browser's, or the
+      // switcher's), unless it is the site's anyway: a Danish admin should not land in an English panel.
+      const shown = (await translatorFor(request)).locale;
+      const language = shown === (await request.server.services.siteLanguage()) ? null : shown;
+      const admin = await setup.createFirstAdmin(values.token, { ...values, language, password: fields.password ?? '', passwordAgain: fields.password2 ?? '' });
       await startSession(request, reply, 'staff', { staffId: admin.id });
       setFlash(reply, { type: 'success', message: msg('staff.setup.done', { name: admin.name }) });
       return reply.redirect('/scp/');
