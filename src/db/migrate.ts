@@ -10,7 +10,25 @@ const source: Knex.MigrationSource<string> = {
   getMigration: async (name) => byName.get(name)!,
 };
 
-const migratorConfig: Knex.MigratorConfig = { migrationSource: source, disableTransactions: true };
+/**
+ * knex reads which migrations are pending before it takes its lock, and reads again after only inside a wrapping
+ * transaction, which these migrations do not use (DDL commits on MySQL anyway). So a node that read the list
+ * while another was migrating would, once it got the lock, run again what the other had just finished. Checked
+ * here, under the lock: the attempt is given up (knex frees the lock) and migrateLatest tries again.
+ */
+class RanElsewhere extends Error {
+  override name = 'MigrationsRanElsewhere';
+}
+
+const migratorConfig: Knex.MigratorConfigWithLifecycleHooks = {
+  migrationSource: source,
+  disableTransactions: true,
+  beforeAll: async (knex, pending) => {
+    const names = (pending as string[]).map((m) => source.getMigrationName(m));
+    const done = await knex('knex_migrations').whereIn('name', names).select('name');
+    if (done.length) throw new RanElsewhere(`already applied by another process: ${done.map((r: { name: string }) => r.name).join(', ')}`);
+  },
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,6 +47,7 @@ export async function migrateLatest(db: Database, opts: { waitMs?: number } = {}
       const message = (err as Error).message ?? '';
       const racing =
         (err as Error).name === 'MigrationLocked' ||
+        err instanceof RanElsewhere ||
         /already locked|already exists|ER_TABLE_EXISTS|Duplicate entry|UNIQUE constraint failed: knex_migrations|Deadlock found|Lock wait timeout/i.test(message);
       if (!racing || Date.now() > deadline) throw err;
       await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
