@@ -1,7 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Test } from 'tap';
 import { buildApp } from '../../src/app.js';
-import type { TestContext } from './context.js';
+import { createAgent, createTestContext, type TestContext } from './context.js';
 
 /**
  * A browser-like HTTP client over app.inject: keeps cookies, reads the CSRF token from the last page,
@@ -82,4 +82,20 @@ export async function createTestApp(t: Test, ctx: TestContext): Promise<FastifyI
   await app.ready();
   t.teardown(() => app.close());
   return app;
+}
+
+/** The text of the field error shown next to a field (partials/field.eta gives it the id e-<name>), or null. */
+export function fieldError(body: string, name: string): string | null {
+  const m = new RegExp(`<p class="error" id="e-${name}">([^<]*)</p>`).exec(body);
+  return m ? m[1]! : null;
+}
+
+/** A fresh test context and app with an administrator signed in through the login form. */
+export async function signedInAdmin(t: Test) {
+  const ctx = await createTestContext(t);
+  const app = await createTestApp(t, ctx);
+  const admin = await createAgent(ctx.services, { admin: true, name: 'Ada Admin' });
+  const b = new Browser(app);
+  t.equal((await b.staffLogin(admin.username, admin.password)).statusCode, 302);
+  return { ctx, app, admin, b };
 }

@@ -4,21 +4,11 @@ import { DEFAULT_LANGUAGE_SETTING } from '../../src/i18n/load.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices } from '../../src/services.js';
 import { LANGUAGE_COOKIE } from '../../src/web/i18n.js';
-import { createAgent, createTestContext, FrozenClock } from '../helpers/context.js';
-import { Browser, createTestApp } from '../helpers/http.js';
-
-/** The text of the field error shown next to a field (partials/field.eta gives it the id e-<name>). */
-function fieldError(body: string, name: string): string | null {
-  const m = new RegExp(`<p class="error" id="e-${name}">([^<]*)</p>`).exec(body);
-  return m ? m[1]! : null;
-}
+import { createTestContext, FrozenClock } from '../helpers/context.js';
+import { Browser, createTestApp, fieldError, signedInAdmin } from '../helpers/http.js';
 
 async function adminBrowser(t: Test) {
-  const ctx = await createTestContext(t);
-  const app = await createTestApp(t, ctx);
-  const admin = await createAgent(ctx.services, { admin: true, name: 'Ada Admin' });
-  const b = new Browser(app);
-  t.equal((await b.staffLogin(admin.username, admin.password)).statusCode, 302);
+  const { ctx, app, admin, b } = await signedInAdmin(t);
   const id = admin.principal.staffId;
   const support = await ctx.services.departments.ensure('Support');
   /** The administrator's own language, set through the staff form as any administrator would. */

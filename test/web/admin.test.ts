@@ -1,21 +1,6 @@
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
-import { Browser, createTestApp } from '../helpers/http.js';
-
-/** The text of the field error shown next to a field (partials/field.eta gives it the id e-<name>). */
-function fieldError(body: string, name: string): string | null {
-  const m = new RegExp(`<p class="error" id="e-${name}">([^<]*)</p>`).exec(body);
-  return m ? m[1]! : null;
-}
-
-async function adminBrowser(t: Test) {
-  const ctx = await createTestContext(t);
-  const app = await createTestApp(t, ctx);
-  const admin = await createAgent(ctx.services, { admin: true, name: 'Ada Admin' });
-  const b = new Browser(app);
-  t.equal((await b.staffLogin(admin.username, admin.password)).statusCode, 302);
-  return { ctx, app, admin, b };
-}
+import { Browser, createTestApp, fieldError, signedInAdmin } from '../helpers/http.js';
 
 t.test('a non-admin agent gets 403 on every admin page and changes nothing', async (t) => {
   const ctx = await createTestContext(t);
@@ -43,7 +28,7 @@ t.test('a non-admin agent gets 403 on every admin page and changes nothing', asy
 });
 
 t.test('staff directory, new staff, duplicate username and edit', async (t) => {
-  const { ctx, b, admin } = await adminBrowser(t);
+  const { ctx, b, admin } = await signedInAdmin(t);
   const sales = await ctx.services.departments.ensure('Sales');
   const support = await ctx.services.departments.ensure('Support');
 
@@ -114,7 +99,7 @@ t.test('staff directory, new staff, duplicate username and edit', async (t) => {
 });
 
 t.test('departments: list with counts, create, duplicate, edit', async (t) => {
-  const { ctx, b } = await adminBrowser(t);
+  const { ctx, b } = await signedInAdmin(t);
   await createAgent(ctx.services, { departments: ['Support'] });
   await ctx.services.tickets.create(null, { name: 'R', email: 'r@example.com', subject: 'Help', message: 'Please', source: 'web', notifyRequester: false });
 
@@ -147,7 +132,7 @@ t.test('departments: list with counts, create, duplicate, edit', async (t) => {
 });
 
 t.test('outbox page shows counts per status and the waiting mail', async (t) => {
-  const { ctx, b } = await adminBrowser(t);
+  const { ctx, b } = await signedInAdmin(t);
   const empty = await b.get('/scp/admin/outbox?status=failed');
   t.equal(empty.statusCode, 200);
   t.match(empty.body, 'No failed mail.', 'empty state');
@@ -166,7 +151,7 @@ t.test('outbox page shows counts per status and the waiting mail', async (t) => 
 });
 
 t.test('API keys: shown once on creation, deactivated with confirmation', async (t) => {
-  const { ctx, b } = await adminBrowser(t);
+  const { ctx, b } = await signedInAdmin(t);
   const empty = await b.get('/scp/admin/api-keys');
   t.match(empty.body, 'No API keys yet.');
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
-import { Browser, createTestApp } from '../helpers/http.js';
+import { Browser, createTestApp, fieldError } from '../helpers/http.js';
 
 const ctx = await createTestContext(t);
 const app = await createTestApp(t, ctx);
@@ -9,7 +9,6 @@ const admin = await createAgent(services, { admin: true, name: 'Ada Admin' });
 const b = new Browser(app);
 await b.staffLogin(admin.username, admin.password);
 
-const fieldError = (body: string, name: string) => new RegExp(`<p class="error" id="e-${name}">[^<]+</p>`).test(body);
 
 t.test('department names are unique regardless of case, in the form and in the database', async (t) => {
   await b.get('/scp/admin/departments/new');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
-import { Browser, createTestApp } from '../helpers/http.js';
+import { Browser, createTestApp, fieldError } from '../helpers/http.js';
 
 const ctx = await createTestContext(t);
 const app = await createTestApp(t, ctx);
@@ -15,7 +15,6 @@ async function agentIn(language: string | null) {
   return { agent, b };
 }
 
-const fieldError = (html: string, name: string) => new RegExp(`<p class="error" id="e-${name}">([^<]*)</p>`).exec(html)?.[1];
 
 // Words each page must show in the agent's language, and English ones it must not.
 const PAGES = {
