@@ -105,7 +105,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     autoReplies: new AutoReplyBudget(rateLimiter, config.mail.autoRepliesPerHour),
     clock,
     translatorFor: async (language) => i18n.translator(i18n.pick([language], await siteLanguage())),
-    requesterLanguage: (userId) => users.languageOf(userId),
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });

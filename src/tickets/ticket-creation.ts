@@ -129,7 +129,7 @@ export class TicketCreation {
       }
       // Every value of the new row is known here, so it is not read back (a join of six tables per new ticket).
       const ticket: Ticket = {
-        id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email,
+        id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email, requesterLanguage: user.language,
         departmentId: department!.id, departmentName: department!.name,
         topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
         source: input.source, createdAt: now, updatedAt: now, closedAt: null,
@@ -137,7 +137,7 @@ export class TicketCreation {
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
       const accessLink = input.notifyRequester !== false ? this.access.accessLink(ticket) : null;
-      await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null, requesterLanguage: user.language }, notices);
+      await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null }, notices);
       if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
       return { ticket, entryId };
     });

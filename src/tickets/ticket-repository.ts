@@ -117,7 +117,7 @@ export class TicketRepository {
 
   async findBy(where: { id: number } | { number: string }): Promise<Ticket | null> {
     const r = await this.db.run((q) => {
-      const query = this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name');
+      const query = this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name', 'u.language as requester_language');
       return 'id' in where ? query.where('t.id', where.id).first() : query.where('t.number', where.number).first();
     });
     if (!r) return null;
@@ -126,6 +126,7 @@ export class TicketRepository {
       userId: Number(r.user_id),
       topicId: r.topic_id === null ? null : Number(r.topic_id),
       topicName: (r.topic_name as string | null) ?? null,
+      requesterLanguage: (r.requester_language as string | null) ?? null,
       source: r.source as TicketSource,
       closedAt: fromDbTime(r.closed_at as string | null),
       mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),

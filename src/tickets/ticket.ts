@@ -25,6 +25,8 @@ export interface Ticket {
   userId: number;
   requesterName: string;
   requesterEmail: string;
+  /** The requester's stored language (null: the site default when mail is sent). */
+  requesterLanguage: string | null;
   departmentId: number;
   departmentName: string;
   topicId: number | null;
@@ -44,7 +46,7 @@ export interface Ticket {
   accessEpoch?: number;
 }
 
-export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId'>;
+export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId' | 'requesterLanguage'>;
 
 /** A client in the portal. `ticketId` scopes a guest (status check, access link) to that one ticket. */
 export interface ClientPrincipal {

@@ -63,9 +63,4 @@ export class UserRepository {
   async setLanguage(id: number, language: string | null): Promise<void> {
     await this.db.run((q) => q('users').where({ id }).update({ language }));
   }
-
-  async languageOf(id: number): Promise<string | null> {
-    const r = await this.db.run((q) => q('users').where({ id }).first('language'));
-    return (r?.language as string | null | undefined) ?? null;
-  }
 }

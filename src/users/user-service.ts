@@ -54,8 +54,4 @@ export class UserService {
   setLanguage(userId: number, code: string | null): Promise<void> {
     return this.users.setLanguage(userId, code);
   }
-
-  languageOf(userId: number): Promise<string | null> {
-    return this.users.languageOf(userId);
-  }
 }

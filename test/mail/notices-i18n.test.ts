@@ -148,3 +148,15 @@ t.test('the requester’s language costs no statement: it rides on the user row 
   t.equal(await userLanguage(ctx.services, 'danish@example.com'), 'da');
   t.match((await mailFor(ctx.services, 'From danish')).mail.find((m) => m.kind === 'ticket_created')!.bodyText, 'Kære danish');
 });
+
+t.test('a response reads the requester’s language with the ticket, not with a lookup of its own', async (t) => {
+  const ctx = await createTestContext(t);
+  const agent = await createAgent(ctx.services);
+  const { ticket } = await ctx.services.tickets.create(agent.principal, { name: 'Mette', email: 'mette@example.dk', subject: 'Printer', message: 'Papirstop', source: 'phone' });
+  await ctx.services.users.setLanguage(ticket.userId, 'da');
+  const { sql } = await countQueries(ctx.services.db, () => ctx.services.tickets.respond(agent.principal, ticket.number, 'Prøv den anden bakke.'));
+  t.notOk(sql.some((s) => /^select\b[^]*\bfrom [`"]users[`"] where/i.test(s.trim())), 'no read of the users row alone');
+  const response = (await ctx.services.outbox.forTicket(ticket.id)).find((m) => m.kind === 'response')!;
+  t.equal(response.headers['Content-Language'], 'da');
+  t.match(response.bodyText, 'Prøv den anden bakke.');
+});

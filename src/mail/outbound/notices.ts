@@ -1,4 +1,4 @@
-import type { Translator } from '../../i18n/translator.js';
+import { escapeHtml, type Translator } from '../../i18n/translator.js';
 import type { Ticket } from '../../tickets/ticket.js';
 
 /**
@@ -17,7 +17,6 @@ type TicketRef = Pick<Ticket, 'number' | 'subject'>;
 /** `[#NUMBER]` in every subject: a reply from a participant finds its ticket even without threading headers. */
 export const subjectTag = (t: TicketRef) => `[#${t.number}] ${t.subject}`;
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const paragraphs = (text: string) =>
   text

@@ -21,8 +21,6 @@ export interface NotifierDeps {
   clock: Clock;
   /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site default. */
   translatorFor: (language: string | null) => Promise<Translator>;
-  /** A requester's stored language, for mail about a ticket whose caller did not pass it. */
-  requesterLanguage: (userId: number) => Promise<string | null>;
   mailDomain: string;
   publicUrl: string;
   helpdeskName: string;
@@ -104,10 +102,10 @@ export class Notifier {
   }
 
   /** An agent's response, to the requester with the collaborators in copy. */
-  async response(t: NoticeTicket, entryId: number, r: { agentName: string; body: string; signature: string; accessLink: string; cc: string[] }): Promise<void> {
+  async response(t: NoticeTicket & Pick<Ticket, 'requesterLanguage'>, entryId: number, r: { agentName: string; body: string; signature: string; accessLink: string; cc: string[] }): Promise<void> {
     const cc = r.cc.filter((a) => a !== t.requesterEmail);
     // The collaborators in copy read the requester's language: one mail, one language.
-    const tr = await this.d.translatorFor(await this.d.requesterLanguage(t.userId));
+    const tr = await this.d.translatorFor(t.requesterLanguage);
     await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(tr, t, r.agentName, r.body, r.signature, r.accessLink), {}, cc);
   }
 
@@ -144,11 +142,10 @@ export class Notifier {
   /**
    * A new ticket's mail: the auto-response to the requester (with `accessLink`; null for none), within the
    * address's auto-reply budget whatever the source, and the alerts to its agents, in one outbox insert.
-   * `requesterLanguage`: the requester's stored language, as the caller has just read or written it.
    */
-  async newTicket(t: NoticeTicket, entryId: number, n: { accessLink: string | null; body: string; exceptStaffId: number | null; requesterLanguage: string | null }, ctx: NoticeContext): Promise<void> {
+  async newTicket(t: NoticeTicket & Pick<Ticket, 'requesterLanguage'>, entryId: number, n: { accessLink: string | null; body: string; exceptStaffId: number | null }, ctx: NoticeContext): Promise<void> {
     const confirmation = n.accessLink !== null && (await this.d.autoReplies.take(t.requesterEmail))
-      ? [this.message(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(await this.d.translatorFor(n.requesterLanguage), this.d.helpdeskName, t, t.requesterName, n.accessLink), AUTO_REPLIED, [], ctx)]
+      ? [this.message(t, entryId, 'ticket_created', [t.requesterEmail], ticketCreatedNotice(await this.d.translatorFor(t.requesterLanguage), this.d.helpdeskName, t, t.requesterName, n.accessLink), AUTO_REPLIED, [], ctx)]
       : [];
     const alert = { ticket: t, authorName: t.requesterName, body: n.body, staffUrl: this.staffUrl(t), at: this.d.clock.now() };
     const alerts = this.d.alertOnNewTicket ? await this.alerts(t, entryId, 'alert_new_ticket', (reader) => newTicketAlert(reader, alert), n.exceptStaffId, ctx) : [];
