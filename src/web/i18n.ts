@@ -30,3 +30,14 @@ export function rememberLanguage(reply: FastifyReply, code: string): void {
   const secure = reply.server.services.config.publicUrl.startsWith('https://');
   reply.setCookie(LANGUAGE_COOKIE, code, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 365 * 86400, secure });
 }
+
+/**
+ * On a requester's sign-in (access link, status check): the language stored for them (from the portal or
+ * their mail) becomes this browser's, unless the browser already chose one with the switcher. So a Danish
+ * requester following a Danish notice's link into a fresh browser reads the portal in Danish, and no portal
+ * page reads the users row to know it.
+ */
+export function adoptStoredLanguage(request: FastifyRequest, reply: FastifyReply, stored: string | null): void {
+  const code = request.server.services.i18n.supported(stored);
+  if (code && !request.cookies[LANGUAGE_COOKIE]) rememberLanguage(reply, code);
+}

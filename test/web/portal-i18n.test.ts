@@ -1,6 +1,6 @@
 import t from 'tap';
 import { LANGUAGE_COOKIE } from '../../src/web/i18n.js';
-import { createTestContext } from '../helpers/context.js';
+import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
 
 const ctx = await createTestContext(t);
@@ -150,4 +150,26 @@ t.test('a resolved ticket says so in the reader’s language, and the rate limit
   t.equal(refused.statusCode, 429);
   t.match(refused.body, /send den igen om cirka 60 minutter,/, 'the wait in Danish, plural and all');
   t.match(refused.body, 'Min tekst', 'the text kept');
+});
+
+t.test('signing in by access link or status check brings the requester’s stored language to a new browser', async (t) => {
+  const { principal } = await createAgent(services);
+  const { ticket } = await services.tickets.create(principal, { name: 'Mette', email: 'mette@example.dk', subject: 'Skærm', message: 'Sort', source: 'phone' });
+  await services.users.setLanguage(ticket.userId, 'da');
+  const english = { 'accept-language': 'en' };
+
+  const linked = new Browser(app);
+  await linked.get(services.tickets.accessLink((await services.tickets.findByNumber(ticket.number))!).replace('http://helpdesk.test', ''), english);
+  t.match((await linked.get(`/tickets/${ticket.number}`, english)).body, `<title>Sag #${ticket.number}: Skærm ·`, 'the access link: Danish in an English browser');
+
+  const checked = new Browser(app);
+  await checked.get('/tickets/status', english);
+  await checked.post('/tickets/status', { email: 'mette@example.dk', number: ticket.number });
+  t.match((await checked.get(`/tickets/${ticket.number}`, english)).body, `<title>Sag #${ticket.number}: Skærm ·`, 'the status check: Danish too');
+
+  const chose = new Browser(app);
+  await chose.get('/', english);
+  await chose.post('/language', { language: 'et', back: '/' });
+  await chose.get(services.tickets.accessLink((await services.tickets.findByNumber(ticket.number))!).replace('http://helpdesk.test', ''));
+  t.match((await chose.get(`/tickets/${ticket.number}`)).body, `<title>Pöördumine #${ticket.number}: Skærm ·`, 'a browser that chose with the switcher keeps its choice');
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type FieldErrors } from '../../errors.js';
 import { isEmail } from '../../users/email.js';
 import { readForm } from '../forms.js';
+import { adoptStoredLanguage } from '../i18n.js';
 import type { Msg } from '../../i18n/message.js';
 import { endSession, startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
@@ -60,6 +61,7 @@ export async function clientAuthRoutes(app: FastifyInstance): Promise<void> {
       }
       await loginThrottle.succeed(THROTTLE_SCOPE, account, request.ip);
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
+      adoptStoredLanguage(request, reply, ticket.requesterLanguage);
       return reply.redirect(`/tickets/${ticket.number}`);
     });
   }

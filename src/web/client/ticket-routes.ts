@@ -4,7 +4,7 @@ import { msg, type Msg } from '../../i18n/message.js';
 import type { ClientPrincipal } from '../../tickets/ticket.js';
 import { sendAttachment } from '../attachments.js';
 import { checkUploads, gather, optionalId, parseId, readForm } from '../forms.js';
-import { translatorFor } from '../i18n.js';
+import { adoptStoredLanguage, translatorFor } from '../i18n.js';
 import { startSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
 
@@ -103,6 +103,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     const grant = ticket ? accessTokens.verify(token, clock.now(), ticket.accessEpoch) : null;
     if (ticket && grant && ticket.id === grant.ticketId && ticket.userId === grant.userId) {
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
+      adoptStoredLanguage(request, reply, ticket.requesterLanguage);
       return reply.redirect(`/tickets/${ticket.number}`);
     }
     if (await tickets.isVisible(principal(request), number)) return reply.redirect(`/tickets/${number}`);
