@@ -37,6 +37,8 @@ import type { StaffPrincipal } from './staff/staff.js';
 import { SettingsRepository } from './settings/settings-repository.js';
 import { SetupService } from './setup/setup-service.js';
 import { StaffRepository } from './staff/staff-repository.js';
+import { AccountRecovery } from './staff/account-recovery.js';
+import { PasswordLinks } from './staff/password-links.js';
 import { StaffService } from './staff/staff-service.js';
 import { ThreadRepository } from './threads/thread-repository.js';
 import { AccessLinkService } from './tickets/access-links.js';
@@ -88,7 +90,13 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const ticketRepo = new TicketRepository(db);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
   const sessions = new SessionRepository(db, clock);
-  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus);
+  /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site's. */
+  const translatorForLanguage = async (language: string | null) => i18n.translator(i18n.pick([language], await siteLanguage()));
+  const accountRecovery = new AccountRecovery({
+    db, clock, staff: staffRepo, links: new PasswordLinks(secrets.tokenKey), outbox, rateLimiter, sessions, audit,
+    translatorFor: translatorForLanguage, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain,
+  });
+  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus, accountRecovery);
   const users = new UserService(new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
@@ -104,7 +112,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     outbox, threads, signer, staff: directory, mailboxes: directory,
     autoReplies: new AutoReplyBudget(rateLimiter, config.mail.autoRepliesPerHour),
     clock,
-    translatorFor: async (language) => i18n.translator(i18n.pick([language], await siteLanguage())),
+    translatorFor: translatorForLanguage,
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
@@ -142,7 +150,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
-    db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, users, accessTokens, tickets, locks, drafts,
+    db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, intake, delivery, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),

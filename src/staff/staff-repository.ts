@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import type { DirectoryVersion } from '../directory/directory-version.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
-import type { Staff, StaffWithDepartments } from './staff.js';
+import { NO_PASSWORD, type Staff, type StaffWithDepartments } from './staff.js';
 
 const map = (r: Record<string, unknown>): Staff => ({
   id: Number(r.id),
@@ -14,7 +14,10 @@ const map = (r: Record<string, unknown>): Staff => ({
   language: (r.language as string | null) ?? null,
   createdAt: fromDbTimeRequired(r.created_at as string),
   lastLoginAt: fromDbTime(r.last_login_at as string | null),
+  passwordSet: r.password_hash !== NO_PASSWORD,
 });
+
+const withHash = (r: Record<string, unknown> | undefined) => (r ? { ...map(r), passwordHash: r.password_hash as string } : null);
 
 export interface NewStaff {
   username: string;
@@ -45,8 +48,23 @@ export class StaffRepository {
   /** The login name may be the username or the e-mail address; both are stored lower-cased. */
   async findForLogin(login: string): Promise<(Staff & { passwordHash: string }) | null> {
     const key = login.trim().toLowerCase();
-    const r = await this.db.run((q) => q('staff').where({ username: key }).orWhere({ email: key }).first());
-    return r ? { ...map(r), passwordHash: r.password_hash as string } : null;
+    return withHash(await this.db.run((q) => q('staff').where({ username: key }).orWhere({ email: key }).first()));
+  }
+
+  async getWithPasswordHash(id: number): Promise<(Staff & { passwordHash: string }) | null> {
+    return withHash(await this.db.run((q) => q('staff').where({ id }).first()));
+  }
+
+  /**
+   * Sets a password only while the account still has the hash `expected`: of two uses of one link at the same
+   * time, one wins. False when it had changed.
+   */
+  async replacePasswordHash(id: number, expected: string, passwordHash: string): Promise<boolean> {
+    return this.db.transaction(async () => {
+      const n = await this.db.run((q) => q('staff').where({ id, password_hash: expected }).update({ password_hash: passwordHash }));
+      if (n) await this.version.bump();
+      return n > 0;
+    });
   }
 
   async insert(s: NewStaff): Promise<number> {

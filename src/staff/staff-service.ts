@@ -9,8 +9,9 @@ import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { AssignmentRules } from '../tickets/assignment-rules.js';
 import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
+import type { AccountRecovery } from './account-recovery.js';
 import type { StaffRepository } from './staff-repository.js';
-import { USERNAME_PATTERN, principalOf, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
+import { MIN_PASSWORD_LENGTH, NO_PASSWORD, USERNAME_PATTERN, principalOf, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
 import { isEmail } from '../users/email.js';
 
 export interface StaffInput {
@@ -24,8 +25,6 @@ export interface StaffInput {
   language?: string | null;
   departments: Array<{ departmentId: number; isManager: boolean }>;
 }
-
-export const MIN_PASSWORD_LENGTH = 10;
 
 export function isTimeZone(tz: string): boolean {
   try {
@@ -49,6 +48,8 @@ export class StaffService {
     private readonly assignments: AssignmentRules,
     private readonly sessions: SessionRepository,
     private readonly menus: MenuCache,
+    /** Mails an invited agent the link to choose their password. */
+    private readonly recovery: Pick<AccountRecovery, 'sendLink'>,
   ) {}
 
   hasAnyStaff(): Promise<boolean> {
@@ -89,12 +90,16 @@ export class StaffService {
     return fields;
   }
 
-  /** Creates a staff account. `actor` is null only for first run and the CLI, which stand in for an administrator. */
+  /**
+   * Creates a staff account. `actor` is null only for first run and the CLI, which stand in for an administrator.
+   * Without a password the agent is invited: mailed a link to choose one, so no administrator ever knows it.
+   */
   async create(actor: StaffPrincipal | null, raw: StaffInput): Promise<Staff> {
     if (actor) requireAdmin(actor);
     const input = { ...raw, username: raw.username.trim().toLowerCase(), email: raw.email.trim().toLowerCase() };
-    this.validate(input, true);
-    const passwordHash = await argon2.hash(input.password!, { type: argon2.argon2id });
+    const invite = input.password === undefined;
+    this.validate(input, !invite);
+    const passwordHash = invite ? NO_PASSWORD : await argon2.hash(input.password!, { type: argon2.argon2id });
     return this.db.transaction(async () => {
       let id: number;
       try {
@@ -105,7 +110,8 @@ export class StaffService {
       }
       if (input.language) await this.staff.update(id, { language: input.language });
       await this.staff.setDepartments(id, input.departments);
-      await this.audit.record({ staffId: actor?.staffId ?? null, action: 'staff.create', objectType: 'staff', objectId: id, details: { username: input.username, isAdmin: input.isAdmin } });
+      await this.audit.record({ staffId: actor?.staffId ?? null, action: 'staff.create', objectType: 'staff', objectId: id, details: { username: input.username, isAdmin: input.isAdmin, invited: invite } });
+      if (invite) await this.recovery.sendLink(actor?.staffId ?? null, id);
       return (await this.staff.get(id))!;
     });
   }

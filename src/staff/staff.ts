@@ -10,7 +10,14 @@ export interface Staff {
   language: string | null;
   createdAt: Date;
   lastLoginAt: Date | null;
+  /** False for an invited agent who has not chosen a password yet (and cannot sign in until they do). */
+  passwordSet: boolean;
 }
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+/** The stored hash of an account without a password: no argon2 hash, so nothing verifies against it. */
+export const NO_PASSWORD = '!';
 
 export interface StaffWithDepartments extends Staff {
   departments: Array<{ id: number; name: string; isManager: boolean }>;

@@ -142,6 +142,10 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   await visit(visitor, `/scp/setup?token=${token}`);
   await visit(visitor, '/scp/login');
   for (const path of ['/', '/tickets/new', '/tickets/status', '/login', '/no-such-page']) await visit(visitor, path);
+  await services.accountRecovery.requestReset(admin.username, '192.0.2.50');
+  const resetMail = (await services.outbox.list({ limit: 100 })).find((m) => m.kind === 'staff_reset')!;
+  const resetPath = /\/scp\/password\/reset\?t=[^\s]+/.exec(resetMail.bodyText)![0];
+  for (const path of ['/scp/password/forgot', resetPath, '/scp/password/reset?t=expired']) await visit(visitor, path);
 
   // The requester, signed in to the portal by number and address.
   await visitor.goto(`${base}/tickets/status`);

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Clock } from '../../db/time.js';
 import type { Logger } from '../../logger.js';
+import { redactPasswordLinks } from '../../staff/password-links.js';
 import { redactAccessTokens } from '../../tickets/access-token.js';
+
+const redactLinks = (body: string) => redactPasswordLinks(redactAccessTokens(body));
 import type { OutboxRepository, OutboxRow } from './outbox-repository.js';
 
 export interface DeliveryConfig {
@@ -128,10 +131,10 @@ export class OutboxDelivery {
         // Bounces come back to the mailbox, where intake attaches them to the ticket.
         envelope: { from, to: [...row.to, ...row.cc] },
       });
-      // Once delivered, the stored copy keeps no usable access link (the requester has the mail).
+      // Once delivered, the stored copy keeps no usable link (access or password): the reader has the mail.
       await this.outbox.markSent(row.id, token, this.clock.now(), {
-        bodyText: redactAccessTokens(row.bodyText),
-        bodyHtml: row.bodyHtml === null ? null : redactAccessTokens(row.bodyHtml),
+        bodyText: redactLinks(row.bodyText),
+        bodyHtml: row.bodyHtml === null ? null : redactLinks(row.bodyHtml),
       });
       report.sent++;
     } catch (err) {

@@ -183,3 +183,52 @@ export function transferAlert(reader: AlertReader, a: ChangeAlertInput & { fromN
     a,
   );
 }
+
+export interface PasswordLinkInput {
+  name: string;
+  username: string;
+  helpdesk: string;
+  link: string;
+  expiresAt: Date;
+  /** The agent's, for the expiry time. */
+  timeZone: string;
+}
+
+const PASSWORD_MAIL = {
+  reset: {
+    subject: 'notices.password.reset.subject',
+    intro: 'notices.password.reset.intro',
+    actionText: 'notices.password.reset.action_text',
+    actionHtml: 'notices.password.reset.action_html',
+    ignore: 'notices.password.reset.ignore',
+  },
+  invite: {
+    subject: 'notices.password.invite.subject',
+    intro: 'notices.password.invite.intro',
+    actionText: 'notices.password.invite.action_text',
+    actionHtml: 'notices.password.invite.action_html',
+    ignore: null,
+  },
+} as const;
+
+/** A link for an agent to set their password: after "forgot password", or the invitation of a new account. */
+export function passwordLinkNotice(tr: Translator, purpose: keyof typeof PASSWORD_MAIL, p: PasswordLinkInput): Notice {
+  const keys = PASSWORD_MAIL[purpose];
+  const intro = { username: p.username, helpdesk: p.helpdesk };
+  const expires = { until: tr.exact(p.expiresAt, p.timeZone) };
+  const ignore = keys.ignore ? [tr.t(keys.ignore)] : [];
+  return {
+    subject: tr.t(keys.subject, { helpdesk: p.helpdesk }),
+    bodyText: [tr.t('notices.password.greeting', { name: p.name }), '', tr.t(keys.intro, intro), '', tr.t(keys.actionText, { link: p.link }), tr.t('notices.password.expires', expires), ...ignore, '', tr.t('notices.signoff', { helpdesk: p.helpdesk })].join('\n'),
+    bodyHtml: [
+      '<!doctype html><html><body>',
+      `<p>${tr.tHtml('notices.password.greeting', { name: p.name })}</p>`,
+      `<p>${tr.tHtml(keys.intro, intro)}</p>`,
+      `<p>${tr.tHtml(keys.actionHtml, {}, { link: p.link })}<br>${tr.tHtml('notices.password.expires', expires)}</p>`,
+      ...ignore.map((line) => `<p>${escapeHtml(line)}</p>`),
+      `<p>${tr.tHtml('notices.signoff', { helpdesk: p.helpdesk })}</p>`,
+      '</body></html>',
+    ].join('\n'),
+    language: tr.locale,
+  };
+}

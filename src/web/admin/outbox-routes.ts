@@ -8,6 +8,8 @@ import { parseId } from '../forms.js';
 
 const PAGE_SIZE = 50;
 
+const PASSWORD_KINDS = new Set(['staff_reset', 'staff_invite']);
+
 /** What each kind of outgoing mail is called on the admin pages (catalog keys). */
 export const OUTBOX_KINDS: Record<string, string> = {
   ticket_created: 'admin.outbox.kind.ticket_created',
@@ -16,6 +18,8 @@ export const OUTBOX_KINDS: Record<string, string> = {
   alert_new_message: 'admin.outbox.kind.alert_new_message',
   alert_assigned: 'admin.outbox.kind.alert_assigned',
   alert_transfer: 'admin.outbox.kind.alert_transfer',
+  staff_reset: 'admin.outbox.kind.staff_reset',
+  staff_invite: 'admin.outbox.kind.staff_invite',
 };
 
 /** The outbox tabs' names (catalog keys): a mail's states, not a ticket's, so not common.status. */
@@ -62,14 +66,18 @@ export async function outboxAdminRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string } }>('/outbox/:id', async (request, reply) => {
     const m = await find(request.params.id);
+    // A password link would let the administrator reading it set the agent's password: not shown until
+    // delivery has removed it from the stored copy.
+    const withheld = PASSWORD_KINDS.has(m.kind) && m.status !== 'sent';
     // Our own notices, but shown through the same sanitiser as inbound mail: nothing rendered raw.
-    const body = m.bodyHtml ? renderMailHtml(m.bodyHtml, { inlineImageUrl: () => null, allowRemoteImages: false }) : null;
+    const body = m.bodyHtml && !withheld ? renderMailHtml(m.bodyHtml, { inlineImageUrl: () => null, allowRemoteImages: false }) : null;
     return render(request, reply, 'admin/outbox-message', {
       title: msg('admin.outbox.message.title', { id: m.id }),
       message: m,
       kind: OUTBOX_KINDS[m.kind] ?? m.kind,
       bodyHtmlSanitized: body?.bodyHtmlSanitized ?? null,
       actionable: actionable(m),
+      withheld,
     });
   });
 

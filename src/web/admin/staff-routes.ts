@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
 import { msg } from '../../i18n/message.js';
-import { MIN_PASSWORD_LENGTH } from '../../staff/staff-service.js';
+import { MIN_PASSWORD_LENGTH } from '../../staff/staff.js';
 import { parseId, readForm, type Form } from '../forms.js';
 import { STAFF_COOKIE } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
@@ -40,12 +40,13 @@ function valuesFrom({ fields, lists }: Form): StaffFormValues {
 
 /** Staff directory and the new/edit forms (administrators only, guarded by the admin context). */
 export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
-  const { staff, departments, i18n, siteLanguage } = app.services;
+  const { staff, accountRecovery, departments, i18n, siteLanguage } = app.services;
 
-  async function renderForm(request: FastifyRequest, reply: FastifyReply, data: { id: number | null; values: StaffFormValues; errors?: FieldErrors }, status = 200) {
+  async function renderForm(request: FastifyRequest, reply: FastifyReply, data: { id: number | null; values: StaffFormValues; errors?: FieldErrors; passwordSet?: boolean }, status = 200) {
     return render(request, reply, 'admin/staff-form', {
       title: data.id === null ? 'admin.staff.new_title' : msg('admin.staff.edit_title', { name: data.values.name || data.values.username }),
       staffId: data.id,
+      passwordSet: data.passwordSet ?? true,
       values: data.values,
       errors: data.errors ?? {},
       departments: await departments.list({ includeArchived: true }),
@@ -90,13 +91,15 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
         username: values.username,
         name: values.name,
         email: values.email,
-        password: form.fields.password ?? '',
+        // Empty: the agent is invited to choose their own.
+        password: form.fields.password || undefined,
         isAdmin: values.isAdmin,
         timezone: values.timezone,
         language: language(values),
         departments: await memberships(values),
       });
-      setFlash(reply, { type: 'success', message: msg('admin.staff.flash.created', { username: created.username }) });
+      const said = created.passwordSet ? msg('admin.staff.flash.created', { username: created.username }) : msg('admin.staff.flash.created_invited', { username: created.username, email: created.email });
+      setFlash(reply, { type: 'success', message: said });
       return reply.redirect('/scp/admin/staff');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
@@ -104,10 +107,18 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
     }
   });
 
+  app.post<IdParams>('/staff/:id/password-link', async (request, reply) => {
+    const s = await staff.get(parseId(request.params.id));
+    const purpose = await accountRecovery.sendLink(request.staff!.staffId, s.id);
+    setFlash(reply, { type: 'success', message: msg(purpose === 'invite' ? 'admin.staff.flash.link_sent_invite' : 'admin.staff.flash.link_sent_reset', { email: s.email }) });
+    return reply.redirect(`/scp/admin/staff/${s.id}`);
+  });
+
   app.get<IdParams>('/staff/:id', async (request, reply) => {
     const s = await staff.get(parseId(request.params.id));
     return renderForm(request, reply, {
       id: s.id,
+      passwordSet: s.passwordSet,
       values: {
         username: s.username,
         name: s.name,
@@ -143,7 +154,7 @@ export async function staffAdminRoutes(app: FastifyInstance): Promise<void> {
       return reply.redirect('/scp/admin/staff');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return renderForm(request, reply, { id, values, errors: err.fields }, 400);
+      return renderForm(request, reply, { id, values, errors: err.fields, passwordSet: current.passwordSet }, 400);
     }
   });
 }

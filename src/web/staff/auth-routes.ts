@@ -3,7 +3,7 @@ import { AppError, ValidationError } from '../../errors.js';
 import { readForm } from '../forms.js';
 import { endSession, startSession } from '../plugins/sessions.js';
 import { msg } from '../../i18n/message.js';
-import { MIN_PASSWORD_LENGTH } from '../../staff/staff-service.js';
+import { MIN_PASSWORD_LENGTH } from '../../staff/staff.js';
 import { timeZoneOptions } from '../time-zones.js';
 import { render, setFlash } from '../render.js';
 import { translatorFor } from '../i18n.js';

@@ -8,6 +8,7 @@ import { ticketRoutes } from './ticket-routes.js';
 import { entryRoutes } from './entry-routes.js';
 import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
+import { passwordRoutes } from './password-routes.js';
 import { preferencesRoutes } from './preferences-routes.js';
 
 /**
@@ -43,6 +44,7 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', loadStaff);
   app.addHook('preHandler', app.csrf.verify);
   await app.register(staffAuthRoutes);
+  await app.register(passwordRoutes);
   await app.register(async (guarded) => {
     guarded.addHook('preHandler', requireStaff);
     await guarded.register(ticketRoutes);
