@@ -14,6 +14,7 @@ const map = (r: Record<string, unknown>): Staff => ({
   language: (r.language as string | null) ?? null,
   createdAt: fromDbTimeRequired(r.created_at as string),
   lastLoginAt: fromDbTime(r.last_login_at as string | null),
+  signature: (r.signature as string | null) ?? '',
   passwordSet: r.password_hash !== NO_PASSWORD,
 });
 
@@ -86,7 +87,7 @@ export class StaffRepository {
     });
   }
 
-  async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; language: string | null; passwordHash: string }>): Promise<void> {
+  async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; language: string | null; passwordHash: string; signature: string }>): Promise<void> {
     await this.db.transaction(async () => {
       const row: Record<string, unknown> = {};
       if (fields.name !== undefined) row.name = fields.name;
@@ -96,6 +97,7 @@ export class StaffRepository {
       if (fields.timezone !== undefined) row.timezone = fields.timezone;
       if (fields.language !== undefined) row.language = fields.language;
       if (fields.passwordHash !== undefined) row.password_hash = fields.passwordHash;
+      if (fields.signature !== undefined) row.signature = fields.signature || null;
       if (Object.keys(row).length) await this.db.run((q) => q('staff').where({ id }).update(row));
       await this.version.bump();
     });

@@ -146,11 +146,15 @@ export class StaffService {
     });
   }
 
+  private async isOwnPassword(actor: StaffPrincipal, password: string): Promise<boolean> {
+    const found = await this.staff.getWithPasswordHash(actor.staffId);
+    return Boolean(found) && (await argon2.verify(found!.passwordHash, password).catch(() => false));
+  }
+
   /** An agent changes their own password: the current one is asked for, and their other sessions end. */
   async changeOwnPassword(actor: StaffPrincipal, input: { current: string; password: string; password2: string }, currentSession: string | undefined): Promise<void> {
-    const found = await this.staff.findForLogin((await this.get(actor.staffId)).username);
     const fields: FieldErrors = {};
-    if (!found || !(await argon2.verify(found.passwordHash, input.current).catch(() => false))) fields.current = 'staff.password.wrong_current';
+    if (!(await this.isOwnPassword(actor, input.current))) fields.current = 'staff.password.wrong_current';
     if (input.password.length < MIN_PASSWORD_LENGTH) fields.password = msg('validation.too_short', { min: MIN_PASSWORD_LENGTH });
     else if (input.password !== input.password2) fields.password2 = 'validation.passwords_differ';
     if (Object.keys(fields).length) throw new ValidationError(fields);
@@ -159,6 +163,32 @@ export class StaffService {
       await this.staff.update(actor.staffId, { passwordHash });
       const sessionsEnded = await this.sessions.destroyForStaff(actor.staffId, currentSession);
       await this.audit.record({ staffId: actor.staffId, action: 'staff.password', objectType: 'staff', objectId: actor.staffId, details: { sessionsEnded } });
+    });
+  }
+
+  /**
+   * An agent's own name, address and signature. A new address needs the current password: whoever holds an
+   * unattended session must not be able to redirect the account's password links to themselves.
+   */
+  async updateProfile(actor: StaffPrincipal, raw: { name: string; email: string; signature: string; password: string }): Promise<void> {
+    const current = await this.get(actor.staffId);
+    const input = { name: raw.name.trim(), email: raw.email.trim().toLowerCase(), signature: raw.signature.trim() };
+    const emailChanged = input.email !== current.email;
+    const fields: FieldErrors = {};
+    if (!input.name) fields.name = 'staff.account.name_required';
+    else if (input.name.length > 120) fields.name = msg('validation.too_long', { max: 120 });
+    if (!isEmail(input.email)) fields.email = 'validation.email_invalid';
+    if (input.signature.length > 2000) fields.signature = msg('validation.too_long', { max: 2000 });
+    if (emailChanged && !fields.email && !(await this.isOwnPassword(actor, raw.password))) fields.emailPassword = raw.password ? 'staff.password.wrong_current' : 'staff.preferences.password_for_email';
+    if (Object.keys(fields).length) throw new ValidationError(fields);
+    await this.db.transaction(async () => {
+      try {
+        await this.staff.update(actor.staffId, input);
+      } catch (err) {
+        if (err instanceof UniqueViolation) throw new ValidationError({ email: 'staff.account.email_taken' });
+        throw err;
+      }
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.profile', objectType: 'staff', objectId: actor.staffId, details: { nameChanged: input.name !== current.name, emailChanged, signatureChanged: input.signature !== current.signature } });
     });
   }
 

@@ -10,6 +10,8 @@ export interface Staff {
   language: string | null;
   createdAt: Date;
   lastLoginAt: Date | null;
+  /** Their own signature for responses ('' for none). */
+  signature: string;
   /** False for an invited agent who has not chosen a password yet (and cannot sign in until they do). */
   passwordSet: boolean;
 }

@@ -10,7 +10,14 @@ export interface RespondOptions {
    * until the agent has seen them (and sends again with the newer id). Omitted: no check (API clients).
    */
   seenEntryId?: number | null;
+  /** Which signature goes below the text, in the thread and the mail (default: the department's, as before choices). */
+  signature?: SignatureChoice;
+  /** "Send and mark resolved" / "Send and close": the status set in the same transaction as the response. */
+  thenStatus?: 'resolved' | 'closed';
 }
+
+export const SIGNATURE_CHOICES = ['none', 'mine', 'department'] as const;
+export type SignatureChoice = (typeof SIGNATURE_CHOICES)[number];
 
 /** Entries written in the panel and the portal: responses, notes and the requester's replies. */
 export class TicketEntries {
@@ -30,21 +37,32 @@ export class TicketEntries {
   /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
   async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: RespondOptions = {}): Promise<number> {
     const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
+    const status = opts.thenStatus && opts.thenStatus !== ticket.status ? opts.thenStatus : null;
     return this.d.db.transaction(async () => {
       // Writing the ticket row first serialises concurrent posts to one ticket (InnoDB row lock; SQLite's
       // single writer), so the lock and thread checks below read everything committed before this post.
-      await this.d.tickets.update(ticket.id, { isAnswered: true, updatedAt: now });
+      await this.d.tickets.update(ticket.id, { isAnswered: true, updatedAt: now, ...(status ? { status, closedAt: now } : {}) });
       const ownLock = await this.d.locks.assertMayAct(actor, ticket.id, 'respond');
       if (opts.seenEntryId !== undefined && opts.seenEntryId !== null) await this.assertThreadSeen(ticket.id, opts.seenEntryId);
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
+      const dept = await this.d.departments.get(ticket.departmentId);
+      const signature = await this.signature(actor, opts.signature ?? 'department', dept?.signature ?? '');
+      // The signature is part of what was said: the thread shows it as the requester read it.
+      const body = signature ? `${message.trimEnd()}\n\n${signature}` : message;
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
       if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
-      const dept = await this.d.departments.get(ticket.departmentId);
       const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
-      await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body: message, signature: dept?.signature ?? '', accessLink: this.access.accessLink(ticket), cc });
+      await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, accessLink: this.access.accessLink(ticket), cc });
+      if (status) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
       return entryId;
     });
+  }
+
+  private async signature(actor: StaffPrincipal, choice: SignatureChoice, department: string): Promise<string> {
+    if (choice === 'department') return department.trim();
+    if (choice === 'mine') return ((await this.d.staff.get(actor.staffId))?.signature ?? '').trim();
+    return '';
   }
 
   /** An internal note: staff only, never mailed to the requester. */

@@ -72,14 +72,14 @@ export function ticketCreatedNotice(tr: Translator, helpdesk: string, t: TicketR
   );
 }
 
-export function responseNotice(tr: Translator, t: TicketRef, agentName: string, body: string, signature: string, accessLink: string): Notice {
+/** An agent's response; `body` ends with the signature the agent chose, as the thread shows it. */
+export function responseNotice(tr: Translator, t: TicketRef, agentName: string, body: string, accessLink: string): Notice {
   return toRequester(
     tr,
     tr.t('notices.response.subject', { tag: subjectTag(t) }),
-    [body.trim(), '', ...(signature.trim() ? [signature.trim(), ''] : []), agentName, '', tr.t('notices.response.view_text', { link: accessLink })],
+    [body.trim(), '', agentName, '', tr.t('notices.response.view_text', { link: accessLink })],
     [
       paragraphs(body),
-      ...(signature.trim() ? [paragraphs(signature)] : []),
       `<p>${escapeHtml(agentName)}</p>`,
       `<p style="color:#666;font-size:12px">${tr.tHtml('notices.response.view_html', {}, { link: accessLink })}</p>`,
     ],

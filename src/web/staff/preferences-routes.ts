@@ -9,20 +9,44 @@ import { timeZoneOptions } from '../time-zones.js';
 /** The form's value for "Site default": an empty code, stored as null. */
 const SITE_DEFAULT = '';
 
+type PreferenceValues = {
+  timezone: string;
+  language: string;
+  name: string;
+  email: string;
+  signature: string;
+};
+
 /** "My preferences": what any agent may change about their own account. */
 export async function preferencesRoutes(app: FastifyInstance): Promise<void> {
   const { staff, i18n } = app.services;
 
-  /** The page, also shown again with a refused form's values and errors in place. */
-  function preferencesPage(request: FastifyRequest, reply: FastifyReply, values: { timezone: string; language: string }, errors: FieldErrors = {}, status = 200) {
+  /**
+   * The page, also shown again with a refused form's values and errors in place; `values` holds the refused
+   * form's fields, the others show what is saved.
+   */
+  async function preferencesPage(request: FastifyRequest, reply: FastifyReply, values: Partial<PreferenceValues> = {}, errors: FieldErrors = {}, status = 200) {
     // Each language by its own name: an agent who cannot read the current one still finds theirs.
     const languageOptions = i18n.languages.map((l) => ({ value: l.code, label: l.name }));
-    return render(request, reply, 'staff/preferences', { title: 'staff.preferences.title', values, errors, timeZones: timeZoneOptions(values.timezone), languageOptions }, status);
+    const me = await staff.get(request.staff!.staffId);
+    const all: PreferenceValues = { timezone: me.timezone, language: me.language ?? SITE_DEFAULT, name: me.name, email: me.email, signature: me.signature, ...values };
+    return render(request, reply, 'staff/preferences', { title: 'staff.preferences.title', values: all, errors, timeZones: timeZoneOptions(all.timezone), languageOptions }, status);
   }
 
-  const saved = (request: FastifyRequest) => ({ timezone: request.staff!.timezone, language: request.staff!.language ?? SITE_DEFAULT });
+  app.get('/preferences', async (request, reply) => preferencesPage(request, reply));
 
-  app.get('/preferences', async (request, reply) => preferencesPage(request, reply, saved(request)));
+  app.post('/preferences/profile', async (request, reply) => {
+    const { fields } = readForm(request);
+    const values = { name: fields.name ?? '', email: fields.email ?? '', signature: fields.signature ?? '' };
+    try {
+      await staff.updateProfile(request.staff!, { ...values, password: fields.emailPassword ?? '' });
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return preferencesPage(request, reply, values, err.fields, 400);
+    }
+    setFlash(reply, { type: 'success', message: 'staff.preferences.profile_saved' });
+    return reply.redirect('/scp/preferences');
+  });
 
   app.post('/preferences/password', async (request, reply) => {
     const { fields } = readForm(request);
@@ -30,7 +54,7 @@ export async function preferencesRoutes(app: FastifyInstance): Promise<void> {
       await staff.changeOwnPassword(request.staff!, { current: fields.current ?? '', password: fields.password ?? '', password2: fields.password2 ?? '' }, request.cookies[STAFF_COOKIE]);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return preferencesPage(request, reply, saved(request), err.fields, 400);
+      return preferencesPage(request, reply, {}, err.fields, 400);
     }
     setFlash(reply, { type: 'success', message: 'staff.preferences.password_changed' });
     return reply.redirect('/scp/preferences');

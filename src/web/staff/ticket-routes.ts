@@ -1,3 +1,4 @@
+import { SIGNATURE_CHOICES, type RespondOptions } from '../../tickets/ticket-entries.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_MAILBOX } from '../../mail/mailboxes/mailbox-service.js';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
@@ -39,8 +40,17 @@ async function conflictMessage(request: FastifyRequest, err: AppError): Promise<
   return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
 }
 
+const SENT: Record<string, Msg> = { resolved: 'staff.ticket.response_sent_resolved', closed: 'staff.ticket.response_sent_closed' };
+
+/** The reply form's signature choice and its "Send and …" button; anything else is the plain "Send". */
+function replyChoices(fields: Record<string, string | undefined>): Pick<RespondOptions, 'signature' | 'thenStatus'> {
+  const signature = SIGNATURE_CHOICES.find((c) => c === fields.signature);
+  const thenStatus = fields.then === 'resolved' || fields.then === 'closed' ? fields.then : undefined;
+  return { ...(signature ? { signature } : {}), ...(thenStatus ? { thenStatus } : {}) };
+}
+
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks } = app.services;
+  const { tickets, departments, topics, staff, config, locks, directory } = app.services;
 
   /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
   async function renderTicket(
@@ -57,11 +67,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
-    const [allDepartments, assignable, collision] = await Promise.all([
+    const [allDepartments, assignable, collision, me] = await Promise.all([
       departments.menu({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket),
+      directory.activeStaff(request.staff!.staffId),
     ]);
+    const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
@@ -75,6 +87,9 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       limits: config.attachments,
       ...collision,
       newEntryIds: stale,
+      signatures,
+      // Mine when I have one, else the department's (what responses carried before there was a choice).
+      signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
       ...extra,
     }, status);
   }
@@ -167,14 +182,14 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId });
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, ...replyChoices(fields) });
         else await tickets.note(request.staff!, number, text, attachments);
       } catch (err) {
         if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
         if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
         throw err;
       }
-      setFlash(reply, { type: 'success', message: kind === 'reply' ? 'staff.ticket.response_sent' : 'staff.ticket.note_added' });
+      setFlash(reply, { type: 'success', message: kind === 'note' ? 'staff.ticket.note_added' : SENT[fields.then ?? ''] ?? 'staff.ticket.response_sent' });
       return reply.redirect(`/scp/tickets/${number}`);
     });
   }
