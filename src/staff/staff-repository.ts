@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import type { DirectoryVersion } from '../directory/directory-version.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
-import { NO_PASSWORD, type Staff, type StaffWithDepartments } from './staff.js';
+import { NO_PASSWORD, type AlertPreferences, type Staff, type StaffWithDepartments } from './staff.js';
 
 const map = (r: Record<string, unknown>): Staff => ({
   id: Number(r.id),
@@ -15,6 +15,12 @@ const map = (r: Record<string, unknown>): Staff => ({
   createdAt: fromDbTimeRequired(r.created_at as string),
   lastLoginAt: fromDbTime(r.last_login_at as string | null),
   signature: (r.signature as string | null) ?? '',
+  alerts: {
+    newTicket: Boolean(r.alert_new_ticket ?? true),
+    newMessage: Boolean(r.alert_new_message ?? true),
+    assigned: Boolean(r.alert_assigned ?? true),
+    transfer: Boolean(r.alert_transfer ?? true),
+  },
   passwordSet: r.password_hash !== NO_PASSWORD,
 });
 
@@ -87,7 +93,7 @@ export class StaffRepository {
     });
   }
 
-  async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; language: string | null; passwordHash: string; signature: string }>): Promise<void> {
+  async update(id: number, fields: Partial<{ name: string; email: string; isAdmin: boolean; isActive: boolean; timezone: string; language: string | null; passwordHash: string; signature: string; alerts: AlertPreferences }>): Promise<void> {
     await this.db.transaction(async () => {
       const row: Record<string, unknown> = {};
       if (fields.name !== undefined) row.name = fields.name;
@@ -98,6 +104,12 @@ export class StaffRepository {
       if (fields.language !== undefined) row.language = fields.language;
       if (fields.passwordHash !== undefined) row.password_hash = fields.passwordHash;
       if (fields.signature !== undefined) row.signature = fields.signature || null;
+      if (fields.alerts !== undefined) {
+        row.alert_new_ticket = fields.alerts.newTicket;
+        row.alert_new_message = fields.alerts.newMessage;
+        row.alert_assigned = fields.alerts.assigned;
+        row.alert_transfer = fields.alerts.transfer;
+      }
       if (Object.keys(row).length) await this.db.run((q) => q('staff').where({ id }).update(row));
       await this.version.bump();
     });

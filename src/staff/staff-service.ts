@@ -11,7 +11,7 @@ import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { AccountRecovery } from './account-recovery.js';
 import type { StaffRepository } from './staff-repository.js';
-import { MIN_PASSWORD_LENGTH, NO_PASSWORD, USERNAME_PATTERN, principalOf, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
+import { MIN_PASSWORD_LENGTH, NO_PASSWORD, USERNAME_PATTERN, principalOf, type AlertPreferences, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
 import { isEmail } from '../users/email.js';
 
 export interface StaffInput {
@@ -189,6 +189,14 @@ export class StaffService {
         throw err;
       }
       await this.audit.record({ staffId: actor.staffId, action: 'staff.profile', objectType: 'staff', objectId: actor.staffId, details: { nameChanged: input.name !== current.name, emailChanged, signatureChanged: input.signature !== current.signature } });
+    });
+  }
+
+  /** Which e-mail alerts the agent gets; every node follows within the directory's refresh delay. */
+  async updateAlertPreferences(actor: StaffPrincipal, alerts: AlertPreferences): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.staff.update(actor.staffId, { alerts });
+      await this.audit.record({ staffId: actor.staffId, action: 'staff.alerts', objectType: 'staff', objectId: actor.staffId, details: { ...alerts } });
     });
   }
 

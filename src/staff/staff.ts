@@ -12,9 +12,15 @@ export interface Staff {
   lastLoginAt: Date | null;
   /** Their own signature for responses ('' for none). */
   signature: string;
+  /** The e-mail alerts the agent wants (an assignee hears of new messages on their tickets regardless). */
+  alerts: AlertPreferences;
   /** False for an invited agent who has not chosen a password yet (and cannot sign in until they do). */
   passwordSet: boolean;
 }
+
+export const ALERT_KINDS = ['newTicket', 'newMessage', 'assigned', 'transfer'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export type AlertPreferences = Record<AlertKind, boolean>;
 
 export const MIN_PASSWORD_LENGTH = 10;
 

@@ -109,3 +109,47 @@ t.test('"Send and mark resolved" is refused with the response when another agent
   t.equal((await services.tickets.findByNumber(ticket.number))!.status, 'open');
   t.equal((await services.db.knex('thread_entries').where({ ticket_id: ticket.id, type: 'response' })).length, 0);
 });
+
+t.test('each agent chooses their e-mail alerts; the assignee always hears of new messages on their ticket', async (t) => {
+  const ctx = await createTestContext(t);
+  const app = await createTestApp(t, ctx);
+  const { services } = ctx;
+  const admin = await createAgent(services, { admin: true, name: 'Ada Admin', departments: ['Support'] });
+  const quiet = await createAgent(services, { name: 'Quinn Quiet', departments: ['Support', 'Billing'] });
+  const loud = await createAgent(services, { name: 'Lou Loud', departments: ['Support', 'Billing'] });
+  const b = new Browser(app);
+  t.equal((await b.staffLogin(quiet.username, quiet.password)).statusCode, 302);
+  const page = await b.get('/scp/preferences');
+  t.match(page.body, /id="f-alert-newTicket" name="newTicket" value="1" checked/, 'every alert on by default');
+  // Only "assigned to me" stays ticked.
+  t.equal((await b.post('/scp/preferences/alerts', { assigned: '1' })).statusCode, 302);
+  const after = await b.get('/scp/preferences');
+  t.match(after.body, 'Alert settings saved.');
+  t.match(after.body, /name="newTicket" value="1">/);
+  t.match(after.body, /name="assigned" value="1" checked>/);
+  ctx.clock.advance(DIRECTORY_REFRESH_MS * 2);
+
+  const to = async (ticketId: number, kind: string) =>
+    (await services.outbox.forTicket(ticketId)).filter((m) => m.kind === kind).flatMap((m) => m.to).sort();
+  const quietTo = `${quiet.username}@staff.test`;
+  const loudTo = `${loud.username}@staff.test`;
+
+  const { ticket } = await services.tickets.create(null, { name: 'Rita', email: 'rita@example.com', subject: 'Screen', message: 'Dark', source: 'web' });
+  t.notOk((await to(ticket.id, 'alert_new_ticket')).includes(quietTo), 'no new-ticket alert for who turned it off');
+  t.ok((await to(ticket.id, 'alert_new_ticket')).includes(loudTo), 'a colleague still gets theirs');
+
+  const client = { kind: 'client' as const, userId: ticket.userId, ticketId: ticket.id };
+  await services.tickets.clientReply(client, ticket.number, 'Still dark');
+  t.notOk((await to(ticket.id, 'alert_new_message')).includes(quietTo), 'no message alert on a colleague’s or nobody’s ticket');
+
+  await services.tickets.assign(admin.principal, ticket.number, quiet.principal.staffId);
+  t.same(await to(ticket.id, 'alert_assigned'), [quietTo], 'the assignment alert, which stayed on');
+  await services.tickets.clientReply(client, ticket.number, 'Now it flickers');
+  t.equal((await to(ticket.id, 'alert_new_message')).filter((a) => a === quietTo).length, 1, 'the assignee hears of new messages on their ticket regardless');
+
+  const billing = (await services.departments.ensure('Billing')).id;
+  await services.tickets.transfer(admin.principal, ticket.number, billing);
+  const moved = await to(ticket.id, 'alert_transfer');
+  t.ok(moved.includes(loudTo));
+  t.notOk(moved.includes(quietTo), 'no transfer alert for who turned it off');
+});

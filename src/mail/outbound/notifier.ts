@@ -1,7 +1,7 @@
 import type { Clock } from '../../db/time.js';
 import type { DirectoryCache } from '../../directory/directory-cache.js';
 import type { Translator } from '../../i18n/translator.js';
-import type { Staff } from '../../staff/staff.js';
+import type { AlertKind, Staff } from '../../staff/staff.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { Ticket } from '../../tickets/ticket.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
@@ -46,6 +46,14 @@ export interface NoticeContext {
   thread: Record<string, string>;
   from: string;
 }
+
+/** The agent preference that decides each kind of alert. */
+const ALERT_PREFERENCE = {
+  alert_new_ticket: 'newTicket',
+  alert_new_message: 'newMessage',
+  alert_assigned: 'assigned',
+  alert_transfer: 'transfer',
+} as const satisfies Record<string, AlertKind>;
 
 // RFC 3834 §5: auto-replied for answers to a message, auto-generated for notices nobody asked for.
 const AUTO_REPLIED = { 'Auto-Submitted': 'auto-replied' };
@@ -114,13 +122,15 @@ export class Notifier {
    * administrator, or an agent who kept a ticket that moved on); never to the agent whose action caused it.
    * Each in the agent's language (else the site's) and time zone.
    */
-  private async alerts(t: NoticeTicket, entryId: number | null, kind: string, notice: (reader: AlertReader) => Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<OutboxMessage[]> {
+  private async alerts(t: NoticeTicket, entryId: number | null, kind: keyof typeof ALERT_PREFERENCE, notice: (reader: AlertReader) => Notice, actorStaffId: number | null, known?: NoticeContext, opts: { department?: boolean; assignee?: boolean } = {}): Promise<OutboxMessage[]> {
     const agents: Staff[] = opts.department === false ? [] : [...(await this.d.staff.departmentMembers(t.departmentId))];
     if (opts.assignee !== false && t.assigneeId && !agents.some((a) => a.id === t.assigneeId)) {
       const assignee = await this.d.staff.activeStaff(t.assigneeId);
       if (assignee) agents.push(assignee);
     }
-    const to = agents.filter((a) => a.id !== actorStaffId);
+    // Each agent's own choice, but the assignee always hears of new messages on their ticket.
+    const wanted = (a: Staff) => a.alerts[ALERT_PREFERENCE[kind]] || (kind === 'alert_new_message' && a.id === t.assigneeId);
+    const to = agents.filter((a) => a.id !== actorStaffId && wanted(a));
     if (!to.length) return [];
     const ctx = known ?? (await this.context(t));
     const messages: OutboxMessage[] = [];

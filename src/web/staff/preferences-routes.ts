@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
 import { msg } from '../../i18n/message.js';
+import { ALERT_KINDS, type AlertPreferences } from '../../staff/staff.js';
 import { readForm } from '../forms.js';
 import { STAFF_COOKIE, endSession } from '../plugins/sessions.js';
 import { render, setFlash } from '../render.js';
@@ -30,7 +31,7 @@ export async function preferencesRoutes(app: FastifyInstance): Promise<void> {
     const languageOptions = i18n.languages.map((l) => ({ value: l.code, label: l.name }));
     const me = await staff.get(request.staff!.staffId);
     const all: PreferenceValues = { timezone: me.timezone, language: me.language ?? SITE_DEFAULT, name: me.name, email: me.email, signature: me.signature, ...values };
-    return render(request, reply, 'staff/preferences', { title: 'staff.preferences.title', values: all, errors, timeZones: timeZoneOptions(all.timezone), languageOptions }, status);
+    return render(request, reply, 'staff/preferences', { title: 'staff.preferences.title', values: all, alerts: me.alerts, errors, timeZones: timeZoneOptions(all.timezone), languageOptions }, status);
   }
 
   app.get('/preferences', async (request, reply) => preferencesPage(request, reply));
@@ -45,6 +46,15 @@ export async function preferencesRoutes(app: FastifyInstance): Promise<void> {
       return preferencesPage(request, reply, values, err.fields, 400);
     }
     setFlash(reply, { type: 'success', message: 'staff.preferences.profile_saved' });
+    return reply.redirect('/scp/preferences');
+  });
+
+  app.post('/preferences/alerts', async (request, reply) => {
+    const { fields } = readForm(request);
+    // A checkbox left unticked sends nothing: absent is off.
+    const alerts = Object.fromEntries(ALERT_KINDS.map((k) => [k, fields[k] === '1'])) as AlertPreferences;
+    await staff.updateAlertPreferences(request.staff!, alerts);
+    setFlash(reply, { type: 'success', message: 'staff.preferences.alerts_saved' });
     return reply.redirect('/scp/preferences');
   });
 
