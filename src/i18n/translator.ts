@@ -125,6 +125,16 @@ export class Translator {
     return f;
   }
 
+  /**
+   * The text of a message with no placeholder and no tag, as `t` and `tHtml` return it without parameters
+   * (this language's, else the English one); null for any other message or an unknown key. The templates
+   * print such labels as constants (web/views.ts).
+   */
+  label(key: string): string | null {
+    const f = this.format(key);
+    return f ? f.constant : (this.fallback?.label(key) ?? null);
+  }
+
   /** A message as plain text (the templates escape it). Accepts a key with parameters or a domain Message. */
   t = (m: Msg, params?: MessageParams): string => {
     const { key, params: own } = toMessage(m);
