@@ -8,24 +8,37 @@ type Plugin = EtaConfig['plugins'][number];
 
 /** `it.t('a.key')` or `it.tHtml('a.key')`: a lookup of a literal key with nothing else. */
 const LITERAL_LOOKUP = /(?<![\w.$])it\.(?:t|tHtml)\(\s*(['"])([\w.-]+)\1\s*\)/g;
+const WHOLE_LOOKUP = new RegExp(`^\\s*${LITERAL_LOOKUP.source}\\s*$`);
 
 /**
- * Replaces each literal lookup of a label (a message with no placeholder and no tag) in the template's code by
- * the label's text as a string literal, once, when eta compiles the template. The tag around it still escapes
- * (`<%=`) or not (`<%~`), so the page is what the call would have printed; a page asks for about 60 labels.
- * Text outside the tags is left alone, and any other lookup stays a call.
+ * Output text for the compiled function, which holds the template's text in '...' literals. Line ends are kept
+ * as they are: eta makes the template's own \r\n a \n, but a label prints as the catalog has it.
+ */
+const templateText = (s: string) => s.replace(/\\|'/g, '\\$&').replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+
+/**
+ * Inlines each literal lookup of a label (a message with no placeholder and no tag) when eta compiles the
+ * template, so a page does not ask for about 60 labels each time. A tag that prints only the label
+ * (`<%= it.t('a.key') %>`, `<%~ ... %>`) becomes the text it prints, filtered and escaped by the functions eta
+ * would call; a label inside other code becomes a string literal there. Either way the page is what the call
+ * would have printed. Text outside the tags is left alone, and any other lookup stays a call.
  */
 export function labelsInlined(tr: Translator): Plugin {
+  const literal = (call: string, _q: string, key: string) => {
+    const text = tr.label(key);
+    return text === null ? call : JSON.stringify(text);
+  };
   return {
-    processAST: (ast) =>
-      ast.map((node) =>
-        typeof node === 'string'
-          ? node
-          : { ...node, val: node.val.replace(LITERAL_LOOKUP, (call, _q: string, key: string) => {
-            const text = tr.label(key);
-            return text === null ? call : JSON.stringify(text);
-          }) },
-      ),
+    processAST: (ast, config) =>
+      ast.map((node) => {
+        if (typeof node === 'string') return node;
+        const whole = node.t === 'i' || node.t === 'r' ? WHOLE_LOOKUP.exec(node.val) : null;
+        let text = whole ? tr.label(whole[2]!) : null;
+        if (text === null) return { ...node, val: node.val.replace(LITERAL_LOOKUP, literal) };
+        if (config!.autoFilter) text = String(config!.filterFunction(text));
+        if (node.t === 'i' && config!.autoEscape) text = config!.escapeFunction(text);
+        return templateText(text);
+      }),
   };
 }
 
