@@ -2,8 +2,6 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyMultipart from '@fastify/multipart';
-import fastifyView from '@fastify/view';
-import { Eta } from 'eta';
 import { VIEWS_DIR } from './paths.js';
 import type { Services } from './services.js';
 import './web/types.js';
@@ -12,6 +10,7 @@ import { Csrf } from './web/plugins/csrf.js';
 import { securityHeaders } from './web/plugins/security-headers.js';
 import { closeUnreadBodies, readMultipartBody } from './web/plugins/uploads.js';
 import { healthRoutes } from './web/health.js';
+import { registerViews } from './web/views.js';
 import { staffPanel } from './web/staff/index.js';
 import { clientPortal } from './web/client/index.js';
 import { apiRoutes } from './web/api/index.js';
@@ -67,11 +66,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('onSend', closeUnreadBodies);
   // Presence the pages reported in the last moments is written before the pool closes (main closes it after).
   app.addHook('onClose', () => services.locks.flushPresence());
-  await app.register(fastifyView, {
-    engine: { eta: new Eta({ views: VIEWS_DIR, cache: true, autoEscape: true }) },
-    root: VIEWS_DIR,
-    production: true,
-  });
+  await registerViews(app, services.i18n, VIEWS_DIR);
   await app.register(securityHeaders);
   await app.register(assetsPlugin);
   await app.register(healthRoutes);

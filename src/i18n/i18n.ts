@@ -42,13 +42,18 @@ export class I18n {
     return null;
   }
 
-  /** The first offered language among the candidates, else the fallback (the site default). */
-  pick(candidates: Array<string | null | undefined>, fallback: string): string {
+  /** The first offered language among the candidates, or null. */
+  first(candidates: Array<string | null | undefined>): string | null {
     for (const c of candidates) {
       const s = this.supported(c);
       if (s) return s;
     }
-    return this.supported(fallback) ?? SOURCE_LANGUAGE;
+    return null;
+  }
+
+  /** The first offered language among the candidates, else the fallback (the site default). */
+  pick(candidates: Array<string | null | undefined>, fallback: string): string {
+    return this.first(candidates) ?? this.supported(fallback) ?? SOURCE_LANGUAGE;
   }
 
   /** Accept-Language's codes, best first, as candidates for `pick`. */

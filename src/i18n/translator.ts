@@ -34,31 +34,24 @@ function collectTags(elements: MessageFormatElement[], into: Record<string, (c: 
 /**
  * A compiled message. `tags` holds a handler for every tag it uses that keeps the enclosed text and drops the
  * markup: intl-messageformat refuses to format a message with a tag nobody handles. A page prints a hundred
- * messages or more, so the common shapes skip the formatter: `constant` is the text of a message with no
- * placeholder and no tag (most labels), `parts` the text and plain {placeholders} of one with nothing else
- * (no plural, select, number or tag), which intl-messageformat would print as String(value) too.
+ * messages or more, so most skip the formatter: `constant` is the text of a message with no placeholder and no
+ * tag (most labels), and `printable` says the Translator prints it itself (`print`): every message made of
+ * text, placeholders, plurals, selects, tags and numbers without a style, which is every shipped one.
  */
 interface Compiled {
   format: IntlMessageFormat;
+  ast: MessageFormatElement[];
   tags: Readonly<Record<string, (c: Chunks) => string>> | null;
   constant: string | null;
-  parts: Array<string | { arg: string }> | null;
+  printable: boolean;
 }
 
-/** The message from its parts, or null when a value is missing (the formatter would refuse it too). */
-function interpolate(parts: Array<string | { arg: string }>, values: Record<string, string | number>, escape: boolean): string | null {
-  let out = '';
-  for (const p of parts) {
-    if (typeof p === 'string') {
-      out += p;
-      continue;
-    }
-    const v = values[p.arg];
-    if (v === undefined) return null;
-    out += escape && typeof v === 'string' ? escapeHtml(v) : String(v);
-  }
-  return out;
-}
+const printable = (elements: MessageFormatElement[]): boolean =>
+  elements.every((el) => {
+    if (el.type === TYPE.tag) return printable(el.children);
+    if (el.type === TYPE.plural || el.type === TYPE.select) return Object.values(el.options).every((o) => printable(o.value));
+    return el.type === TYPE.literal || el.type === TYPE.argument || el.type === TYPE.pound || (el.type === TYPE.number && !el.style);
+  });
 
 function compile(text: string, locale: string): Compiled {
   const format = new IntlMessageFormat(text, locale, undefined, { ignoreTag: false });
@@ -66,9 +59,7 @@ function compile(text: string, locale: string): Compiled {
   const found: Record<string, (c: Chunks) => string> = {};
   collectTags(ast, found);
   const constant = ast.every((el) => el.type === TYPE.literal) ? ast.map((el) => (el as { value: string }).value).join('') : null;
-  const simple = ast.every((el) => el.type === TYPE.literal || el.type === TYPE.argument);
-  const parts = simple ? ast.map((el) => (el.type === TYPE.literal ? el.value : { arg: el.value })) : null;
-  return { format, tags: Object.keys(found).length ? found : null, constant, parts };
+  return { format, ast, tags: Object.keys(found).length ? found : null, constant, printable: printable(ast) };
 }
 
 // Stored times can be unreadable (a zero date from an old dump): they show as nothing, never a 500.
@@ -85,6 +76,7 @@ export class Translator {
   private readonly exactFormats = new Map<string, Intl.DateTimeFormat>();
   private readonly numberFormat: Intl.NumberFormat;
   private readonly listFormat: Intl.ListFormat;
+  private readonly plurals: Record<Intl.PluralRuleType, Intl.PluralRules>;
   private readonly byteFormats: Record<'byte' | 'kilobyte' | 'megabyte', [Intl.NumberFormat, Intl.NumberFormat]>;
 
   constructor(
@@ -95,6 +87,7 @@ export class Translator {
     this.rtf = new Intl.RelativeTimeFormat(language.intl, { numeric: 'auto' });
     this.numberFormat = new Intl.NumberFormat(language.intl);
     this.listFormat = new Intl.ListFormat(language.intl, { style: 'long', type: 'conjunction' });
+    this.plurals = { cardinal: new Intl.PluralRules(language.intl, { type: 'cardinal' }), ordinal: new Intl.PluralRules(language.intl, { type: 'ordinal' }) };
     const unit = (u: string, digits: number) => new Intl.NumberFormat(language.intl, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits: digits });
     this.byteFormats = { byte: [unit('byte', 0), unit('byte', 0)], kilobyte: [unit('kilobyte', 1), unit('kilobyte', 0)], megabyte: [unit('megabyte', 1), unit('megabyte', 0)] };
   }
@@ -125,6 +118,16 @@ export class Translator {
     return f;
   }
 
+  /**
+   * The text of a message with no placeholder and no tag, as `t` and `tHtml` return it without parameters
+   * (this language's, else the English one); null for any other message or an unknown key. The templates
+   * print such labels as constants (web/views.ts).
+   */
+  label(key: string): string | null {
+    const f = this.format(key);
+    return f ? f.constant : (this.fallback?.label(key) ?? null);
+  }
+
   /** A message as plain text (the templates escape it). Accepts a key with parameters or a domain Message. */
   t = (m: Msg, params?: MessageParams): string => {
     const { key, params: own } = toMessage(m);
@@ -132,13 +135,14 @@ export class Translator {
     const f = this.format(key);
     if (!f) return this.fallback ? this.fallback.t(key, values) : key;
     if (f.constant !== null) return f.constant;
-    if (f.parts) {
-      const out = interpolate(f.parts, values ? this.plain(values) : {}, false);
+    const plain = values ? this.plain(values) : {};
+    if (f.printable) {
+      const out = this.print(f.ast, plain, null);
       if (out !== null) return out;
       return this.fallback ? this.fallback.t(key, values) : key;
     }
     try {
-      const out = f.format.format({ ...f.tags, ...(values ? this.plain(values) : {}) });
+      const out = f.format.format({ ...f.tags, ...plain });
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
       return this.fallback ? this.fallback.t(key, values) : key;
@@ -152,16 +156,18 @@ export class Translator {
    */
   tHtml = (m: Msg, params?: MessageParams, links: Record<string, string> = {}): string => {
     const { key, params: own } = toMessage(m);
+    const given = params ?? own;
     const f = this.format(key);
-    if (!f) return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+    if (!f) return this.fallback ? this.fallback.tHtml(key, given, links) : escapeHtml(key);
     if (f.constant !== null) return f.constant;
-    if (f.parts) {
-      const out = interpolate(f.parts, this.plain(params ?? own ?? {}), true);
+    const escaped: Record<string, string | number> = given ? this.plain(given) : {};
+    for (const k in escaped) if (typeof escaped[k] === 'string') escaped[k] = escapeHtml(escaped[k]);
+    if (f.printable) {
+      const out = this.print(f.ast, escaped, links);
       if (out !== null) return out;
-      return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+      return this.fallback ? this.fallback.tHtml(key, given, links) : escapeHtml(key);
     }
-    const values: Record<string, unknown> = { ...f.tags };
-    for (const [k, v] of Object.entries(this.plain(params ?? own ?? {}))) values[k] = typeof v === 'string' ? escapeHtml(v) : v;
+    const values: Record<string, unknown> = { ...f.tags, ...escaped };
     if (f.tags) {
       for (const tag of PLAIN_TAGS) values[tag] = (chunks: unknown[]) => `<${tag}>${chunks.join('')}</${tag}>`;
       for (const [tag, href] of Object.entries(links)) values[tag] = (chunks: unknown[]) => `<a href="${escapeHtml(href)}">${chunks.join('')}</a>`;
@@ -170,9 +176,51 @@ export class Translator {
       const out = f.format.format(values as Record<string, string>);
       return Array.isArray(out) ? out.join('') : String(out);
     } catch {
-      return this.fallback ? this.fallback.tHtml(key, params ?? own, links) : escapeHtml(key);
+      return this.fallback ? this.fallback.tHtml(key, given, links) : escapeHtml(key);
     }
   };
+
+  /**
+   * A printable message's text, as intl-messageformat prints it (test/i18n/print.test.ts holds the two equal on
+   * every shipped message): `links` null prints tags as the text they enclose (t), else as tHtml does. Null
+   * where the formatter would refuse: a value missing, or given for a name the message uses as a tag.
+   */
+  private print(elements: MessageFormatElement[], values: Record<string, string | number>, links: Record<string, string> | null, pound?: number): string | null {
+    let out = '';
+    for (const el of elements) {
+      if (el.type === TYPE.literal) out += el.value;
+      else if (el.type === TYPE.pound) out += pound === undefined ? '' : this.numberFormat.format(pound);
+      else if (el.type === TYPE.tag) {
+        const inner = this.print(el.children, values, links, pound);
+        if (inner === null) return null;
+        if (links && Object.hasOwn(links, el.value)) out += `<a href="${escapeHtml(links[el.value]!)}">${inner}</a>`;
+        else if (links && PLAIN_TAGS.includes(el.value)) out += `<${el.value}>${inner}</${el.value}>`;
+        else if (el.value in values) return null;
+        else out += inner;
+      } else {
+        if (!(el.value in values)) return null;
+        const v = values[el.value]!;
+        if (el.type === TYPE.argument) out += typeof v === 'number' || v ? String(v) : '';
+        else if (el.type === TYPE.number) out += this.numberFormat.format(v as number);
+        else if (el.type === TYPE.select) {
+          const chosen = this.print((Object.hasOwn(el.options, v) ? el.options[v]! : el.options.other!).value, values, links);
+          if (chosen === null) return null;
+          out += chosen;
+        } else if (el.type === TYPE.plural) {
+          const n = Number(v) - (el.offset || 0);
+          const option = el.options[`=${v}`] ?? el.options[this.pluralRules(el.pluralType).select(n)] ?? el.options.other!;
+          const chosen = this.print(option.value, values, links, n);
+          if (chosen === null) return null;
+          out += chosen;
+        } else return null;
+      }
+    }
+    return out;
+  }
+
+  private pluralRules(type: Intl.PluralRuleType = 'cardinal'): Intl.PluralRules {
+    return this.plurals[type];
+  }
 
   // Dates in parameters print in this language's style; a number named `...Bytes` as a size (domain code
   // knows sizes but not units); other numbers stay numbers for plural rules.

@@ -15,11 +15,11 @@ export async function translatorFor(request: FastifyRequest): Promise<Translator
   const known = chosen.get(request);
   if (known) return known;
   const { i18n, siteLanguage } = request.server.services;
-  const site = await siteLanguage();
   const candidates = request.staff
     ? [request.staff.language]
     : [request.cookies[LANGUAGE_COOKIE], ...i18n.fromAcceptLanguage(request.headers['accept-language'])];
-  const tr = i18n.translator(i18n.pick(candidates, site));
+  // The site's language is read only when none of the reader's is offered: an agent's stored one nearly always is.
+  const tr = i18n.translator(i18n.first(candidates) ?? (await siteLanguage()));
   // Kept for the request once someone is signed in: the sign-in hook runs before anything translates.
   if (request.staff || request.client) chosen.set(request, tr);
   return tr;

@@ -3,6 +3,7 @@ import type { FieldErrors } from '../errors.js';
 import type { Msg } from '../i18n/message.js';
 import { formatters } from './format.js';
 import { translatorFor } from './i18n.js';
+import { renderView } from './views.js';
 
 export const FLASH_COOKIE = 'sb_flash';
 
@@ -50,7 +51,7 @@ export async function render(request: FastifyRequest, reply: FastifyReply, templ
   const app = request.server;
   const timeZone = request.staff?.timezone ?? 'UTC';
   const tr = await translatorFor(request);
-  const html = await reply.viewAsync(template, {
+  const html = await renderView(reply, tr.locale, template, {
     ...data,
     title: tr.t(data.title),
     values: data.values ?? {},
