@@ -15,7 +15,7 @@ import type { TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import type { AccessTokens } from './access-token.js';
 import type { AssignmentRules } from './assignment-rules.js';
-import type { CollaboratorRepository } from './collaborator-repository.js';
+import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { TicketChanges } from './ticket-changes.js';
 import { TicketCreation, type InboundMessageInput, type NewTicketInput } from './ticket-creation.js';
@@ -179,6 +179,10 @@ export class TicketService implements TicketAccess {
 
   viewForIntegration(key: ApiPrincipal, number: string): Promise<TicketView> {
     return this.views.viewForIntegration(key, number);
+  }
+
+  collaborators(p: Principal, number: string): Promise<Collaborator[]> {
+    return this.views.collaborators(p, number);
   }
 
   private visibleDepartments(p: StaffPrincipal, departmentId: number | null): number[] | null {

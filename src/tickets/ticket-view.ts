@@ -24,7 +24,6 @@ export interface TicketView {
   ticket: Ticket;
   entries: EntryWithAttachments[];
   latestEntryId: number;
-  collaborators: Collaborator[];
 }
 
 export interface ViewOptions {
@@ -42,8 +41,8 @@ export interface TicketViewDeps {
 }
 
 /**
- * The read side of tickets: a ticket with its thread, files and collaborators, each entry prepared for
- * display. Three queries after the ticket's own (thread and files come together), run side by side.
+ * The read side of tickets: a ticket with its thread and files, each entry prepared for display, in one query
+ * after the ticket's own. Collaborators are read apart: no page shows them, and the ticket page is read all day.
  */
 export class TicketViews {
   constructor(
@@ -67,17 +66,18 @@ export class TicketViews {
     return this.assemble(ticket, true);
   }
 
+  /** The people copied on a ticket, for a principal who may see it. */
+  async collaborators(p: Principal, number: string): Promise<Collaborator[]> {
+    return this.d.collaborators.list((await this.get(p, number)).id);
+  }
+
   private async assemble(ticket: Ticket, includeNotes: boolean, opts: ViewOptions = {}): Promise<TicketView> {
-    const [entries, collaborators] = await Promise.all([
-      this.d.threads.listWithAttachments(ticket.id, { includeNotes }, this.d.attachments),
-      this.d.collaborators.list(ticket.id),
-    ]);
+    const entries = await this.d.threads.listWithAttachments(ticket.id, { includeNotes }, this.d.attachments);
     return {
       ticket,
       // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.
       entries: entries.filter((e) => includeNotes || !e.fromNonParticipant).map((e) => ({ ...e, display: display(e, e.attachments, opts) })),
       latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
-      collaborators,
     };
   }
 }
