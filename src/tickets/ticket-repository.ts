@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Database } from '../db/database.js';
+import type { Database, PreparedSelect } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../db/time.js';
 import type { Priority, Queue, Sort, Ticket, TicketListRow, TicketSource, TicketStatus } from './ticket.js';
@@ -61,7 +61,14 @@ export class TicketRepository {
   private readonly counts = new Map<string, { expires: number; counts: Promise<Record<Queue, number>> }>();
   private countsGeneration = 0;
 
-  constructor(private readonly db: Database) {}
+  /** A ticket with its names, by id or by number: built once, read on every ticket page and most actions. */
+  private readonly byId: PreparedSelect<{ id: number }>;
+  private readonly byNumber: PreparedSelect<{ number: string }>;
+
+  constructor(private readonly db: Database) {
+    this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
+    this.byNumber = db.select<{ number: string }>((q, p) => this.withTopic(q).where('t.number', p.number).first());
+  }
 
   /** A change that can move a ticket between queues makes this node's cached counts stale. */
   private countsChanged(): void {
@@ -115,11 +122,12 @@ export class TicketRepository {
     }
   }
 
+  private withTopic(q: Knex) {
+    return this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name');
+  }
+
   async findBy(where: { id: number } | { number: string }): Promise<Ticket | null> {
-    const r = await this.db.run((q) => {
-      const query = this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name');
-      return 'id' in where ? query.where('t.id', where.id).first() : query.where('t.number', where.number).first();
-    });
+    const [r] = 'id' in where ? await this.byId(where) : await this.byNumber(where);
     if (!r) return null;
     return {
       ...rowToListRow(r),
