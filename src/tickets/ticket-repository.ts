@@ -54,6 +54,19 @@ const rowToListRow = (r: Record<string, unknown>): TicketListRow => ({
   updatedAt: fromDbTimeRequired(r.updated_at as string),
 });
 
+
+/** A ticket read with its names (`withTopic`). */
+const toTicket = (r: Record<string, unknown>): Ticket => ({
+  ...rowToListRow(r),
+  userId: Number(r.user_id),
+  topicId: r.topic_id === null ? null : Number(r.topic_id),
+  topicName: (r.topic_name as string | null) ?? null,
+  source: r.source as TicketSource,
+  closedAt: fromDbTime(r.closed_at as string | null),
+  mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
+  accessEpoch: Number(r.access_epoch ?? 0),
+});
+
 /** How long queue counts are reused (a node's own ticket changes drop them at once; see `queueCounts`). */
 const COUNTS_TTL_MS = 10_000;
 
@@ -64,6 +77,7 @@ export class TicketRepository {
   /** A ticket with its names, by id or by number: built once, read on every ticket page and most actions. */
   private readonly byId: PreparedSelect<{ id: number }>;
   private readonly byNumber: PreparedSelect<{ number: string }>;
+  private readonly joined = new Map<string, PreparedSelect<{ number: string }>>();
 
   constructor(private readonly db: Database) {
     this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
@@ -128,19 +142,22 @@ export class TicketRepository {
 
   async findBy(where: { id: number } | { number: string }): Promise<Ticket | null> {
     const [r] = 'id' in where ? await this.byId(where) : await this.byNumber(where);
-    if (!r) return null;
-    return {
-      ...rowToListRow(r),
-      userId: Number(r.user_id),
-      topicId: r.topic_id === null ? null : Number(r.topic_id),
-      topicName: (r.topic_name as string | null) ?? null,
-      source: r.source as TicketSource,
-      closedAt: fromDbTime(r.closed_at as string | null),
-      mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
-      accessEpoch: Number(r.access_epoch ?? 0),
-    };
+    return r ? toTicket(r) : null;
   }
 
+  /**
+   * A ticket by number with more joined to it (`join` adds to the query over `t`, e.g. its thread): one row per
+   * joined row, the ticket's columns on each. Built once per `shape` name, which must name one `join`.
+   */
+  async findWithRows(number: string, shape: string, join: (q: Knex, tickets: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<{ ticket: Ticket | null; rows: Array<Record<string, unknown>> }> {
+    let select = this.joined.get(shape);
+    if (!select) {
+      select = this.db.select<{ number: string }>((q, p) => join(q, this.withTopic(q).where('t.number', p.number)));
+      this.joined.set(shape, select);
+    }
+    const rows = await select({ number });
+    return { ticket: rows[0] ? toTicket(rows[0]) : null, rows };
+  }
   async update(
     id: number,
     fields: Partial<{ status: TicketStatus; isAnswered: boolean; priority: Priority; departmentId: number; assigneeId: number | null; closedAt: Date | null; updatedAt: Date }>,

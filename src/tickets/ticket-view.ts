@@ -5,7 +5,7 @@ import { trimText } from '../content/reply-trim.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
-import { ticketNotFound } from './ticket-rules.js';
+import { isTicketNumber, ticketNotFound, type TicketAccess } from './ticket-rules.js';
 import type { Principal, Ticket } from './ticket.js';
 
 /** How an entry is shown: quoted history and signatures folded away, HTML made safe for the page. */
@@ -41,19 +41,26 @@ export interface TicketViewDeps {
 }
 
 /**
- * The read side of tickets: a ticket with its thread and files, each entry prepared for display, in one query
- * after the ticket's own. Collaborators are read apart: no page shows them, and the ticket page is read all day.
+ * The read side of tickets: a ticket with its thread and files, each entry prepared for display. The ticket
+ * pages read the ticket and its thread in one statement; the API reads the thread after the ticket.
+ * Collaborators are read apart: no page shows them, and the ticket page is read all day.
  */
 export class TicketViews {
   constructor(
     private readonly d: TicketViewDeps,
-    /** TicketService.get: the ticket if the principal may see it, with its access rules. */
-    private readonly get: (p: Principal, number: string) => Promise<Ticket>,
+    /** TicketService: who may see which ticket. */
+    private readonly access: TicketAccess,
   ) {}
 
   async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
-    const base = p.kind === 'staff' ? `/scp/tickets/${number}` : `/tickets/${number}`;
-    return this.assemble(await this.get(p, number), p.kind === 'staff', { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+    const staff = p.kind === 'staff';
+    const base = staff ? `/scp/tickets/${number}` : `/tickets/${number}`;
+    const found = isTicketNumber(number)
+      ? await this.d.tickets.findWithRows(number, staff ? 'thread' : 'thread without notes', (q, tickets) => this.d.threads.joinThread(q, tickets, { includeNotes: staff }, this.d.attachments))
+      : { ticket: null, rows: [] };
+    // The thread of a ticket the principal may not see was read with it, and goes no further than here.
+    const ticket = this.access.visible(p, found.ticket);
+    return this.assemble(ticket, this.d.threads.fromJoined(found.rows, this.d.attachments), staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
   }
 
   /**
@@ -61,18 +68,17 @@ export class TicketViews {
    * whole thread, internal notes included; every entry carries its type so that callers can filter.
    */
   async viewForIntegration(_key: ApiPrincipal, number: string): Promise<TicketView> {
-    const ticket = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
+    const ticket = isTicketNumber(number) ? await this.d.tickets.findBy({ number }) : null;
     if (!ticket) throw ticketNotFound();
-    return this.assemble(ticket, true);
+    return this.assemble(ticket, await this.d.threads.listWithAttachments(ticket.id, { includeNotes: true }, this.d.attachments), true);
   }
 
   /** The people copied on a ticket, for a principal who may see it. */
   async collaborators(p: Principal, number: string): Promise<Collaborator[]> {
-    return this.d.collaborators.list((await this.get(p, number)).id);
+    return this.d.collaborators.list((await this.access.get(p, number)).id);
   }
 
-  private async assemble(ticket: Ticket, includeNotes: boolean, opts: ViewOptions = {}): Promise<TicketView> {
-    const entries = await this.d.threads.listWithAttachments(ticket.id, { includeNotes }, this.d.attachments);
+  private assemble(ticket: Ticket, entries: Array<ThreadEntry & { attachments: Attachment[] }>, includeNotes: boolean, opts: ViewOptions = {}): TicketView {
     return {
       ticket,
       // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.

@@ -11,8 +11,11 @@ import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
  * second per node, not once a page.
  */
 
-/** Issue 8 asks for at most 6; 5 since the collaborators, which the page does not show, are no longer read. */
-const TICKET_PAGE_MAX = 5;
+/**
+ * Issue 8 asks for at most 6: the session with its agent, the ticket with its thread and files, the lock with
+ * the viewers, and the agent's drafts. The collaborators, which the page does not show, are not read.
+ */
+const TICKET_PAGE_MAX = 4;
 /**
  * The queue page's count when the ticket page's was brought down (6 before: the agent came in three reads, the
  * departments in one), with the queue counts an agent's second view reuses: it must not creep back up.
@@ -49,7 +52,9 @@ async function setup(t: Test) {
 
 t.test(`the ticket page reads at most ${TICKET_PAGE_MAX} times and writes nothing`, async (t) => {
   const { ctx, a, alice, ticket, page } = await setup(t);
-  t.equal((await ctx.services.tickets.view(a.principal, ticket.number)).entries.length, 5, 'five entries');
+  const ids = (await ctx.services.tickets.view(a.principal, ticket.number)).entries.map((e) => e.id);
+  t.equal(ids.length, 5, 'five entries');
+  t.same(ids, [...ids].sort((x, y) => x - y), 'oldest first');
   ctx.clock.advance(DIRECTORY_REFRESH_MS);
   await alice.get(page);
   let body = '';
