@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
-import type { Database, PreparedSelect } from '../db/database.js';
+import type { Database } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { fromDbTimeRequired, toDbTime } from '../db/time.js';
 import { messageIdHash } from '../mail/message-id.js';
@@ -72,9 +72,6 @@ const map = (r: Record<string, unknown>): ThreadEntry => ({
 });
 
 export class ThreadRepository {
-  /** The thread with its files (the ticket page's, read on every view), by whether notes are included: built once. */
-  private readonly withFiles = new Map<boolean, PreparedSelect<{ ticketId: number }>>();
-
   constructor(private readonly db: Database) {}
 
   /** Throws DuplicateMessageId when an entry with `messageId` exists (the unique key, so also across nodes). */
@@ -129,25 +126,12 @@ export class ThreadRepository {
       .sort((a, b) => a.id - b.id);
   }
 
-  /** The thread with each entry's attachments, in one query (the ticket page's largest read). */
-  async listWithAttachments(ticketId: number, opts: { includeNotes: boolean }, attachments: AttachmentRepository): Promise<Array<ThreadEntry & { attachments: Attachment[] }>> {
-    let shape = this.withFiles.get(opts.includeNotes);
-    if (!shape) {
-      shape = this.db.select<{ ticketId: number }>((q, p) => this.query(q, p.ticketId, opts, [q.raw(`${attachments.listJson('e')} AS attachments_json`)]));
-      this.withFiles.set(opts.includeNotes, shape);
-    }
-    const rows = await shape({ ticketId });
-    return rows.map((r) => ({ ...map(r), attachments: attachments.fromJson(r.attachments_json) }));
-  }
-
   private rows(ticketId: number, opts: { includeNotes: boolean }): Promise<Array<Record<string, unknown>>> {
-    return this.db.run((q) => this.query(q, ticketId, opts));
-  }
-
-  private query(q: Knex, ticketId: number, opts: { includeNotes: boolean }, extra: Knex.Raw[] = []) {
-    const query = q('thread_entries as e').where('e.ticket_id', ticketId).orderBy('e.id').select('e.*', ...extra);
-    if (!opts.includeNotes) query.whereNot('e.type', 'note');
-    return query;
+    return this.db.run((q) => {
+      const query = q('thread_entries as e').where('e.ticket_id', ticketId).orderBy('e.id').select('e.*');
+      if (!opts.includeNotes) query.whereNot('e.type', 'note');
+      return query;
+    });
   }
 
   async get(id: number): Promise<ThreadEntry | null> {

@@ -41,9 +41,8 @@ export interface TicketViewDeps {
 }
 
 /**
- * The read side of tickets: a ticket with its thread and files, each entry prepared for display. The ticket
- * pages read the ticket and its thread in one statement; the API reads the thread after the ticket.
- * Collaborators are read apart: no page shows them, and the ticket page is read all day.
+ * The read side of tickets: a ticket with its thread and files, each entry prepared for display, read in one
+ * statement. Collaborators are read apart: no page shows them, and the ticket page is read all day.
  */
 export class TicketViews {
   constructor(
@@ -55,12 +54,10 @@ export class TicketViews {
   async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
     const staff = p.kind === 'staff';
     const base = staff ? `/scp/tickets/${number}` : `/tickets/${number}`;
-    const found = isTicketNumber(number)
-      ? await this.d.tickets.findWithRows(number, staff ? 'thread' : 'thread without notes', (q, tickets) => this.d.threads.joinThread(q, tickets, { includeNotes: staff }, this.d.attachments))
-      : { ticket: null, rows: [] };
+    const found = await this.withThread(number, staff);
     // The thread of a ticket the principal may not see was read with it, and goes no further than here.
     const ticket = this.access.visible(p, found.ticket);
-    return this.assemble(ticket, this.d.threads.fromJoined(found.rows, this.d.attachments), staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+    return this.assemble(ticket, found.entries, staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
   }
 
   /**
@@ -68,9 +65,17 @@ export class TicketViews {
    * whole thread, internal notes included; every entry carries its type so that callers can filter.
    */
   async viewForIntegration(_key: ApiPrincipal, number: string): Promise<TicketView> {
-    const ticket = isTicketNumber(number) ? await this.d.tickets.findBy({ number }) : null;
+    const { ticket, entries } = await this.withThread(number, true);
     if (!ticket) throw ticketNotFound();
-    return this.assemble(ticket, await this.d.threads.listWithAttachments(ticket.id, { includeNotes: true }, this.d.attachments), true);
+    return this.assemble(ticket, entries, true);
+  }
+
+  /** The ticket and its thread in one statement; no ticket for what cannot be a ticket number. */
+  private async withThread(number: string, includeNotes: boolean): Promise<{ ticket: Ticket | null; entries: Array<ThreadEntry & { attachments: Attachment[] }> }> {
+    if (!isTicketNumber(number)) return { ticket: null, entries: [] };
+    const { threads, attachments } = this.d;
+    const { ticket, rows } = await this.d.tickets.findWithRows(number, includeNotes ? 'thread' : 'thread without notes', (q, tickets) => threads.joinThread(q, tickets, { includeNotes }, attachments));
+    return { ticket, entries: threads.fromJoined(rows, attachments) };
   }
 
   /** The people copied on a ticket, for a principal who may see it. */

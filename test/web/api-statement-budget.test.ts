@@ -28,6 +28,15 @@ t.test('POST /api/tickets.json stays within its statement budget', async (t) => 
   const ticketId = Number((await ctx.services.db.knex('tickets').where({ subject: 'Second' }).first('id')).id);
   t.same((await ctx.services.outbox.forTicket(ticketId)).map((m) => m.kind), ['ticket_created', 'alert_new_ticket'], 'confirmation and alert, in one insert');
 
+  // Reading it back: the ticket and its thread with files in one statement, the key still known.
+  const { number } = (await post('Fourth')).json() as { number: string };
+  const read = await countQueries(ctx.services.db, async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/tickets/${number}`, headers: { 'x-api-key': key } });
+    t.equal(res.statusCode, 200);
+    t.equal(res.json().thread.length, 1);
+  });
+  t.equal(read.count, 1, 'GET /api/v1/tickets/:number reads once', { sql: read.sql });
+
   // The key's last use is still recorded, to the minute.
   clock.advance(60_000);
   const later = await countQueries(ctx.services.db, async () => t.equal((await post('Third')).statusCode, 201));
