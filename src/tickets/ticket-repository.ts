@@ -54,7 +54,6 @@ const rowToListRow = (r: Record<string, unknown>): TicketListRow => ({
   updatedAt: fromDbTimeRequired(r.updated_at as string),
 });
 
-
 /** A ticket read with its names (`withTopic`). */
 const toTicket = (r: Record<string, unknown>): Ticket => ({
   ...rowToListRow(r),
@@ -158,6 +157,7 @@ export class TicketRepository {
     const rows = await select({ number });
     return { ticket: rows[0] ? toTicket(rows[0]) : null, rows };
   }
+
   async update(
     id: number,
     fields: Partial<{ status: TicketStatus; isAnswered: boolean; priority: Priority; departmentId: number; assigneeId: number | null; closedAt: Date | null; updatedAt: Date }>,
