@@ -4,7 +4,7 @@ import { createDatabase } from '../../src/db/database.js';
 import { systemClock } from '../../src/db/time.js';
 import { cell, intArg, parseBenchArgs, percentiles, prng, round, scratchDatabase } from './common.js';
 import { runLoad, type Target } from './load.js';
-import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, perRequestCost, startServer, type Server } from './server.js';
+import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, cpuProfArgs, perRequestCost, startServer, type Server } from './server.js';
 
 const HELP = `npm run bench:api -- [options]
 
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
   try {
     log(`starting the server from ${args['server-root'] ?? 'this checkout'} on ${DB === 'mysql' ? fresh.url : 'a temporary SQLite file'} ...`);
-    server = await startServer({ root: args['server-root'], databaseUrl: fresh.url, logLevel: args['log-level']!, workers: WORKERS });
+    server = await startServer({ root: args['server-root'], databaseUrl: fresh.url, logLevel: args['log-level']!, workers: WORKERS, nodeArgs: cpuProfArgs(args['cpu-prof']) });
     meter = new Meter(server, fresh.url);
     // The key goes in through the product's service, on the database the server has migrated.
     const { key } = await new ApiKeyService(db, systemClock).create({ name: 'bench:api' });

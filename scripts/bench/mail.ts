@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { resolve } from 'node:path';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { messageIdHash } from '../../src/mail/message-id.js';
 import { cell, intArg, parseBenchArgs, percentiles, prng, round, scratchDatabase } from './common.js';
-import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, perRequestCost, startServer, type Cost, type PerRequestCost, type Server } from './server.js';
+import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, cpuProfArgs, perRequestCost, startServer, type Cost, type PerRequestCost, type Server } from './server.js';
 
 const HELP = `npm run bench:mail -- [options]
 
@@ -24,7 +23,6 @@ message (app and database apart, from /proc) and SQL statements per message, for
   --max-kb N            largest message in KB (default 50)
   --senders N           distinct sender addresses (default 400)
   --log-level LEVEL     server log level, written to /dev/null (default info, as in production)
-  --cpu-prof DIR        write a V8 CPU profile of the server to DIR (open it in Chrome DevTools)
 ${SERVER_HELP}  --keep                keep the benchmark database
 `;
 
@@ -37,7 +35,6 @@ const { values: args, int } = parseBenchArgs('bench:mail', HELP, {
   'max-kb': { type: 'string', default: '50' },
   senders: { type: 'string', default: '400' },
   'log-level': { type: 'string', default: 'info' },
-  'cpu-prof': { type: 'string' },
   ...SERVER_OPTIONS,
   keep: { type: 'boolean', default: false },
 });
@@ -298,7 +295,7 @@ async function startMailServer(databaseUrl: string): Promise<Server> {
     logLevel: args['log-level']!,
     workers: WORKERS,
     config: { mailDomain: MAIL_DOMAIN, smtp: { maxConnectionsPerClient: Math.max(10, CONCURRENCY + 2) } },
-    nodeArgs: args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])] : [],
+    nodeArgs: cpuProfArgs(args['cpu-prof']),
   });
 }
 

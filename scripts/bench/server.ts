@@ -288,12 +288,20 @@ export type PerRequestCost = ReturnType<typeof perRequestCost>;
 export const SERVER_OPTIONS = {
   'server-root': { type: 'string' },
   workers: { type: 'string' },
+  'cpu-prof': { type: 'string' },
 } as const;
+
+/** Node options for `--cpu-prof DIR`: each server process writes its V8 profile there when it exits. */
+export function cpuProfArgs(dir: string | undefined): string[] {
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', resolve(dir)] : [];
+}
 
 export const SERVER_HELP = `  --server-root DIR     run the server from this checkout (default: this one): its compiled
                         dist/main.js (or dist/src/main.js) when built, else src/main.ts through tsx
   --workers N           SWITCHBOARD_WORKERS=N for the server (default: unset, the server's default);
                         CPU is summed over the server process and all its children
+  --cpu-prof DIR        write a V8 CPU profile of each server process to DIR (Chrome DevTools, or
+                        scripts/bench/profile-summary.mjs DIR)
 `;
 
 /** How the cost was measured, for the summary: what CPU "db" means on this database. */

@@ -11,7 +11,7 @@ import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import { cell, intArg, parseBenchArgs, percentiles, round, scratchDatabase } from './common.js';
 import { runLoad, type Target } from './load.js';
 import { seedTickets } from './seed.js';
-import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, perRequestCost, startServer, type PerRequestCost, type Server } from './server.js';
+import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, cpuProfArgs, perRequestCost, startServer, type PerRequestCost, type Server } from './server.js';
 
 const HELP = `npm run bench:web -- [options]
 
@@ -104,7 +104,7 @@ interface Setup {
 }
 
 async function startBenchServer(databaseUrl: string): Promise<Server> {
-  return startServer({ root: args['server-root'], databaseUrl, logLevel: args['log-level']!, workers: WORKERS });
+  return startServer({ root: args['server-root'], databaseUrl, logLevel: args['log-level']!, workers: WORKERS, nodeArgs: cpuProfArgs(args['cpu-prof']) });
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 import { AppError, ValidationError } from '../errors.js';
 import { msg } from '../i18n/message.js';
+import { DIRECTORY_REFRESH_MS } from '../directory/directory-cache.js';
 
 export interface ApiKey {
   id: number;
@@ -25,6 +26,22 @@ const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * How long a node trusts its copy of an active key, as long as the directory's invalidation delay: a key
+ * deactivated on one node is refused by every node at most this long after (at once on that node). Keys that
+ * are unknown or inactive are never kept, so a new or re-activated key works at once and a guessed key costs a
+ * read every time, as before.
+ */
+export const API_KEY_REFRESH_MS = DIRECTORY_REFRESH_MS;
+
+interface ActiveKey {
+  id: number;
+  name: string;
+  allowedIp: string | null;
+  /** When this node read the row (epoch ms). */
+  readAt: number;
+}
+
 /** Strips the IPv4-mapped IPv6 prefix so that a key bound to 10.0.0.5 matches ::ffff:10.0.0.5. */
 const normaliseIp = (ip: string) => ip.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 
@@ -41,6 +58,8 @@ const map = (r: Record<string, unknown>): ApiKey => ({
 export class ApiKeyService {
   /** When this process last wrote each key's last_used_at (epoch ms). */
   private readonly touchedAt = new Map<number, number>();
+  /** Active keys by hash, read at most once per API_KEY_REFRESH_MS: an integration's requests cost no read each. */
+  private readonly active = new Map<string, ActiveKey>();
 
   constructor(
     private readonly db: Database,
@@ -66,16 +85,32 @@ export class ApiKeyService {
 
   async setActive(id: number, isActive: boolean): Promise<void> {
     await this.db.run((q) => q('api_keys').where({ id }).update({ is_active: isActive }));
+    this.active.clear();
   }
 
   /** 401 for a missing or unknown key, 403 for a known key used from an address it is not bound to. */
   async authenticate(key: string | undefined, ip: string): Promise<ApiPrincipal> {
     if (!key) throw new AppError('API_KEY_MISSING', 'unauthorized', 'admin.api_keys.errors.missing');
-    const r = await this.db.run((q) => q('api_keys').where({ key_hash: hash(key) }).first());
-    if (!r || !r.is_active) throw new AppError('API_KEY_INVALID', 'unauthorized', 'admin.api_keys.errors.invalid');
-    if (r.allowed_ip && r.allowed_ip !== normaliseIp(ip)) throw new AppError('API_KEY_IP_FORBIDDEN', 'forbidden', 'admin.api_keys.errors.ip_forbidden');
-    await this.touch(Number(r.id));
-    return { kind: 'api', keyId: Number(r.id), name: r.name as string };
+    const k = await this.activeKey(hash(key));
+    if (!k) throw new AppError('API_KEY_INVALID', 'unauthorized', 'admin.api_keys.errors.invalid');
+    if (k.allowedIp && k.allowedIp !== normaliseIp(ip)) throw new AppError('API_KEY_IP_FORBIDDEN', 'forbidden', 'admin.api_keys.errors.ip_forbidden');
+    await this.touch(k.id);
+    return { kind: 'api', keyId: k.id, name: k.name };
+  }
+
+  private async activeKey(keyHash: string): Promise<ActiveKey | null> {
+    const now = this.clock.now().getTime();
+    const kept = this.active.get(keyHash);
+    // A clock that went back counts as stale: never trust a copy for longer than the delay.
+    if (kept && now - kept.readAt < API_KEY_REFRESH_MS && now >= kept.readAt) return kept;
+    const r = await this.db.run((q) => q('api_keys').where({ key_hash: keyHash }).first('id', 'name', 'allowed_ip', 'is_active'));
+    if (!r || !r.is_active) {
+      this.active.delete(keyHash);
+      return null;
+    }
+    const fresh: ActiveKey = { id: Number(r.id), name: r.name as string, allowedIp: (r.allowed_ip as string | null) ?? null, readAt: now };
+    this.active.set(keyHash, fresh);
+    return fresh;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '../db/database.js';
+import type { Database, PreparedSelect } from '../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 import { principalOf, type StaffPrincipal } from '../staff/staff.js';
 
@@ -21,10 +21,24 @@ const hash = (token: string) => createHash('sha256').update(token).digest('hex')
  * table holds only its hash, so a leaked backup cannot be replayed as a login.
  */
 export class SessionRepository {
+  /** Every panel request's first read: built once. */
+  private readonly staffSession: PreparedSelect<{ idHash: string }>;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.staffSession = db.select<{ idHash: string }>((q, p) =>
+      q('sessions as se')
+        .join('staff as st', 'st.id', 'se.staff_id')
+        .leftJoin('staff_departments as sd', 'sd.staff_id', 'st.id')
+        .leftJoin('departments as d', 'd.id', 'sd.department_id')
+        .where({ 'se.id_hash': p.idHash, 'se.kind': 'staff', 'st.is_active': true })
+        // In the order StaffService.principal gives them: an agent's first department is their default.
+        .orderBy('d.name')
+        .select('se.*', 'st.name', 'st.is_admin', 'st.timezone', 'st.language', 'sd.department_id', 'sd.is_manager'),
+    );
+  }
 
   async create(s: { kind: SessionKind; staffId?: number | null; userId?: number | null; ticketId?: number | null; idleMinutes: number }): Promise<string> {
     const token = randomBytes(32).toString('base64url');
@@ -60,21 +74,12 @@ export class SessionRepository {
    */
   async resolveStaff(token: string, idleMinutes: number, absoluteMinutes: number): Promise<{ session: Session; staff: StaffPrincipal } | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const rows = await this.db.run((q) =>
-      q('sessions as se')
-        .join('staff as st', 'st.id', 'se.staff_id')
-        .leftJoin('staff_departments as sd', 'sd.staff_id', 'st.id')
-        .leftJoin('departments as d', 'd.id', 'sd.department_id')
-        .where({ 'se.id_hash': hash(token), 'se.kind': 'staff', 'st.is_active': true })
-        // In the order StaffService.principal gives them: an agent's first department is their default.
-        .orderBy('d.name')
-        .select('se.*', 'st.name', 'st.is_admin', 'st.timezone', 'st.language', 'sd.department_id', 'sd.is_manager'),
-    );
-    const first = rows[0] as Record<string, unknown> | undefined;
+    const rows = await this.staffSession({ idHash: hash(token) });
+    const first = rows[0];
     const session = first ? await this.keepAlive(first, idleMinutes, absoluteMinutes) : null;
     if (!first || !session) return null;
-    const memberships = rows.filter((r: Record<string, unknown>) => r.department_id !== null)
-      .map((r: Record<string, unknown>) => ({ id: Number(r.department_id), isManager: Boolean(r.is_manager) }));
+    const memberships = rows.filter((r) => r.department_id !== null)
+      .map((r) => ({ id: Number(r.department_id), isManager: Boolean(r.is_manager) }));
     return { session, staff: principalOf({ id: Number(first.staff_id), name: first.name as string, isAdmin: Boolean(first.is_admin), timezone: first.timezone as string, language: (first.language as string | null) ?? null }, memberships) };
   }
 

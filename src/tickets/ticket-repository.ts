@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Database } from '../db/database.js';
+import type { Database, PreparedSelect } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../db/time.js';
 import type { Priority, Queue, Sort, Ticket, TicketListRow, TicketSource, TicketStatus } from './ticket.js';
@@ -54,6 +54,19 @@ const rowToListRow = (r: Record<string, unknown>): TicketListRow => ({
   updatedAt: fromDbTimeRequired(r.updated_at as string),
 });
 
+/** A ticket read with its names (`withTopic`). */
+const toTicket = (r: Record<string, unknown>): Ticket => ({
+  ...rowToListRow(r),
+  userId: Number(r.user_id),
+  topicId: r.topic_id === null ? null : Number(r.topic_id),
+  topicName: (r.topic_name as string | null) ?? null,
+  requesterLanguage: (r.requester_language as string | null) ?? null,
+  source: r.source as TicketSource,
+  closedAt: fromDbTime(r.closed_at as string | null),
+  mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
+  accessEpoch: Number(r.access_epoch ?? 0),
+});
+
 /** How long queue counts are reused (a node's own ticket changes drop them at once; see `queueCounts`). */
 const COUNTS_TTL_MS = 10_000;
 
@@ -61,7 +74,15 @@ export class TicketRepository {
   private readonly counts = new Map<string, { expires: number; counts: Promise<Record<Queue, number>> }>();
   private countsGeneration = 0;
 
-  constructor(private readonly db: Database) {}
+  /** A ticket with its names, by id or by number: built once, read on every ticket page and most actions. */
+  private readonly byId: PreparedSelect<{ id: number }>;
+  private readonly byNumber: PreparedSelect<{ number: string }>;
+  private readonly joined = new Map<string, PreparedSelect<{ number: string }>>();
+
+  constructor(private readonly db: Database) {
+    this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
+    this.byNumber = db.select<{ number: string }>((q, p) => this.withTopic(q).where('t.number', p.number).first());
+  }
 
   /** A change that can move a ticket between queues makes this node's cached counts stale. */
   private countsChanged(): void {
@@ -115,23 +136,27 @@ export class TicketRepository {
     }
   }
 
+  private withTopic(q: Knex) {
+    return this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name', 'u.language as requester_language');
+  }
+
   async findBy(where: { id: number } | { number: string }): Promise<Ticket | null> {
-    const r = await this.db.run((q) => {
-      const query = this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name', 'u.language as requester_language');
-      return 'id' in where ? query.where('t.id', where.id).first() : query.where('t.number', where.number).first();
-    });
-    if (!r) return null;
-    return {
-      ...rowToListRow(r),
-      userId: Number(r.user_id),
-      topicId: r.topic_id === null ? null : Number(r.topic_id),
-      topicName: (r.topic_name as string | null) ?? null,
-      requesterLanguage: (r.requester_language as string | null) ?? null,
-      source: r.source as TicketSource,
-      closedAt: fromDbTime(r.closed_at as string | null),
-      mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
-      accessEpoch: Number(r.access_epoch ?? 0),
-    };
+    const [r] = 'id' in where ? await this.byId(where) : await this.byNumber(where);
+    return r ? toTicket(r) : null;
+  }
+
+  /**
+   * A ticket by number with more joined to it (`join` adds to the query over `t`, e.g. its thread): one row per
+   * joined row, the ticket's columns on each. Built once per `shape` name, which must name one `join`.
+   */
+  async findWithRows(number: string, shape: string, join: (q: Knex, tickets: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<{ ticket: Ticket | null; rows: Array<Record<string, unknown>> }> {
+    let select = this.joined.get(shape);
+    if (!select) {
+      select = this.db.select<{ number: string }>((q, p) => join(q, this.withTopic(q).where('t.number', p.number)));
+      this.joined.set(shape, select);
+    }
+    const rows = await select({ number });
+    return { ticket: rows[0] ? toTicket(rows[0]) : null, rows };
   }
 
   async update(

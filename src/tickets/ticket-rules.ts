@@ -10,6 +10,9 @@ export const MAX_INBOUND_FILES = 50;
 
 export const ticketNotFound = () => notFound('TICKET_NOT_FOUND', 'errors.ticket.not_found');
 
+/** Whether `s` can be a ticket number at all: anything else is not looked up. */
+export const isTicketNumber = (s: string) => /^\d{4,16}$/.test(s);
+
 export function validateBody(fields: FieldErrors, message: string, field = 'message'): void {
   if (!message.trim()) fields[field] = 'validation.message_required';
   else if (message.length > LIMITS.message) fields[field] = msg('validation.too_long', { max: LIMITS.message });
@@ -18,5 +21,7 @@ export function validateBody(fields: FieldErrors, message: string, field = 'mess
 /** What the write-side services ask of the read side: the access rule, and the requester's link. */
 export interface TicketAccess {
   get(p: Principal, number: string): Promise<Ticket>;
+  /** `t`, read by the caller, if the principal may see it; not found otherwise (as `get`). */
+  visible(p: Principal, t: Ticket | null): Ticket;
   accessLink(ticket: Pick<Ticket, 'id' | 'number' | 'userId' | 'accessEpoch'>): string;
 }

@@ -15,13 +15,13 @@ import type { TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import type { AccessTokens } from './access-token.js';
 import type { AssignmentRules } from './assignment-rules.js';
-import type { CollaboratorRepository } from './collaborator-repository.js';
+import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { TicketChanges } from './ticket-changes.js';
 import { TicketCreation, type InboundMessageInput, type NewTicketInput } from './ticket-creation.js';
 import { TicketEntries, type RespondOptions } from './ticket-entries.js';
 import { TicketViews, type TicketView, type ViewOptions } from './ticket-view.js';
-import { ticketNotFound as TICKET_NOT_FOUND, type TicketAccess } from './ticket-rules.js';
+import { isTicketNumber, ticketNotFound as TICKET_NOT_FOUND, type TicketAccess } from './ticket-rules.js';
 import {
   QUEUES, SORTS,
   type ClientPrincipal, type FileInput, type Principal, type Queue, type Sort, type Ticket,
@@ -90,7 +90,7 @@ export class TicketService implements TicketAccess {
     this.creation = new TicketCreation(d, this);
     this.entries = new TicketEntries(d, this);
     this.changes = new TicketChanges(d, this);
-    this.views = new TicketViews(d, (p, number) => this.get(p, number));
+    this.views = new TicketViews(d, this);
   }
 
   create(actor: StaffPrincipal | null, input: NewTicketInput): Promise<{ ticket: Ticket; entryId: number }> {
@@ -153,7 +153,10 @@ export class TicketService implements TicketAccess {
 
   /** The ticket if the principal may see it. Missing and forbidden answer alike, so numbers cannot be probed. */
   async get(p: Principal, number: string): Promise<Ticket> {
-    const t = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
+    return this.visible(p, isTicketNumber(number) ? await this.d.tickets.findBy({ number }) : null);
+  }
+
+  visible(p: Principal, t: Ticket | null): Ticket {
     if (!t || !this.canSee(p, t)) throw TICKET_NOT_FOUND();
     return t;
   }
@@ -179,6 +182,10 @@ export class TicketService implements TicketAccess {
 
   viewForIntegration(key: ApiPrincipal, number: string): Promise<TicketView> {
     return this.views.viewForIntegration(key, number);
+  }
+
+  collaborators(p: Principal, number: string): Promise<Collaborator[]> {
+    return this.views.collaborators(p, number);
   }
 
   private visibleDepartments(p: StaffPrincipal, departmentId: number | null): number[] | null {
@@ -233,7 +240,7 @@ export class TicketService implements TicketAccess {
 
   /** Requester e-mail + ticket number, the guest credential pair. Same answer for a wrong number and a wrong address. */
   async findForGuest(email: string, number: string): Promise<Ticket> {
-    const t = /^\d{4,16}$/.test(number.trim()) ? await this.d.tickets.findBy({ number: number.trim() }) : null;
+    const t = isTicketNumber(number.trim()) ? await this.d.tickets.findBy({ number: number.trim() }) : null;
     if (!t || t.requesterEmail !== email.trim().toLowerCase()) {
       throw new AppError('TICKET_NOT_FOUND', 'not_found', 'errors.ticket.guest_not_found');
     }

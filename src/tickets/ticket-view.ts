@@ -5,7 +5,7 @@ import { trimText } from '../content/reply-trim.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
-import { ticketNotFound } from './ticket-rules.js';
+import { isTicketNumber, ticketNotFound, type TicketAccess } from './ticket-rules.js';
 import type { Principal, Ticket } from './ticket.js';
 
 /** How an entry is shown: quoted history and signatures folded away, HTML made safe for the page. */
@@ -24,7 +24,6 @@ export interface TicketView {
   ticket: Ticket;
   entries: EntryWithAttachments[];
   latestEntryId: number;
-  collaborators: Collaborator[];
 }
 
 export interface ViewOptions {
@@ -42,19 +41,23 @@ export interface TicketViewDeps {
 }
 
 /**
- * The read side of tickets: a ticket with its thread, files and collaborators, each entry prepared for
- * display. Three queries after the ticket's own (thread and files come together), run side by side.
+ * The read side of tickets: a ticket with its thread and files, each entry prepared for display, read in one
+ * statement. Collaborators are read apart: no page shows them, and the ticket page is read all day.
  */
 export class TicketViews {
   constructor(
     private readonly d: TicketViewDeps,
-    /** TicketService.get: the ticket if the principal may see it, with its access rules. */
-    private readonly get: (p: Principal, number: string) => Promise<Ticket>,
+    /** TicketService: who may see which ticket. */
+    private readonly access: TicketAccess,
   ) {}
 
   async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
-    const base = p.kind === 'staff' ? `/scp/tickets/${number}` : `/tickets/${number}`;
-    return this.assemble(await this.get(p, number), p.kind === 'staff', { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+    const staff = p.kind === 'staff';
+    const base = staff ? `/scp/tickets/${number}` : `/tickets/${number}`;
+    const found = await this.withThread(number, staff);
+    // The thread of a ticket the principal may not see was read with it, and goes no further than here.
+    const ticket = this.access.visible(p, found.ticket);
+    return this.assemble(ticket, found.entries, staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
   }
 
   /**
@@ -62,22 +65,30 @@ export class TicketViews {
    * whole thread, internal notes included; every entry carries its type so that callers can filter.
    */
   async viewForIntegration(_key: ApiPrincipal, number: string): Promise<TicketView> {
-    const ticket = /^\d{4,16}$/.test(number) ? await this.d.tickets.findBy({ number }) : null;
+    const { ticket, entries } = await this.withThread(number, true);
     if (!ticket) throw ticketNotFound();
-    return this.assemble(ticket, true);
+    return this.assemble(ticket, entries, true);
   }
 
-  private async assemble(ticket: Ticket, includeNotes: boolean, opts: ViewOptions = {}): Promise<TicketView> {
-    const [entries, collaborators] = await Promise.all([
-      this.d.threads.listWithAttachments(ticket.id, { includeNotes }, this.d.attachments),
-      this.d.collaborators.list(ticket.id),
-    ]);
+  /** The ticket and its thread in one statement; no ticket for what cannot be a ticket number. */
+  private async withThread(number: string, includeNotes: boolean): Promise<{ ticket: Ticket | null; entries: Array<ThreadEntry & { attachments: Attachment[] }> }> {
+    if (!isTicketNumber(number)) return { ticket: null, entries: [] };
+    const { threads, attachments } = this.d;
+    const { ticket, rows } = await this.d.tickets.findWithRows(number, includeNotes ? 'thread' : 'thread without notes', (q, tickets) => threads.joinThread(q, tickets, { includeNotes }, attachments));
+    return { ticket, entries: threads.fromJoined(rows, attachments) };
+  }
+
+  /** The people copied on a ticket, for a principal who may see it. */
+  async collaborators(p: Principal, number: string): Promise<Collaborator[]> {
+    return this.d.collaborators.list((await this.access.get(p, number)).id);
+  }
+
+  private assemble(ticket: Ticket, entries: Array<ThreadEntry & { attachments: Attachment[] }>, includeNotes: boolean, opts: ViewOptions = {}): TicketView {
     return {
       ticket,
       // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.
       entries: entries.filter((e) => includeNotes || !e.fromNonParticipant).map((e) => ({ ...e, display: display(e, e.attachments, opts) })),
       latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
-      collaborators,
     };
   }
 }

@@ -11,7 +11,11 @@ import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
  * second per node, not once a page.
  */
 
-const TICKET_PAGE_MAX = 6;
+/**
+ * Issue 8 asks for at most 6: the session with its agent, the ticket with its thread and files, the lock with
+ * the viewers, and the agent's drafts. The collaborators, which the page does not show, are not read.
+ */
+const TICKET_PAGE_MAX = 4;
 /**
  * The queue page's count when the ticket page's was brought down (6 before: the agent came in three reads, the
  * departments in one), with the queue counts an agent's second view reuses: it must not creep back up.
@@ -46,9 +50,11 @@ async function setup(t: Test) {
   return { ctx, a, alice, ticket, page: `/scp/tickets/${ticket.number}` };
 }
 
-t.test('the ticket page reads at most 6 times and writes nothing', async (t) => {
+t.test(`the ticket page reads at most ${TICKET_PAGE_MAX} times and writes nothing`, async (t) => {
   const { ctx, a, alice, ticket, page } = await setup(t);
-  t.equal((await ctx.services.tickets.view(a.principal, ticket.number)).entries.length, 5, 'five entries');
+  const ids = (await ctx.services.tickets.view(a.principal, ticket.number)).entries.map((e) => e.id);
+  t.equal(ids.length, 5, 'five entries');
+  t.same(ids, [...ids].sort((x, y) => x - y), 'oldest first');
   ctx.clock.advance(DIRECTORY_REFRESH_MS);
   await alice.get(page);
   let body = '';
@@ -64,7 +70,7 @@ t.test('the ticket page reads at most 6 times and writes nothing', async (t) => 
   t.match(body, /<strong>Bob Holder<\/strong> is answering this ticket/, 'the lock');
   t.match(body, /Also viewing: Bob Holder/, 'the other viewer');
   t.match(body, /<option value="\d+"[^>]*>Bob Holder<\/option>/, 'the assignable agents');
-  t.same((await ctx.services.tickets.view(a.principal, ticket.number)).collaborators.map((c) => c.name), ['Carl Colleague'], 'the collaborators (the view has them; the page does not list them)');
+  t.same((await ctx.services.tickets.collaborators(a.principal, ticket.number)).map((c) => c.name), ['Carl Colleague'], 'the collaborators (read apart: the page does not list them)');
 });
 
 t.test(`the queue page reads at most ${QUEUE_PAGE_MAX} times`, async (t) => {
