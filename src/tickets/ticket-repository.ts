@@ -57,6 +57,17 @@ const rowToListRow = (r: Record<string, unknown>): TicketListRow => ({
 /** How long queue counts are reused (a node's own ticket changes drop them at once; see `queueCounts`). */
 const COUNTS_TTL_MS = 10_000;
 
+const toTicket = (r: Record<string, unknown>): Ticket => ({
+  ...rowToListRow(r),
+  userId: Number(r.user_id),
+  topicId: r.topic_id === null ? null : Number(r.topic_id),
+  topicName: (r.topic_name as string | null) ?? null,
+  source: r.source as TicketSource,
+  closedAt: fromDbTime(r.closed_at as string | null),
+  mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
+  accessEpoch: Number(r.access_epoch ?? 0),
+});
+
 export class TicketRepository {
   private readonly counts = new Map<string, { expires: number; counts: Promise<Record<Queue, number>> }>();
   private countsGeneration = 0;
@@ -116,21 +127,19 @@ export class TicketRepository {
   }
 
   async findBy(where: { id: number } | { number: string }): Promise<Ticket | null> {
-    const r = await this.db.run((q) => {
-      const query = this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name');
-      return 'id' in where ? query.where('t.id', where.id).first() : query.where('t.number', where.number).first();
-    });
-    if (!r) return null;
-    return {
-      ...rowToListRow(r),
-      userId: Number(r.user_id),
-      topicId: r.topic_id === null ? null : Number(r.topic_id),
-      topicName: (r.topic_name as string | null) ?? null,
-      source: r.source as TicketSource,
-      closedAt: fromDbTime(r.closed_at as string | null),
-      mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
-      accessEpoch: Number(r.access_epoch ?? 0),
-    };
+    const r = await this.db.run((q) => ('id' in where ? this.withTopic(q).where('t.id', where.id).first() : this.withTopic(q).where('t.number', where.number).first()));
+    return r ? toTicket(r) : null;
+  }
+
+  /** Several tickets in one query, for work done in batches (the pending alerts); missing ids are left out. */
+  async findByIds(ids: number[]): Promise<Ticket[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) => this.withTopic(q).whereIn('t.id', ids));
+    return rows.map(toTicket);
+  }
+
+  private withTopic(q: Knex) {
+    return this.withNames(q).leftJoin('help_topics as ht', 'ht.id', 't.topic_id').select('ht.name as topic_name');
   }
 
   async update(
