@@ -341,10 +341,12 @@ async function run(port: number, planned: Planned[], answered: Sent[]): Promise<
         const parent = p.kind === 'reply' ? (answered.length ? answered[Math.floor(rand() * answered.length)]! : null) : null;
         if (p.kind === 'reply' && !parent) throw new Error(`message ${p.index}: no answered message to reply to yet`);
         const subject = parent ? `Re: ${parent.subject.replace(/^Re: /, '')}` : `${pick(SUBJECTS)} (${p.index})`;
-        const { wire, references } = compose(p, subject, parent);
-        // Replies come from the person who wrote the conversation's first message, as they would.
-        const from = parent ? senderAddress(parent.sender) : senderAddress(p.sender);
-        const s: Sent = { ...p, sender: parent ? parent.sender : p.sender, parent: parent?.messageId ?? null, root: parent?.root ?? p.messageId, references, subject, latencyMs: NaN };
+        // Replies come from the person who wrote the conversation's first message, as they would: in the From
+        // header too, which intake goes by (it had the planned sender, so every reply came from a stranger).
+        const sender = parent ? parent.sender : p.sender;
+        const { wire, references } = compose({ ...p, sender }, subject, parent);
+        const from = senderAddress(sender);
+        const s: Sent = { ...p, sender, parent: parent?.messageId ?? null, root: parent?.root ?? p.messageId, references, subject, latencyMs: NaN };
         try {
           s.latencyMs = await client.send(from, RCPT, wire);
           answered.push(s);
