@@ -31,13 +31,16 @@ export interface DefaultJobDeps {
 
 /** The housekeeping every node's scheduler carries; the leader runs it. Other features register their own jobs. */
 export function registerDefaultJobs(scheduler: Scheduler, d: DefaultJobDeps): void {
-  // Alerts for mailed replies are written first, so that they go out in the same run (pending-alerts.ts).
+  // Alerts for mailed replies are written first, so that they go out in the same run (pending-alerts.ts); if
+  // that fails, the mail already waiting is delivered all the same, and the failure is reported after it.
   scheduler.register({
     name: 'outbox.deliver',
     everyMs: d.outboxEveryMs,
     run: async (signal) => {
-      await d.pendingAlerts.relay(signal);
-      return d.delivery.drain(signal);
+      const failed = await d.pendingAlerts.relay(signal).then(() => null, (err: unknown) => err);
+      const report = await d.delivery.drain(signal);
+      if (failed) throw failed;
+      return report;
     },
   });
   scheduler.register({ name: 'sessions.purge', everyMs: 10 * MINUTE, run: () => d.sessions.purgeExpired() });

@@ -1,4 +1,5 @@
 import type { Database } from '../../db/database.js';
+import type { Logger } from '../../logger.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { TicketRepository } from '../../tickets/ticket-repository.js';
 import type { Notifier } from '../outbound/notifier.js';
@@ -10,6 +11,7 @@ export interface PendingAlertDeps {
   tickets: Pick<TicketRepository, 'findByIds'>;
   notifier: Pick<Notifier, 'newMessageAlerts'>;
   outbox: Pick<OutboxRepository, 'enqueueMany'>;
+  log: Logger;
 }
 
 const BATCH = 100;
@@ -49,7 +51,13 @@ export class PendingAlerts {
       for (const p of pending) {
         const ticket = tickets.get(p.ticketId);
         // A ticket deleted since has nobody left to alert.
-        if (ticket) messages.push(...(await this.d.notifier.newMessageAlerts(ticket, { entryId: p.entryId, authorName: p.authorName, body: p.bodyText, replyTo: p.messageId, at: p.createdAt })));
+        if (!ticket) continue;
+        try {
+          messages.push(...(await this.d.notifier.newMessageAlerts(ticket, { entryId: p.entryId, authorName: p.authorName, body: p.bodyText, replyTo: p.messageId, at: p.createdAt })));
+        } catch (err) {
+          // One entry whose alerts cannot be written must not hold back everyone else's on every run.
+          this.d.log.error({ err, entryId: p.entryId }, 'alerts for a mailed message could not be written; skipped');
+        }
       }
       if ((await this.d.threads.clearPendingAlerts(pending.map((p) => p.entryId))) !== pending.length) throw new RelayedElsewhere();
       await this.d.outbox.enqueueMany(messages);
