@@ -138,7 +138,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
-  const pendingAlerts = new PendingAlerts({ db, threads, tickets: ticketRepo, notifier, outbox, log: log.child({ component: 'mail' }) });
+  const pendingAlerts = new PendingAlerts({ db, threads, tickets: ticketRepo, notifier, outbox });
   registerDefaultJobs(scheduler, {
     delivery, pendingAlerts, outbox, inbound, audit, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000, retention: config.retention,
   });

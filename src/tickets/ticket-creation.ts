@@ -146,7 +146,8 @@ export class TicketCreation {
   /**
    * A mail that answers an existing ticket. From an agent's address (an alert answered by mail) it becomes
    * an internal note, so nothing reaches the requester unreviewed; otherwise a message from its sender that
-   * re-opens a resolved or closed ticket when so configured, its agents alerted by the outbox job. Runs in the caller's transaction when there is one.
+   * re-opens a resolved or closed ticket when so configured, and whose agents the outbox job alerts. Runs in
+   * the caller's transaction when there is one.
    */
   async addInboundMessage(ticketId: number, input: InboundMessageInput): Promise<{ ticket: Ticket; entryId: number; reopened: boolean }> {
     return this.d.db.transaction(async () => {

@@ -1,5 +1,4 @@
 import type { Database } from '../../db/database.js';
-import type { Logger } from '../../logger.js';
 import type { ThreadRepository } from '../../threads/thread-repository.js';
 import type { TicketRepository } from '../../tickets/ticket-repository.js';
 import type { Notifier } from '../outbound/notifier.js';
@@ -11,7 +10,6 @@ export interface PendingAlertDeps {
   tickets: Pick<TicketRepository, 'findByIds'>;
   notifier: Pick<Notifier, 'newMessageAlerts'>;
   outbox: Pick<OutboxRepository, 'enqueueMany'>;
-  log: Logger;
 }
 
 const BATCH = 100;
@@ -24,6 +22,8 @@ class RelayedElsewhere extends Error {}
  * (ticket-creation.ts addInboundMessage), run by the outbox job before it delivers. A batch's alerts are
  * inserted and its marks cleared in one transaction: a crash leaves the marks for the next run, and two
  * nodes running at once cannot both write a batch (the second finds fewer marks to clear and rolls back).
+ * Whatever fails (the database, or building one entry's alerts) leaves the whole batch pending: an alert is
+ * never dropped, and the job reports the failure on each run until it is fixed.
  */
 export class PendingAlerts {
   constructor(private readonly d: PendingAlertDeps) {}
@@ -51,13 +51,7 @@ export class PendingAlerts {
       for (const p of pending) {
         const ticket = tickets.get(p.ticketId);
         // A ticket deleted since has nobody left to alert.
-        if (!ticket) continue;
-        try {
-          messages.push(...(await this.d.notifier.newMessageAlerts(ticket, { entryId: p.entryId, authorName: p.authorName, body: p.bodyText, replyTo: p.messageId, at: p.createdAt })));
-        } catch (err) {
-          // One entry whose alerts cannot be written must not hold back everyone else's on every run.
-          this.d.log.error({ err, entryId: p.entryId }, 'alerts for a mailed message could not be written; skipped');
-        }
+        if (ticket) messages.push(...(await this.d.notifier.newMessageAlerts(ticket, { entryId: p.entryId, authorName: p.authorName, body: p.bodyText, replyTo: p.messageId, at: p.createdAt })));
       }
       if ((await this.d.threads.clearPendingAlerts(pending.map((p) => p.entryId))) !== pending.length) throw new RelayedElsewhere();
       await this.d.outbox.enqueueMany(messages);
