@@ -12,6 +12,7 @@ import * as cacheVersions from './20261129_0012_cache_versions.js';
 import * as outboxClaims from './20261129_0014_outbox_claims.js';
 import * as languages from './20261129_0016_languages.js';
 import * as intakeStatements from './20261129_0017_intake_statements.js';
+import * as pendingAlerts from './20261130_0018_pending_alerts.js';
 import * as staffSignature from './20261130_0019_staff_signature.js';
 import * as alertPreferences from './20261130_0020_alert_preferences.js';
 
@@ -36,6 +37,7 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261129_0014_outbox_claims', outboxClaims],
   ['20261129_0016_languages', languages],
   ['20261129_0017_intake_statements', intakeStatements],
+  ['20261130_0018_pending_alerts', pendingAlerts],
   ['20261130_0019_staff_signature', staffSignature],
   ['20261130_0020_alert_preferences', alertPreferences],
 ];

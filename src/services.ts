@@ -29,6 +29,7 @@ import { MessageIdSigner } from './mail/message-id.js';
 import { OutboxDelivery } from './mail/outbound/delivery.js';
 import { AutoReplyBudget } from './mail/outbound/auto-reply-budget.js';
 import { Notifier } from './mail/outbound/notifier.js';
+import { PendingAlerts } from './mail/inbound/pending-alerts.js';
 import { OutboxRepository } from './mail/outbound/outbox-repository.js';
 import { RateLimiter } from './rate-limits/rate-limiter.js';
 import { SessionRepository } from './sessions/session-repository.js';
@@ -144,14 +145,15 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
+  const pendingAlerts = new PendingAlerts({ db, threads, tickets: ticketRepo, notifier, outbox });
   registerDefaultJobs(scheduler, {
-    delivery, outbox, inbound, audit, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000, retention: config.retention,
+    delivery, pendingAlerts, outbox, inbound, audit, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000, retention: config.retention,
   });
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
-    sessions, mailboxes, bans, intake, delivery, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
+    sessions, mailboxes, bans, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),

@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
+import { systemClock } from '../../src/db/time.js';
+import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
+import { createLogger } from '../../src/logger.js';
+import { createServices } from '../../src/services.js';
+import { loadSecrets } from '../../src/settings/secrets.js';
+import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import { messageIdHash } from '../../src/mail/message-id.js';
 import { cell, intArg, parseBenchArgs, percentiles, prng, round, scratchDatabase } from './common.js';
 import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, cpuProfArgs, perRequestCost, startServer, type Cost, type PerRequestCost, type Server } from './server.js';
@@ -22,6 +30,9 @@ message (app and database apart, from /proc) and SQL statements per message, for
   --min-kb N            smallest message in KB (default 5)
   --max-kb N            largest message in KB (default 50)
   --senders N           distinct sender addresses (default 400)
+  --agents N            agents in the mailbox's department (default 0): each message then also writes their
+                        alerts, as at a real desk; a reply's phase ends once its alerts are in the outbox,
+                        where a server writes them after the 250. Needs a server from migration 0012 on
   --log-level LEVEL     server log level, written to /dev/null (default info, as in production)
 ${SERVER_HELP}  --keep                keep the benchmark database
 `;
@@ -34,6 +45,7 @@ const { values: args, int } = parseBenchArgs('bench:mail', HELP, {
   'min-kb': { type: 'string', default: '5' },
   'max-kb': { type: 'string', default: '50' },
   senders: { type: 'string', default: '400' },
+  agents: { type: 'string', default: '0' },
   'log-level': { type: 'string', default: 'info' },
   ...SERVER_OPTIONS,
   keep: { type: 'boolean', default: false },
@@ -44,6 +56,7 @@ const CONCURRENCY = int('concurrency', 1);
 const MIN_BYTES = int('min-kb', 2) * 1024;
 const MAX_BYTES = Math.max(MIN_BYTES, int('max-kb', 2) * 1024);
 const SENDERS = int('senders', 1);
+const AGENTS = int('agents', 0);
 const MAIL_DOMAIN = 'helpdesk.test';
 const RCPT = `support@${MAIL_DOMAIN}`;
 const WORKERS = args.workers === undefined ? undefined : intArg('bench:mail', 'workers', args.workers, 1);
@@ -325,10 +338,12 @@ async function run(port: number, planned: Planned[], answered: Sent[]): Promise<
         const parent = p.kind === 'reply' ? (answered.length ? answered[Math.floor(rand() * answered.length)]! : null) : null;
         if (p.kind === 'reply' && !parent) throw new Error(`message ${p.index}: no answered message to reply to yet`);
         const subject = parent ? `Re: ${parent.subject.replace(/^Re: /, '')}` : `${pick(SUBJECTS)} (${p.index})`;
-        const { wire, references } = compose(p, subject, parent);
-        // Replies come from the person who wrote the conversation's first message, as they would.
-        const from = parent ? senderAddress(parent.sender) : senderAddress(p.sender);
-        const s: Sent = { ...p, sender: parent ? parent.sender : p.sender, parent: parent?.messageId ?? null, root: parent?.root ?? p.messageId, references, subject, latencyMs: NaN };
+        // Replies come from the person who wrote the conversation's first message, as they would: in the From
+        // header too, which intake goes by (it had the planned sender, so every reply came from a stranger).
+        const sender = parent ? parent.sender : p.sender;
+        const { wire, references } = compose({ ...p, sender }, subject, parent);
+        const from = senderAddress(sender);
+        const s: Sent = { ...p, sender, parent: parent?.messageId ?? null, root: parent?.root ?? p.messageId, references, subject, latencyMs: NaN };
         try {
           s.latencyMs = await client.send(from, RCPT, wire);
           answered.push(s);
@@ -447,7 +462,7 @@ interface Phase {
  * New tickets first, then the replies to them, each a measured phase of its own: the CPU and statements a new
  * ticket costs differ from a reply's, and only a phase with one kind in it shows each apart.
  */
-async function send(server: Server, meter: Meter, planned: Planned[]): Promise<Phase[]> {
+async function send(server: Server, meter: Meter, planned: Planned[], alerts: AlertCount): Promise<Phase[]> {
   const answered: Sent[] = [];
   const phases: Phase[] = [];
   for (const kind of ['new', 'reply'] as const) {
@@ -455,10 +470,56 @@ async function send(server: Server, meter: Meter, planned: Planned[]): Promise<P
     log(`sending ${mine.length} ${kind === 'new' ? 'new messages' : 'replies'} of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB over ${CONCURRENCY} SMTP connections to 127.0.0.1:${server.smtpPort} ...`);
     await meter.begin();
     const result = await run(server.smtpPort, mine, answered);
+    await alerts.written(result.sent.filter((x) => x.kind === kind && Number.isFinite(x.latencyMs)).length * AGENTS);
     phases.push({ kind, result, cost: await meter.end() });
     if (result.errors) log(`  ${result.errors} messages failed, first: ${result.firstError}`);
   }
   return phases;
+}
+
+/**
+ * Agents of the default department, made through the product's own service (as bench:web makes its accounts)
+ * on the server's database; the server's directory cache sees them one refresh later.
+ */
+async function createAgents(databaseUrl: string, n: number): Promise<void> {
+  const config = loadConfig({}, { databaseUrl, logLevel: 'silent' });
+  const db = createDatabase(databaseUrl);
+  try {
+    const services = createServices({ db, clock: systemClock, config, log: createLogger('silent'), secrets: await loadSecrets(new SettingsRepository(db)) });
+    const department = (await services.departments.defaultDepartment())!;
+    for (let i = 1; i <= n; i++) {
+      await services.staff.create(null, { username: `bench.agent.${i}`, email: `agent.${i}@bench.example`, name: `Bench Agent ${i}`, password: randomBytes(12).toString('hex'), isAdmin: false, departments: [{ departmentId: department.id, isManager: false }] });
+    }
+  } finally {
+    await db.close();
+  }
+  await sleep(DIRECTORY_REFRESH_MS * 2);
+}
+
+/** Waits until a phase's alerts are all in the outbox: a server may write a reply's after its 250. */
+interface AlertCount {
+  written(expected: number): Promise<void>;
+}
+
+function alertCount(databaseUrl: string): AlertCount & { close(): Promise<void> } {
+  const db = createDatabase(databaseUrl, { poolMax: 1 });
+  const count = async () => Number(((await db.q('outbox').where('kind', 'like', 'alert_new_%').count({ n: '*' }).first()) as { n: number | string }).n);
+  let before = 0;
+  return {
+    async written(expected) {
+      if (!expected) return;
+      const deadline = Date.now() + 30_000;
+      let n = await count();
+      while (n - before < expected && Date.now() < deadline) {
+        // Seldom enough that these reads (which the "questions" column counts) stay well under one per message.
+        await sleep(500);
+        n = await count();
+      }
+      if (n - before < expected) log(`  only ${n - before} of ${expected} alerts written`);
+      before = n;
+    },
+    close: () => db.close(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -478,8 +539,10 @@ async function main(): Promise<void> {
     let peakSampledKb = rssIdleKb ?? 0;
     // VmHWM is the true peak; sampling VmRSS as well shows that the peak is the load's and not start-up's.
     const sampler = setInterval(() => (peakSampledKb = Math.max(peakSampledKb, procStatus(pid, 'VmRSS') ?? 0)), 100);
+    if (AGENTS) await createAgents(fresh.url, AGENTS);
+    const alerts = alertCount(fresh.url);
     const clientCpu = process.cpuUsage();
-    const phases = await send(server, meter, planned);
+    const phases = await send(server, meter, planned, alerts).finally(() => alerts.close());
     const clientUsed = process.cpuUsage(clientCpu);
     clearInterval(sampler);
     const peakKb = procStatus(pid, 'VmHWM');
@@ -534,7 +597,7 @@ async function main(): Promise<void> {
 
     const out: string[] = [];
     out.push('');
-    out.push(`Switchboard bench:mail — ${MESSAGES} messages of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB (${round(bytes / 2 ** 20)} MiB; ${planned.filter((p) => p.attachment).length} with an attachment, ${planned.filter((p) => p.kind === 'reply').length} replies, ${planned.filter((p) => p.html).length} with HTML), ${CONCURRENCY} SMTP connections`);
+    out.push(`Switchboard bench:mail — ${MESSAGES} messages of ${MIN_BYTES / 1024}–${MAX_BYTES / 1024} KB (${round(bytes / 2 ** 20)} MiB; ${planned.filter((p) => p.attachment).length} with an attachment, ${planned.filter((p) => p.kind === 'reply').length} replies, ${planned.filter((p) => p.html).length} with HTML), ${CONCURRENCY} SMTP connections, ${AGENTS} agents`);
     out.push(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}; database: ${dbLabel}; server log level ${args['log-level']}; workers ${WORKERS ?? 'server default'}`);
     for (const note of costNotes(used, DB, total.processes)) out.push(note);
     out.push('');

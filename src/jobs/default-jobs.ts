@@ -3,6 +3,7 @@ import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../db/time.js';
 import type { InboundRepository } from '../mail/inbound/inbound-repository.js';
+import type { PendingAlerts } from '../mail/inbound/pending-alerts.js';
 import type { OutboxDelivery } from '../mail/outbound/delivery.js';
 import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
@@ -16,6 +17,7 @@ const PURGE_BATCH = 500;
 
 export interface DefaultJobDeps {
   delivery: OutboxDelivery;
+  pendingAlerts: PendingAlerts;
   outbox: OutboxRepository;
   inbound: InboundRepository;
   audit: AuditRepository;
@@ -29,7 +31,18 @@ export interface DefaultJobDeps {
 
 /** The housekeeping every node's scheduler carries; the leader runs it. Other features register their own jobs. */
 export function registerDefaultJobs(scheduler: Scheduler, d: DefaultJobDeps): void {
-  scheduler.register({ name: 'outbox.deliver', everyMs: d.outboxEveryMs, run: (signal) => d.delivery.drain(signal) });
+  // Alerts for mailed replies are written first, so that they go out in the same run (pending-alerts.ts); if
+  // that fails, the mail already waiting is delivered all the same, and the failure is reported after it.
+  scheduler.register({
+    name: 'outbox.deliver',
+    everyMs: d.outboxEveryMs,
+    run: async (signal) => {
+      const failed = await d.pendingAlerts.relay(signal).then(() => null, (err: unknown) => err);
+      const report = await d.delivery.drain(signal);
+      if (failed) throw failed;
+      return report;
+    },
+  });
   scheduler.register({ name: 'sessions.purge', everyMs: 10 * MINUTE, run: () => d.sessions.purgeExpired() });
   // Failures older than a day count for no throttle window anyone would configure.
   scheduler.register({ name: 'login-failures.purge', everyMs: 10 * MINUTE, run: () => d.loginThrottle.purgeOlderThan(new Date(d.clock.now().getTime() - DAY)) });

@@ -46,6 +46,18 @@ export interface NewEntry {
   fromNonParticipant?: boolean;
   /** The Message-ID the entry arrived with by mail: replies quoting it thread to its ticket. */
   messageId?: string | null;
+  /** Its agents' alerts are still to be written (pending-alerts.ts). */
+  alertPending?: boolean;
+}
+
+/** An entry whose alerts are still to be written. */
+export interface PendingAlert {
+  entryId: number;
+  ticketId: number;
+  authorName: string;
+  bodyText: string;
+  messageId: string | null;
+  createdAt: Date;
 }
 
 /** An entry with this Message-ID exists already: the same mail delivered again, or to a second mailbox. */
@@ -92,6 +104,7 @@ export class ThreadRepository {
         from_non_participant: e.fromNonParticipant ?? false,
         message_id_hash: e.messageId ? messageIdHash(e.messageId) : null,
         message_id: e.messageId ?? null,
+        alert_pending: e.alertPending ? true : null,
       }),
     ).catch((err: unknown) => {
       // The entry's other unique keys are its id alone, so a violation here is the Message-ID's.
@@ -161,6 +174,26 @@ export class ThreadRepository {
     if (!hashes.length) return [];
     const rows = await this.db.run((q) => q('thread_entries').whereIn('message_id_hash', hashes).orderBy('id', 'desc').select('message_id_hash', 'ticket_id'));
     return rows.map((r: Record<string, unknown>) => ({ hash: r.message_id_hash as string, ticketId: Number(r.ticket_id) }));
+  }
+
+  /** The oldest `limit` entries whose alerts are still to be written. */
+  async pendingAlerts(limit: number): Promise<PendingAlert[]> {
+    const rows = await this.db.run((q) =>
+      q('thread_entries').where('alert_pending', true).orderBy('id').limit(limit).select('id', 'ticket_id', 'author_name', 'body_text', 'message_id', 'created_at'),
+    );
+    return rows.map((r: Record<string, unknown>) => ({
+      entryId: Number(r.id),
+      ticketId: Number(r.ticket_id),
+      authorName: r.author_name as string,
+      bodyText: r.body_text as string,
+      messageId: (r.message_id as string | null) ?? null,
+      createdAt: fromDbTimeRequired(r.created_at as string),
+    }));
+  }
+
+  /** Clears the mark of those still pending; returns how many were. */
+  async clearPendingAlerts(entryIds: number[]): Promise<number> {
+    return this.db.run((q) => q('thread_entries').whereIn('id', entryIds).where('alert_pending', true).update({ alert_pending: null }));
   }
 
   /** The Message-IDs of a ticket's entries that came in by mail, oldest first. */

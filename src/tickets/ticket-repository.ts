@@ -159,6 +159,13 @@ export class TicketRepository {
     return { ticket: rows[0] ? toTicket(rows[0]) : null, rows };
   }
 
+  /** Several tickets in one query, for work done in batches (the pending alerts); missing ids are left out. */
+  async findByIds(ids: number[]): Promise<Ticket[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) => this.withTopic(q).whereIn('t.id', ids));
+    return rows.map(toTicket);
+  }
+
   async update(
     id: number,
     fields: Partial<{ status: TicketStatus; isAnswered: boolean; priority: Priority; departmentId: number; assigneeId: number | null; closedAt: Date | null; updatedAt: Date }>,

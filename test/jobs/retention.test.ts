@@ -19,7 +19,7 @@ t.test('the retention purge deletes old sent mail, keeps failures longer and nev
   await db.knex('inbound_messages').insert([inbound('ticket', 91, 1), inbound('ticket', 89, 2), inbound('quarantined', 400, 3)]);
   await audit.record({ staffId: null, action: 'x', objectType: 't', objectId: 1 });
 
-  const deps = { delivery: services.delivery, outbox, inbound: new InboundRepository(db), audit, sessions: services.sessions, loginThrottle: services.loginThrottle, rateLimiter: services.rateLimiter, clock, outboxEveryMs: 1000 };
+  const deps = { delivery: services.delivery, pendingAlerts: services.pendingAlerts, outbox, inbound: new InboundRepository(db), audit, sessions: services.sessions, loginThrottle: services.loginThrottle, rateLimiter: services.rateLimiter, clock, outboxEveryMs: 1000 };
   const r = await purgeRetained({ ...deps, retention: services.config.retention });
   t.same(r, { sentMail: 1200, failedMail: 2, inbound: 1, audit: 0 });
   t.same(await outbox.counts(), { pending: 1, sending: 0, sent: 1, failed: 1, cancelled: 0 }, 'recent sent, recent failure and waiting mail stay');

@@ -58,6 +58,7 @@ t.test('a mailed reply alerts the assignee outside the department', async (t) =>
   const ticket = (await services.db.q('tickets').where({ subject: 'Help' }).first()) as { id: number; number: string };
   await services.tickets.assign(root.principal, ticket.number, root.principal.staffId);
   await send(port, message({ from: 'Eve <eve@example.com>', subject: 'Re: Help', body: 'second', messageId: 'al-2@example.com', headers: { 'In-Reply-To': '<al-1@example.com>' } }), { from: 'eve@example.com', to: ['support@helpdesk.test'] });
+  await services.pendingAlerts.relay();
   const alerts = (await services.outbox.forTicket(ticket.id)).filter((m) => m.kind === 'alert_new_message');
   t.ok(alerts.some((m) => m.to[0] === `${root.username}@staff.test`), 'the assignee, in no department, is alerted');
 });

@@ -162,15 +162,20 @@ export class Notifier {
     await this.d.outbox.enqueueMany([...confirmation, ...alerts]);
   }
 
+  async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string): Promise<void> {
+    await this.d.outbox.enqueueMany(await this.newMessageAlerts(t, { entryId, authorName, body, replyTo: null, at: this.d.clock.now() }));
+  }
+
   /**
-   * `replyTo`: the Message-ID the new message arrived with, if any. The alert then answers it and names it
-   * with the ticket's root in References, without reading the ticket's earlier Message-IDs.
+   * The alerts about a new message, for the caller to enqueue (pending-alerts.ts writes a batch in one insert).
+   * `replyTo`: the Message-ID the message arrived with, if any. The alert then answers it and names it with
+   * the ticket's root in References, without reading the ticket's earlier Message-IDs.
    */
-  async newMessageAlert(t: NoticeTicket, entryId: number, authorName: string, body: string, replyTo: string | null = null): Promise<void> {
-    if (!this.d.alertOnNewMessage) return;
-    const known = replyTo ? await this.context(t, { messageIds: [replyTo] }) : undefined;
-    const alert = { ticket: t, authorName, body, staffUrl: this.staffUrl(t), at: this.d.clock.now() };
-    await this.alert(t, entryId, 'alert_new_message', (reader) => newMessageAlert(reader, alert), null, known);
+  async newMessageAlerts(t: NoticeTicket, m: { entryId: number; authorName: string; body: string; replyTo: string | null; at: Date }): Promise<OutboxMessage[]> {
+    if (!this.d.alertOnNewMessage) return [];
+    const known = m.replyTo ? await this.context(t, { messageIds: [m.replyTo] }) : undefined;
+    const alert = { ticket: t, authorName: m.authorName, body: m.body, staffUrl: this.staffUrl(t), at: m.at };
+    return this.alerts(t, m.entryId, 'alert_new_message', (reader) => newMessageAlert(reader, alert), null, known);
   }
 
   /** To the agent a ticket was just assigned to, unless they took it themselves. */
