@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { Database, PreparedSelect } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../db/time.js';
-import type { Priority, Queue, Sort, Ticket, TicketListRow, TicketSource, TicketStatus } from './ticket.js';
+import type { Priority, Queue, RequesterTicket, Sort, Ticket, TicketListRow, TicketSource, TicketStatus } from './ticket.js';
 
 export interface NewTicket {
   number: string;
@@ -310,6 +310,20 @@ export class TicketRepository {
       unassigned: Number(open?.unassigned ?? 0),
       closed: Number(closed?.n ?? 0),
     };
+  }
+
+  /**
+   * A requester's other tickets in the given departments (null: all), open ones first, then by last activity:
+   * what the agent wants to know about the person asking. Only the ticket row, on its user index.
+   */
+  async othersOfRequester(userId: number, exceptId: number, departmentIds: number[] | null, limit: number): Promise<RequesterTicket[]> {
+    if (departmentIds?.length === 0) return [];
+    const rows = await this.db.run((q) => {
+      const query = q('tickets').where('user_id', userId).whereNot('id', exceptId);
+      if (departmentIds) query.whereIn('department_id', departmentIds);
+      return query.orderByRaw("CASE WHEN status = 'open' THEN 0 ELSE 1 END").orderBy('updated_at', 'desc').limit(limit).select('number', 'subject', 'status', 'updated_at');
+    });
+    return rows.map((r) => ({ number: r.number as string, subject: r.subject as string, status: r.status as TicketStatus, updatedAt: fromDbTimeRequired(r.updated_at as string) }));
   }
 
   async listForUser(userId: number, limit: number): Promise<TicketListRow[]> {

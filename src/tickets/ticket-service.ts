@@ -24,7 +24,7 @@ import { TicketViews, type TicketView, type ViewOptions } from './ticket-view.js
 import { isTicketNumber, ticketNotFound as TICKET_NOT_FOUND, type TicketAccess } from './ticket-rules.js';
 import {
   QUEUES, SORTS,
-  type ClientPrincipal, type FileInput, type Principal, type Queue, type Sort, type Ticket,
+  type ClientPrincipal, type FileInput, type Principal, type Queue, type RequesterTicket, type Sort, type Ticket,
   type TicketListRow, type TicketSource, type TicketStatus,
 } from './ticket.js';
 
@@ -216,6 +216,11 @@ export class TicketService implements TicketAccess {
 
   queueCounts(p: StaffPrincipal, departmentId: number | null = null): Promise<Record<Queue, number>> {
     return this.d.tickets.queueCounts(p.staffId, this.visibleDepartments(p, departmentId));
+  }
+
+  /** The requester's other tickets that the agent may see (never one outside their departments). */
+  requesterTickets(p: StaffPrincipal, t: Ticket, limit = 10): Promise<RequesterTicket[]> {
+    return this.d.tickets.othersOfRequester(t.userId, t.id, this.visibleDepartments(p, null), limit);
   }
 
   async listForClient(p: ClientPrincipal): Promise<TicketListRow[]> {

@@ -46,6 +46,14 @@ export interface Ticket {
   accessEpoch?: number;
 }
 
+/** Another ticket of the same requester, as the ticket page lists them. */
+export interface RequesterTicket {
+  number: string;
+  subject: string;
+  status: TicketStatus;
+  updatedAt: Date;
+}
+
 export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId' | 'requesterLanguage'>;
 
 /** A client in the portal. `ticketId` scopes a guest (status check, access link) to that one ticket. */

@@ -40,6 +40,9 @@ async function conflictMessage(request: FastifyRequest, err: AppError): Promise<
   return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
 }
 
+/** How many of the requester's other tickets the page lists. */
+const REQUESTER_TICKETS = 8;
+
 const SENT: Record<string, Msg> = { resolved: 'staff.ticket.response_sent_resolved', closed: 'staff.ticket.response_sent_closed' };
 
 /** The reply form's signature choice and its "Send and …" button; anything else is the plain "Send". */
@@ -67,11 +70,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
-    const [allDepartments, assignable, collision, me] = await Promise.all([
+    const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
       departments.menu({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket),
       directory.activeStaff(request.staff!.staffId),
+      tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
     ]);
     const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
@@ -88,6 +92,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       ...collision,
       newEntryIds: stale,
       signatures,
+      requesterTickets: requesterTickets.slice(0, REQUESTER_TICKETS),
+      moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
       // Mine when I have one, else the department's (what responses carried before there was a choice).
       signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
       ...extra,
