@@ -14,6 +14,17 @@ const EXIT_MARGIN_MS = 2000;
  * StartupError (one line for the operator); a signal stops it gracefully (see `stop` below).
  */
 export async function runServer(): Promise<void> {
+  // Listening from the start: a signal that comes while the process is still starting (a cluster primary
+  // stopping a worker it has just replaced) would otherwise kill it by the default action, not stop it.
+  let stop: ((signal: string) => Promise<void>) | null = null;
+  let signalled: string | null = null;
+  const onSignal = (signal: string) => {
+    if (stop) void stop(signal);
+    else signalled ??= signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+
   const services = await bootstrap();
   const { config, db, log } = services;
 
@@ -44,7 +55,7 @@ export async function runServer(): Promise<void> {
    * (on SQLite that checkpoints the WAL into the database file). Within the grace period of `docker stop`
    * (10 s) with the default 7 s: a request still running at the deadline has its connection cut.
    */
-  const stop = async (signal: string) => {
+  stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
@@ -63,8 +74,7 @@ export async function runServer(): Promise<void> {
     log.info('stopped');
     process.exit(failed.length ? 1 : 0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  if (signalled) return stop(signalled);
   if (cluster.isWorker) process.send!(READY_MESSAGE);
 
   // Printed by one process only: in a cluster, by the first worker (a restarted one has a new id).
