@@ -2,8 +2,7 @@ import argon2 from 'argon2';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
-import { AppError, ValidationError, type FieldErrors } from '../errors.js';
-import { msg } from '../i18n/message.js';
+import { AppError, ValidationError } from '../errors.js';
 import type { Translator } from '../i18n/translator.js';
 import { passwordLinkNotice } from '../mail/outbound/notices.js';
 import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
@@ -11,7 +10,7 @@ import type { RateLimiter, RateLimit } from '../rate-limits/rate-limiter.js';
 import type { SessionRepository } from '../sessions/session-repository.js';
 import type { PasswordLinkPurpose, PasswordLinks } from './password-links.js';
 import type { StaffRepository } from './staff-repository.js';
-import { MIN_PASSWORD_LENGTH, type Staff } from './staff.js';
+import { newPasswordErrors, type Staff } from './staff.js';
 
 /** How long a link works: a forgotten password is reset now; an invitation waits for the new agent's first day. */
 const LINK_TTL_MS: Record<PasswordLinkPurpose, number> = { reset: 60 * 60_000, invite: 7 * 86_400_000 };
@@ -110,9 +109,7 @@ export class AccountRecovery {
     const invalid = () => new AppError('PASSWORD_LINK_INVALID', 'not_found', 'staff.password.link_invalid');
     const grant = await this.grant(token);
     if (!grant) throw invalid();
-    const fields: FieldErrors = {};
-    if (password.length < MIN_PASSWORD_LENGTH) fields.password = msg('validation.too_short', { min: MIN_PASSWORD_LENGTH });
-    else if (password !== password2) fields.password2 = 'validation.passwords_differ';
+    const fields = newPasswordErrors(password, password2);
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const passwordHash = await argon2.hash(password, { type: argon2.argon2id });
     const { passwordHash: used, ...staff } = grant.staff;

@@ -11,7 +11,7 @@ import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { AccountRecovery } from './account-recovery.js';
 import type { StaffRepository } from './staff-repository.js';
-import { MIN_PASSWORD_LENGTH, NO_PASSWORD, USERNAME_PATTERN, principalOf, type AlertPreferences, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
+import { MIN_PASSWORD_LENGTH, NO_PASSWORD, USERNAME_PATTERN, newPasswordErrors, principalOf, staffNameError, type AlertPreferences, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
 import { isEmail } from '../users/email.js';
 
 export interface StaffInput {
@@ -81,8 +81,8 @@ export class StaffService {
     const fields: FieldErrors = {};
     if (!USERNAME_PATTERN.test(input.username)) fields.username = msg('staff.account.username_invalid', { min: 2, max: 64 });
     if (!isEmail(input.email)) fields.email = 'validation.email_invalid';
-    if (!input.name.trim()) fields.name = 'staff.account.name_required';
-    else if (input.name.trim().length > 120) fields.name = msg('validation.too_long', { max: 120 });
+    const nameError = staffNameError(input.name.trim());
+    if (nameError) fields.name = nameError;
     if ((requirePassword || input.password) && (input.password ?? '').length < MIN_PASSWORD_LENGTH) {
       fields.password = msg('validation.too_short', { min: MIN_PASSWORD_LENGTH });
     }
@@ -153,10 +153,8 @@ export class StaffService {
 
   /** An agent changes their own password: the current one is asked for, and their other sessions end. */
   async changeOwnPassword(actor: StaffPrincipal, input: { current: string; password: string; password2: string }, currentSession: string | undefined): Promise<void> {
-    const fields: FieldErrors = {};
+    const fields: FieldErrors = newPasswordErrors(input.password, input.password2);
     if (!(await this.isOwnPassword(actor, input.current))) fields.current = 'staff.password.wrong_current';
-    if (input.password.length < MIN_PASSWORD_LENGTH) fields.password = msg('validation.too_short', { min: MIN_PASSWORD_LENGTH });
-    else if (input.password !== input.password2) fields.password2 = 'validation.passwords_differ';
     if (Object.keys(fields).length) throw new ValidationError(fields);
     const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
     await this.db.transaction(async () => {
@@ -175,8 +173,8 @@ export class StaffService {
     const input = { name: raw.name.trim(), email: raw.email.trim().toLowerCase(), signature: raw.signature.trim() };
     const emailChanged = input.email !== current.email;
     const fields: FieldErrors = {};
-    if (!input.name) fields.name = 'staff.account.name_required';
-    else if (input.name.length > 120) fields.name = msg('validation.too_long', { max: 120 });
+    const nameError = staffNameError(input.name);
+    if (nameError) fields.name = nameError;
     if (!isEmail(input.email)) fields.email = 'validation.email_invalid';
     if (input.signature.length > 2000) fields.signature = msg('validation.too_long', { max: 2000 });
     if (emailChanged && !fields.email && !(await this.isOwnPassword(actor, raw.password))) fields.emailPassword = raw.password ? 'staff.password.wrong_current' : 'staff.preferences.password_for_email';

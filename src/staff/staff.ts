@@ -1,3 +1,5 @@
+import type { FieldErrors } from '../errors.js';
+import { msg, type Msg } from '../i18n/message.js';
 export interface Staff {
   id: number;
   username: string;
@@ -23,6 +25,18 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 export type AlertPreferences = Record<AlertKind, boolean>;
 
 export const MIN_PASSWORD_LENGTH = 10;
+
+/** A new password and its repetition, as every form that sets one checks them (fields password, password2). */
+export function newPasswordErrors(password: string, again: string): FieldErrors {
+  if (password.length < MIN_PASSWORD_LENGTH) return { password: msg('validation.too_short', { min: MIN_PASSWORD_LENGTH }) };
+  return password === again ? {} : { password2: 'validation.passwords_differ' };
+}
+
+/** What is wrong with an agent's name (given trimmed), if anything. */
+export function staffNameError(name: string): Msg | undefined {
+  if (!name) return 'staff.account.name_required';
+  return name.length > 120 ? msg('validation.too_long', { max: 120 }) : undefined;
+}
 
 /** The stored hash of an account without a password: no argon2 hash, so nothing verifies against it. */
 export const NO_PASSWORD = '!';
