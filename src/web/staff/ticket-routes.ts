@@ -10,6 +10,8 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
+import { timeline } from '../../history/timeline.js';
+import { eventLine } from './history.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -82,6 +84,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
+      timeline: timeline(view.entries, view.events),
+      eventLine,
       // An archived department is offered only as where the ticket already is.
       departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
       assignable,
