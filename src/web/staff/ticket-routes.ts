@@ -10,7 +10,7 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
-import { timeline } from '../../history/timeline.js';
+import { foldTimeline, timeline } from '../../history/timeline.js';
 import { eventLine } from './history.js';
 
 type NumberParams = { Params: { number: string } };
@@ -42,6 +42,9 @@ async function conflictMessage(request: FastifyRequest, err: AppError): Promise<
   return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
 }
 
+/** How many of a long thread's latest entries and events the ticket page opens with. */
+const THREAD_TAIL = 30;
+
 /** How many of the requester's other tickets the page lists. */
 const REQUESTER_TICKETS = 8;
 
@@ -66,7 +69,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
-    const images = (request.query as { images?: string } | undefined)?.images;
+    const query = request.query as { images?: string; thread?: string } | undefined;
+    const images = query?.images;
     const remoteImagesFor = parseId(images) || null;
     const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
@@ -84,7 +88,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
-      timeline: timeline(view.entries, view.events),
+      // ?thread=all: the whole thread; else a long one opens folded, keeping what the agent came to see.
+      ...(() => {
+        const items = timeline(view.entries, view.events);
+        if (query?.thread === 'all') return { timeline: items, folded: null };
+        const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)));
+        return { timeline: shown, folded };
+      })(),
       eventLine,
       // An archived department is offered only as where the ticket already is.
       departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
