@@ -10,6 +10,7 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
+import { formatPreview, type FormatPreview } from './format-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -60,7 +61,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -185,11 +186,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       const { number } = request.params;
       const { fields, files } = readForm(request);
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
+      // Formatting preview (format-routes.ts): the page again with the text kept and shown formatted; nothing is written.
+      if (fields.preview !== undefined) return renderTicket(request, reply, number, { values: fields, preview: formatPreview(kind, text) });
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, ...replyChoices(fields) });
-        else await tickets.note(request.staff!, number, text, attachments);
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, markdown: true, ...replyChoices(fields) });
+        else await tickets.note(request.staff!, number, text, attachments, { markdown: true });
       } catch (err) {
         if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
         if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
