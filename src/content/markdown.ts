@@ -9,7 +9,11 @@ import { decodePercent } from './text.js';
  * not choose (headings, tables, raw HTML) stays the text it was written as. Raw HTML is off in the parser, and
  * the output still goes through the mail sanitiser: the parser is not trusted to be the only line.
  */
-const md = new MarkdownIt('zero', { html: false, breaks: true, linkify: true, typographer: false });
+// Quotes and lists nested deeper than this are not Markdown anyone means (and markdown-it stops there).
+const MAX_NESTING = 20;
+// A variable, not a literal: the typings leave out maxNesting, which markdown-it reads.
+const options = { html: false, breaks: true, linkify: true, typographer: false, maxNesting: MAX_NESTING };
+const md = new MarkdownIt('zero', options);
 md.enable(['blockquote', 'code', 'fence', 'list', 'reference', 'paragraph']);
 md.enable(['emphasis', 'backticks', 'link', 'image', 'autolink', 'newline', 'escape', 'entity', 'linkify']);
 
@@ -39,7 +43,11 @@ export interface RenderedMarkdown {
 
 export function renderMarkdown(source: string): RenderedMarkdown {
   const env: Env = { cids: [] };
-  const html = sanitizeMailHtml(md.render(source, env));
+  const tokens = md.parse(source, env);
+  // Past its nesting limit markdown-it drops the rest of the quote or list (a guard against hostile input):
+  // text nested that deep is shown as the plain text it is, so that nothing written goes missing.
+  if (tokens.some((tk) => tk.nesting === 1 && tk.level >= MAX_NESTING - 1)) return { html: textToHtml(source), cids: [] };
+  const html = sanitizeMailHtml(md.renderer.render(tokens, md.options, env));
   return { html, cids: [...new Set(env.cids)] };
 }
 
