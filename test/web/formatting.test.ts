@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
-import { createAgent, createTestContext, type TestContext } from '../helpers/context.js';
-import { Browser, createTestApp } from '../helpers/http.js';
+import type { TestContext } from '../helpers/context.js';
+import { Browser, signedInAgent } from '../helpers/http.js';
 import { startSink } from '../helpers/smtp.js';
 
 /** A 1×1 PNG, as a browser's clipboard would hand over a pasted screenshot. */
@@ -18,11 +18,7 @@ const MARKDOWN = [
 ].join('\n');
 
 async function setup(t: Test, overrides: Record<string, unknown> = {}) {
-  const ctx = await createTestContext(t, overrides);
-  const app = await createTestApp(t, ctx);
-  const agent = await createAgent(ctx.services, { name: 'Alan Turing' });
-  const b = new Browser(app);
-  await b.staffLogin(agent.username, agent.password);
+  const { ctx, app, agent, b } = await signedInAgent(t, overrides);
   const { ticket } = await ctx.services.tickets.create(null, { name: 'Dana', email: 'dana@example.com', subject: 'VPN down', message: 'It does not connect.', source: 'email' });
   return { ctx, app, agent, b, ticket };
 }
@@ -46,7 +42,7 @@ const entriesOf = (body: string, type: string) => body.split('<article').map((a)
 
 t.test('a response in Markdown: stored with its HTML, shown formatted, mailed as HTML and text', async (t) => {
   const sink = await startSink(t);
-  const { ctx, b, ticket } = await setup(t, { outboundSmtpUrl: sink.url });
+  const { ctx, app, b, ticket } = await setup(t, { outboundSmtpUrl: sink.url });
   await b.get(`/scp/tickets/${ticket.number}`);
   const sent = await b.post(`/scp/tickets/${ticket.number}/reply`, { message: MARKDOWN, signature: 'none' });
   t.equal(sent.statusCode, 302);
@@ -66,6 +62,13 @@ t.test('a response in Markdown: stored with its HTML, shown formatted, mailed as
   t.match(queued!.bodyText, '**Restart** the *router*', 'the plain-text part is the Markdown');
   t.match(queued!.bodyHtml, '<strong>Restart</strong>');
   t.notMatch(queued!.bodyHtml, /href="javascript/i);
+
+  // The requester reads the same formatting in the help center, through the mail's link.
+  const requester = new Browser(app);
+  await requester.get(/http:\/\/helpdesk\.test(\/tickets\/\d+\?t=[A-Za-z0-9._-]+)/.exec(queued!.bodyText)![1]!);
+  const portal = entriesOf((await requester.get(`/tickets/${ticket.number}`)).body, 'response');
+  t.match(portal, '<strong>Restart</strong>');
+  t.match(portal, '<li>unplug it</li>');
   const mail = await responseMail(ctx, sink, ticket.id);
   t.ok(mail, 'the response was mailed');
   t.match(mail.parsed.text, '- unplug it');
