@@ -35,7 +35,12 @@
     var pending = [];
     Array.prototype.forEach.call(imgs, function (img) {
       var src = img.getAttribute('src') || '';
-      var file = /^cid:/i.test(src) ? fileNamed(input, decodeURIComponent(src.slice(4))) : null;
+      var file = null;
+      try {
+        if (/^cid:/i.test(src)) file = fileNamed(input, decodeURIComponent(src.slice(4)));
+      } catch (e) {
+        // A malformed escape names no file of ours.
+      }
       if (!file) {
         var span = document.createElement('span');
         span.className = 'sb-blocked-image';
