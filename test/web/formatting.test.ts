@@ -94,7 +94,7 @@ t.test('responses stored before formatting read as they were', async (t) => {
 });
 
 t.test('preview without script: the page again, text kept and shown formatted, nothing written', async (t) => {
-  const { ctx, b, ticket } = await setup(t);
+  const { ctx, b, ticket, agent } = await setup(t);
   await b.get(`/scp/tickets/${ticket.number}`);
   const res = await b.post(`/scp/tickets/${ticket.number}/reply`, { message: MARKDOWN, preview: 'reply', signature: 'none' });
   t.equal(res.statusCode, 200);
@@ -112,6 +112,13 @@ t.test('preview without script: the page again, text kept and shown formatted, n
   t.equal(note.statusCode, 200);
   t.match(note.body, /id="preview-note"(?![^>]* hidden)[^>]*>[\s\S]*<em>checked<\/em>/);
   t.match(note.body, />\*checked\* the logs<\/textarea>/);
+
+  // An entry that came while the agent wrote is marked new on the preview page, as a refused send would mark it.
+  const seen = /name="lastEntryId" value="(\d+)"/.exec(res.body)![1]!;
+  t.notMatch(res.body, 'id="new-entries"');
+  await ctx.services.tickets.note(agent.principal, ticket.number, 'Meanwhile: the router was replaced.');
+  const later = await b.post(`/scp/tickets/${ticket.number}/reply`, { message: 'x', preview: 'reply', lastEntryId: seen });
+  t.match(later.body, /id="new-entries"[\s\S]*Meanwhile: the router was replaced/);
 
   const empty = await b.post(`/scp/tickets/${ticket.number}/reply`, { message: '', preview: 'reply' });
   t.equal(empty.statusCode, 200);
