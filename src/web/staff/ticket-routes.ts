@@ -12,6 +12,7 @@ import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { foldTimeline, timeline } from '../../history/timeline.js';
 import { eventLine } from './history.js';
+import { formatPreview, type FormatPreview } from './format-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -65,7 +66,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview; seenEntryId?: number } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -84,7 +85,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
     ]);
     const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
-    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
+    // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
+    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : extra.seenEntryId ? view.entries.filter((e) => e.id > extra.seenEntryId!).map((e) => e.id) : [];
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
@@ -199,11 +201,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       const { number } = request.params;
       const { fields, files } = readForm(request);
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
+      // Formatting preview (format-routes.ts): the page again with the text kept and shown formatted; nothing is written.
+      if (fields.preview !== undefined) return renderTicket(request, reply, number, { values: fields, preview: formatPreview(kind, text), seenEntryId: parseId(fields.lastEntryId) });
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, ...replyChoices(fields) });
-        else await tickets.note(request.staff!, number, text, attachments);
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, markdown: true, ...replyChoices(fields) });
+        else await tickets.note(request.staff!, number, text, attachments, { markdown: true });
       } catch (err) {
         if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
         if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
