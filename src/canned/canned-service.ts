@@ -1,0 +1,151 @@
+import { ValidationError, notFound, type FieldErrors } from '../errors.js';
+import { msg } from '../i18n/message.js';
+import type { AuditRepository } from '../audit/audit-repository.js';
+import type { MenuCache } from '../cache/menu-cache.js';
+import type { Database } from '../db/database.js';
+import { requireAdmin } from '../departments/department-service.js';
+import type { DepartmentRepository } from '../departments/department-repository.js';
+import type { Staff, StaffPrincipal } from '../staff/staff.js';
+import { LIMITS } from '../tickets/ticket-rules.js';
+import type { Ticket } from '../tickets/ticket.js';
+import type { CannedFields, CannedRepository, CannedResponse, CannedSummary } from './canned-repository.js';
+import { expandVariables, unknownVariables, unknownVariablesMessage } from './variables.js';
+
+/**
+ * Where a response is managed: `shared` is the administrators' pages (global and department responses),
+ * `personal` an agent's own. An id from the other area answers "not found", as one the agent may not see.
+ */
+export type CannedArea = 'shared' | 'personal';
+
+export interface CannedInput {
+  title: string;
+  body: string;
+  /** Shared area only: '' for global, else the department's id (as the form sends it). */
+  departmentId?: string;
+}
+
+export const TITLE_MAX = 120;
+
+const cannedNotFound = () => notFound('CANNED_NOT_FOUND', 'staff.canned.not_found');
+
+export class CannedService {
+  constructor(
+    private readonly d: {
+      db: Database;
+      repo: CannedRepository;
+      departments: DepartmentRepository;
+      audit: AuditRepository;
+      menus: MenuCache;
+      /** The ticket if the agent may see it (TicketService.get: its access rules). */
+      findTicket: (actor: StaffPrincipal, number: string) => Promise<Ticket>;
+      /** The agent as the directory cache has them (name and signature). */
+      activeStaff: (id: number) => Promise<Staff | null>;
+      publicUrl: string;
+    },
+  ) {}
+
+  /** An agent may use the global responses, their departments' and their own. */
+  private mayUse(actor: StaffPrincipal, c: CannedSummary): boolean {
+    if (c.scope === 'personal') return c.staffId === actor.staffId;
+    return c.scope === 'global' || actor.departmentIds.includes(c.departmentId!);
+  }
+
+  /** The reply form's menu, from the MenuCache: a ticket page reads no row for it. */
+  async menuFor(actor: StaffPrincipal): Promise<CannedSummary[]> {
+    const all = await this.d.menus.get('canned', () => this.d.repo.summaries());
+    return all.filter((c) => this.mayUse(actor, c));
+  }
+
+  /** The responses managed in an area: all shared ones for an administrator; the agent's own. */
+  list(actor: StaffPrincipal, area: CannedArea): Promise<CannedResponse[]> {
+    if (area === 'shared') requireAdmin(actor);
+    return this.d.repo.list(area === 'shared' ? { shared: true } : { staffId: actor.staffId });
+  }
+
+  /** One response to edit or delete in `area`, if the agent manages it there. */
+  async get(actor: StaffPrincipal, area: CannedArea, id: number): Promise<CannedResponse> {
+    if (area === 'shared') requireAdmin(actor);
+    const c = id ? await this.d.repo.get(id) : null;
+    const inArea = c && (area === 'shared' ? c.scope !== 'personal' : c.staffId === actor.staffId);
+    if (!c || !inArea) throw cannedNotFound();
+    return c;
+  }
+
+  /** The fields to store, or every problem with the input at once. */
+  private async check(actor: StaffPrincipal, area: CannedArea, input: CannedInput): Promise<CannedFields> {
+    const errors: FieldErrors = {};
+    const title = input.title.trim();
+    if (!title) errors.title = 'validation.required';
+    else if (title.length > TITLE_MAX) errors.title = msg('validation.too_long', { max: TITLE_MAX });
+    const body = input.body;
+    const unknown = unknownVariables(body);
+    if (!body.trim()) errors.body = 'validation.required';
+    else if (body.length > LIMITS.message) errors.body = msg('validation.too_long', { max: LIMITS.message });
+    else if (unknown.length) errors.body = unknownVariablesMessage(unknown);
+    let departmentId: number | null = null;
+    if (area === 'shared' && (input.departmentId ?? '').trim() !== '') {
+      const raw = input.departmentId!.trim();
+      const d = /^\d{1,10}$/.test(raw) ? await this.d.departments.get(Number(raw)) : null;
+      if (!d || d.archivedAt) errors.departmentId = 'validation.choose_department';
+      else departmentId = d.id;
+    }
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+    return { title, body, departmentId, staffId: area === 'personal' ? actor.staffId : null };
+  }
+
+  async create(actor: StaffPrincipal, area: CannedArea, input: CannedInput): Promise<number> {
+    if (area === 'shared') requireAdmin(actor);
+    const fields = await this.check(actor, area, input);
+    return this.d.db.transaction(async () => {
+      const id = await this.d.repo.insert(fields, actor.staffId);
+      await this.audit(actor, 'canned.create', id, fields);
+      return id;
+    });
+  }
+
+  async update(actor: StaffPrincipal, area: CannedArea, id: number, input: CannedInput): Promise<void> {
+    const current = await this.get(actor, area, id);
+    const fields = await this.check(actor, area, input);
+    await this.d.db.transaction(async () => {
+      await this.d.repo.update(current.id, fields, actor.staffId);
+      await this.audit(actor, 'canned.update', current.id, fields);
+    });
+  }
+
+  async delete(actor: StaffPrincipal, area: CannedArea, id: number): Promise<CannedResponse> {
+    const current = await this.get(actor, area, id);
+    await this.d.db.transaction(async () => {
+      await this.d.repo.delete(current.id);
+      await this.audit(actor, 'canned.delete', current.id, current);
+    });
+    return current;
+  }
+
+  private audit(actor: StaffPrincipal, action: string, id: number, c: Pick<CannedFields, 'title' | 'departmentId' | 'staffId'>): Promise<void> {
+    return this.d.audit.record({ staffId: actor.staffId, action, objectType: 'canned_response', objectId: id, details: { title: c.title, departmentId: c.departmentId, staffId: c.staffId } });
+  }
+
+  /**
+   * A response's text for a reply on a ticket, its variables filled in, and the placeholders that are not
+   * variables (left in place, for the agent to fix). The agent must see the ticket and may use the response.
+   * The ticket link is the portal's address of the ticket, unsigned: the text is stored in the thread and may
+   * be copied anywhere, and the response mail already carries the requester's signed link below it.
+   */
+  async expand(actor: StaffPrincipal, number: string, id: number): Promise<{ title: string; text: string; unknown: string[] }> {
+    const ticket = await this.d.findTicket(actor, number);
+    const c = id ? await this.d.repo.get(id) : null;
+    if (!c || !this.mayUse(actor, c)) throw cannedNotFound();
+    const me = await this.d.activeStaff(actor.staffId);
+    const { text, unknown } = expandVariables(c.body, {
+      'ticket.number': ticket.number,
+      'ticket.subject': ticket.subject,
+      'ticket.link': `${this.d.publicUrl}/tickets/${ticket.number}`,
+      'requester.name': ticket.requesterName,
+      'requester.email': ticket.requesterEmail,
+      'agent.name': actor.name,
+      'agent.signature': (me?.signature ?? '').trim(),
+      'department.name': ticket.departmentName,
+    });
+    return { title: c.title, text, unknown };
+  }
+}
