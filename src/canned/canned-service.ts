@@ -26,7 +26,7 @@ export interface CannedInput {
 
 export const TITLE_MAX = 120;
 
-const cannedNotFound = () => notFound('CANNED_NOT_FOUND', 'staff.canned.not_found');
+const cannedNotFound = () => notFound('CANNED_NOT_FOUND', 'errors.canned.not_found');
 
 export class CannedService {
   constructor(

@@ -10,6 +10,7 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
+import { insertCanned } from './canned-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -53,14 +54,14 @@ function replyChoices(fields: Record<string, string | undefined>): Pick<RespondO
 }
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks, directory } = app.services;
+  const { tickets, departments, topics, staff, config, locks, directory, canned } = app.services;
 
   /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
   async function renderTicket(
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; cannedWarning?: Msg } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -70,12 +71,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
-    const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
+    const [allDepartments, assignable, collision, me, requesterTickets, cannedResponses] = await Promise.all([
       departments.menu({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket),
       directory.activeStaff(request.staff!.staffId),
       tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
+      canned.menuFor(request.staff!),
     ]);
     const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
@@ -96,6 +98,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
       // Mine when I have one, else the department's (what responses carried before there was a choice).
       signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
+      cannedResponses,
       ...extra,
     }, status);
   }
@@ -185,6 +188,11 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       const { number } = request.params;
       const { fields, files } = readForm(request);
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
+      // "Insert" of a canned response without JavaScript: the form again with the text added, nothing sent.
+      if (kind === 'reply' && fields.insertCanned !== undefined) {
+        const { status, ...kept } = await insertCanned(request, number, fields);
+        return renderTicket(request, reply, number, kept, status);
+      }
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
