@@ -22,6 +22,18 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['department_id']);
     t.index(['staff_id']);
   });
+
+  // A response's files: the bytes in attachment_blobs like every attachment's, so a file sent with many
+  // replies is stored once; a reply that uses the response links the same blob to its entry.
+  await createTable(knex, 'canned_attachments', (t) => {
+    t.increments('id');
+    t.integer('canned_id').unsigned().notNullable().references('canned_responses.id').onDelete('CASCADE');
+    t.string('filename', 255).notNullable();
+    t.string('content_type', 255).notNullable();
+    t.bigInteger('size').notNullable();
+    t.string('sha256', 64).notNullable().references('attachment_blobs.sha256');
+    t.index(['canned_id']);
+  });
 }
 
 export async function down(): Promise<void> {

@@ -159,7 +159,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     canned: new CannedService({
       db, repo: new CannedRepository(db, clock, directoryVersion), departments: departmentRepo, audit, menus, findTicket,
-      activeStaff: (id) => directory.activeStaff(id), publicUrl: config.publicUrl,
+      activeStaff: (id) => directory.activeStaff(id), publicUrl: config.publicUrl, attachments: new AttachmentRepository(db), maxFiles: config.attachments.maxFiles,
     }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),

@@ -77,6 +77,27 @@
     warning.hidden = !text;
   }
 
+  // The response's files go with the reply as ticked boxes, like those the no-script insert shows.
+  var filesBox = root.querySelector('[data-canned-files]');
+  function carry(files) {
+    var ul = filesBox.querySelector('ul');
+    files.forEach(function (f) {
+      if (ul.querySelector('input[value="' + f.id + '"]')) return;
+      var li = document.createElement('li');
+      var label = document.createElement('label');
+      label.className = 'choice';
+      var box = document.createElement('input');
+      box.type = 'checkbox';
+      box.name = 'cannedFile';
+      box.value = String(f.id);
+      box.checked = true;
+      label.append(box, ' ' + f.filename);
+      li.appendChild(label);
+      ul.appendChild(li);
+    });
+    if (files.length) filesBox.hidden = false;
+  }
+
   function choose(r) {
     close();
     input.value = '';
@@ -90,6 +111,7 @@
         textarea.focus();
         // Tells the draft autosave (ticket-lock.js) that the text changed.
         textarea.dispatchEvent(new Event('input', { bubbles: true }));
+        carry(data.files);
         var names = data.unknown.join(', ');
         say(data.unknown.length ? root.getAttribute(data.unknown.length === 1 ? 'data-text-unknown-one' : 'data-text-unknown').replace('{names}', names) : '');
       })

@@ -1,6 +1,8 @@
 import type { Database } from '../db/database.js';
 import type { DirectoryVersion } from '../directory/directory-version.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
+import { safeFilename } from '../content/file-name.js';
+import type { FileInput } from '../tickets/ticket.js';
 
 /** Global: every agent's; department: its members'; personal: one agent's own. */
 export type CannedScope = 'global' | 'department' | 'personal';
@@ -24,6 +26,15 @@ export interface CannedResponse extends CannedSummary {
   updatedByName: string | null;
 }
 
+/** A file that goes with a response (its bytes in attachment_blobs). */
+export interface CannedFile {
+  id: number;
+  cannedId: number;
+  filename: string;
+  contentType: string;
+  size: number;
+}
+
 export interface CannedFields {
   title: string;
   body: string;
@@ -33,6 +44,15 @@ export interface CannedFields {
 
 const scopeOf = (r: Record<string, unknown>): CannedScope => (r.staff_id !== null && r.staff_id !== undefined ? 'personal' : r.department_id !== null && r.department_id !== undefined ? 'department' : 'global');
 const optionalNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+const file = (r: Record<string, unknown>): CannedFile => ({
+  id: Number(r.id),
+  cannedId: Number(r.canned_id),
+  // Read through the same rules as stored: names are shown and sent as safeFilename makes them.
+  filename: safeFilename(r.filename as string),
+  contentType: r.content_type as string,
+  size: Number(r.size),
+});
 
 const summary = (r: Record<string, unknown>): CannedSummary => ({
   id: Number(r.id),
@@ -114,5 +134,46 @@ export class CannedRepository {
       await this.db.run((q) => q('canned_responses').where({ id }).delete());
       await this.version.bump();
     });
+  }
+
+  /** The files of the given responses, by response and name. */
+  async files(cannedIds: number[]): Promise<CannedFile[]> {
+    if (!cannedIds.length) return [];
+    const rows = await this.db.run((q) => q('canned_attachments').whereIn('canned_id', cannedIds).orderBy([{ column: 'canned_id' }, { column: 'filename' }, { column: 'id' }]));
+    return rows.map(file);
+  }
+
+  /** Files by their ids, without their bytes: for showing which ones a form carries. */
+  async filesById(ids: number[]): Promise<CannedFile[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) => q('canned_attachments').whereIn('id', ids).orderBy('id'));
+    return rows.map(file);
+  }
+
+  /** Files by their ids, with their bytes: what a reply that uses them attaches. */
+  async filesWithData(ids: number[]): Promise<Array<CannedFile & { data: Buffer }>> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) => q('canned_attachments as a').join('attachment_blobs as b', 'b.sha256', 'a.sha256').whereIn('a.id', ids).orderBy('a.id').select('a.*', 'b.data'));
+    return rows.map((r) => ({ ...file(r), data: Buffer.from(r.data as Uint8Array) }));
+  }
+
+  /** Links stored blobs (`hashes`, in the files' order) to a response. In the caller's transaction. */
+  async addFiles(cannedId: number, files: FileInput[], hashes: string[]): Promise<void> {
+    if (!files.length) return;
+    await this.db.q('canned_attachments').insert(
+      files.map((f, i) => ({
+        canned_id: cannedId,
+        filename: safeFilename(f.filename),
+        content_type: (f.contentType || 'application/octet-stream').slice(0, 255),
+        size: f.data.length,
+        sha256: hashes[i]!,
+      })),
+    );
+  }
+
+  /** Unlinks files from a response; the blobs stay (other entries or responses may share them). */
+  async removeFiles(cannedId: number, ids: number[]): Promise<void> {
+    if (!ids.length) return;
+    await this.db.run((q) => q('canned_attachments').where('canned_id', cannedId).whereIn('id', ids).delete());
   }
 }

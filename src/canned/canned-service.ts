@@ -8,7 +8,9 @@ import type { DepartmentRepository } from '../departments/department-repository.
 import type { Staff, StaffPrincipal } from '../staff/staff.js';
 import { LIMITS } from '../tickets/ticket-rules.js';
 import type { Ticket } from '../tickets/ticket.js';
-import type { CannedFields, CannedRepository, CannedResponse, CannedSummary } from './canned-repository.js';
+import type { AttachmentRepository } from '../attachments/attachment-repository.js';
+import type { FileInput } from '../tickets/ticket.js';
+import type { CannedFields, CannedFile, CannedRepository, CannedResponse, CannedSummary } from './canned-repository.js';
 import { expandVariables, unknownVariables, unknownVariablesMessage } from './variables.js';
 
 /**
@@ -27,6 +29,8 @@ export interface CannedInput {
 export const TITLE_MAX = 120;
 
 const cannedNotFound = () => notFound('CANNED_NOT_FOUND', 'errors.canned.not_found');
+const fileNotFound = () => notFound('ATTACHMENT_NOT_FOUND', 'errors.attachment.not_found');
+const ids = (raw: readonly string[]) => [...new Set(raw.filter((v) => /^\d{1,10}$/.test(v)).map(Number))];
 
 export class CannedService {
   constructor(
@@ -41,6 +45,9 @@ export class CannedService {
       /** The agent as the directory cache has them (name and signature). */
       activeStaff: (id: number) => Promise<Staff | null>;
       publicUrl: string;
+      attachments: AttachmentRepository;
+      /** The most files one response carries: as many as one reply may (config attachments.maxFiles). */
+      maxFiles: number;
     },
   ) {}
 
@@ -93,23 +100,72 @@ export class CannedService {
     return { title, body, departmentId, staffId: area === 'personal' ? actor.staffId : null };
   }
 
-  async create(actor: StaffPrincipal, area: CannedArea, input: CannedInput): Promise<number> {
+  async create(actor: StaffPrincipal, area: CannedArea, input: CannedInput, files: FileInput[] = []): Promise<number> {
     if (area === 'shared') requireAdmin(actor);
     const fields = await this.check(actor, area, input);
+    this.checkFileCount(files.length);
     return this.d.db.transaction(async () => {
       const id = await this.d.repo.insert(fields, actor.staffId);
+      await this.d.repo.addFiles(id, files, await this.d.attachments.storeBlobs(files));
       await this.audit(actor, 'canned.create', id, fields);
       return id;
     });
   }
 
-  async update(actor: StaffPrincipal, area: CannedArea, id: number, input: CannedInput): Promise<void> {
+  /** Saves the fields, adds `files` and drops the files `removeFileIds` names (the form's ticked boxes). */
+  async update(actor: StaffPrincipal, area: CannedArea, id: number, input: CannedInput, files: FileInput[] = [], removeFileIds: readonly string[] = []): Promise<void> {
     const current = await this.get(actor, area, id);
     const fields = await this.check(actor, area, input);
+    const remove = ids(removeFileIds);
+    const kept = (await this.d.repo.files([current.id])).filter((f) => !remove.includes(f.id));
+    this.checkFileCount(kept.length + files.length);
     await this.d.db.transaction(async () => {
       await this.d.repo.update(current.id, fields, actor.staffId);
+      await this.d.repo.removeFiles(current.id, remove);
+      await this.d.repo.addFiles(current.id, files, await this.d.attachments.storeBlobs(files));
       await this.audit(actor, 'canned.update', current.id, fields);
     });
+  }
+
+  private checkFileCount(count: number): void {
+    if (count > this.d.maxFiles) throw new ValidationError({ attachments: msg('validation.too_many_files', { max: this.d.maxFiles }) });
+  }
+
+  /** The files of a response being edited. */
+  async files(actor: StaffPrincipal, area: CannedArea, id: number): Promise<CannedFile[]> {
+    return this.d.repo.files([(await this.get(actor, area, id)).id]);
+  }
+
+  /** A file to download: for those who may use its response, and for administrators, the shared ones. */
+  async file(actor: StaffPrincipal, fileId: number): Promise<{ attachment: CannedFile; data: Buffer }> {
+    const [f] = fileId ? await this.d.repo.filesWithData([fileId]) : [];
+    const c = f ? await this.d.repo.get(f.cannedId) : null;
+    if (!f || !c || !(this.mayUse(actor, c) || (actor.isAdmin && c.scope !== 'personal'))) throw fileNotFound();
+    const { data, ...attachment } = f;
+    return { attachment, data };
+  }
+
+  /** Files of responses the agent may use, by id, as a form names them (ids not theirs are left out). */
+  async usableFiles(actor: StaffPrincipal, fileIds: readonly string[]): Promise<CannedFile[]> {
+    const wanted = ids(fileIds);
+    if (!wanted.length) return [];
+    const usable = new Set((await this.menuFor(actor)).map((c) => c.id));
+    return (await this.d.repo.filesById(wanted)).filter((f) => usable.has(f.cannedId));
+  }
+
+  /**
+   * The canned responses' files a reply on the ticket carries, with their bytes. A file gone since it was
+   * inserted (its response deleted or changed) or not the agent's to use refuses the reply: it would
+   * otherwise go out without a file its text may mention.
+   */
+  async replyFiles(actor: StaffPrincipal, number: string, fileIds: readonly string[]): Promise<FileInput[]> {
+    const wanted = ids(fileIds);
+    if (!wanted.length) return [];
+    await this.d.findTicket(actor, number);
+    const usable = new Set((await this.menuFor(actor)).map((c) => c.id));
+    const found = (await this.d.repo.filesWithData(wanted)).filter((f) => usable.has(f.cannedId));
+    if (found.length !== wanted.length) throw new ValidationError({ cannedFiles: 'staff.canned.file_gone' });
+    return found.map((f) => ({ filename: f.filename, contentType: f.contentType, data: f.data }));
   }
 
   async delete(actor: StaffPrincipal, area: CannedArea, id: number): Promise<CannedResponse> {
@@ -131,7 +187,7 @@ export class CannedService {
    * The ticket link is the portal's address of the ticket, unsigned: the text is stored in the thread and may
    * be copied anywhere, and the response mail already carries the requester's signed link below it.
    */
-  async expand(actor: StaffPrincipal, number: string, id: number): Promise<{ title: string; text: string; unknown: string[] }> {
+  async expand(actor: StaffPrincipal, number: string, id: number): Promise<{ title: string; text: string; unknown: string[]; files: CannedFile[] }> {
     const ticket = await this.d.findTicket(actor, number);
     const c = id ? await this.d.repo.get(id) : null;
     if (!c || !this.mayUse(actor, c)) throw cannedNotFound();
@@ -146,6 +202,6 @@ export class CannedService {
       'agent.signature': (me?.signature ?? '').trim(),
       'department.name': ticket.departmentName,
     });
-    return { title: c.title, text, unknown };
+    return { title: c.title, text, unknown, files: await this.d.repo.files([c.id]) };
   }
 }

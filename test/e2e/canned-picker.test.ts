@@ -10,7 +10,7 @@ t.test('canned picker: type to filter by title, insert at the cursor, unknown va
   const admin = await createAgent(services, { admin: true, name: 'Ada Admin' });
   const agent = await createAgent(services, { name: 'Pia Picker' });
   await services.canned.create(admin.principal, 'shared', { title: 'Greeting', body: 'Hello {requester.name}' });
-  await services.canned.create(admin.principal, 'shared', { title: 'Reset steps', body: '[reset #{ticket.number}]' });
+  await services.canned.create(admin.principal, 'shared', { title: 'Reset steps', body: '[reset #{ticket.number}]' }, [{ filename: 'reset.pdf', contentType: 'application/pdf', data: Buffer.from('steps') }]);
   await services.canned.create(agent.principal, 'personal', { title: 'Sign-off', body: 'Cheers, {agent.name}' });
   const now = toDbTime(ctx.clock.now());
   await services.db.q('canned_responses').insert({ title: 'Legacy order', body: 'Order {order.id}', created_at: now, updated_at: now });
@@ -42,6 +42,8 @@ t.test('canned picker: type to filter by title, insert at the cursor, unknown va
   await page.waitForFunction(() => (document.getElementById('f-message') as HTMLTextAreaElement).value.includes('[reset'));
   t.equal(await page.inputValue('#f-message'), `Before.\n[reset #${ticket.number}]After.`, 'inserted at the cursor, variables filled in');
   t.equal(await page.evaluate(() => document.activeElement?.id), 'f-message', 'back in the reply, to go on writing');
+  t.ok(await page.isVisible('input[name="cannedFile"]:checked'), 'the response’s file is carried, ticked');
+  t.match(await page.textContent('[data-canned-files]'), 'reset.pdf');
   t.equal(await page.evaluate(() => (document.getElementById('f-message') as HTMLTextAreaElement).selectionStart), 8 + `[reset #${ticket.number}]`.length, 'the cursor after the inserted text');
 
   await page.click('#canned-search');

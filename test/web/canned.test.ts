@@ -199,3 +199,77 @@ t.test('a reply still holding an unknown variable is refused, with the text kept
   const mail = (await services.outbox.forTicket(ticket.id)).filter((m) => m.kind === 'response');
   t.match(mail[mail.length - 1]!.bodyText, ordinary);
 });
+
+t.test('files go with a response: stored like attachments, carried by the insert, sent with the reply', async (t) => {
+  const pdf = (name: string, text: string) => ({ field: 'attachments', filename: name, contentType: 'application/pdf', data: Buffer.from(text) });
+  await adminB.get('/scp/admin/canned/new');
+  const tooMany = await adminB.post('/scp/admin/canned/new', { title: 'Manual', body: 'See the manual.' }, [1, 2, 3, 4, 5, 6].map((i) => pdf(`m${i}.pdf`, `m${i}`)));
+  t.equal(tooMany.statusCode, 413, 'more files than a reply may carry (refused as every upload form does)');
+  t.ok(fieldError(tooMany.body, 'attachments'));
+  t.match(tooMany.body, 'value="Manual"', 'the title is kept');
+  const created = await adminB.post('/scp/admin/canned/new', { title: 'Manual', body: 'See the manual for {ticket.subject}.', departmentId: '' }, [pdf('manual.pdf', 'the manual'), pdf('faq.pdf', 'the faq')]);
+  t.equal(created.statusCode, 302);
+  const manual = (await services.db.q('canned_responses').where({ title: 'Manual' }).first())!;
+  const files = await services.db.q('canned_attachments').where({ canned_id: manual.id }).orderBy('filename');
+  t.same(files.map((f) => f.filename), ['faq.pdf', 'manual.pdf']);
+  t.ok(await services.db.q('attachment_blobs').where({ sha256: files[1]!.sha256 }).first(), 'the bytes in the blob store');
+
+  const edit = await adminB.get(`/scp/admin/canned/${manual.id}`);
+  t.match(edit.body, `href="/scp/admin/canned/files/${files[1]!.id}"`, 'listed with a download link');
+  const download = await adminB.get(`/scp/admin/canned/files/${files[1]!.id}`);
+  t.equal(download.statusCode, 200);
+  t.equal(download.body, 'the manual');
+  t.match(download.headers['content-disposition'], 'attachment;');
+  t.equal((await sellerB.get(`/scp/canned/files/${files[1]!.id}`)).statusCode, 200, 'every agent may fetch a global response’s file');
+  const mineFile = await agentB.post(`/scp/canned/${ids['My sign-off']}`, { title: 'My sign-off', body: 'Cheers, {agent.name}' }, [pdf('card.pdf', 'card')]);
+  t.equal(mineFile.statusCode, 302);
+  const card = (await services.db.q('canned_attachments').where({ filename: 'card.pdf' }).first())!;
+  t.equal((await sellerB.get(`/scp/canned/files/${card.id}`)).statusCode, 404, 'not another agent’s personal file');
+  t.equal((await adminB.get(`/scp/admin/canned/files/${card.id}`)).statusCode, 404, 'nor, as shared, an administrator');
+
+  // Remove one: the box ticked on the edit form.
+  t.equal((await adminB.post(`/scp/admin/canned/${manual.id}`, { title: 'Manual', body: 'See the manual for {ticket.subject}.', departmentId: '', removeFile: String(files[0]!.id) })).statusCode, 302);
+  t.same((await services.db.q('canned_attachments').where({ canned_id: manual.id })).map((f) => f.filename), ['manual.pdf'], 'faq.pdf removed');
+
+  const json = (await agentB.get(`/scp/tickets/${ticket.number}/canned/${manual.id}`)).json() as { files: Array<{ id: number; filename: string }> };
+  t.same(json.files.map((f) => f.filename), ['manual.pdf'], 'the picker learns the files');
+
+  // No script: insert, the file is carried as a ticked box; send, and the response has it.
+  await agentB.get(`/scp/tickets/${ticket.number}`);
+  const inserted = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: 'Hi.', cannedId: String(manual.id), insertCanned: '1' });
+  t.equal(inserted.statusCode, 200);
+  t.match(inserted.body, `<input type="checkbox" name="cannedFile" value="${files[1]!.id}" checked> manual.pdf`);
+  const second = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: replyText(inserted.body)!, cannedId: String(ids['My sign-off']), insertCanned: '1', cannedFile: String(files[1]!.id) });
+  t.match(second.body, `value="${files[1]!.id}" checked> manual.pdf`, 'files of an earlier insert are kept');
+  t.match(second.body, `value="${card.id}" checked> card.pdf`, 'and the new one added');
+
+  const foreign = (await services.db.q('canned_responses').where({ title: 'Sales price list' }).first())!;
+  const [foreignFile] = await services.db.q('canned_attachments').insert({ canned_id: foreign.id, filename: 'prices.pdf', content_type: 'application/pdf', size: 4, sha256: files[1]!.sha256 });
+  const refused = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: 'With files', cannedFile: [String(files[1]!.id), String(foreignFile)] });
+  t.equal(refused.statusCode, 400, 'a file of a response the agent may not use refuses the reply');
+  t.ok(fieldError(refused.body, 'cannedFiles'));
+  t.equal(replyText(refused.body), 'With files', 'the text kept');
+  t.notMatch(refused.body, 'prices.pdf', 'the foreign file is not shown');
+  t.match(refused.body, `value="${files[1]!.id}" checked> manual.pdf`, 'the usable one is still carried');
+
+  const tooManyFiles = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: 'Many', cannedFile: String(files[1]!.id) }, [1, 2, 3, 4, 5].map((i) => pdf(`u${i}.pdf`, `u${i}`)));
+  t.equal(tooManyFiles.statusCode, 400, 'uploads and canned files together within the cap');
+  t.ok(fieldError(tooManyFiles.body, 'attachments'));
+
+  const sent = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: 'Here is the manual.', cannedFile: String(files[1]!.id) }, [pdf('own.pdf', 'own')]);
+  t.equal(sent.statusCode, 302);
+  const entries = (await services.tickets.view(agent.principal, ticket.number)).entries;
+  const last = entries[entries.length - 1]!;
+  t.same(last.attachments.map((a) => a.filename).sort(), ['manual.pdf', 'own.pdf'], 'the response carries the canned file and the upload');
+  const a = last.attachments.find((x) => x.filename === 'manual.pdf')!;
+  t.equal((await services.tickets.attachment(agent.principal, ticket.number, a.id)).data.toString(), 'the manual', 'same bytes');
+
+  // Deleting a response takes its files' links along; the blobs stay for the entries that use them.
+  await adminB.get(`/scp/admin/canned/${manual.id}/delete`);
+  t.equal((await adminB.post(`/scp/admin/canned/${manual.id}/delete`, {})).statusCode, 302);
+  t.equal((await services.db.q('canned_attachments').where({ canned_id: manual.id })).length, 0);
+  t.equal((await services.tickets.attachment(agent.principal, ticket.number, a.id)).data.toString(), 'the manual', 'the sent file is still there');
+  const gone = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: 'Again', cannedFile: String(files[1]!.id) });
+  t.equal(gone.statusCode, 400, 'a file whose response was deleted meanwhile refuses the reply');
+  t.ok(fieldError(gone.body, 'cannedFiles'));
+});

@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CannedArea } from '../../canned/canned-service.js';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
 import { msg, type Msg } from '../../i18n/message.js';
-import { parseId, readForm } from '../forms.js';
+import { checkUploads, parseId, readForm, type Form } from '../forms.js';
+import type { CannedFile } from '../../canned/canned-repository.js';
+import type { FileInput } from '../../tickets/ticket.js';
+import { sendAttachment } from '../attachments.js';
 import { jsonErrorHandler } from '../plugins/errors.js';
 import { render, setFlash } from '../render.js';
 
@@ -21,14 +24,18 @@ const AREAS = {
 export function cannedManagementRoutes(area: CannedArea) {
   const { base, title } = AREAS[area];
   return async (app: FastifyInstance): Promise<void> => {
-    const { canned, departments } = app.services;
+    const { canned, departments, config } = app.services;
 
-    async function formPage(request: FastifyRequest, reply: FastifyReply, id: number | null, values: Record<string, string>, errors: FieldErrors = {}, status = 200) {
+    async function formPage(request: FastifyRequest, reply: FastifyReply, id: number | null, form: { values: Record<string, string>; removeFile?: string[] }, errors: FieldErrors = {}, status = 200) {
+      const { values } = form;
       // The shared area chooses global or a department; an archived department is offered only where it already is.
-      const all = area === 'shared' ? await departments.list({ includeArchived: true }) : [];
+      const [all, files] = await Promise.all([
+        area === 'shared' ? departments.list({ includeArchived: true }) : [],
+        id === null ? [] : canned.files(request.staff!, area, id),
+      ]);
       return render(request, reply, 'staff/canned-form', {
         title: id === null ? 'staff.canned.new_title' : msg('staff.canned.edit_title', { title: values.title ?? '' }),
-        area, base, id, values, errors,
+        area, base, id, values, errors, files, removeFile: form.removeFile ?? [], limits: config.attachments,
         departments: all.filter((d) => !d.archivedAt || String(d.id) === values.departmentId),
       }, status);
     }
@@ -41,17 +48,16 @@ export function cannedManagementRoutes(area: CannedArea) {
       return render(request, reply, 'staff/canned-list', { title, area, base, responses: list, departmentNames });
     });
 
-    app.get('/canned/new', async (request, reply) => {
-      return formPage(request, reply, null, { title: '', body: '', departmentId: '' });
-    });
+    app.get('/canned/new', async (request, reply) => formPage(request, reply, null, { values: { title: '', body: '', departmentId: '' } }));
 
-    app.post('/canned/new', async (request, reply) => {
-      const values = input(readForm(request).fields);
+    app.post('/canned/new', { config: { uploads: 'staff' } }, async (request, reply) => {
+      const form = readForm(request);
+      const values = input(form.fields);
       try {
-        await canned.create(request.staff!, area, values);
+        await canned.create(request.staff!, area, values, checkUploads(form.files.attachments ?? [], config.attachments));
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        return formPage(request, reply, null, values, err.fields, 400);
+        return formPage(request, reply, null, { values }, err.fields, request.uploadRefused ? 413 : 400);
       }
       setFlash(reply, { type: 'success', message: msg('staff.canned.flash.created', { title: values.title.trim() }) });
       return reply.redirect(base);
@@ -59,21 +65,25 @@ export function cannedManagementRoutes(area: CannedArea) {
 
     app.get<IdParams>('/canned/:id', async (request, reply) => {
       const c = await canned.get(request.staff!, area, parseId(request.params.id));
-      return formPage(request, reply, c.id, { title: c.title, body: c.body, departmentId: c.departmentId === null ? '' : String(c.departmentId) });
+      return formPage(request, reply, c.id, { values: { title: c.title, body: c.body, departmentId: c.departmentId === null ? '' : String(c.departmentId) } });
     });
 
-    app.post<IdParams>('/canned/:id', async (request, reply) => {
+    app.post<IdParams>('/canned/:id', { config: { uploads: 'staff' } }, async (request, reply) => {
       const current = await canned.get(request.staff!, area, parseId(request.params.id));
-      const values = input(readForm(request).fields);
+      const form = readForm(request);
+      const values = input(form.fields);
+      const removeFile = form.lists.removeFile ?? [];
       try {
-        await canned.update(request.staff!, area, current.id, values);
+        await canned.update(request.staff!, area, current.id, values, checkUploads(form.files.attachments ?? [], config.attachments), removeFile);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        return formPage(request, reply, current.id, values, err.fields, 400);
+        return formPage(request, reply, current.id, { values, removeFile }, err.fields, request.uploadRefused ? 413 : 400);
       }
       setFlash(reply, { type: 'success', message: msg('staff.canned.flash.saved', { title: values.title.trim() }) });
       return reply.redirect(base);
     });
+
+    app.get<IdParams>('/canned/files/:id', async (request, reply) => sendAttachment(reply, await canned.file(request.staff!, parseId(request.params.id))));
 
     app.get<IdParams>('/canned/:id/delete', async (request, reply) => {
       const c = await canned.get(request.staff!, area, parseId(request.params.id));
@@ -101,15 +111,18 @@ export async function cannedApiRoutes(app: FastifyInstance): Promise<void> {
 
 /**
  * The reply form's "Insert" without JavaScript: the form comes back (status 200, nothing sent) with the chosen
- * response's text appended to what the agent typed, every other field as it was posted, and a warning naming
- * placeholders that are not variables; no response chosen is a field error. For the ticket page's renderer.
+ * response's text appended to what the agent typed, its files added to those already carried, every other
+ * field as it was posted, and a warning naming placeholders that are not variables; no response chosen is a
+ * field error. For the ticket page's renderer.
  */
 export async function insertCanned(
   request: FastifyRequest,
   number: string,
-  fields: Record<string, string>,
-): Promise<{ values: Record<string, string>; errors?: FieldErrors; cannedWarning?: Msg; status: number }> {
-  const refused = { values: fields, errors: { cannedId: 'validation.choose_from_list' }, status: 400 };
+  form: Form,
+): Promise<{ values: Record<string, string>; errors?: FieldErrors; cannedWarning?: Msg; cannedFiles: CannedFile[]; status: number }> {
+  const { fields } = form;
+  const { cannedFiles } = await keptCannedFiles(request, form);
+  const refused = { values: fields, errors: { cannedId: 'validation.choose_from_list' }, cannedFiles, status: 400 };
   const id = parseId(fields.cannedId);
   if (!id) return refused;
   let expanded;
@@ -120,8 +133,22 @@ export async function insertCanned(
     if (err instanceof AppError && err.code === 'CANNED_NOT_FOUND') return refused;
     throw err;
   }
-  const { text, unknown } = expanded;
+  const { text, unknown, files } = expanded;
   const typed = (fields.message ?? '').trimEnd();
   const values = { ...fields, message: typed ? `${typed}\n\n${text}` : text };
-  return { values, status: 200, ...(unknown.length ? { cannedWarning: msg('staff.canned.unknown_warning', { count: unknown.length, names: unknown.join(', ') }) } : {}) };
+  const carried = [...cannedFiles, ...files.filter((f) => !cannedFiles.some((c) => c.id === f.id))];
+  return { values, cannedFiles: carried, status: 200, ...(unknown.length ? { cannedWarning: msg('staff.canned.unknown_warning', { count: unknown.length, names: unknown.join(', ') }) } : {}) };
+}
+
+/** The canned responses' files a reply form carries (its ticked `cannedFile` boxes), to show them again. */
+export async function keptCannedFiles(request: FastifyRequest, form: Form): Promise<{ cannedFiles: CannedFile[] }> {
+  return { cannedFiles: await request.server.services.canned.usableFiles(request.staff!, form.lists.cannedFile ?? []) };
+}
+
+/** The canned files a reply sends along with `uploaded` files of its own; together within the per-reply cap. */
+export async function cannedReplyFiles(request: FastifyRequest, number: string, form: Form, uploaded: number): Promise<FileInput[]> {
+  const { canned, config } = request.server.services;
+  const files = await canned.replyFiles(request.staff!, number, form.lists.cannedFile ?? []);
+  if (uploaded + files.length > config.attachments.maxFiles) throw new ValidationError({ attachments: msg('validation.too_many_files', { max: config.attachments.maxFiles }) });
+  return files;
 }

@@ -10,7 +10,8 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
-import { insertCanned } from './canned-routes.js';
+import type { CannedFile } from '../../canned/canned-repository.js';
+import { cannedReplyFiles, insertCanned, keptCannedFiles } from './canned-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -61,7 +62,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; cannedWarning?: Msg } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; cannedWarning?: Msg; cannedFiles?: CannedFile[] } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -99,6 +100,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       // Mine when I have one, else the department's (what responses carried before there was a choice).
       signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
       cannedResponses,
+      cannedFiles: [],
       ...extra,
     }, status);
   }
@@ -186,21 +188,22 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   for (const kind of ['reply', 'note'] as const) {
     app.post<NumberParams>(`/tickets/:number/${kind}`, { config: { uploads: 'staff' } }, async (request, reply) => {
       const { number } = request.params;
-      const { fields, files } = readForm(request);
+      const form = readForm(request);
+      const { fields, files } = form;
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
       // "Insert" of a canned response without JavaScript: the form again with the text added, nothing sent.
       if (kind === 'reply' && fields.insertCanned !== undefined) {
-        const { status, ...kept } = await insertCanned(request, number, fields);
+        const { status, ...kept } = await insertCanned(request, number, form);
         return renderTicket(request, reply, number, kept, status);
       }
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, ...replyChoices(fields) });
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, [...attachments, ...(await cannedReplyFiles(request, number, form, attachments.length))], { seenEntryId, ...replyChoices(fields) });
         else await tickets.note(request.staff!, number, text, attachments);
       } catch (err) {
-        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
-        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
+        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields, ...(await keptCannedFiles(request, form)) }, request.uploadRefused ? 413 : 400);
+        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err, ...(await keptCannedFiles(request, form)) }, 409);
         throw err;
       }
       setFlash(reply, { type: 'success', message: kind === 'note' ? 'staff.ticket.note_added' : SENT[fields.then ?? ''] ?? 'staff.ticket.response_sent' });
