@@ -89,6 +89,13 @@ export class CannedRepository {
     return rows.map(summary);
   }
 
+  /** The menu entries of the given responses (those that still exist). */
+  async summariesById(ids: number[]): Promise<CannedSummary[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) => q('canned_responses').whereIn('id', ids).select('id', 'title', 'department_id', 'staff_id'));
+    return rows.map(summary);
+  }
+
   /** The shared responses (global and departments'), or one agent's own, with their bodies, by title. */
   async list(owner: { shared: true } | { staffId: number }): Promise<CannedResponse[]> {
     const rows = await this.db.run((q) => {

@@ -7,9 +7,8 @@ import { requireAdmin } from '../departments/department-service.js';
 import type { DepartmentRepository } from '../departments/department-repository.js';
 import type { Staff, StaffPrincipal } from '../staff/staff.js';
 import { LIMITS } from '../tickets/ticket-rules.js';
-import type { Ticket } from '../tickets/ticket.js';
+import type { FileInput, Ticket } from '../tickets/ticket.js';
 import type { AttachmentRepository } from '../attachments/attachment-repository.js';
-import type { FileInput } from '../tickets/ticket.js';
 import type { CannedFields, CannedFile, CannedRepository, CannedResponse, CannedSummary } from './canned-repository.js';
 import { expandVariables, unknownVariables, unknownVariablesMessage } from './variables.js';
 
@@ -145,12 +144,19 @@ export class CannedService {
     return { attachment, data };
   }
 
-  /** Files of responses the agent may use, by id, as a form names them (ids not theirs are left out). */
+  /**
+   * Files of responses the agent may use, by id, as a form names them (ids not theirs are left out). Checked
+   * against the responses as stored, not the menu cache: choosing is where stale entries are refused.
+   */
   async usableFiles(actor: StaffPrincipal, fileIds: readonly string[]): Promise<CannedFile[]> {
     const wanted = ids(fileIds);
-    if (!wanted.length) return [];
-    const usable = new Set((await this.menuFor(actor)).map((c) => c.id));
-    return (await this.d.repo.filesById(wanted)).filter((f) => usable.has(f.cannedId));
+    return wanted.length ? this.usable(actor, await this.d.repo.filesById(wanted)) : [];
+  }
+
+  private async usable<F extends CannedFile>(actor: StaffPrincipal, files: F[]): Promise<F[]> {
+    const owners = await this.d.repo.summariesById([...new Set(files.map((f) => f.cannedId))]);
+    const usable = new Set(owners.filter((c) => this.mayUse(actor, c)).map((c) => c.id));
+    return files.filter((f) => usable.has(f.cannedId));
   }
 
   /**
@@ -162,8 +168,7 @@ export class CannedService {
     const wanted = ids(fileIds);
     if (!wanted.length) return [];
     await this.d.findTicket(actor, number);
-    const usable = new Set((await this.menuFor(actor)).map((c) => c.id));
-    const found = (await this.d.repo.filesWithData(wanted)).filter((f) => usable.has(f.cannedId));
+    const found = await this.usable(actor, await this.d.repo.filesWithData(wanted));
     if (found.length !== wanted.length) throw new ValidationError({ cannedFiles: 'staff.canned.file_gone' });
     return found.map((f) => ({ filename: f.filename, contentType: f.contentType, data: f.data }));
   }
