@@ -162,6 +162,16 @@ t.test('Insert without JavaScript adds the text to what was typed and sends noth
   t.equal((await services.outbox.forTicket(ticket.id)).length, before, 'nothing mailed');
   t.equal((await services.tickets.view(agent.principal, ticket.number)).entries.length, 1, 'nothing written to the thread');
 
+
+  // A message arrives while the agent composes: the insert keeps the entry they had seen, so Send still stops.
+  const seen = (await services.tickets.view(agent.principal, ticket.number)).latestEntryId;
+  await services.tickets.addInboundMessage(ticket.id, { name: 'Rita Requester', email: 'rita@example.com', bodyText: 'Any news?', bodyHtml: null, attachments: [], messageId: null, source: 'email', agent: null, verification: 'unverified', fromNonParticipant: false });
+  const meanwhile = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: typed, cannedId: String(ids.Greeting), insertCanned: '1', lastEntryId: String(seen) });
+  t.match(meanwhile.body, `name="lastEntryId" value="${seen}"`, 'the entry the agent had seen is kept');
+  const stale = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: replyText(meanwhile.body)!, lastEntryId: String(seen) });
+  t.equal(stale.statusCode, 409, 'the new message is shown before anything is sent');
+  t.equal((await services.outbox.forTicket(ticket.id)).filter((m) => m.kind === 'response').length, 0);
+
   const none = await agentB.post(`/scp/tickets/${ticket.number}/reply`, { message: typed, cannedId: '', insertCanned: '1' });
   t.equal(none.statusCode, 400, 'no response chosen');
   t.ok(fieldError(none.body, 'cannedId'));

@@ -119,10 +119,13 @@ export async function insertCanned(
   request: FastifyRequest,
   number: string,
   form: Form,
-): Promise<{ values: Record<string, string>; errors?: FieldErrors; cannedWarning?: Msg; cannedFiles: CannedFile[]; status: number }> {
+): Promise<{ values: Record<string, string>; errors?: FieldErrors; cannedWarning?: Msg; cannedFiles: CannedFile[]; keptLastEntryId?: number; status: number }> {
   const { fields } = form;
   const { cannedFiles } = await keptCannedFiles(request, form);
-  const refused = { values: fields, errors: { cannedId: 'validation.choose_from_list' }, cannedFiles, status: 400 };
+  // The newest entry the agent had seen when they started, kept: entries that came meanwhile still stop the send.
+  const seen = parseId(fields.lastEntryId);
+  const kept = { cannedFiles, ...(seen ? { keptLastEntryId: seen } : {}) };
+  const refused = { values: fields, errors: { cannedId: 'validation.choose_from_list' }, ...kept, status: 400 };
   const id = parseId(fields.cannedId);
   if (!id) return refused;
   let expanded;
@@ -137,7 +140,7 @@ export async function insertCanned(
   const typed = (fields.message ?? '').trimEnd();
   const values = { ...fields, message: typed ? `${typed}\n\n${text}` : text };
   const carried = [...cannedFiles, ...files.filter((f) => !cannedFiles.some((c) => c.id === f.id))];
-  return { values, cannedFiles: carried, status: 200, ...(unknown.length ? { cannedWarning: msg('staff.canned.unknown_warning', { count: unknown.length, names: unknown.join(', ') }) } : {}) };
+  return { values, ...kept, cannedFiles: carried, status: 200, ...(unknown.length ? { cannedWarning: msg('staff.canned.unknown_warning', { count: unknown.length, names: unknown.join(', ') }) } : {}) };
 }
 
 /** The canned responses' files a reply form carries (its ticked `cannedFile` boxes), to show them again. */
