@@ -8,6 +8,8 @@ import { AuditRepository } from './audit/audit-repository.js';
 import { EventRepository } from './history/event-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { MenuCache } from './cache/menu-cache.js';
+import { CannedRepository } from './canned/canned-repository.js';
+import { CannedService } from './canned/canned-service.js';
 import { DepartmentRepository } from './departments/department-repository.js';
 import { DepartmentService } from './departments/department-service.js';
 import { DirectoryCache } from './directory/directory-cache.js';
@@ -158,6 +160,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, events }),
+    canned: new CannedService({
+      db, repo: new CannedRepository(db, clock, directoryVersion), departments: departmentRepo, audit, menus, findTicket,
+      activeStaff: (id) => directory.activeStaff(id), publicUrl: config.publicUrl, attachments: new AttachmentRepository(db), maxFiles: config.attachments.maxFiles,
+    }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),

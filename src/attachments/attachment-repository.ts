@@ -51,7 +51,28 @@ export class AttachmentRepository {
    */
   async add(ticketId: number, entryId: number, files: FileInput[]): Promise<void> {
     if (!files.length) return;
+    const hashes = await this.storeBlobs(files);
+    await this.db.q('attachments').insert(
+      files.map((f, i) => ({
+        entry_id: entryId,
+        ticket_id: ticketId,
+        filename: safeFilename(f.filename),
+        content_type: (f.contentType || 'application/octet-stream').slice(0, 255),
+        size: f.data.length,
+        sha256: hashes[i]!,
+        content_id: f.contentId ?? null,
+        is_inline: Boolean(f.inline),
+      })),
+    );
+  }
+
+  /**
+   * The files' bytes, each stored once under its SHA-256 (which it answers, in the files' order), for whatever
+   * links to them: thread entries here, canned responses (canned/canned-repository.ts). In the caller's transaction.
+   */
+  async storeBlobs(files: FileInput[]): Promise<string[]> {
     const hashed = files.map((f) => ({ f, sha256: createHash('sha256').update(f.data).digest('hex') }));
+    if (!hashed.length) return [];
     const stored = new Set<string>(await this.db.q('attachment_blobs').whereIn('sha256', [...new Set(hashed.map((h) => h.sha256))]).pluck('sha256'));
     for (const { f, sha256 } of hashed) {
       if (stored.has(sha256)) continue;
@@ -63,18 +84,7 @@ export class AttachmentRepository {
       }
       stored.add(sha256);
     }
-    await this.db.q('attachments').insert(
-      hashed.map(({ f, sha256 }) => ({
-        entry_id: entryId,
-        ticket_id: ticketId,
-        filename: safeFilename(f.filename),
-        content_type: (f.contentType || 'application/octet-stream').slice(0, 255),
-        size: f.data.length,
-        sha256,
-        content_id: f.contentId ?? null,
-        is_inline: Boolean(f.inline),
-      })),
-    );
+    return hashed.map((h) => h.sha256);
   }
 
   async forTicket(ticketId: number): Promise<Attachment[]> {

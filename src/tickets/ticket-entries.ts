@@ -1,5 +1,6 @@
 import { entryHtml, markInlineImages } from '../content/markdown.js';
 import { AppError, ValidationError, type FieldErrors } from '../errors.js';
+import { assertNoUnknownVariables } from '../canned/variables.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import { validateBody, type TicketAccess } from './ticket-rules.js';
 import type { TicketServiceDeps } from './ticket-service.js';
@@ -40,6 +41,8 @@ export class TicketEntries {
   /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
   async respond(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: RespondOptions = {}): Promise<number> {
     const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
+    // A canned response's placeholder left unknown (mistyped) is shown to the agent, never mailed raw.
+    assertNoUnknownVariables(message, 'message');
     const status = opts.thenStatus && opts.thenStatus !== ticket.status ? opts.thenStatus : null;
     return this.d.db.transaction(async () => {
       // Writing the ticket row first serialises concurrent posts to one ticket (InnoDB row lock; SQLite's

@@ -28,7 +28,7 @@ export async function sendInlineImage(reply: FastifyReply, { attachment, data }:
     .send(data);
 }
 
-export function sendAttachment(reply: FastifyReply, { attachment, data }: { attachment: Attachment; data: Buffer }) {
+export function sendAttachment(reply: FastifyReply, { attachment, data }: { attachment: Pick<Attachment, 'filename'>; data: Buffer }) {
   // The repository hands out safe names already; the header is built from the same rules whatever the caller passes.
   const name = safeFilename(attachment.filename);
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');

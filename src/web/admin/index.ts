@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { render } from '../render.js';
 import { apiKeyAdminRoutes } from './api-key-routes.js';
+import { cannedManagementRoutes } from '../staff/canned-routes.js';
 import { departmentAdminRoutes } from './department-routes.js';
 import { mailAdminRoutes } from './mail-routes.js';
 import { outboxAdminRoutes } from './outbox-routes.js';
@@ -22,4 +23,5 @@ export async function adminPanel(app: FastifyInstance): Promise<void> {
   await app.register(mailAdminRoutes);
   await app.register(apiKeyAdminRoutes);
   await app.register(settingsAdminRoutes);
+  await app.register(cannedManagementRoutes('shared'));
 }

@@ -11,6 +11,7 @@ import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
 import { passwordRoutes } from './password-routes.js';
 import { preferencesRoutes } from './preferences-routes.js';
+import { cannedApiRoutes, cannedManagementRoutes } from './canned-routes.js';
 
 /**
  * A request without a live staff session: pages go to the login form and come back afterwards. A reply or
@@ -54,6 +55,8 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
     await guarded.register(preferencesRoutes);
     await guarded.register(lockPageRoutes);
     await guarded.register(lockApiRoutes);
+    await guarded.register(cannedManagementRoutes('personal'));
+    await guarded.register(cannedApiRoutes);
     await guarded.register(adminPanel, { prefix: '/admin' });
   });
 }

@@ -13,6 +13,8 @@ import { translatorFor } from '../i18n.js';
 import { foldTimeline, timeline } from '../../history/timeline.js';
 import { eventLine } from './history.js';
 import { formatPreview, type FormatPreview } from './format-routes.js';
+import type { CannedFile } from '../../canned/canned-repository.js';
+import { cannedReplyFiles, insertCanned, keptCannedFiles } from './canned-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -59,14 +61,14 @@ function replyChoices(fields: Record<string, string | undefined>): Pick<RespondO
 }
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks, directory } = app.services;
+  const { tickets, departments, topics, staff, config, locks, directory, canned } = app.services;
 
   /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
   async function renderTicket(
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview; seenEntryId?: number } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview; seenEntryId?: number; cannedWarning?: Msg; cannedFiles?: CannedFile[]; keptLastEntryId?: number } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
@@ -77,12 +79,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
-    const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
+    const [allDepartments, assignable, collision, me, requesterTickets, cannedResponses] = await Promise.all([
       departments.menu({ includeArchived: true }),
       staff.listAssignable(view.ticket.departmentId),
       collisionPageData(request, view.ticket),
       directory.activeStaff(request.staff!.staffId),
       tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
+      canned.menuFor(request.staff!),
     ]);
     const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
     // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
@@ -112,6 +115,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
       // Mine when I have one, else the department's (what responses carried before there was a choice).
       signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
+      cannedResponses,
+      cannedFiles: [],
       ...extra,
     }, status);
   }
@@ -199,18 +204,24 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   for (const kind of ['reply', 'note'] as const) {
     app.post<NumberParams>(`/tickets/:number/${kind}`, { config: { uploads: 'staff' } }, async (request, reply) => {
       const { number } = request.params;
-      const { fields, files } = readForm(request);
+      const form = readForm(request);
+      const { fields, files } = form;
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
       // Formatting preview (format-routes.ts): the page again with the text kept and shown formatted; nothing is written.
       if (fields.preview !== undefined) return renderTicket(request, reply, number, { values: fields, preview: formatPreview(kind, text), seenEntryId: parseId(fields.lastEntryId) });
+      // "Insert" of a canned response without JavaScript: the form again with the text added, nothing sent.
+      if (kind === 'reply' && fields.insertCanned !== undefined) {
+        const { status, ...kept } = await insertCanned(request, number, form);
+        return renderTicket(request, reply, number, kept, status);
+      }
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, markdown: true, ...replyChoices(fields) });
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, [...attachments, ...(await cannedReplyFiles(request, number, form, attachments.length))], { seenEntryId, markdown: true, ...replyChoices(fields) });
         else await tickets.note(request.staff!, number, text, attachments, { markdown: true });
       } catch (err) {
-        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
-        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
+        if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields, ...(await keptCannedFiles(request, form)) }, request.uploadRefused ? 413 : 400);
+        if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err, ...(await keptCannedFiles(request, form)) }, 409);
         throw err;
       }
       setFlash(reply, { type: 'success', message: kind === 'note' ? 'staff.ticket.note_added' : SENT[fields.then ?? ''] ?? 'staff.ticket.response_sent' });
