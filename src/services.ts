@@ -47,6 +47,9 @@ import { AccessTokens } from './tickets/access-token.js';
 import { AssignmentRules } from './tickets/assignment-rules.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
+import { TicketMerge } from './tickets/ticket-merge.js';
+import { TicketRelationsRepository } from './tickets/ticket-relations.js';
+import { TicketRelationsService, type TicketEventRecorder } from './tickets/ticket-relations-service.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { Ticket } from './tickets/ticket.js';
@@ -129,6 +132,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,
   });
+  const relations = new TicketRelationsRepository(db);
+  // FIXME(h4): replaced by src/history's EventRepository once the history events land on main.
+  const events: TicketEventRecorder = { record: async () => undefined };
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, banRepo, directory, audit, clock);
   const intake = new MailIntakeService({
@@ -154,7 +160,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
-    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
+    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, locks, events }),
+    // Collaborators, links and merges (issue 10, items 7 and 8).
+    relations: new TicketRelationsService({ db, clock, tickets, ticketRepo, users, collaborators, relations, locks, audit, events }),
+    merges: new TicketMerge({ db, clock, tickets, ticketRepo, threads, collaborators, relations, locks, notifier, audit, events }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),

@@ -294,6 +294,7 @@ export class MailIntakeService {
       ticketForMessageIdHashes: async (hashes) => (await stored.all()).find((s) => hashes.includes(s.hash))?.ticketId ?? null,
       ticketIdByNumber: async (number) => (await this.d.ticketRepo.findBy({ number }))?.id ?? null,
       isParticipant: (ticketId, address) => this.d.collaborators.isParticipant(ticketId, address),
+      survivorOf: async (id) => (await ticket(id))?.mergedIntoId ?? id,
     };
   }
 

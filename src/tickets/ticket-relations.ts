@@ -1,0 +1,96 @@
+import type { Database } from '../db/database.js';
+import { fromDbTimeRequired, toDbTime } from '../db/time.js';
+import type { Collaborator } from './collaborator-repository.js';
+import type { TicketStatus } from './ticket.js';
+
+/** A ticket linked to another, as the ticket page lists it. */
+export interface LinkedTicket {
+  id: number;
+  number: string;
+  subject: string;
+  status: TicketStatus;
+  departmentId: number;
+  assigneeId: number | null;
+  linkedAt: Date;
+}
+
+/** What the ticket page shows around the thread: who is copied, related tickets, numbers merged into this one. */
+export interface TicketRelations {
+  collaborators: Collaborator[];
+  links: LinkedTicket[];
+  mergedFrom: string[];
+}
+
+/** Collaborators with their name and primary address, as one row per (ticket, user). */
+const COLLABORATORS = `(SELECT c.ticket_id, c.user_id, c.created_at, u.name, e.address FROM ticket_collaborators c
+  JOIN users u ON u.id = c.user_id JOIN user_emails e ON e.user_id = u.id AND e.is_primary = 1)`;
+const LINKS = `(SELECT l.ticket_id, l.linked_id, l.created_at, lt.number, lt.subject, lt.status, lt.department_id, lt.assignee_id
+  FROM ticket_links l JOIN tickets lt ON lt.id = l.linked_id)`;
+
+/**
+ * Collaborators, links and merges of a ticket. The ticket page reads them as JSON subselects over the ticket
+ * row `t` (`subselects`), folded into one statement with the page's other extras, since the page has a
+ * statement budget; the writes are plain rows.
+ */
+export class TicketRelationsRepository {
+  constructor(private readonly db: Database) {}
+
+  /** SQL columns over a ticket row aliased `t`; read back with `fromRow`. */
+  subselects(): string[] {
+    const db = this.db;
+    return [
+      `${db.jsonArray(COLLABORATORS, ['user_id', 'name', 'address', 'created_at'], 'a.ticket_id = t.id', 'a.created_at, a.user_id')} AS rel_collaborators`,
+      `${db.jsonArray(LINKS, ['linked_id', 'number', 'subject', 'status', 'department_id', 'assignee_id', 'created_at'], 'a.ticket_id = t.id', 'a.created_at, a.linked_id')} AS rel_links`,
+      `${db.jsonArray('tickets', ['number'], 'a.merged_into_id = t.id', 'a.number')} AS rel_merged_from`,
+    ];
+  }
+
+  fromRow(r: Record<string, unknown> | undefined): TicketRelations {
+    if (!r) return { collaborators: [], links: [], mergedFrom: [] };
+    return {
+      collaborators: this.db.jsonRows(r.rel_collaborators).map((c) => ({ userId: Number(c.user_id), name: String(c.name), email: String(c.address) })),
+      links: this.db.jsonRows(r.rel_links).map((l) => ({
+        id: Number(l.linked_id), number: String(l.number), subject: String(l.subject), status: l.status as TicketStatus,
+        departmentId: Number(l.department_id), assigneeId: l.assignee_id === null ? null : Number(l.assignee_id), linkedAt: fromDbTimeRequired(String(l.created_at)),
+      })),
+      mergedFrom: this.db.jsonRows(r.rel_merged_from).map((m) => String(m.number)),
+    };
+  }
+
+  /** One statement for all three. */
+  async read(ticketId: number): Promise<TicketRelations> {
+    const row = await this.db.run((q) => q('tickets as t').where('t.id', ticketId).first(this.subselects().map((s) => q.raw(s))));
+    return this.fromRow(row as Record<string, unknown> | undefined);
+  }
+
+  /** Links both ways; false when they were linked already. */
+  async link(a: number, b: number, staffId: number | null, at: Date): Promise<boolean> {
+    const exists = await this.db.run((q) => q('ticket_links').where({ ticket_id: a, linked_id: b }).first('ticket_id'));
+    if (exists) return false;
+    const created_at = toDbTime(at);
+    await this.db.run((q) => q('ticket_links').insert([{ ticket_id: a, linked_id: b, staff_id: staffId, created_at }, { ticket_id: b, linked_id: a, staff_id: staffId, created_at }]));
+    return true;
+  }
+
+  /** Both directions; false when they were not linked. */
+  async unlink(a: number, b: number): Promise<boolean> {
+    const n = await this.db.run((q) => q('ticket_links').where((w) => w.where({ ticket_id: a, linked_id: b }).orWhere({ ticket_id: b, linked_id: a })).delete());
+    return n > 0;
+  }
+
+  /** A merge: the merged tickets' links become the survivor's (never to itself), and their own rows go. */
+  async moveLinks(fromIds: number[], toId: number, at: Date): Promise<void> {
+    const rows = await this.db.run((q) => q('ticket_links').whereIn('ticket_id', fromIds).select('linked_id', 'staff_id'));
+    await this.db.run((q) => q('ticket_links').whereIn('ticket_id', fromIds).orWhereIn('linked_id', fromIds).delete());
+    for (const r of rows as Array<{ linked_id: number; staff_id: number | null }>) {
+      const other = Number(r.linked_id);
+      if (other !== toId && !fromIds.includes(other)) await this.link(toId, other, r.staff_id === null ? null : Number(r.staff_id), at);
+    }
+  }
+
+  /** A merge: the merged tickets, and any merged into them before, now point at the survivor (one hop always). */
+  async markMerged(fromIds: number[], toId: number): Promise<void> {
+    await this.db.run((q) => q('tickets').whereIn('merged_into_id', fromIds).update({ merged_into_id: toId }));
+    await this.db.run((q) => q('tickets').whereIn('id', fromIds).update({ merged_into_id: toId }));
+  }
+}
