@@ -14,6 +14,8 @@ export interface RespondOptions {
   signature?: SignatureChoice;
   /** "Send and mark resolved" / "Send and close": the status set in the same transaction as the response. */
   thenStatus?: 'resolved' | 'closed';
+  /** "Reply to all" (the default: the collaborators in copy) or "Requester only". */
+  replyToAll?: boolean;
 }
 
 export const SIGNATURE_CHOICES = ['none', 'mine', 'department'] as const;
@@ -48,11 +50,13 @@ export class TicketEntries {
       const signature = await this.signature(actor, opts.signature ?? 'department', dept?.signature ?? '');
       // The signature is part of what was said: the thread shows it as the requester read it.
       const body = signature ? `${message.trimEnd()}\n\n${signature}` : message;
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, source: 'web', createdAt: now });
+      const cc = opts.replyToAll === false ? [] : (await this.d.collaborators.list(ticket.id)).map((c) => c.email).filter((a) => a !== ticket.requesterEmail);
+      // Kept on the entry: the thread says who read it, whoever is copied later.
+      const recipients = { to: [ticket.requesterEmail], cc };
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, source: 'web', createdAt: now, recipients });
       await this.d.attachments.add(ticket.id, entryId, files);
       if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
-      const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
       await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, accessLink: this.access.accessLink(ticket), cc });
       if (status) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
       return entryId;

@@ -36,7 +36,7 @@ const QUEUE_TABS = {
 } as const;
 
 /** What a conflict tells the agent; a lock's times as clock times in their language and zone. */
-async function conflictMessage(request: FastifyRequest, err: AppError): Promise<Message> {
+export async function conflictMessage(request: FastifyRequest, err: AppError): Promise<Message> {
   return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
 }
 
@@ -45,60 +45,69 @@ const REQUESTER_TICKETS = 8;
 
 const SENT: Record<string, Msg> = { resolved: 'staff.ticket.response_sent_resolved', closed: 'staff.ticket.response_sent_closed' };
 
-/** The reply form's signature choice and its "Send and …" button; anything else is the plain "Send". */
-function replyChoices(fields: Record<string, string | undefined>): Pick<RespondOptions, 'signature' | 'thenStatus'> {
+/** The reply form's signature choice, its "Send and …" button and who is addressed; anything else is the plain "Send" to all. */
+function replyChoices(fields: Record<string, string | undefined>): Pick<RespondOptions, 'signature' | 'thenStatus' | 'replyToAll'> {
   const signature = SIGNATURE_CHOICES.find((c) => c === fields.signature);
   const thenStatus = fields.then === 'resolved' || fields.then === 'closed' ? fields.then : undefined;
-  return { ...(signature ? { signature } : {}), ...(thenStatus ? { thenStatus } : {}) };
+  return { ...(signature ? { signature } : {}), ...(thenStatus ? { thenStatus } : {}), replyToAll: fields.recipients !== 'requester' };
+}
+
+/**
+ * The ticket page, also used to answer a failed post with the agent's text and the errors in place (by the
+ * other ticket route modules too). A merged ticket's number redirects to the ticket it was merged into.
+ */
+export async function renderTicket(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  number: string,
+  extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
+  status = 200,
+) {
+  // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
+  const images = (request.query as { images?: string } | undefined)?.images;
+  const remoteImagesFor = parseId(images) || null;
+  const { tickets, departments, staff, config, directory, relations, merges } = request.server.services;
+  const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
+  const survivor = await merges.survivorOf(view.ticket);
+  if (survivor) return reply.redirect(`/scp/tickets/${survivor}`);
+  if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
+    reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
+  }
+  const [allDepartments, assignable, collision, me, requesterTickets, related] = await Promise.all([
+    departments.menu({ includeArchived: true }),
+    staff.listAssignable(view.ticket.departmentId),
+    collisionPageData(request, view.ticket),
+    directory.activeStaff(request.staff!.staffId),
+    tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
+    relations.forPage(request.staff!, view.ticket),
+  ]);
+  const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
+  const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
+  return render(request, reply, 'staff/ticket', {
+    title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
+    ...view,
+    // An archived department is offered only as where the ticket already is.
+    departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
+    assignable,
+    priorities: PRIORITIES,
+    statuses: STATUSES,
+    reopenOnReply: config.mail.reopenOnReply,
+    limits: config.attachments,
+    ...collision,
+    newEntryIds: stale,
+    signatures,
+    requesterTickets: requesterTickets.slice(0, REQUESTER_TICKETS),
+    moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
+    // Mine when I have one, else the department's (what responses carried before there was a choice).
+    signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
+    // Collaborators, links, merged numbers (partials/collaborators.eta, partials/related.eta).
+    related,
+    ...extra,
+  }, status);
 }
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks, directory } = app.services;
-
-  /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
-  async function renderTicket(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
-    status = 200,
-  ) {
-    // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
-    const images = (request.query as { images?: string } | undefined)?.images;
-    const remoteImagesFor = parseId(images) || null;
-    const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
-    if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
-      reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
-    }
-    const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
-      departments.menu({ includeArchived: true }),
-      staff.listAssignable(view.ticket.departmentId),
-      collisionPageData(request, view.ticket),
-      directory.activeStaff(request.staff!.staffId),
-      tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
-    ]);
-    const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
-    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
-    return render(request, reply, 'staff/ticket', {
-      title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
-      ...view,
-      // An archived department is offered only as where the ticket already is.
-      departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
-      assignable,
-      priorities: PRIORITIES,
-      statuses: STATUSES,
-      reopenOnReply: config.mail.reopenOnReply,
-      limits: config.attachments,
-      ...collision,
-      newEntryIds: stale,
-      signatures,
-      requesterTickets: requesterTickets.slice(0, REQUESTER_TICKETS),
-      moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
-      // Mine when I have one, else the department's (what responses carried before there was a choice).
-      signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
-      ...extra,
-    }, status);
-  }
+  const { tickets, departments, topics, staff, config, locks } = app.services;
 
   app.get('/', async (_request, reply) => reply.redirect('/scp/tickets'));
 
