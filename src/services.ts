@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import { ApiKeyService } from './api-keys/api-key-service.js';
 import { AttachmentRepository } from './attachments/attachment-repository.js';
 import { AuditRepository } from './audit/audit-repository.js';
+import { EventRepository } from './history/event-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { MenuCache } from './cache/menu-cache.js';
 import { DepartmentRepository } from './departments/department-repository.js';
@@ -49,7 +50,7 @@ import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
 import { TicketMerge } from './tickets/ticket-merge.js';
 import { TicketRelationsRepository } from './tickets/ticket-relations.js';
-import { TicketRelationsService, type TicketEventRecorder } from './tickets/ticket-relations-service.js';
+import { TicketRelationsService } from './tickets/ticket-relations-service.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { Ticket } from './tickets/ticket.js';
@@ -71,6 +72,7 @@ export interface ServiceDeps {
 export function createServices({ db, clock, config, log, secrets }: ServiceDeps) {
   const settings = new SettingsRepository(db);
   const audit = new AuditRepository(db, clock);
+  const events = new EventRepository(db, clock);
   const directoryVersion = new DirectoryVersion(db, clock);
   const departmentRepo = new DepartmentRepository(db, clock, directoryVersion);
   const staffRepo = new StaffRepository(db, clock, directoryVersion);
@@ -92,7 +94,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
   const siteLanguageSetting = new SiteLanguageService({ db, settings, version: directoryVersion, audit, key: DEFAULT_LANGUAGE_SETTING, supported: (code) => i18n.supported(code), current: () => siteLanguage() });
   const ticketRepo = new TicketRepository(db);
-  const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
+  const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit, events });
   const sessions = new SessionRepository(db, clock);
   /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site's. */
   const translatorForLanguage = async (language: string | null) => i18n.translator(i18n.pick([language], await siteLanguage()));
@@ -106,7 +108,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
   // locks and discards drafts when it posts: the closures are only called after all three exist.
   const findTicket = (actor: StaffPrincipal, number: string): Promise<Ticket> => tickets.get(actor, number);
-  const locks = new LockService({ db, clock, audit, repo: new LockRepository(db), settings: config.locks, findTicket });
+  const locks = new LockService({ db, clock, audit, events, repo: new LockRepository(db), settings: config.locks, findTicket });
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
@@ -120,8 +122,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
+  const relations = new TicketRelationsRepository(db);
   const tickets = new TicketService({
-    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
+    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
@@ -132,9 +135,6 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,
   });
-  const relations = new TicketRelationsRepository(db);
-  // FIXME(h4): replaced by src/history's EventRepository once the history events land on main.
-  const events: TicketEventRecorder = { record: async () => undefined };
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, banRepo, directory, audit, clock);
   const intake = new MailIntakeService({

@@ -1,3 +1,4 @@
+import type { EventRepository } from '../history/event-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
@@ -7,7 +8,6 @@ import type { StaffPrincipal } from '../staff/staff.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
 import type { UserService } from '../users/user-service.js';
 import type { CollaboratorRepository } from './collaborator-repository.js';
-import type { TicketEventRecorder } from './ticket-relations-service.js';
 import type { TicketRepository } from './ticket-repository.js';
 import type { TicketService } from './ticket-service.js';
 import type { Ticket } from './ticket.js';
@@ -22,7 +22,7 @@ export interface NonParticipantEntryDeps {
   collaborators: CollaboratorRepository;
   audit: AuditRepository;
   locks: LockService;
-  events: TicketEventRecorder;
+  events: EventRepository;
 }
 
 /**
@@ -52,6 +52,7 @@ export class NonParticipantEntryService {
       await this.d.threads.clearNonParticipant(entry.id);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email: user.email, entryId } });
+      await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_added', data: { name: user.name, email: user.email } });
     });
   }
 
@@ -77,8 +78,6 @@ export class NonParticipantEntryService {
       if (!(await this.d.threads.idsAfter(ticket.id, 0)).some((id) => id !== entry.id)) throw new AppError('SPLIT_REFUSED', 'conflict', 'errors.entry.split_only_entry');
       await this.d.locks.assertMayAct(actor, ticket.id, 'change');
       const created = await this.intoNewTicket(actor, ticket, entry, ticket.userId, ticket.source);
-      await this.d.events.record({ ticketId: ticket.id, actor, kind: 'split', data: { number: created.number } });
-      await this.d.events.record({ ticketId: created.id, actor, kind: 'split_from', data: { number } });
       return { number: created.number };
     });
   }
@@ -94,6 +93,10 @@ export class NonParticipantEntryService {
     const { number } = ticket;
     await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.entry_move', objectType: 'ticket', objectId: ticket.id, details: { number, entryId: entry.id, toNumber: created.number } });
     await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: created.id, details: { number: created.number, source, fromNumber: number, entryId: entry.id } });
+    await this.d.events.record(
+      { ticketId: ticket.id, actor, kind: 'entry_moved_out', data: { number: created.number } },
+      { ticketId: created.id, actor, kind: 'entry_moved_in', data: { number } },
+    );
     return created;
   }
 }

@@ -58,7 +58,10 @@ export class TicketEntries {
       if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
       await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, accessLink: this.access.accessLink(ticket), cc });
-      if (status) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
+      if (status) {
+        await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
+        await this.d.events.record({ ticketId: ticket.id, actor, kind: 'status', data: { from: ticket.status, to: status } });
+      }
       return entryId;
     });
   }
@@ -100,6 +103,7 @@ export class TicketEntries {
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
       await this.d.tickets.update(ticket.id, { isAnswered: false, status: 'open', closedAt: null, updatedAt: now });
+      if (ticket.status !== 'open') await this.d.events.record({ ticketId: ticket.id, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
       await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
       return entryId;
     });

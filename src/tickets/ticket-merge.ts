@@ -1,5 +1,6 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
+import type { EventRepository } from '../history/event-repository.js';
 import type { Clock } from '../db/time.js';
 import { ValidationError } from '../errors.js';
 import { msg } from '../i18n/message.js';
@@ -9,7 +10,7 @@ import type { StaffPrincipal } from '../staff/staff.js';
 import type { ThreadRepository } from '../threads/thread-repository.js';
 import type { CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRelationsRepository } from './ticket-relations.js';
-import { visibleOrNull, type TicketEventRecorder } from './ticket-relations-service.js';
+import { visibleOrNull } from './ticket-relations-service.js';
 import type { TicketRepository } from './ticket-repository.js';
 import type { TicketService } from './ticket-service.js';
 import type { Ticket } from './ticket.js';
@@ -25,7 +26,7 @@ export interface TicketMergeDeps {
   locks: LockService;
   notifier: Notifier;
   audit: AuditRepository;
-  events: TicketEventRecorder;
+  events: EventRepository;
 }
 
 export interface MergeRequest {

@@ -1,5 +1,6 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
+import type { EventRepository } from '../history/event-repository.js';
 import type { Clock } from '../db/time.js';
 import { AppError, ValidationError } from '../errors.js';
 import { msg } from '../i18n/message.js';
@@ -13,11 +14,6 @@ import type { TicketRepository } from './ticket-repository.js';
 import type { TicketService } from './ticket-service.js';
 import type { Ticket } from './ticket.js';
 
-/** A ticket history event (src/history), written in the caller's transaction. */
-export interface TicketEventRecorder {
-  record(e: { ticketId: number; actor: { staffId: number; name: string } | null; kind: string; data?: Record<string, unknown> }): Promise<unknown>;
-}
-
 export interface TicketRelationsDeps {
   db: Database;
   clock: Clock;
@@ -28,7 +24,7 @@ export interface TicketRelationsDeps {
   relations: TicketRelationsRepository;
   locks: LockService;
   audit: AuditRepository;
-  events: TicketEventRecorder;
+  events: EventRepository;
 }
 
 /** The ticket if the agent may see it; null for a number that is no ticket of theirs. */
@@ -51,9 +47,9 @@ const NAME_MAX = 120;
 export class TicketRelationsService {
   constructor(private readonly d: TicketRelationsDeps) {}
 
-  /** What the ticket page lists; linked tickets the agent may not see are left out. */
-  async forPage(actor: StaffPrincipal, ticket: Ticket, read?: TicketRelations): Promise<TicketRelations> {
-    const r = read ?? (await this.d.relations.read(ticket.id));
+  /** What the ticket page lists (read with its extras: TicketView.relations); linked tickets the agent may not see are left out. */
+  forPage(actor: StaffPrincipal, r: TicketRelations | undefined): TicketRelations {
+    if (!r) return { collaborators: [], links: [], mergedFrom: [] };
     return { ...r, links: r.links.filter((l) => this.d.tickets.canStaffSee(actor, l)) };
   }
 

@@ -28,25 +28,26 @@ const LINKS = `(SELECT l.ticket_id, l.linked_id, l.created_at, lt.number, lt.sub
   FROM ticket_links l JOIN tickets lt ON lt.id = l.linked_id)`;
 
 /**
- * Collaborators, links and merges of a ticket. The ticket page reads them as JSON subselects over the ticket
- * row `t` (`subselects`), folded into one statement with the page's other extras, since the page has a
- * statement budget; the writes are plain rows.
+ * Collaborators, links and merges of a ticket. The ticket page reads them as JSON subselects (`columns`) in
+ * one statement with its other extras, since the page has a statement budget; the writes are plain rows.
  */
 export class TicketRelationsRepository {
   constructor(private readonly db: Database) {}
 
-  /** SQL columns over a ticket row aliased `t`; read back with `fromRow`. */
-  subselects(): string[] {
+  /**
+   * Columns for the ticket page's extras statement (TicketRepository.extras): each a function of the SQL that
+   * stands for the ticket's id. Read back with `fromRow`.
+   */
+  columns(): Record<'rel_collaborators' | 'rel_links' | 'rel_merged_from', (ticketId: string) => string> {
     const db = this.db;
-    return [
-      `${db.jsonArray(COLLABORATORS, ['user_id', 'name', 'address', 'created_at'], 'a.ticket_id = t.id', 'a.created_at, a.user_id')} AS rel_collaborators`,
-      `${db.jsonArray(LINKS, ['linked_id', 'number', 'subject', 'status', 'department_id', 'assignee_id', 'created_at'], 'a.ticket_id = t.id', 'a.created_at, a.linked_id')} AS rel_links`,
-      `${db.jsonArray('tickets', ['number'], 'a.merged_into_id = t.id', 'a.number')} AS rel_merged_from`,
-    ];
+    return {
+      rel_collaborators: (id) => db.jsonArray(COLLABORATORS, ['user_id', 'name', 'address', 'created_at'], `a.ticket_id = ${id}`, 'a.created_at, a.user_id'),
+      rel_links: (id) => db.jsonArray(LINKS, ['linked_id', 'number', 'subject', 'status', 'department_id', 'assignee_id', 'created_at'], `a.ticket_id = ${id}`, 'a.created_at, a.linked_id'),
+      rel_merged_from: (id) => db.jsonArray('tickets', ['number'], `a.merged_into_id = ${id}`, 'a.number'),
+    };
   }
 
-  fromRow(r: Record<string, unknown> | undefined): TicketRelations {
-    if (!r) return { collaborators: [], links: [], mergedFrom: [] };
+  fromRow(r: Partial<Record<string, unknown>>): TicketRelations {
     return {
       collaborators: this.db.jsonRows(r.rel_collaborators).map((c) => ({ userId: Number(c.user_id), name: String(c.name), email: String(c.address) })),
       links: this.db.jsonRows(r.rel_links).map((l) => ({
@@ -55,12 +56,6 @@ export class TicketRelationsRepository {
       })),
       mergedFrom: this.db.jsonRows(r.rel_merged_from).map((m) => String(m.number)),
     };
-  }
-
-  /** One statement for all three. */
-  async read(ticketId: number): Promise<TicketRelations> {
-    const row = await this.db.run((q) => q('tickets as t').where('t.id', ticketId).first(this.subselects().map((s) => q.raw(s))));
-    return this.fromRow(row as Record<string, unknown> | undefined);
   }
 
   /** Links both ways; false when they were linked already. */

@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
 import { AppError, notFound } from '../errors.js';
 import type { ApiPrincipal } from '../api-keys/api-key-service.js';
+import type { EventRepository } from '../history/event-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
 import type { Department, DepartmentRepository } from '../departments/department-repository.js';
@@ -16,6 +17,7 @@ import type { UserService } from '../users/user-service.js';
 import type { AccessTokens } from './access-token.js';
 import type { AssignmentRules } from './assignment-rules.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
+import type { TicketRelationsRepository } from './ticket-relations.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { TicketChanges } from './ticket-changes.js';
 import { TicketCreation, type InboundMessageInput, type NewTicketInput } from './ticket-creation.js';
@@ -62,11 +64,14 @@ export interface TicketServiceDeps {
   staff: StaffRepository;
   users: UserService;
   audit: AuditRepository;
+  events: EventRepository;
   accessTokens: AccessTokens;
   locks: LockService;
   drafts: DraftService;
   notifier: Notifier;
   collaborators: CollaboratorRepository;
+  /** Links and merges, read with the ticket page's extras (ticket-relations.ts). */
+  relations: TicketRelationsRepository;
   assignments: AssignmentRules;
   /** A requester's mail to a resolved or closed ticket re-opens it. */
   reopenOnReply: boolean;

@@ -10,6 +10,8 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
+import { timeline } from '../../history/timeline.js';
+import { eventLine } from './history.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -73,19 +75,21 @@ export async function renderTicket(
   if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
     reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
   }
-  const [allDepartments, assignable, collision, me, requesterTickets, related] = await Promise.all([
+  const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
     departments.menu({ includeArchived: true }),
     staff.listAssignable(view.ticket.departmentId),
     collisionPageData(request, view.ticket),
     directory.activeStaff(request.staff!.staffId),
     tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
-    relations.forPage(request.staff!, view.ticket),
   ]);
+  const related = relations.forPage(request.staff!, view.relations);
   const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
   const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
   return render(request, reply, 'staff/ticket', {
     title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
     ...view,
+    timeline: timeline(view.entries, view.events),
+    eventLine,
     // An archived department is offered only as where the ticket already is.
     departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
     assignable,
