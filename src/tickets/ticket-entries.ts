@@ -33,7 +33,10 @@ export class TicketEntries {
     const fields: FieldErrors = {};
     validateBody(fields, message, field);
     if (Object.keys(fields).length) throw new ValidationError(fields);
-    return { ticket: await this.access.get(actor, number), now: this.d.clock.now() };
+    const ticket = await this.access.get(actor, number);
+    // A merged ticket is an alias of its survivor (ticket-merge.ts): an entry here would re-open it unseen.
+    if (ticket.mergedIntoId) throw new AppError('TICKET_MERGED', 'conflict', 'errors.ticket.merged');
+    return { ticket, now: this.d.clock.now() };
   }
 
   /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */

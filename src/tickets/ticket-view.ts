@@ -50,8 +50,8 @@ export interface TicketViewDeps {
 
 /**
  * The read side of tickets: a ticket with its thread and files, each entry prepared for display, read in one
- * statement; for agents its history in a second. Collaborators are read apart: no page shows them, and the
- * ticket page is read all day.
+ * statement; for agents its history, collaborators, links and merged numbers in a second (the ticket page is
+ * read all day, within a statement budget).
  */
 export class TicketViews {
   constructor(

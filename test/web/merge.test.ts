@@ -59,6 +59,14 @@ t.test('merge through form and confirmation: threads interleaved, collaborators 
   t.equal(old.headers.location, `/scp/tickets/${one.number}`);
   const row = await ticketRow(ctx, two.number);
   t.equal(row.status, 'closed');
+  // The alias takes no entries of its own (they would re-open it out of sight).
+  const late = await a.post(`/scp/tickets/${two.number}/reply`, { message: 'Written on the old page.' });
+  t.equal(late.statusCode, 302, 'a reply posted on the old page is refused and leads to the survivor');
+  t.equal(late.headers.location, `/scp/tickets/${one.number}`);
+  const bobUser = (await services.users.findByEmail('bob@example.com'))!;
+  await t.rejects(services.tickets.clientReply({ kind: 'client', userId: bobUser.id, ticketId: null }, two.number, 'From the portal.'), { code: 'TICKET_MERGED' });
+  t.equal((await ticketRow(ctx, two.number)).status, 'closed', 'still closed');
+  t.notOk((await services.tickets.view(alice.principal, one.number)).entries.some((e) => /old page|portal/.test(e.bodyText)), 'no entry written');
   t.equal(row.merged_into_id, (await ticketRow(ctx, one.number)).id);
   const notice = (await services.outbox.forTicket((await ticketRow(ctx, one.number)).id)).find((m) => m.kind === 'merged');
   t.same(notice?.to, ['bob@example.com'], 'the merged ticket’s requester is told');
