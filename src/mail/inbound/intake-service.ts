@@ -358,7 +358,7 @@ export class MailIntakeService {
     for (const id of originalIds) {
       const ref = this.d.signer.verify(id);
       if (ref && (await lookups.ticketExists(ref.ticketId))) {
-        ticketId = ref.ticketId;
+        ticketId = await lookups.survivorOf(ref.ticketId);
         break;
       }
     }
