@@ -41,6 +41,8 @@ t.test('merge through form and confirmation: threads interleaved, collaborators 
   t.match(confirm.body, new RegExp(`name="survivor" value="${two.number}"`));
   t.match(confirm.body, 'Merge 2 tickets');
 
+  // Bob reads Danish: the notice about his ticket comes in his language.
+  await services.users.setLanguage((await services.users.findByEmail('bob@example.com'))!.id, 'da');
   const done = await a.post(`/scp/tickets/${one.number}/merge`, { others: two.number, survivor: one.number, notify: '1' });
   t.equal(done.statusCode, 302);
   t.equal(done.headers.location, `/scp/tickets/${one.number}`);
@@ -70,8 +72,8 @@ t.test('merge through form and confirmation: threads interleaved, collaborators 
   t.equal(row.merged_into_id, (await ticketRow(ctx, one.number)).id);
   const notice = (await services.outbox.forTicket((await ticketRow(ctx, one.number)).id)).find((m) => m.kind === 'merged');
   t.same(notice?.to, ['bob@example.com'], 'the merged ticket’s requester is told');
-  t.match(notice?.subject, `[#${one.number}]`, 'under the survivor’s tag, so a reply lands there');
-  t.match(notice?.bodyText, `#${two.number}`);
+  t.match(notice?.subject, `Sammenlagt: [#${one.number}]`, 'in Danish, under the survivor’s tag, so a reply lands there');
+  t.match(notice?.bodyText, `Din henvendelse #${two.number}`);
 
   // Mail about the old ticket lands on the survivor: a reply to our signed mail, to the requester's own stored
   // Message-ID, and a [#OLD] subject from a participant.
