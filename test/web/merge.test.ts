@@ -68,6 +68,14 @@ t.test('merge through form and confirmation: threads interleaved, collaborators 
   const bobUser = (await services.users.findByEmail('bob@example.com'))!;
   await t.rejects(services.tickets.clientReply({ kind: 'client', userId: bobUser.id, ticketId: null }, two.number, 'From the portal.'), { code: 'TICKET_MERGED' });
   t.equal((await ticketRow(ctx, two.number)).status, 'closed', 'still closed');
+  // Bob's old access link: his ticket says where it went (the survivor is Ann's, which he may not read).
+  const portal = new Browser(a.app);
+  const link = new URL(services.tickets.accessLink((await services.tickets.findByNumber(two.number))!));
+  await portal.get(`${link.pathname}${link.search}`);
+  const oldPage = await portal.get(`/tickets/${two.number}`);
+  t.equal(oldPage.statusCode, 200);
+  t.match(oldPage.body, `behandles nu sammen med sag #${one.number}`, 'in his language');
+  t.notMatch(oldPage.body, 'action="/tickets/' + two.number + '/reply"', 'no reply form on the alias');
   t.notOk((await services.tickets.view(alice.principal, one.number)).entries.some((e) => /old page|portal/.test(e.bodyText)), 'no entry written');
   t.equal(row.merged_into_id, (await ticketRow(ctx, one.number)).id);
   const notice = (await services.outbox.forTicket((await ticketRow(ctx, one.number)).id)).find((m) => m.kind === 'merged');
