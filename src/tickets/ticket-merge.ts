@@ -2,7 +2,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { EventRepository } from '../history/event-repository.js';
 import type { Clock } from '../db/time.js';
-import { ValidationError } from '../errors.js';
+import { AppError, ValidationError } from '../errors.js';
 import { msg } from '../i18n/message.js';
 import type { LockService } from '../locks/lock-service.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
@@ -88,6 +88,7 @@ export class TicketMerge {
       for (const t of all) await this.d.locks.assertMayAct(actor, t.id, 'change');
       const now = this.d.clock.now();
       const ids = merged.map((t) => t.id);
+      if (!(await this.d.relations.claimMerge(ids, survivor.id, now))) throw new AppError('MERGE_CONFLICT', 'conflict', 'errors.merge.changed');
       await this.d.threads.moveTicketEntries(ids, survivor.id);
       // Collaborators united: the merged tickets' requesters are copied on the survivor from now on.
       for (const t of merged) {
@@ -95,9 +96,7 @@ export class TicketMerge {
         for (const userId of people) if (userId !== survivor.userId) await this.d.collaborators.add(survivor.id, userId, now);
       }
       await this.d.relations.moveLinks(ids, survivor.id, now);
-      await this.d.relations.markMerged(ids, survivor.id);
       for (const t of merged) await this.d.ticketRepo.update(t.id, { status: 'closed', closedAt: t.closedAt ?? now, updatedAt: now });
-      await this.d.ticketRepo.update(survivor.id, { updatedAt: now });
       const numbers = merged.map((t) => t.number);
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.merge', objectType: 'ticket', objectId: survivor.id, details: { number: survivor.number, merged: numbers } });
       await this.d.events.record({ ticketId: survivor.id, actor, kind: 'merged', data: { numbers } });

@@ -83,9 +83,21 @@ export class TicketRelationsRepository {
     }
   }
 
-  /** A merge: the merged tickets, and any merged into them before, now point at the survivor (one hop always). */
-  async markMerged(fromIds: number[], toId: number): Promise<void> {
+  /**
+   * A merge's first write: the merged tickets point at the survivor, if none of them nor the survivor was
+   * merged meanwhile. Checked by conditional UPDATEs and their row counts, not by the reads before them
+   * (DESIGN.md §9 "row locks"): two agents merging A into B and B into A at once would otherwise make a
+   * cycle. All rows are touched first in one statement, so that concurrent merges lock them in the same order.
+   * False: something changed, and the caller's transaction must roll back.
+   */
+  async claimMerge(fromIds: number[], toId: number, at: Date): Promise<boolean> {
+    const all = [toId, ...fromIds];
+    await this.db.run((q) => q('tickets').whereIn('id', all).update({ updated_at: toDbTime(at) }));
+    const survivor = await this.db.run((q) => q('tickets').where('id', toId).whereNull('merged_into_id').update({ updated_at: toDbTime(at) }));
+    const merged = await this.db.run((q) => q('tickets').whereIn('id', fromIds).whereNull('merged_into_id').update({ merged_into_id: toId }));
+    if (survivor !== 1 || merged !== fromIds.length) return false;
+    // Tickets merged into these before now point at the survivor too: an alias is always one hop.
     await this.db.run((q) => q('tickets').whereIn('merged_into_id', fromIds).update({ merged_into_id: toId }));
-    await this.db.run((q) => q('tickets').whereIn('id', fromIds).update({ merged_into_id: toId }));
+    return true;
   }
 }

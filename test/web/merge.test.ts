@@ -154,3 +154,22 @@ t.test('refused merges change nothing: itself, merged before, not visible, locke
   t.equal(forged.statusCode, 403, 'CSRF checked');
   t.equal((await ticketRow(ctx, three.number)).merged_into_id, null);
 });
+
+t.test('two agents merging the same tickets opposite ways at once: one wins, no cycle', async (t) => {
+  const { ctx, port, alice, bob } = await setup(t);
+  const { services } = ctx;
+  const one = await openByMail(services, port, 'ann@example.com');
+  const two = await openByMail(services, port, 'bob@example.com');
+  const results = await Promise.allSettled([
+    services.merges.merge(alice.principal, { number: one.number, others: two.number, survivor: one.number, notify: false }),
+    services.merges.merge(bob.principal, { number: two.number, others: one.number, survivor: two.number, notify: false }),
+  ]);
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'one merge done');
+  const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  t.comment(`refused: ${(refused.reason as { code?: string }).code}`);
+  t.ok(['MERGE_CONFLICT', 'VALIDATION_FAILED'].includes((refused.reason as { code?: string }).code ?? ''), 'the other refused as a conflict');
+  const rows = [await ticketRow(ctx, one.number), await ticketRow(ctx, two.number)];
+  t.equal(rows.filter((r) => r.merged_into_id === null).length, 1, 'exactly one survivor');
+  const survivor = rows.find((r) => r.merged_into_id === null)!;
+  t.equal(Number((await services.db.knex('thread_entries').where({ ticket_id: survivor.id }).count({ n: '*' }).first())?.n), 2, 'both messages on it');
+});
