@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { UniqueViolation } from '../db/errors.js';
 import { fromDbTimeRequired, toDbTime } from '../db/time.js';
 import type { Collaborator } from './collaborator-repository.js';
 import type { TicketStatus } from './ticket.js';
@@ -63,7 +64,13 @@ export class TicketRelationsRepository {
     const exists = await this.db.run((q) => q('ticket_links').where({ ticket_id: a, linked_id: b }).first('ticket_id'));
     if (exists) return false;
     const created_at = toDbTime(at);
-    await this.db.run((q) => q('ticket_links').insert([{ ticket_id: a, linked_id: b, staff_id: staffId, created_at }, { ticket_id: b, linked_id: a, staff_id: staffId, created_at }]));
+    try {
+      await this.db.savepoint(() => this.db.run((q) => q('ticket_links').insert([{ ticket_id: a, linked_id: b, staff_id: staffId, created_at }, { ticket_id: b, linked_id: a, staff_id: staffId, created_at }])));
+    } catch (err) {
+      // Another agent linked the same two tickets a moment ago (the primary key): linked, as asked.
+      if (err instanceof UniqueViolation) return false;
+      throw err;
+    }
     return true;
   }
 
