@@ -122,13 +122,14 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
+  const attachments = new AttachmentRepository(db);
   const relations = new TicketRelationsRepository(db);
   const tickets = new TicketService({
     db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
-    attachments: new AttachmentRepository(db),
+    attachments,
     departments: departmentRepo,
     defaultDepartment: () => directory.defaultDepartment(),
     staff: staffRepo,
@@ -147,7 +148,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,
-  });
+  }, undefined, (entryId) => attachments.withContent(entryId));
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });

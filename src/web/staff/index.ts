@@ -6,6 +6,7 @@ import { safeNext, staffAuthRoutes } from './auth-routes.js';
 import { readForm } from '../forms.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { entryRoutes } from './entry-routes.js';
+import { formatRoutes } from './format-routes.js';
 import { relationRoutes } from './relation-routes.js';
 import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
@@ -50,6 +51,7 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
     guarded.addHook('preHandler', requireStaff);
     await guarded.register(ticketRoutes);
     await guarded.register(entryRoutes);
+    await guarded.register(formatRoutes);
     await guarded.register(relationRoutes);
     await guarded.register(preferencesRoutes);
     await guarded.register(lockPageRoutes);
