@@ -89,6 +89,11 @@ t.test('reply to all or to the requester only; each response says who it went to
   t.match(thread, /<p class="entry-recipients muted">To: rita@example.com<\/p>\s*<div class="entry-body[^"]*">(<p>)?Second answer/, 'the second the requester only');
 
   // Without collaborators there is nothing to choose.
+  // Several addresses read as a mail header writes them.
+  await b.post(`${page}/collaborators`, { collaboratorEmail: 'dora@example.com' });
+  await b.post(`${page}/reply`, { message: 'Third answer.' });
+  t.match((await b.get(page)).body, 'To: rita@example.com; Cc: carl@example.com, dora@example.com</p>');
+
   const { ticket: lone } = await ctx.services.tickets.create(null, { name: 'Solo', email: 'solo@example.com', subject: 'Alone', message: 'Hi', source: 'web' });
   t.notMatch((await b.get(`/scp/tickets/${lone.number}`)).body, 'name="recipients"');
 });
