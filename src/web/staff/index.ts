@@ -7,7 +7,6 @@ import { readForm } from '../forms.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { entryRoutes } from './entry-routes.js';
 import { formatRoutes } from './format-routes.js';
-import { relationRoutes } from './relation-routes.js';
 import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
 import { passwordRoutes } from './password-routes.js';
@@ -52,7 +51,6 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
     await guarded.register(ticketRoutes);
     await guarded.register(entryRoutes);
     await guarded.register(formatRoutes);
-    await guarded.register(relationRoutes);
     await guarded.register(preferencesRoutes);
     await guarded.register(lockPageRoutes);
     await guarded.register(lockApiRoutes);

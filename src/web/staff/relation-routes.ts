@@ -1,19 +1,33 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
-import { msg, type Msg } from '../../i18n/message.js';
+import { msg, type Message, type Msg } from '../../i18n/message.js';
 import type { Ticket } from '../../tickets/ticket.js';
 import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
-import { conflictMessage, renderTicket } from './ticket-routes.js';
 
 type NumberParams = { Params: { number: string } };
+
+/** The ticket page with the agent's values and what went wrong (ticket-routes.ts, which registers these routes). */
+export type RenderTicket = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  number: string,
+  extra?: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError },
+  status?: number,
+) => Promise<FastifyReply>;
+
+/** What ticket-routes.ts hands these routes: its page, and how a conflict is told (a lock's times in the agent's zone). */
+export interface TicketPage {
+  renderTicket: RenderTicket;
+  conflictMessage: (request: FastifyRequest, err: AppError) => Promise<Message>;
+}
 type ItemParams = { Params: { number: string; id: string } };
 
 /**
  * A ticket-page action: on success a flash and a redirect; a refused input or a conflict (someone else's
  * lock) shows the ticket page again with the form's values and the reason.
  */
-async function pageAction(request: FastifyRequest, reply: FastifyReply, number: string, act: () => Promise<{ message: Msg; to?: string }>) {
+async function pageAction({ renderTicket, conflictMessage }: TicketPage, request: FastifyRequest, reply: FastifyReply, number: string, act: () => Promise<{ message: Msg; to?: string }>) {
   const { fields } = readForm(request);
   try {
     const { message, to } = await act();
@@ -27,13 +41,14 @@ async function pageAction(request: FastifyRequest, reply: FastifyReply, number: 
 }
 
 /** Collaborators, links, split and merge (issue 10, items 7 and 8): thin routes over tickets/ticket-relations-service.ts and ticket-merge.ts. */
-export async function relationRoutes(app: FastifyInstance): Promise<void> {
+export async function relationRoutes(app: FastifyInstance, page: TicketPage): Promise<void> {
+  const { conflictMessage } = page;
   const { relations, merges, nonParticipantEntries, tickets } = app.services;
 
   app.post<NumberParams>('/tickets/:number/collaborators', async (request, reply) => {
     const { number } = request.params;
     const { fields } = readForm(request);
-    return pageAction(request, reply, number, async () => {
+    return pageAction(page, request, reply, number, async () => {
       const r = await relations.addCollaborator(request.staff!, number, { email: fields.collaboratorEmail ?? '', name: fields.collaboratorName ?? '' });
       return { message: msg(r.added ? 'staff.collaborators.added' : 'staff.collaborators.already', { email: r.email }) };
     });
@@ -41,7 +56,7 @@ export async function relationRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<ItemParams>('/tickets/:number/collaborators/:id/remove', async (request, reply) => {
     const { number } = request.params;
-    return pageAction(request, reply, number, async () => {
+    return pageAction(page, request, reply, number, async () => {
       await relations.removeCollaborator(request.staff!, number, parseId(request.params.id));
       return { message: 'staff.collaborators.removed' };
     });
@@ -50,7 +65,7 @@ export async function relationRoutes(app: FastifyInstance): Promise<void> {
   app.post<NumberParams>('/tickets/:number/links', async (request, reply) => {
     const { number } = request.params;
     const { fields } = readForm(request);
-    return pageAction(request, reply, number, async () => {
+    return pageAction(page, request, reply, number, async () => {
       const linked = await relations.link(request.staff!, number, fields.linkNumber ?? '');
       return { message: msg('staff.links.linked', { number: linked.number }) };
     });
@@ -58,7 +73,7 @@ export async function relationRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<ItemParams>('/tickets/:number/links/:id/remove', async (request, reply) => {
     const { number, id } = request.params;
-    return pageAction(request, reply, number, async () => {
+    return pageAction(page, request, reply, number, async () => {
       await relations.unlink(request.staff!, number, id);
       return { message: msg('staff.links.unlinked', { number: id }) };
     });
@@ -66,7 +81,7 @@ export async function relationRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<ItemParams>('/tickets/:number/entries/:id/split', async (request, reply) => {
     const { number } = request.params;
-    return pageAction(request, reply, number, async () => {
+    return pageAction(page, request, reply, number, async () => {
       const created = await nonParticipantEntries.split(request.staff!, number, parseId(request.params.id));
       return { message: msg('staff.entry.split_done', { number: created.number }), to: created.number };
     });

@@ -8,6 +8,7 @@ import { render, setFlash } from '../render.js';
 import { sendAttachment, sendInlineImage } from '../attachments.js';
 import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
+import { relationRoutes } from './relation-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { foldTimeline, timeline } from '../../history/timeline.js';
@@ -39,7 +40,7 @@ const QUEUE_TABS = {
 } as const;
 
 /** What a conflict tells the agent; a lock's times as clock times in their language and zone. */
-export async function conflictMessage(request: FastifyRequest, err: AppError): Promise<Message> {
+async function conflictMessage(request: FastifyRequest, err: AppError): Promise<Message> {
   return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
 }
 
@@ -58,72 +59,69 @@ function replyChoices(fields: Record<string, string | undefined>): Pick<RespondO
   return { ...(signature ? { signature } : {}), ...(thenStatus ? { thenStatus } : {}), replyToAll: fields.recipients !== 'requester' };
 }
 
-/**
- * The ticket page, also used to answer a failed post with the agent's text and the errors in place (by the
- * other ticket route modules too). A merged ticket's number redirects to the ticket it was merged into.
- */
-export async function renderTicket(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  number: string,
-  extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview; seenEntryId?: number } = {},
-  status = 200,
-) {
-  // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
-  const query = request.query as { images?: string; thread?: string } | undefined;
-  const images = query?.images;
-  const remoteImagesFor = parseId(images) || null;
-  const { tickets, departments, staff, config, directory, relations, merges } = request.server.services;
-  const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
-  const survivor = await merges.survivorOf(view.ticket);
-  if (survivor) return reply.redirect(`/scp/tickets/${survivor}`);
-  if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
-    reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
-  }
-  const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
-    departments.menu({ includeArchived: true }),
-    staff.listAssignable(view.ticket.departmentId),
-    collisionPageData(request, view.ticket),
-    directory.activeStaff(request.staff!.staffId),
-    tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
-  ]);
-  const related = relations.forPage(request.staff!, view.relations);
-  const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
-  // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
-  const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : extra.seenEntryId ? view.entries.filter((e) => e.id > extra.seenEntryId!).map((e) => e.id) : [];
-  return render(request, reply, 'staff/ticket', {
-    title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
-    ...view,
-    // ?thread=all: the whole thread; else a long one opens folded, keeping what the agent came to see.
-    ...(() => {
-      const items = timeline(view.entries, view.events);
-      if (query?.thread === 'all') return { timeline: items, folded: null };
-      const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)));
-      return { timeline: shown, folded };
-    })(),
-    eventLine,
-    // An archived department is offered only as where the ticket already is.
-    departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
-    assignable,
-    priorities: PRIORITIES,
-    statuses: STATUSES,
-    reopenOnReply: config.mail.reopenOnReply,
-    limits: config.attachments,
-    ...collision,
-    newEntryIds: stale,
-    signatures,
-    requesterTickets: requesterTickets.slice(0, REQUESTER_TICKETS),
-    moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
-    // Mine when I have one, else the department's (what responses carried before there was a choice).
-    signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
-    // Collaborators, links, merged numbers (partials/collaborators.eta, partials/related.eta).
-    related,
-    ...extra,
-  }, status);
-}
-
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks } = app.services;
+  const { tickets, departments, topics, staff, config, locks, directory, relations, merges } = app.services;
+
+  /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
+  async function renderTicket(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    number: string,
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview; seenEntryId?: number } = {},
+    status = 200,
+  ) {
+    // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
+    const query = request.query as { images?: string; thread?: string } | undefined;
+    const images = query?.images;
+    const remoteImagesFor = parseId(images) || null;
+    const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
+    // A merged ticket's number is an alias: its page is the survivor's.
+    const survivor = await merges.survivorOf(view.ticket);
+    if (survivor) return reply.redirect(`/scp/tickets/${survivor}`);
+    if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
+      reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
+    }
+    const [allDepartments, assignable, collision, me, requesterTickets] = await Promise.all([
+      departments.menu({ includeArchived: true }),
+      staff.listAssignable(view.ticket.departmentId),
+      collisionPageData(request, view.ticket),
+      directory.activeStaff(request.staff!.staffId),
+      tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
+    ]);
+    const related = relations.forPage(request.staff!, view.relations);
+    const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
+    // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
+    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : extra.seenEntryId ? view.entries.filter((e) => e.id > extra.seenEntryId!).map((e) => e.id) : [];
+    return render(request, reply, 'staff/ticket', {
+      title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
+      ...view,
+      // ?thread=all: the whole thread; else a long one opens folded, keeping what the agent came to see.
+      ...(() => {
+        const items = timeline(view.entries, view.events);
+        if (query?.thread === 'all') return { timeline: items, folded: null };
+        const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)));
+        return { timeline: shown, folded };
+      })(),
+      eventLine,
+      // An archived department is offered only as where the ticket already is.
+      departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
+      assignable,
+      priorities: PRIORITIES,
+      statuses: STATUSES,
+      reopenOnReply: config.mail.reopenOnReply,
+      limits: config.attachments,
+      ...collision,
+      newEntryIds: stale,
+      signatures,
+      requesterTickets: requesterTickets.slice(0, REQUESTER_TICKETS),
+      moreRequesterTickets: requesterTickets.length > REQUESTER_TICKETS,
+      // Mine when I have one, else the department's (what responses carried before there was a choice).
+      signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
+      // Collaborators, links, merged numbers (partials/collaborators.eta, partials/related.eta).
+      related,
+      ...extra,
+    }, status);
+  }
 
   app.get('/', async (_request, reply) => reply.redirect('/scp/tickets'));
 
@@ -279,4 +277,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const id = parseId(request.params.id);
     return sendInlineImage(reply, await tickets.attachment(request.staff!, request.params.number, id));
   });
+
+  // Collaborators, links, split and merge re-render this page on refusals (relation-routes.ts).
+  await app.register(relationRoutes, { renderTicket, conflictMessage });
 }
