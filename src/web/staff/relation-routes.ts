@@ -122,7 +122,10 @@ export async function relationRoutes(app: FastifyInstance, page: TicketPage): Pr
       const refused = err instanceof ValidationError || (err instanceof AppError && err.category === 'conflict');
       if (!refused) throw err;
       // Shown again for another try: the lock may be released, a survivor chosen.
-      const candidates = await merges.candidates(request.staff!, ticket.number, others).catch(() => []);
+      const candidates = await merges.candidates(request.staff!, ticket.number, others).catch((e: unknown) => {
+        if (e instanceof ValidationError) return [];
+        throw e;
+      });
       const formError = err instanceof ValidationError ? undefined : await conflictMessage(request, err as AppError);
       return mergePage(request, reply, ticket, { step: 'confirm', candidates, values: fields, errors: err instanceof ValidationError ? err.fields : {}, formError }, err instanceof ValidationError ? 400 : 409);
     }
