@@ -17,6 +17,7 @@ import * as staffSignature from './20261130_0019_staff_signature.js';
 import * as alertPreferences from './20261130_0020_alert_preferences.js';
 import * as ticketEvents from './20261130_0021_ticket_events.js';
 import * as cannedResponses from './20261130_0022_canned_responses.js';
+import * as mergeLinks from './20261130_0024_merge_links.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -44,4 +45,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0020_alert_preferences', alertPreferences],
   ['20261130_0021_ticket_events', ticketEvents],
   ['20261130_0022_canned_responses', cannedResponses],
+  ['20261130_0024_merge_links', mergeLinks],
 ];

@@ -50,6 +50,9 @@ import { AccessTokens } from './tickets/access-token.js';
 import { AssignmentRules } from './tickets/assignment-rules.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
+import { TicketMerge } from './tickets/ticket-merge.js';
+import { TicketRelationsRepository } from './tickets/ticket-relations.js';
+import { TicketRelationsService } from './tickets/ticket-relations-service.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
 import type { Ticket } from './tickets/ticket.js';
@@ -122,8 +125,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
   const attachments = new AttachmentRepository(db);
+  const relations = new TicketRelationsRepository(db);
   const tickets = new TicketService({
-    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
+    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
@@ -159,11 +163,14 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
-    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, events }),
+    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, locks, events }),
     canned: new CannedService({
       db, repo: new CannedRepository(db, clock, directoryVersion), departments: departmentRepo, audit, menus, findTicket,
       activeStaff: (id) => directory.activeStaff(id), publicUrl: config.publicUrl, attachments: new AttachmentRepository(db), maxFiles: config.attachments.maxFiles,
     }),
+    // Collaborators, links and merges (issue 10, items 7 and 8).
+    relations: new TicketRelationsService({ db, clock, tickets, ticketRepo, users, collaborators, relations, locks, audit, events }),
+    merges: new TicketMerge({ db, clock, tickets, ticketRepo, threads, collaborators, relations, locks, notifier, audit, events }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),

@@ -8,6 +8,8 @@ import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
 export const EVENT_KINDS = [
   'status', 'priority', 'department', 'assignee', 'collaborator_added', 'collaborator_removed',
   'lock_released', 'entry_moved_out', 'entry_moved_in',
+  // Merges and links (tickets/ticket-merge.ts, tickets/ticket-relations-service.ts).
+  'merged', 'merged_into', 'linked', 'unlinked',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

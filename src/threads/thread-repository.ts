@@ -29,6 +29,25 @@ export interface ThreadEntry {
   verification: Verification | null;
   /** Threaded by a Message-ID, but its sender is neither requester, collaborator nor agent. */
   fromNonParticipant: boolean;
+  /** Who a response was mailed to; null for entries that were not mailed (and responses from before this was kept). */
+  recipients: Recipients | null;
+}
+
+export interface Recipients {
+  to: string[];
+  cc: string[];
+}
+
+function parseRecipients(v: unknown): Recipients | null {
+  if (typeof v !== 'string' || !v) return null;
+  try {
+    const r = JSON.parse(v) as Partial<Recipients>;
+    const list = (x: unknown) => (Array.isArray(x) ? x.filter((a): a is string => typeof a === 'string') : []);
+    return { to: list(r.to), cc: list(r.cc) };
+  } catch {
+    // A value this code did not write: show the entry without its addressees rather than fail the page.
+    return null;
+  }
 }
 
 export interface NewEntry {
@@ -48,6 +67,7 @@ export interface NewEntry {
   messageId?: string | null;
   /** Its agents' alerts are still to be written (pending-alerts.ts). */
   alertPending?: boolean;
+  recipients?: Recipients | null;
 }
 
 /** An entry whose alerts are still to be written. */
@@ -64,7 +84,7 @@ export interface PendingAlert {
 export class DuplicateMessageId extends Error {}
 
 /** What a ThreadEntry is read from; prefixed with `entry_` where a thread is joined to its ticket. */
-const COLUMNS = ['id', 'ticket_id', 'type', 'staff_id', 'user_id', 'author_name', 'body_text', 'body_html', 'source', 'created_at', 'sender_email', 'verification', 'from_non_participant'] as const;
+const COLUMNS = ['id', 'ticket_id', 'type', 'staff_id', 'user_id', 'author_name', 'body_text', 'body_html', 'source', 'created_at', 'sender_email', 'verification', 'from_non_participant', 'recipients'] as const;
 const JOINED = 'entry_';
 
 const map = (r: Record<string, unknown>): ThreadEntry => ({
@@ -81,6 +101,7 @@ const map = (r: Record<string, unknown>): ThreadEntry => ({
   senderEmail: (r.sender_email as string | null) ?? null,
   verification: isVerification(r.verification) ? r.verification : null,
   fromNonParticipant: Boolean(r.from_non_participant),
+  recipients: parseRecipients(r.recipients),
 });
 
 export class ThreadRepository {
@@ -105,6 +126,7 @@ export class ThreadRepository {
         message_id_hash: e.messageId ? messageIdHash(e.messageId) : null,
         message_id: e.messageId ?? null,
         alert_pending: e.alertPending ? true : null,
+        recipients: e.recipients ? JSON.stringify(e.recipients) : null,
       }),
     ).catch((err: unknown) => {
       // The entry's other unique keys are its id alone, so a violation here is the Message-ID's.
@@ -136,7 +158,8 @@ export class ThreadRepository {
     return rows
       .filter((r) => r[`${JOINED}id`] !== null)
       .map((r) => ({ ...map(Object.fromEntries(COLUMNS.map((c) => [c, r[`${JOINED}${c}`]]))), attachments: attachments.fromJson(r[`${JOINED}attachments_json`]) }))
-      .sort((a, b) => a.id - b.id);
+      // By time, then id: entries of merged tickets keep their times and interleave with the survivor's.
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id - b.id);
   }
 
   private rows(ticketId: number, opts: { includeNotes: boolean }): Promise<Array<Record<string, unknown>>> {
@@ -167,6 +190,12 @@ export class ThreadRepository {
   async moveEntry(entryId: number, toTicketId: number): Promise<void> {
     await this.db.run((q) => q('attachments').where({ entry_id: entryId }).update({ ticket_id: toTicketId }));
     await this.db.run((q) => q('thread_entries').where({ id: entryId }).update({ ticket_id: toTicketId, from_non_participant: false }));
+  }
+
+  /** A merge: every entry of these tickets, with its files, goes to the surviving ticket (keeping time and Message-ID). */
+  async moveTicketEntries(fromTicketIds: number[], toTicketId: number): Promise<void> {
+    await this.db.run((q) => q('attachments').whereIn('ticket_id', fromTicketIds).update({ ticket_id: toTicketId }));
+    await this.db.run((q) => q('thread_entries').whereIn('ticket_id', fromTicketIds).update({ ticket_id: toTicketId }));
   }
 
   /** Entries stored under any of these Message-ID hashes, the most recent first, with their tickets. */

@@ -16,6 +16,11 @@ export class CollaboratorRepository {
     if (!exists) await this.db.run((q) => q('ticket_collaborators').insert({ ticket_id: ticketId, user_id: userId, created_at: toDbTime(at) }));
   }
 
+  /** Whether anything was removed. */
+  async remove(ticketId: number, userId: number): Promise<boolean> {
+    return (await this.db.run((q) => q('ticket_collaborators').where({ ticket_id: ticketId, user_id: userId }).delete())) > 0;
+  }
+
   async list(ticketId: number): Promise<Collaborator[]> {
     const rows = await this.db.run((q) =>
       q('ticket_collaborators as c')

@@ -133,7 +133,7 @@ export class TicketCreation {
         departmentId: department!.id, departmentName: department!.name,
         topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
         source: input.source, createdAt: now, updatedAt: now, closedAt: null,
-        mailboxId: input.mailbox?.id ?? null, accessEpoch: 0,
+        mailboxId: input.mailbox?.id ?? null, accessEpoch: 0, mergedIntoId: null,
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
       const accessLink = input.notifyRequester !== false ? this.access.accessLink(ticket) : null;

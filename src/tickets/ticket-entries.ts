@@ -16,6 +16,8 @@ export interface RespondOptions {
   signature?: SignatureChoice;
   /** "Send and mark resolved" / "Send and close": the status set in the same transaction as the response. */
   thenStatus?: 'resolved' | 'closed';
+  /** "Reply to all" (the default: the collaborators in copy) or "Requester only". */
+  replyToAll?: boolean;
   /** The text is Markdown (the panel's forms): the entry and the mail carry its HTML too. API text stays plain. */
   markdown?: boolean;
 }
@@ -35,7 +37,10 @@ export class TicketEntries {
     const fields: FieldErrors = {};
     validateBody(fields, message, field);
     if (Object.keys(fields).length) throw new ValidationError(fields);
-    return { ticket: await this.access.get(actor, number), now: this.d.clock.now() };
+    const ticket = await this.access.get(actor, number);
+    // A merged ticket is an alias of its survivor (ticket-merge.ts): an entry here would re-open it unseen.
+    if (ticket.mergedIntoId) throw new AppError('TICKET_MERGED', 'conflict', 'errors.ticket.merged');
+    return { ticket, now: this.d.clock.now() };
   }
 
   /** A staff response: mailed to the requester through the outbox, marks the ticket answered. */
@@ -55,11 +60,13 @@ export class TicketEntries {
       // The signature is part of what was said: the thread shows it as the requester read it.
       const body = signature ? `${message.trimEnd()}\n\n${signature}` : message;
       const formatted = formatEntry(message, signature, files, opts);
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, bodyHtml: formatted.html, source: 'web', createdAt: now });
+      const cc = opts.replyToAll === false ? [] : (await this.d.collaborators.list(ticket.id)).map((c) => c.email).filter((a) => a !== ticket.requesterEmail);
+      // Kept on the entry: the thread says who read it, whoever is copied later.
+      const recipients = { to: [ticket.requesterEmail], cc };
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, bodyHtml: formatted.html, source: 'web', createdAt: now, recipients });
       await this.d.attachments.add(ticket.id, entryId, formatted.files);
       if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
-      const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
       await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, bodyHtml: formatted.html, accessLink: this.access.accessLink(ticket), cc });
       if (status) {
         await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });

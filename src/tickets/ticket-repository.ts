@@ -65,6 +65,7 @@ const toTicket = (r: Record<string, unknown>): Ticket => ({
   closedAt: fromDbTime(r.closed_at as string | null),
   mailboxId: r.mailbox_id === null || r.mailbox_id === undefined ? null : Number(r.mailbox_id),
   accessEpoch: Number(r.access_epoch ?? 0),
+  mergedIntoId: r.merged_into_id === null || r.merged_into_id === undefined ? null : Number(r.merged_into_id),
 });
 
 /** How long queue counts are reused (a node's own ticket changes drop them at once; see `queueCounts`). */

@@ -17,6 +17,7 @@ import type { UserService } from '../users/user-service.js';
 import type { AccessTokens } from './access-token.js';
 import type { AssignmentRules } from './assignment-rules.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
+import type { TicketRelationsRepository } from './ticket-relations.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { TicketChanges } from './ticket-changes.js';
 import { TicketCreation, type InboundMessageInput, type NewTicketInput } from './ticket-creation.js';
@@ -69,6 +70,8 @@ export interface TicketServiceDeps {
   drafts: DraftService;
   notifier: Notifier;
   collaborators: CollaboratorRepository;
+  /** Links and merges, read with the ticket page's extras (ticket-relations.ts). */
+  relations: TicketRelationsRepository;
   assignments: AssignmentRules;
   /** A requester's mail to a resolved or closed ticket re-opens it. */
   reopenOnReply: boolean;

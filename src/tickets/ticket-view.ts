@@ -5,6 +5,7 @@ import { trimText } from '../content/reply-trim.js';
 import type { EventRepository, TicketEvent } from '../history/event-repository.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
+import type { TicketRelations, TicketRelationsRepository } from './ticket-relations.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { isTicketNumber, ticketNotFound, type TicketAccess } from './ticket-rules.js';
 import type { Principal, Ticket } from './ticket.js';
@@ -26,6 +27,8 @@ export interface TicketView {
   entries: EntryWithAttachments[];
   /** The ticket's history, for agents (none for the requester or an integration). */
   events: TicketEvent[];
+  /** Collaborators, links and merged numbers, for agents (read with the history). */
+  relations?: TicketRelations;
   latestEntryId: number;
 }
 
@@ -42,12 +45,13 @@ export interface TicketViewDeps {
   attachments: AttachmentRepository;
   collaborators: CollaboratorRepository;
   events: EventRepository;
+  relations: TicketRelationsRepository;
 }
 
 /**
  * The read side of tickets: a ticket with its thread and files, each entry prepared for display, read in one
- * statement; for agents its history in a second. Collaborators are read apart: no page shows them, and the
- * ticket page is read all day.
+ * statement; for agents its history, collaborators, links and merged numbers in a second (the ticket page is
+ * read all day, within a statement budget).
  */
 export class TicketViews {
   constructor(
@@ -64,9 +68,9 @@ export class TicketViews {
     const ticket = this.access.visible(p, found.ticket);
     const view = this.assemble(ticket, found.entries, staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
     if (!staff) return view;
-    const { events } = this.d;
-    const extras = await this.d.tickets.extras('staff page', ticket.id, { events_json: (id) => events.listJson(id) });
-    return { ...view, events: events.fromJson(extras.events_json) };
+    const { events, relations } = this.d;
+    const extras = await this.d.tickets.extras('staff page', ticket.id, { events_json: (id) => events.listJson(id), ...relations.columns() });
+    return { ...view, events: events.fromJson(extras.events_json), relations: relations.fromRow(extras) };
   }
 
   /**

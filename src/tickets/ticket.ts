@@ -44,6 +44,8 @@ export interface Ticket {
   mailboxId: number | null;
   /** Signs the ticket's access links; bumped to revoke them. */
   accessEpoch?: number;
+  /** Set once the ticket was merged into another: its number stays as an alias of that one. */
+  mergedIntoId?: number | null;
 }
 
 /** Another ticket of the same requester, as the ticket page lists them. */

@@ -109,7 +109,11 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   const admin = await createAgent(services, { admin: true, name: 'Åðá Ļöṽéļáçé', username: 'adalove' });
   await services.db.knex('staff').where({ id: admin.principal.staffId }).update({ language: LANG });
   const requester = { name: 'Ŕîţá Ŕéǫûéšţéŕ', email: 'rita@example.com' };
-  const { ticket } = await services.tickets.create(null, { ...requester, subject: 'Ţĥé þŕîñţéŕ îš öñ ƒîŕé', message: 'Šéñð ĥéļþ', source: 'web' });
+  const { ticket } = await services.tickets.create(null, { ...requester, subject: 'Ţĥé þŕîñţéŕ îš öñ ƒîŕé', message: 'Šéñð ĥéļþ', source: 'web', collaborators: [{ name: 'Çåŕļ Çöļļéåĝûé', email: 'carl@example.com' }] });
+  // A linked ticket and a response to all, so the side column and the thread show what they list.
+  const linked = (await services.tickets.create(null, { ...requester, subject: 'Ţĥé šéçöñð þŕîñţéŕ', message: 'Åļšö ðöŵñ', source: 'web' })).ticket;
+  await services.relations.link(admin.principal, ticket.number, linked.number);
+  await services.tickets.respond(admin.principal, ticket.number, 'Ŵé åŕé öñ îţ');
   await services.mailboxes.create(admin.principal, { localPart: 'billing', departmentId: admin.principal.departmentIds[0]!, topicId: null, defaultPriority: 2, autoResponse: true });
   await services.bans.add(admin.principal, { pattern: 'spam.example', note: 'Šþáɱ' });
   await services.apiKeys.create({ name: 'ÇŔṀ' });
@@ -164,7 +168,7 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   await staff.fill('[name=password]', admin.password);
   await Promise.all([staff.waitForURL(/\/scp\/tickets/), staff.click('main button[type=submit]')]);
   const pages = [
-    '/scp/tickets', '/scp/tickets?queue=mine', '/scp/tickets?queue=unassigned', '/scp/tickets?queue=closed', '/scp/tickets/new', `/scp/tickets/${ticket.number}`, '/scp/tickets/999999', '/scp/preferences',
+    '/scp/tickets', '/scp/tickets?queue=mine', '/scp/tickets?queue=unassigned', '/scp/tickets?queue=closed', '/scp/tickets/new', `/scp/tickets/${ticket.number}`, `/scp/tickets/${ticket.number}/merge`, '/scp/tickets/999999', '/scp/preferences',
     '/scp/admin', '/scp/admin/staff', '/scp/admin/staff/new', '/scp/admin/departments', '/scp/admin/departments/new', '/scp/admin/mailboxes', '/scp/admin/mailboxes/new',
     '/scp/admin/quarantine', '/scp/admin/quarantine?status=ticket', '/scp/admin/bans', '/scp/admin/outbox', '/scp/admin/api-keys', '/scp/admin/settings',
   ];

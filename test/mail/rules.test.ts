@@ -45,10 +45,12 @@ t.test('signed Message-IDs', async (t) => {
 t.test('threading order: signed ids, stored ids, then a participant’s subject tag', async (t) => {
   const stored = new Map([[messageIdHash('stored@mail.example'), 20]]);
   const lookups: ThreadingLookups = {
-    ticketExists: async (id) => [10, 20, 30].includes(id),
+    ticketExists: async (id) => [10, 20, 30, 40].includes(id),
     ticketForMessageIdHashes: async (hashes) => hashes.map((h) => stored.get(h)).find((x) => x !== undefined) ?? null,
-    ticketIdByNumber: async (n) => (n === '12345678' ? 30 : null),
+    ticketIdByNumber: async (n) => (n === '12345678' ? 30 : n === '40404040' ? 40 : null),
     isParticipant: async (ticketId, address) => ticketId === 30 && address === 'ann@example.com',
+    // Ticket 40 (number 40404040) was merged into 30.
+    survivorOf: async (id) => (id === 40 ? 30 : id),
   };
   const base = { inReplyTo: [] as string[], references: [] as string[], subject: 'Hello', from: 'ann@example.com' };
   const cases: Array<[string, Partial<typeof base>, number | null, string?]> = [
@@ -59,6 +61,8 @@ t.test('threading order: signed ids, stored ids, then a participant’s subject 
     ['stored id', { references: ['x@y', 'stored@mail.example'] }, 20, 'stored_id'],
     ['signed id beats the subject tag', { inReplyTo: [signer.sign(10, 1, 'ann@example.com')], subject: 'Re: [#12345678]' }, 10, 'signed_id'],
     ['subject tag from a participant', { subject: 'Re: [#12345678] Hello' }, 30, 'subject_tag'],
+    ['signed id of a merged ticket: its survivor', { inReplyTo: [signer.sign(40, 1, 'ann@example.com')] }, 30, 'signed_id'],
+    ['subject tag of a merged ticket: its survivor', { subject: 'Re: [#40404040] Hello' }, 30, 'subject_tag'],
     ['subject tag from a stranger', { subject: 'Re: [#12345678] Hello', from: 'eve@example.com' }, null],
     ['unknown number', { subject: '[#87654321]' }, null],
     ['forged signature', { inReplyTo: [signer.sign(10, 1, 'ann@example.com').replace(/\.[0-9a-f]{32}@/, `.${'0'.repeat(32)}@`)] }, null],

@@ -14,7 +14,8 @@ import { DIRECTORY_REFRESH_MS } from '../../src/directory/directory-cache.js';
 /**
  * Issue 8 asks for at most 6: the session with its agent, the ticket with its thread and files, its history
  * (with whatever else a page shows beside the thread, in one statement), the lock with the viewers, the agent's
- * drafts, and the requester's other tickets. The collaborators, which the page does not show, are not read.
+ * drafts, and the requester's other tickets. Collaborators, linked tickets and merged numbers come with the
+ * history.
  */
 const TICKET_PAGE_MAX = 6;
 /**
@@ -36,7 +37,7 @@ async function setup(t: Test) {
   await alice.staffLogin(a.username, a.password);
   await bob.staffLogin(b.username, b.password);
   const { tickets } = ctx.services;
-  // An ordinary thread: five entries, two files, a collaborator; another agent holds the lock and views it.
+  // An ordinary thread: five entries, two files, a collaborator, a linked ticket; another agent holds the lock and views it.
   const { ticket } = await tickets.create(null, {
     name: 'Rita Requester', email: 'rita@example.com', subject: 'Printer jam', message: 'It jams on page 2.', source: 'web',
     collaborators: [{ name: 'Carl Colleague', email: 'carl@example.com' }], attachments: [file('photo-of-jam.txt', 'jam')],
@@ -47,6 +48,8 @@ async function setup(t: Test) {
   await tickets.note(a.principal, ticket.number, 'Engineer booked.');
   await tickets.setPriority(a.principal, ticket.number, 3);
   await ctx.services.drafts.save(a.principal, ticket.number, 'reply', 'Dear Rita, the engineer');
+  const related = await tickets.create(null, { name: 'Sam Second', email: 'sam@example.com', subject: 'Printer on floor 3', message: 'Same printer?', source: 'web' });
+  await ctx.services.relations.link(a.principal, ticket.number, related.ticket.number);
   await bob.get(`/scp/tickets/${ticket.number}`);
   await ctx.services.locks.acquire(b.principal, ticket.number);
   return { ctx, a, alice, ticket, page: `/scp/tickets/${ticket.number}` };
@@ -73,7 +76,8 @@ t.test(`the ticket page reads at most ${TICKET_PAGE_MAX} times and writes nothin
   t.match(body, 'Alice Agent changed the priority from Normal to High', 'the history');
   t.match(body, /Also viewing: Bob Holder/, 'the other viewer');
   t.match(body, /<option value="\d+"[^>]*>Bob Holder<\/option>/, 'the assignable agents');
-  t.same((await ctx.services.tickets.collaborators(a.principal, ticket.number)).map((c) => c.name), ['Carl Colleague'], 'the collaborators (read apart: the page does not list them)');
+  t.match(body, /Carl Colleague <span class="muted">&lt;carl@example.com&gt;/, 'the collaborators');
+  t.match(body, 'Printer on floor 3', 'the linked ticket');
 });
 
 t.test(`the queue page reads at most ${QUEUE_PAGE_MAX} times`, async (t) => {

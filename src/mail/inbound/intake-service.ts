@@ -294,6 +294,7 @@ export class MailIntakeService {
       ticketForMessageIdHashes: async (hashes) => (await stored.all()).find((s) => hashes.includes(s.hash))?.ticketId ?? null,
       ticketIdByNumber: async (number) => (await this.d.ticketRepo.findBy({ number }))?.id ?? null,
       isParticipant: (ticketId, address) => this.d.collaborators.isParticipant(ticketId, address),
+      survivorOf: async (id) => (await ticket(id))?.mergedIntoId ?? id,
     };
   }
 
@@ -357,7 +358,7 @@ export class MailIntakeService {
     for (const id of originalIds) {
       const ref = this.d.signer.verify(id);
       if (ref && (await lookups.ticketExists(ref.ticketId))) {
-        ticketId = ref.ticketId;
+        ticketId = await lookups.survivorOf(ref.ticketId);
         break;
       }
     }

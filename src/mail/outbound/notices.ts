@@ -84,6 +84,29 @@ export function responseNotice(tr: Translator, t: TicketRef, agentName: string, 
   );
 }
 
+/**
+ * To the requester of a ticket an agent merged into another: where the conversation goes on. The subject
+ * carries the surviving ticket's tag, so that a reply to this mail lands there.
+ */
+export function mergedNotice(tr: Translator, helpdesk: string, old: TicketRef, survivor: TicketRef, requesterName: string, accessLink: string | null): Notice {
+  const follow = accessLink !== null;
+  const merged = { old: old.number, oldSubject: old.subject, number: survivor.number, subject: survivor.subject };
+  return toRequester(
+    tr,
+    tr.t('notices.merged.subject', { tag: subjectTag(survivor) }),
+    [
+      tr.t('notices.created.greeting', { name: requesterName }), '', tr.t('notices.merged.body', merged), '',
+      ...(follow ? [tr.t('notices.created.follow_text', { link: accessLink }), ''] : []), tr.t('notices.signoff', { helpdesk }),
+    ],
+    [
+      `<p>${tr.tHtml('notices.created.greeting', { name: requesterName })}</p>`,
+      `<p>${tr.tHtml('notices.merged.body', merged)}</p>`,
+      ...(follow ? [`<p>${tr.tHtml('notices.created.follow_html', {}, { link: accessLink })}</p>`] : []),
+      `<p>${tr.tHtml('notices.signoff', { helpdesk })}</p>`,
+    ],
+  );
+}
+
 type AlertTicket = Pick<Ticket, 'number' | 'subject' | 'requesterName' | 'requesterEmail' | 'departmentName'>;
 
 /** An agent's alert: who reads it, in their language and time zone. */

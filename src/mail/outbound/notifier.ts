@@ -7,7 +7,7 @@ import type { Ticket } from '../../tickets/ticket.js';
 import { DEFAULT_MAILBOX } from '../mailboxes/mailbox-service.js';
 import type { MessageIdSigner } from '../message-id.js';
 import type { AutoReplyBudget } from './auto-reply-budget.js';
-import { assignedAlert, newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, transferAlert, type AlertReader, type Notice } from './notices.js';
+import { assignedAlert, mergedNotice, newMessageAlert, newTicketAlert, responseNotice, ticketCreatedNotice, transferAlert, type AlertReader, type Notice } from './notices.js';
 import type { OutboxMessage, OutboxRepository } from './outbox-repository.js';
 
 export interface NotifierDeps {
@@ -115,6 +115,16 @@ export class Notifier {
     // The collaborators in copy read the requester's language: one mail, one language.
     const tr = await this.d.translatorFor(t.requesterLanguage);
     await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(tr, t, r.agentName, r.body, r.accessLink, r.bodyHtml ?? null), {}, cc);
+  }
+
+  /**
+   * To the requester of a merged ticket: the survivor's thread headers, signed for the survivor, so that a
+   * reply threads there. `old` keeps its own requester (who is a collaborator on the survivor now).
+   */
+  async merged(old: NoticeTicket & Pick<Ticket, 'requesterLanguage'>, survivor: NoticeTicket, accessLink: string | null): Promise<void> {
+    const tr = await this.d.translatorFor(old.requesterLanguage);
+    const notice = mergedNotice(tr, this.d.helpdeskName, old, survivor, old.requesterName, accessLink);
+    await this.d.outbox.enqueue(this.message(survivor, null, 'merged', [old.requesterEmail], notice, AUTO_GENERATED, [], await this.context(survivor)));
   }
 
   /**

@@ -44,9 +44,13 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
 
   async function renderTicket(request: FastifyRequest, reply: FastifyReply, number: string, extra: { values?: Record<string, unknown>; errors?: FieldErrors } = {}, status = 200) {
     const view = await tickets.view(principal(request), number);
+    // A merged ticket leads to its survivor when the visitor may see that one; else it says where it went.
+    const mergedInto = await request.server.services.merges.survivorOf(view.ticket);
+    if (mergedInto && (await tickets.isVisible(principal(request), mergedInto))) return reply.redirect(`/tickets/${mergedInto}`);
     return render(request, reply, 'client/ticket', {
       title: msg('portal.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
+      mergedInto,
       limits: config.attachments,
       ...extra,
     }, status);

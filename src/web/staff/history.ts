@@ -44,6 +44,14 @@ export function eventLine(e: TicketEvent, t: (m: Msg) => string, fmt: Pick<Forma
       return line('staff.history.entry_moved_out', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
     case 'entry_moved_in':
       return line('staff.history.entry_moved_in', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+    case 'merged':
+      return line('staff.history.merged', { numbers: (Array.isArray(d.numbers) ? d.numbers : [d.numbers]).map((n) => `#${text(n)}`).join(', ') });
+    case 'merged_into':
+      return line('staff.history.merged_into', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+    case 'linked':
+      return line('staff.history.linked', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+    case 'unlinked':
+      return line('staff.history.unlinked', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
     default:
       return line('staff.history.changed');
   }

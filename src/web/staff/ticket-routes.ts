@@ -8,6 +8,7 @@ import { render, setFlash } from '../render.js';
 import { sendAttachment, sendInlineImage } from '../attachments.js';
 import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
+import { relationRoutes } from './relation-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { foldTimeline, timeline } from '../../history/timeline.js';
@@ -53,15 +54,15 @@ const REQUESTER_TICKETS = 8;
 
 const SENT: Record<string, Msg> = { resolved: 'staff.ticket.response_sent_resolved', closed: 'staff.ticket.response_sent_closed' };
 
-/** The reply form's signature choice and its "Send and …" button; anything else is the plain "Send". */
-function replyChoices(fields: Record<string, string | undefined>): Pick<RespondOptions, 'signature' | 'thenStatus'> {
+/** The reply form's signature choice, its "Send and …" button and who is addressed; anything else is the plain "Send" to all. */
+function replyChoices(fields: Record<string, string | undefined>): Pick<RespondOptions, 'signature' | 'thenStatus' | 'replyToAll'> {
   const signature = SIGNATURE_CHOICES.find((c) => c === fields.signature);
   const thenStatus = fields.then === 'resolved' || fields.then === 'closed' ? fields.then : undefined;
-  return { ...(signature ? { signature } : {}), ...(thenStatus ? { thenStatus } : {}) };
+  return { ...(signature ? { signature } : {}), ...(thenStatus ? { thenStatus } : {}), replyToAll: fields.recipients !== 'requester' };
 }
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks, directory, canned } = app.services;
+  const { tickets, departments, topics, staff, config, locks, directory, canned, relations, merges } = app.services;
 
   /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
   async function renderTicket(
@@ -76,6 +77,9 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const images = query?.images;
     const remoteImagesFor = parseId(images) || null;
     const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
+    // A merged ticket's number is an alias: its page is the survivor's.
+    const survivor = await merges.survivorOf(view.ticket);
+    if (survivor) return reply.redirect(`/scp/tickets/${survivor}`);
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
       reply.header('Content-Security-Policy', CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"));
     }
@@ -87,6 +91,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
       canned.menuFor(request.staff!),
     ]);
+    const related = relations.forPage(request.staff!, view.relations);
     const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
     // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : extra.seenEntryId ? view.entries.filter((e) => e.id > extra.seenEntryId!).map((e) => e.id) : [];
@@ -117,6 +122,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       signatureChoice: signatures.mine ? 'mine' : signatures.department ? 'department' : 'none',
       cannedResponses,
       cannedFiles: [],
+      // Collaborators, links, merged numbers (partials/collaborators.eta, partials/related.eta).
+      related,
       ...extra,
     }, status);
   }
@@ -281,4 +288,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const id = parseId(request.params.id);
     return sendInlineImage(reply, await tickets.attachment(request.staff!, request.params.number, id));
   });
+
+  // Collaborators, links, split and merge re-render this page on refusals (relation-routes.ts).
+  await app.register(relationRoutes, { renderTicket, conflictMessage });
 }
