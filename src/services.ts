@@ -49,6 +49,8 @@ import { CollaboratorRepository } from './tickets/collaborator-repository.js';
 import { TicketRepository } from './tickets/ticket-repository.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
+import { TicketBulk } from './tickets/ticket-bulk.js';
+import { TicketRemoval } from './tickets/ticket-removal.js';
 import type { Ticket } from './tickets/ticket.js';
 import { DEFAULT_LANGUAGE_SETTING, loadI18n } from './i18n/load.js';
 import { SiteLanguageService } from './settings/site-language.js';
@@ -117,12 +119,13 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     mailDomain: config.mailDomain, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName,
     alertOnNewTicket: config.mail.alertOnNewTicket, alertOnNewMessage: config.mail.alertOnNewMessage,
   });
+  const attachments = new AttachmentRepository(db);
   const tickets = new TicketService({
     db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
-    attachments: new AttachmentRepository(db),
+    attachments,
     departments: departmentRepo,
     defaultDepartment: () => directory.defaultDepartment(),
     staff: staffRepo,
@@ -131,6 +134,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, banRepo, directory, audit, clock);
+  // Bulk actions, delete and spam (issue 10, items 6 and 9).
+  const ticketRemoval = new TicketRemoval({ db, clock, tickets: ticketRepo, attachments, locks, audit, access: tickets, bans });
+  const ticketBulk = new TicketBulk({ find: (numbers) => ticketRepo.findByNumbers(numbers), tickets, removal: ticketRemoval });
   const intake = new MailIntakeService({
     db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,
     staff: directory, trustedAuthServers: config.mail.trustedAuthServers,
@@ -151,9 +157,11 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
+  const spamDays = config.retention.spamDays ?? 0;
+  scheduler.register({ name: 'spam.purge', everyMs: 60 * 60_000, run: (signal) => (spamDays ? ticketRemoval.purgeSpam(new Date(clock.now().getTime() - spamDays * 86_400_000), 500, signal) : Promise.resolve(0)) });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
-    sessions, mailboxes, bans, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
+    sessions, mailboxes, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),

@@ -168,7 +168,8 @@ export class TicketCreation {
         entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, fromNonParticipant: input.fromNonParticipant, alertPending: !input.fromNonParticipant, ...body });
         if (input.fromNonParticipant) await this.d.tickets.update(ticketId, { updatedAt: now });
         else {
-          reopened = ticket.status !== 'open' && this.d.reopenOnReply;
+          // Spam stays spam, whatever its sender writes next (an agent may re-open it).
+          reopened = ticket.status !== 'open' && ticket.status !== 'spam' && this.d.reopenOnReply;
           await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
         }
       }

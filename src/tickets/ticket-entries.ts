@@ -95,7 +95,8 @@ export class TicketEntries {
       const user = (await this.d.users.get(actor.userId))!;
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
-      await this.d.tickets.update(ticket.id, { isAnswered: false, status: 'open', closedAt: null, updatedAt: now });
+      const reopen = ticket.status === 'spam' ? {} : { status: 'open' as const, closedAt: null };
+      await this.d.tickets.update(ticket.id, { isAnswered: false, ...reopen, updatedAt: now });
       await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
       return entryId;
     });

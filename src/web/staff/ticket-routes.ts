@@ -10,6 +10,7 @@ import { CSP } from '../plugins/security-headers.js';
 import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
+import { bulkChoices } from './bulk-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -122,6 +123,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       queueTabs: QUEUE_TABS,
       departments: visibleDepartments,
       firstPage: !q.cursor,
+      ...(page.rows.length ? await bulkChoices(request) : {}),
     });
   });
 
