@@ -15,6 +15,7 @@ import * as intakeStatements from './20261129_0017_intake_statements.js';
 import * as pendingAlerts from './20261130_0018_pending_alerts.js';
 import * as staffSignature from './20261130_0019_staff_signature.js';
 import * as alertPreferences from './20261130_0020_alert_preferences.js';
+import * as ticketEvents from './20261130_0021_ticket_events.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,4 +41,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0018_pending_alerts', pendingAlerts],
   ['20261130_0019_staff_signature', staffSignature],
   ['20261130_0020_alert_preferences', alertPreferences],
+  ['20261130_0021_ticket_events', ticketEvents],
 ];

@@ -5,6 +5,7 @@ import type { Logger } from './logger.js';
 import { ApiKeyService } from './api-keys/api-key-service.js';
 import { AttachmentRepository } from './attachments/attachment-repository.js';
 import { AuditRepository } from './audit/audit-repository.js';
+import { EventRepository } from './history/event-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { MenuCache } from './cache/menu-cache.js';
 import { DepartmentRepository } from './departments/department-repository.js';
@@ -70,6 +71,7 @@ export interface ServiceDeps {
 export function createServices({ db, clock, config, log, secrets }: ServiceDeps) {
   const settings = new SettingsRepository(db);
   const audit = new AuditRepository(db, clock);
+  const events = new EventRepository(db, clock);
   const directoryVersion = new DirectoryVersion(db, clock);
   const departmentRepo = new DepartmentRepository(db, clock, directoryVersion);
   const staffRepo = new StaffRepository(db, clock, directoryVersion);
@@ -91,7 +93,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
   const siteLanguageSetting = new SiteLanguageService({ db, settings, version: directoryVersion, audit, key: DEFAULT_LANGUAGE_SETTING, supported: (code) => i18n.supported(code), current: () => siteLanguage() });
   const ticketRepo = new TicketRepository(db);
-  const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit });
+  const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit, events });
   const sessions = new SessionRepository(db, clock);
   /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site's. */
   const translatorForLanguage = async (language: string | null) => i18n.translator(i18n.pick([language], await siteLanguage()));
@@ -105,7 +107,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
   // locks and discards drafts when it posts: the closures are only called after all three exist.
   const findTicket = (actor: StaffPrincipal, number: string): Promise<Ticket> => tickets.get(actor, number);
-  const locks = new LockService({ db, clock, audit, repo: new LockRepository(db), settings: config.locks, findTicket });
+  const locks = new LockService({ db, clock, audit, events, repo: new LockRepository(db), settings: config.locks, findTicket });
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
@@ -121,7 +123,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const attachments = new AttachmentRepository(db);
   const tickets = new TicketService({
-    db, clock, users, audit, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
+    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, assignments,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
@@ -135,7 +137,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, banRepo, directory, audit, clock);
   // Bulk actions, delete and spam (issue 10, items 6 and 9).
-  const ticketRemoval = new TicketRemoval({ db, clock, tickets: ticketRepo, attachments, locks, audit, access: tickets, bans });
+  const ticketRemoval = new TicketRemoval({ db, clock, tickets: ticketRepo, attachments, locks, audit, events, access: tickets, bans });
   const ticketBulk = new TicketBulk({ find: (numbers) => ticketRepo.findByNumbers(numbers), tickets, removal: ticketRemoval });
   const intake = new MailIntakeService({
     db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,
@@ -162,7 +164,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
-    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit }),
+    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, events }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),

@@ -84,6 +84,50 @@ const NOTES = [
   'Duplicate of an earlier ticket from the same customer.',
 ];
 
+/** Plain multi-row VALUES: knex compiles SQLite multi-row inserts to UNION ALL, capped at 500 terms. */
+async function insertValues(db: Database, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  if (!rows.length) return;
+  const cols = Object.keys(rows[0]!);
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  const values: unknown[] = [];
+  for (const r of rows) for (const c of cols) values.push(typeof r[c] === 'boolean' ? Number(r[c]) : r[c]);
+  await db.q.raw(`insert into \`${table}\` (${cols.map((c) => `\`${c}\``).join(', ')}) values ${rows.map(() => tuple).join(', ')}`, values as never[]);
+}
+
+/**
+ * Gives `count` open tickets a long life: `entries` thread entries and `events` history events each (issue 10's
+ * figure: the ticket page with 200 events and 100 entries). Returns their numbers.
+ */
+export async function seedBusyTickets(db: Database, opts: { count: number; entries: number; events: number; now?: Date }): Promise<string[]> {
+  const rows = await db.q('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.status', 'open').orderBy('t.id').limit(opts.count).select('t.id', 't.number', 't.user_id', 'u.name', 't.created_at');
+  const staff = await db.q('staff').orderBy('id').first('id', 'name');
+  const start = (opts.now ?? new Date()).getTime() - (opts.entries + opts.events) * 60_000;
+  for (const r of rows as Array<{ id: number; number: string; user_id: number; name: string }>) {
+    const ticketId = Number(r.id);
+    const entries = Array.from({ length: opts.entries }, (_, i) => {
+      const message = i % 2 === 0;
+      return {
+        ticket_id: ticketId, type: message ? 'message' : i % 6 === 1 ? 'note' : 'response', staff_id: message ? null : (staff?.id ?? null), user_id: message ? r.user_id : null,
+        author_name: message ? r.name : (staff?.name ?? 'Agent'), body_text: `${pick(SENTENCES, i)} ${pick(SENTENCES, i + 7)}`, body_html: null, source: 'web',
+        created_at: toDbTime(new Date(start + i * 3 * 60_000)),
+      };
+    });
+    const kinds = ['status', 'priority', 'department', 'assignee'] as const;
+    const events = Array.from({ length: opts.events }, (_, i) => ({
+      ticket_id: ticketId, actor: 'staff', staff_id: staff?.id ?? null, actor_name: staff?.name ?? 'Agent', kind: kinds[i % kinds.length],
+      data: JSON.stringify(i % 4 === 0 ? { from: 'open', to: 'resolved' } : i % 4 === 1 ? { from: 2, to: 3 } : { from: 1, to: 2, fromName: 'Support', toName: 'Billing' }),
+      created_at: toDbTime(new Date(start + i * 90_000 + 30_000)),
+    }));
+    await db.transaction(async () => {
+      for (let i = 0; i < entries.length; i += 200) await insertValues(db, 'thread_entries', entries.slice(i, i + 200));
+      for (let i = 0; i < events.length; i += 200) await insertValues(db, 'ticket_events', events.slice(i, i + 200));
+    });
+  }
+  return rows.map((r: { number: string }) => r.number);
+}
+
+const pick = <T>(xs: readonly T[], i: number): T => xs[i % xs.length]!;
+
 export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise<SeedResult> {
   const started = performance.now();
   const total = opts.tickets ?? 100_000;
@@ -99,15 +143,7 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
   const yearMs = 365 * 24 * 3600_000;
   const at = (ms: number) => toDbTime(new Date(Math.min(ms, now.getTime())));
 
-  // Plain multi-row VALUES: knex compiles SQLite multi-row inserts to UNION ALL, capped at 500 terms.
-  const insertRows = async (table: string, rows: Array<Record<string, unknown>>) => {
-    if (!rows.length) return;
-    const cols = Object.keys(rows[0]!);
-    const tuple = `(${cols.map(() => '?').join(', ')})`;
-    const values: unknown[] = [];
-    for (const r of rows) for (const c of cols) values.push(typeof r[c] === 'boolean' ? Number(r[c]) : r[c]);
-    await db.q.raw(`insert into \`${table}\` (${cols.map((c) => `\`${c}\``).join(', ')}) values ${rows.map(() => tuple).join(', ')}`, values as never[]);
-  };
+  const insertRows = (table: string, rows: Array<Record<string, unknown>>) => insertValues(db, table, rows);
   const insertChunks = async (table: string, rows: Array<Record<string, unknown>>) => {
     for (let i = 0; i < rows.length; i += batch) await insertRows(table, rows.slice(i, i + batch));
   };

@@ -10,7 +10,7 @@ import { loadSecrets } from '../../src/settings/secrets.js';
 import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import { cell, intArg, parseBenchArgs, percentiles, round, scratchDatabase } from './common.js';
 import { runLoad, type Target } from './load.js';
-import { seedTickets } from './seed.js';
+import { seedBusyTickets, seedTickets } from './seed.js';
 import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, cpuProfArgs, perRequestCost, startServer, type PerRequestCost, type Server } from './server.js';
 
 const HELP = `npm run bench:web -- [options]
@@ -31,8 +31,8 @@ statements per request. The server runs in a process of its own, the clients in 
   --max-requests N      stop a page after N requests even if time remains (default 200000)
   --deep-page N         queue page to measure as the deep page (default 200)
   --pages LIST          only these pages, comma-separated (default all): queue-open-first, queue-open-deep,
-                        queue-open-first-agent, queue-open-deep-agent, ticket, ticket-agent, client-ticket,
-                        queue-closed-first
+                        queue-open-first-agent, queue-open-deep-agent, ticket, ticket-agent, ticket-busy
+                        (20 tickets with 100 entries and 200 history events each), client-ticket, queue-closed-first
   --log-level LEVEL     server log level, written to /dev/null (default info, as in production)
 ${SERVER_HELP}  --keep                keep the benchmark database
 `;
@@ -58,7 +58,7 @@ const CONCURRENCY = int('concurrency', 1);
 const DURATION_MS = int('duration', 1) * 1000;
 const MAX_REQUESTS = int('max-requests', 1);
 const DEEP_PAGE = int('deep-page', 2);
-const PAGE_NAMES = ['queue-open-first', 'queue-open-deep', 'queue-open-first-agent', 'queue-open-deep-agent', 'ticket', 'ticket-agent', 'client-ticket', 'queue-closed-first'];
+const PAGE_NAMES = ['queue-open-first', 'queue-open-deep', 'queue-open-first-agent', 'queue-open-deep-agent', 'ticket', 'ticket-agent', 'ticket-busy', 'client-ticket', 'queue-closed-first'];
 const PAGES = args.pages ? new Set(args.pages.split(',').map((p) => p.trim())) : null;
 for (const p of PAGES ?? []) {
   if (!PAGE_NAMES.includes(p)) {
@@ -291,6 +291,10 @@ async function main(): Promise<void> {
     }
     if (wanted('ticket')) figures['ticket'] = await measure(meter, 'staff ticket page (admin)', numbers.map((n) => t(admin, `/scp/tickets/${n}`)));
     if (wanted('ticket-agent')) figures['ticket-agent'] = await measure(meter, 'staff ticket page (department agent)', supportNumbers.map((n) => t(agent, `/scp/tickets/${n}`)));
+    if (wanted('ticket-busy')) {
+      const busy = await seedBusyTickets(db, { count: 20, entries: 100, events: 200 });
+      figures['ticket-busy'] = { ...(await measure(meter, 'staff ticket page, 100 entries and 200 events (admin)', busy.map((n) => t(admin, `/scp/tickets/${n}`)))), note: '100 entries, 200 events' };
+    }
     if (wanted('client-ticket')) {
       const client = await clientTargets(baseUrl, db);
       if (client.length) figures['client-ticket'] = await measure(meter, 'client ticket page after the status form', client);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { EventRepository } from '../history/event-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
@@ -26,6 +27,7 @@ export interface LockServiceDeps {
   clock: Clock;
   repo: LockRepository;
   audit: AuditRepository;
+  events: EventRepository;
   settings: LockSettings;
   /** Resolves a ticket number for an agent, refusing tickets they may not see (TicketService.get). */
   findTicket: (actor: StaffPrincipal, number: string) => Promise<Ticket>;
@@ -148,6 +150,7 @@ export class LockService {
       if (!(await this.d.repo.release(ticket.id, lock.staffId, lock.token))) return null;
       if (lock.staffId !== actor.staffId) {
         await this.d.repo.addNotice({ ticketId: ticket.id, staffId: lock.staffId, releasedById: actor.staffId, releasedByName: actor.name, releasedAt: now });
+        await this.d.events.record({ ticketId: ticket.id, actor, kind: 'lock_released', data: { holderId: lock.staffId, holderName: lock.holderName } });
       }
       await this.d.audit.record({
         staffId: actor.staffId,

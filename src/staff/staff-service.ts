@@ -138,7 +138,7 @@ export class StaffService {
       }
       await this.staff.setDepartments(id, input.departments);
       // Leaving a department (or the administrator role) ends the assignments it carried, in this transaction.
-      await this.assignments.afterMembershipChange(actor.staffId, id, input.departments.map((d) => d.departmentId), input.isAdmin);
+      await this.assignments.afterMembershipChange(actor, { id, name: current.name }, input.departments.map((d) => d.departmentId), input.isAdmin);
       const sessionsEnded = !input.isActive
         ? await this.sessions.destroyForStaff(id)
         : passwordHash ? await this.sessions.destroyForStaff(id, id === actor.staffId ? currentSession : undefined) : 0;

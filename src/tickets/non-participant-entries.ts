@@ -1,3 +1,4 @@
+import type { EventRepository } from '../history/event-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
@@ -19,6 +20,7 @@ export interface NonParticipantEntryDeps {
   users: UserService;
   collaborators: CollaboratorRepository;
   audit: AuditRepository;
+  events: EventRepository;
 }
 
 /**
@@ -47,6 +49,7 @@ export class NonParticipantEntryService {
       await this.d.threads.clearNonParticipant(entry.id);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email: user.email, entryId } });
+      await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_added', data: { name: user.name, email: user.email } });
     });
   }
 
@@ -64,6 +67,10 @@ export class NonParticipantEntryService {
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.entry_move', objectType: 'ticket', objectId: ticket.id, details: { number, entryId, toNumber: created.number } });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: created.id, details: { number: created.number, source: 'email', fromNumber: number, entryId } });
+      await this.d.events.record(
+        { ticketId: ticket.id, actor, kind: 'entry_moved_out', data: { number: created.number } },
+        { ticketId: created.id, actor, kind: 'entry_moved_in', data: { number } },
+      );
       return { number: created.number };
     });
   }

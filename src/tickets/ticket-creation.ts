@@ -171,6 +171,7 @@ export class TicketCreation {
           // Spam stays spam, whatever its sender writes next (an agent may re-open it).
           reopened = ticket.status !== 'open' && ticket.status !== 'spam' && this.d.reopenOnReply;
           await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
+          if (reopened) await this.d.events.record({ ticketId, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
         }
       }
       await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));

@@ -54,7 +54,10 @@ export class TicketEntries {
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
       const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
       await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, accessLink: this.access.accessLink(ticket), cc });
-      if (status) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
+      if (status) {
+        await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
+        await this.d.events.record({ ticketId: ticket.id, actor, kind: 'status', data: { from: ticket.status, to: status } });
+      }
       return entryId;
     });
   }
@@ -95,8 +98,10 @@ export class TicketEntries {
       const user = (await this.d.users.get(actor.userId))!;
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
-      const reopen = ticket.status === 'spam' ? {} : { status: 'open' as const, closedAt: null };
-      await this.d.tickets.update(ticket.id, { isAnswered: false, ...reopen, updatedAt: now });
+      // Spam stays spam, whatever its sender writes next (an agent may re-open it).
+      const reopen = ticket.status !== 'open' && ticket.status !== 'spam';
+      await this.d.tickets.update(ticket.id, { isAnswered: false, ...(reopen ? { status: 'open' as const, closedAt: null } : {}), updatedAt: now });
+      if (reopen) await this.d.events.record({ ticketId: ticket.id, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
       await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
       return entryId;
     });

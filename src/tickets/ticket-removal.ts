@@ -2,6 +2,7 @@ import type { AuditRepository } from '../audit/audit-repository.js';
 import type { AttachmentRepository } from '../attachments/attachment-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
+import type { EventRepository } from '../history/event-repository.js';
 import { ValidationError, forbidden } from '../errors.js';
 import type { LockService } from '../locks/lock-service.js';
 import type { StaffPrincipal } from '../staff/staff.js';
@@ -21,6 +22,7 @@ export interface TicketRemovalDeps {
   attachments: AttachmentRepository;
   locks: Pick<LockService, 'assertMayAct'>;
   audit: AuditRepository;
+  events: Pick<EventRepository, 'record'>;
   access: Pick<TicketAccess, 'get'>;
   bans: SenderBans;
 }
@@ -76,6 +78,9 @@ export class TicketRemoval {
         await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.spam', objectType: 'ticket', objectId: ticket.id, details: { number: ticket.number, from: ticket.status, ban: opts.ban } });
       }
       const banned = opts.ban ? await this.ban(actor, ticket) : false;
+      if (changed || banned) {
+        await this.d.events.record({ ticketId: ticket.id, actor: { staffId: actor.staffId, name: actor.name }, kind: 'spam', data: { from: ticket.status, banned: banned ? ticket.requesterEmail : null } });
+      }
       return { changed, banned };
     });
   }

@@ -78,6 +78,7 @@ export class TicketRepository {
   private readonly byId: PreparedSelect<{ id: number }>;
   private readonly byNumber: PreparedSelect<{ number: string }>;
   private readonly joined = new Map<string, PreparedSelect<{ number: string }>>();
+  private readonly extrasBy = new Map<string, PreparedSelect<{ ticketId: number }>>();
 
   constructor(private readonly db: Database) {
     this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
@@ -157,6 +158,20 @@ export class TicketRepository {
     }
     const rows = await select({ number });
     return { ticket: rows[0] ? toTicket(rows[0]) : null, rows };
+  }
+
+  /**
+   * What a page shows beside a ticket's thread (its history, its collaborators…) in one statement of scalar
+   * subqueries, each written by the repository that owns the table: `columns` maps a result name to a function
+   * of the SQL that stands for the ticket's id. `shape` names the set of columns (the statement is prepared once).
+   */
+  async extras<K extends string>(shape: string, ticketId: number, columns: Record<K, (ticketIdSql: string) => string>): Promise<Record<K, unknown>> {
+    let select = this.extrasBy.get(shape);
+    if (!select) {
+      select = this.db.select<{ ticketId: number }>((q, p) => q.select(Object.entries<(id: string) => string>(columns).map(([name, sql]) => q.raw(`${sql('?')} AS ${name}`, [p.ticketId]))));
+      this.extrasBy.set(shape, select);
+    }
+    return ((await select({ ticketId }))[0] ?? {}) as Record<K, unknown>;
   }
 
   /** Several tickets in one query, for work done in batches (the pending alerts); missing ids are left out. */

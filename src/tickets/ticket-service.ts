@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
 import { AppError, notFound } from '../errors.js';
 import type { ApiPrincipal } from '../api-keys/api-key-service.js';
+import type { EventRepository } from '../history/event-repository.js';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
 import type { Department, DepartmentRepository } from '../departments/department-repository.js';
@@ -62,6 +63,7 @@ export interface TicketServiceDeps {
   staff: StaffRepository;
   users: UserService;
   audit: AuditRepository;
+  events: EventRepository;
   accessTokens: AccessTokens;
   locks: LockService;
   drafts: DraftService;

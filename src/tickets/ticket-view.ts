@@ -2,6 +2,7 @@ import type { ApiPrincipal } from '../api-keys/api-key-service.js';
 import type { Attachment, AttachmentRepository } from '../attachments/attachment-repository.js';
 import { renderMailHtml, type RenderedHtml } from '../content/sanitize.js';
 import { trimText } from '../content/reply-trim.js';
+import type { EventRepository, TicketEvent } from '../history/event-repository.js';
 import type { ThreadEntry, ThreadRepository } from '../threads/thread-repository.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
@@ -23,6 +24,8 @@ export interface EntryWithAttachments extends ThreadEntry {
 export interface TicketView {
   ticket: Ticket;
   entries: EntryWithAttachments[];
+  /** The ticket's history, for agents (none for the requester or an integration). */
+  events: TicketEvent[];
   latestEntryId: number;
 }
 
@@ -38,11 +41,13 @@ export interface TicketViewDeps {
   threads: ThreadRepository;
   attachments: AttachmentRepository;
   collaborators: CollaboratorRepository;
+  events: EventRepository;
 }
 
 /**
  * The read side of tickets: a ticket with its thread and files, each entry prepared for display, read in one
- * statement. Collaborators are read apart: no page shows them, and the ticket page is read all day.
+ * statement; for agents its history in a second. Collaborators are read apart: no page shows them, and the
+ * ticket page is read all day.
  */
 export class TicketViews {
   constructor(
@@ -57,7 +62,11 @@ export class TicketViews {
     const found = await this.withThread(number, staff);
     // The thread of a ticket the principal may not see was read with it, and goes no further than here.
     const ticket = this.access.visible(p, found.ticket);
-    return this.assemble(ticket, found.entries, staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+    const view = this.assemble(ticket, found.entries, staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
+    if (!staff) return view;
+    const { events } = this.d;
+    const extras = await this.d.tickets.extras('staff page', ticket.id, { events_json: (id) => events.listJson(id) });
+    return { ...view, events: events.fromJson(extras.events_json) };
   }
 
   /**
@@ -88,6 +97,7 @@ export class TicketViews {
       ticket,
       // A stranger's mail on someone's ticket is for agents to judge, not for the requester to read.
       entries: entries.filter((e) => includeNotes || !e.fromNonParticipant).map((e) => ({ ...e, display: display(e, e.attachments, opts) })),
+      events: [],
       latestEntryId: entries.reduce((m, e) => Math.max(m, e.id), 0),
     };
   }

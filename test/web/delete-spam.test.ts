@@ -26,6 +26,8 @@ t.test('an administrator deletes a ticket from its page, after a confirmation; i
   const { ticket: other } = await s.tickets.create(null, { name: 'Sam', email: 'sam@example.com', subject: 'Other', message: 'x', source: 'web', attachments: [shared] });
   await s.tickets.note(admin.principal, ticket.number, 'internal');
   await s.drafts.save(admin.principal, ticket.number, 'reply', 'a draft');
+  await s.tickets.setPriority(admin.principal, ticket.number, 3);
+  t.equal(Number((await s.db.knex('ticket_events').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 1);
   t.equal(await count(s.db, 'attachment_blobs'), 2);
 
   const agent = await createAgent(s, { name: 'Alice Answer' });
@@ -52,6 +54,7 @@ t.test('an administrator deletes a ticket from its page, after a confirmation; i
   t.equal((await b.get(`/scp/tickets/${ticket.number}`)).statusCode, 404);
   t.equal(Number((await s.db.knex('thread_entries').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 0, 'the thread went with it');
   t.equal(Number((await s.db.knex('drafts').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 0, 'and the drafts');
+  t.equal(Number((await s.db.knex('ticket_events').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 0, 'and the history');
   t.equal(await count(s.db, 'attachment_blobs'), 1, 'bytes of its own are gone, bytes another ticket shares stay');
   t.equal((await s.tickets.attachment(admin.principal, other.number, (await s.db.knex('attachments').where({ ticket_id: other.id }).first('id')).id)).data.toString(), shared.data.toString());
 
@@ -111,7 +114,9 @@ t.test('spam leaves every queue, is audited, stays spam when its sender writes a
     t.notMatch(page.body, 'Cheap pills', `not in the ${queue} queue`);
   }
   t.same(await s.tickets.queueCounts(agent.principal), { open: 1, answered: 0, mine: 0, unassigned: 1, closed: 0 }, 'nor in the counts');
-  t.match((await ab.get(`/scp/tickets/${ticket.number}`)).body, '<span class="status status-spam">Spam</span>', 'the ticket page says so');
+  const spamPage = (await ab.get(`/scp/tickets/${ticket.number}`)).body;
+  t.match(spamPage, '<span class="status status-spam">Spam</span>', 'the ticket page says so');
+  t.match(spamPage, 'Alice Answer marked the ticket as spam', 'and its history');
   t.match((await s.audit.forObject('ticket', ticket.id))[0], { action: 'ticket.spam', details: { from: 'open' } });
 
   // The spammer writes again: the message is kept, the ticket stays spam.
@@ -132,6 +137,7 @@ t.test('spam leaves every queue, is audited, stays spam when its sender writes a
   t.same(row(banned.body, ticket.number), { outcome: 'Done', reason: '' }, 'already spam: the ban is what is done');
   t.same(row(banned.body, more.number), { outcome: 'Done', reason: '' }, 'the same sender again: the existing ban is enough');
   t.same((await s.bans.list()).map((x) => x.pattern), ['spam@spam.example']);
+  t.match((await b.get(`/scp/tickets/${ticket.number}`)).body, 'Ada Admin marked the ticket as spam and banned its sender spam@spam.example');
   const refusedMail = await send(port, message({ from: 'spam@spam.example', subject: 'Again', body: 'x', messageId: 'spam-3@spam.example' }), { from: 'spam@spam.example', to: TO });
   t.not(refusedMail.code, 250, 'the banned sender’s next mail is refused');
 

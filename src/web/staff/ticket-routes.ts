@@ -11,6 +11,8 @@ import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { bulkChoices } from './bulk-routes.js';
+import { timeline } from '../../history/timeline.js';
+import { eventLine } from './history.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -83,6 +85,8 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
+      timeline: timeline(view.entries, view.events),
+      eventLine,
       // An archived department is offered only as where the ticket already is.
       departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
       assignable,
