@@ -102,7 +102,7 @@ export class TicketEntries {
       const reopen = ticket.status !== 'open' && ticket.status !== 'spam';
       await this.d.tickets.update(ticket.id, { isAnswered: false, ...(reopen ? { status: 'open' as const, closedAt: null } : {}), updatedAt: now });
       if (reopen) await this.d.events.record({ ticketId: ticket.id, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
-      await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
+      if (ticket.status !== 'spam') await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
       return entryId;
     });
   }

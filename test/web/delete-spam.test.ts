@@ -123,6 +123,9 @@ t.test('spam leaves every queue, is audited, stays spam when its sender writes a
   const { port } = await startListener(t, s);
   await send(port, message({ from: 'spam@spam.example', subject: `Re: [#${ticket.number}] Cheap pills`, body: 'more', messageId: 'spam-2@spam.example' }), { from: 'spam@spam.example', to: TO });
   t.equal((await s.tickets.findByNumber(ticket.number))?.status, 'spam', 'not re-opened by its sender');
+  const kept = await s.db.knex('thread_entries').where({ ticket_id: ticket.id }).orderBy('id', 'desc').first('body_text', 'alert_pending');
+  t.match(kept, { body_text: /more/ }, 'the message is kept');
+  t.notOk(Number(kept.alert_pending), 'and alerts nobody');
 
   // An agent may not ban; an administrator may, and an existing ban is no error.
   await ab.get('/scp/tickets');
