@@ -1,24 +1,18 @@
 import t from 'tap';
-import { chromiumSkip as skip, launchBrowser, serveApp } from '../helpers/chromium.js';
+import { chromiumSkip as skip, launchBrowser, serveApp, signInStaff } from '../helpers/chromium.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 
 t.test('bulk selection: "select all", x on the current row, the action, the confirmation and the summary', { skip }, async (t) => {
   const ctx = await createTestContext(t);
   const { base } = await serveApp(t, ctx.services);
   const agent = await createAgent(ctx.services, { name: 'Kim Keys' });
-  const numbers: string[] = [];
-  for (const subject of ['First', 'Second', 'Third']) {
-    numbers.push((await ctx.services.tickets.create(null, { name: 'Rita', email: 'rita@example.com', subject, message: 'Help', source: 'web' })).ticket.number);
-  }
+  const create = (subject: string) => ctx.services.tickets.create(null, { name: 'Rita', email: 'rita@example.com', subject, message: 'Help', source: 'web' });
+  const numbers = [(await create('First')).ticket.number, (await create('Second')).ticket.number, (await create('Third')).ticket.number];
 
-  const browser = await launchBrowser(t);
-  const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  const page = await (await (await launchBrowser(t)).newContext({ locale: 'en-US' })).newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/scp/login`);
-  await page.fill('#f-login', agent.username);
-  await page.fill('#f-password', agent.password);
-  await Promise.all([page.waitForURL(/\/scp\/tickets/), page.click('button[type=submit].primary')]);
+  await signInStaff(page, base, agent);
 
   const ticked = () => page.$$eval('input[name=tickets]', (boxes) => boxes.filter((b) => (b as HTMLInputElement).checked).length);
   const all = page.locator('#bulk-all');

@@ -110,15 +110,17 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
     }
   }
 
+  /** What both steps post: the queue to go back to, the chosen tickets (null: refused, flash set), the action. */
+  function readBulk(request: FastifyRequest, reply: FastifyReply) {
+    const form = readForm(request);
+    return { back: queueUrl(form.fields.back), numbers: chosen(reply, form), action: parseBulkAction(form.fields.action, request.staff!.staffId) };
+  }
+
   /** The confirmation page, or the action choice again with its error when the action is missing or unknown. */
   app.post('/tickets/bulk', async (request, reply) => {
-    const form = readForm(request);
-    const { fields } = form;
-    const back = queueUrl(fields.back);
-    const numbers = chosen(reply, form);
+    const { back, numbers, action } = readBulk(request, reply);
     if (!numbers) return reply.redirect(back);
     const p = request.staff!;
-    const action = parseBulkAction(fields.action, p.staffId);
     const targets = await ticketBulk.preview(p, numbers);
     const errors: FieldErrors = action ? {} : { action: 'staff.bulk.choose_action' };
     return render(request, reply, 'staff/bulk', {
@@ -135,13 +137,9 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
 
   /** Applies the action, ticket by ticket, and says what was done and what was refused. */
   app.post('/tickets/bulk/confirm', async (request, reply) => {
-    const form = readForm(request);
-    const { fields } = form;
-    const back = queueUrl(fields.back);
-    const numbers = chosen(reply, form);
+    const { back, numbers, action } = readBulk(request, reply);
     if (!numbers) return reply.redirect(back);
     const p = request.staff!;
-    const action = parseBulkAction(fields.action, p.staffId);
     if (!action) {
       setFlash(reply, { type: 'error', message: 'staff.bulk.choose_action' });
       return reply.redirect(back);
