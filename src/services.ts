@@ -137,7 +137,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, banRepo, directory, audit, clock);
   // Bulk actions, delete and spam (issue 10, items 6 and 9).
-  const ticketRemoval = new TicketRemoval({ db, clock, tickets: ticketRepo, attachments, locks, audit, events, access: tickets, bans });
+  const ticketRemoval = new TicketRemoval({ db, clock, tickets: ticketRepo, attachments, locks, audit, events, outbox, access: tickets, bans });
   const ticketBulk = new TicketBulk({ find: (numbers) => ticketRepo.findByNumbers(numbers), tickets, removal: ticketRemoval });
   const intake = new MailIntakeService({
     db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,

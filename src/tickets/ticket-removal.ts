@@ -5,6 +5,7 @@ import type { Clock } from '../db/time.js';
 import type { EventRepository } from '../history/event-repository.js';
 import { ValidationError, forbidden } from '../errors.js';
 import type { LockService } from '../locks/lock-service.js';
+import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import type { TicketRepository } from './ticket-repository.js';
 import { ticketNotFound, type TicketAccess } from './ticket-rules.js';
@@ -23,6 +24,7 @@ export interface TicketRemovalDeps {
   locks: Pick<LockService, 'assertMayAct'>;
   audit: AuditRepository;
   events: Pick<EventRepository, 'record'>;
+  outbox: Pick<OutboxRepository, 'cancelPendingForTicket'>;
   access: Pick<TicketAccess, 'get'>;
   bans: SenderBans;
 }
@@ -75,6 +77,8 @@ export class TicketRemoval {
         const now = this.d.clock.now();
         // closed_at says since when: the retention job deletes spam by it.
         await this.d.tickets.update(ticket.id, { status: 'spam', closedAt: now, updatedAt: now });
+        // Nothing more goes out about it: not the auto-reply to its sender, nor the agents' alerts.
+        await this.d.outbox.cancelPendingForTicket(ticket.id);
         await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.spam', objectType: 'ticket', objectId: ticket.id, details: { number: ticket.number, from: ticket.status, ban: opts.ban } });
       }
       const banned = opts.ban ? await this.ban(actor, ticket) : false;

@@ -109,6 +109,10 @@ t.test('spam leaves every queue, is audited, stays spam when its sender writes a
   const done = await ab.post('/scp/tickets/bulk/confirm', { tickets: ticket.number, action: 'spam' });
   t.same(row(done.body, ticket.number), { outcome: 'Done', reason: '' });
   t.equal((await s.tickets.findByNumber(ticket.number))?.status, 'spam');
+  const mail = await s.outbox.forTicket(ticket.id);
+  t.ok(mail.length && mail.every((m) => m.status === 'cancelled'), 'its auto-reply and alerts are not sent');
+  const other = await s.outbox.forTicket(keep.id);
+  t.ok(other.length && other.every((m) => m.status === 'pending'), 'other tickets’ mail still is');
   for (const queue of ['open', 'mine', 'unassigned', 'answered', 'closed']) {
     const page = await ab.get(`/scp/tickets?queue=${queue}`);
     t.notMatch(page.body, 'Cheap pills', `not in the ${queue} queue`);
