@@ -68,8 +68,8 @@ async function loadUntil(done: Promise<unknown>, url: string, cookie: string, fi
   let finished = false;
   void done.finally(() => (finished = true));
   const all: LoadResult = { latenciesMs: [], elapsedMs: 0, errors: 0, firstError: null };
-  for (let round = 0; !finished; round++) {
-    const r = await runLoad({ targets: [{ url, cookie }], concurrency: CONCURRENCY, durationMs: round ? 300 : Math.max(300, firstMs), maxRequests: 1_000_000 });
+  for (let i = 0; !finished; i++) {
+    const r = await runLoad({ targets: [{ url, cookie }], concurrency: CONCURRENCY, durationMs: i ? 300 : Math.max(300, firstMs), maxRequests: 1_000_000 });
     all.latenciesMs.push(...r.latenciesMs);
     all.elapsedMs += r.elapsedMs;
     all.errors += r.errors;
