@@ -41,13 +41,16 @@ t.test('an administrator deletes a ticket from its page, after a confirmation; i
   t.match(page.body, /<form method="post" action="\/scp\/tickets\/bulk" class="actions">\s*<input type="hidden" name="_csrf" value="[^"]+">\s*<input type="hidden" name="tickets" value="\d+">/);
   t.match(page.body, '<button type="submit" name="action" value="delete" class="danger">Delete ticket…</button>');
 
-  const confirm = await b.post('/scp/tickets/bulk', { tickets: ticket.number, action: 'delete' });
+  t.match(page.body, `<input type="hidden" name="back" value="/scp/tickets/${ticket.number}">`);
+  const confirm = await b.post('/scp/tickets/bulk', { tickets: ticket.number, action: 'delete', back: `/scp/tickets/${ticket.number}` });
   t.equal(confirm.statusCode, 200);
   t.match(confirm.body, 'Delete 1 ticket for good, with its thread and attachments');
   t.match(confirm.body, 'Deleting cannot be undone.');
+  t.match(confirm.body, `<a href="/scp/tickets/${ticket.number}">Cancel</a>`, 'Cancel goes back to the ticket');
   t.ok(await s.tickets.findByNumber(ticket.number), 'still there before the confirmation');
 
-  const done = await b.post('/scp/tickets/bulk/confirm', { tickets: ticket.number, action: 'delete' });
+  const done = await b.post('/scp/tickets/bulk/confirm', { tickets: ticket.number, action: 'delete', back: `/scp/tickets/${ticket.number}` });
+  t.match(done.body, '<a href="/scp/tickets">Back to the queue</a>', 'a deleted ticket has no page to go back to');
   t.same(row(done.body, ticket.number), { outcome: 'Done', reason: '' });
   t.notMatch(done.body, `href="/scp/tickets/${ticket.number}"`, 'no link to a deleted ticket');
   t.equal(await s.tickets.findByNumber(ticket.number), null);
@@ -106,7 +109,8 @@ t.test('spam leaves every queue, is audited, stays spam when its sender writes a
   await ab.get('/scp/tickets');
   const confirm = await ab.post('/scp/tickets/bulk', { tickets: ticket.number, action: 'spam' });
   t.match(confirm.body, 'Mark 1 ticket as spam');
-  const done = await ab.post('/scp/tickets/bulk/confirm', { tickets: ticket.number, action: 'spam' });
+  const done = await ab.post('/scp/tickets/bulk/confirm', { tickets: ticket.number, action: 'spam', back: `/scp/tickets/${ticket.number}` });
+  t.match(done.body, `<a href="/scp/tickets/${ticket.number}">Back to the ticket</a>`);
   t.same(row(done.body, ticket.number), { outcome: 'Done', reason: '' });
   t.equal((await s.tickets.findByNumber(ticket.number))?.status, 'spam');
   const mail = await s.outbox.forTicket(ticket.id);

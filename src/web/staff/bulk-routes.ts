@@ -6,9 +6,9 @@ import { PRIORITIES, STATUSES, isPriority } from '../../tickets/ticket.js';
 import { parseId, readForm } from '../forms.js';
 import { render, setFlash } from '../render.js';
 
-/** Where the bulk pages lead back to: a queue the agent came from, never anywhere else. */
-function queueUrl(raw: string | undefined): string {
-  return raw && /^\/scp\/tickets(\?[^\s]*)?$/.test(raw) && !raw.startsWith('//') ? raw : '/scp/tickets';
+/** Where the bulk pages lead back to: the queue or the ticket page the agent came from, never anywhere else. */
+function backUrl(raw: string | undefined): string {
+  return raw && /^\/scp\/tickets(\/\d{4,16}|\?[^\s]*)?$/.test(raw) ? raw : '/scp/tickets';
 }
 
 /**
@@ -113,7 +113,7 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
   /** What both steps post: the queue to go back to, the chosen tickets (null: refused, flash set), the action. */
   function readBulk(request: FastifyRequest, reply: FastifyReply) {
     const form = readForm(request);
-    return { back: queueUrl(form.fields.back), numbers: chosen(reply, form), action: parseBulkAction(form.fields.action, request.staff!.staffId) };
+    return { back: backUrl(form.fields.back), numbers: chosen(reply, form), action: parseBulkAction(form.fields.action, request.staff!.staffId) };
   }
 
   /** The confirmation page, or the action choice again with its error when the action is missing or unknown. */
@@ -150,7 +150,8 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/bulk', {
       title: 'staff.bulk.summary_title',
       step: 'summary',
-      back,
+      // A deleted ticket has no page to go back to.
+      back: action.kind === 'delete' && back.startsWith('/scp/tickets/') ? '/scp/tickets' : back,
       outcomes,
       counts: { done: count(outcomes, 'done'), unchanged: count(outcomes, 'unchanged'), refused: count(outcomes, 'refused') },
       describe: await describe(request, action, numbers.length),
