@@ -149,7 +149,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const delivery = new OutboxDelivery(outbox, clock, log.child({ component: 'outbox' }), {
     outboundSmtpUrl: config.outboundSmtpUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain, ...config.outbox,
-  });
+  }, undefined, (entryId) => attachments.withContent(entryId));
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });

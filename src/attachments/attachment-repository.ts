@@ -98,6 +98,14 @@ export class AttachmentRepository {
     return this.db.run((q) => q('attachment_blobs').whereIn('sha256', sha256s).whereNotExists((w) => w.select(q.raw('1')).from('attachments as a').whereRaw('a.sha256 = attachment_blobs.sha256')).delete());
   }
 
+  /** An entry's files with their bytes, in one query: what a mailed response carries. */
+  async withContent(entryId: number): Promise<Array<Attachment & { data: Buffer }>> {
+    const rows = await this.db.run((q) =>
+      q('attachments as a').join('attachment_blobs as b', 'b.sha256', 'a.sha256').where('a.entry_id', entryId).orderBy('a.id').select(...COLUMNS.map((c) => `a.${c}`), 'b.data'),
+    );
+    return rows.map((r) => ({ ...map(r), data: Buffer.from(r.data as Uint8Array) }));
+  }
+
   async content(id: number): Promise<Buffer | null> {
     const r = await this.db.run((q) => q('attachments as a').join('attachment_blobs as b', 'b.sha256', 'a.sha256').where('a.id', id).first('b.data'));
     return r ? Buffer.from(r.data as Uint8Array) : null;

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database.js';
+import type { Database, PreparedSelect } from '../db/database.js';
 import { RetryableConflict, UniqueViolation } from '../db/errors.js';
 import { fromDbTimeRequired, toDbTime } from '../db/time.js';
 import type { LockNotice, TicketLock, Viewer } from './lock.js';
@@ -18,7 +18,25 @@ const mapLock = (r: Record<string, unknown>): TicketLock => ({
  * DESIGN.md §9 "row locks").
  */
 export class LockRepository {
-  constructor(private readonly db: Database) {}
+  /** Prepared once: every ticket page and every poll runs it. */
+  private readonly liveWithViewersSelect: PreparedSelect<{ ticketId: number; now: string; since: string }>;
+
+  constructor(private readonly db: Database) {
+    this.liveWithViewersSelect = db.select((q, p) =>
+      q('ticket_locks as l')
+        .join('staff as s', 's.id', 'l.staff_id')
+        .where('l.ticket_id', p.ticketId)
+        .where('l.expires_at', '>=', p.now)
+        .select(q.raw("'lock' AS row_kind"), 'l.staff_id', 's.name', 'l.acquired_at AS at', 'l.expires_at', 'l.token')
+        .unionAll((u) =>
+          u.from('ticket_presence as p')
+            .join('staff as s', 's.id', 'p.staff_id')
+            .where('p.ticket_id', p.ticketId)
+            .where('p.seen_at', '>=', p.since)
+            .select(q.raw("'viewer'"), 'p.staff_id', 's.name', 'p.seen_at', q.raw('NULL'), q.raw('NULL')),
+        ),
+    );
+  }
 
   /**
    * Takes the lock for `staffId` if the ticket has no lock, an expired one, or one this agent already holds,
@@ -169,20 +187,7 @@ export class LockRepository {
    * poll show. The two row kinds share columns: a viewer's `at` is when it was seen, a lock's when it was taken.
    */
   async liveWithViewers(ticketId: number, now: Date, since: Date): Promise<{ lock: TicketLock | null; viewers: Viewer[] }> {
-    const rows = await this.db.run((q) =>
-      q('ticket_locks as l')
-        .join('staff as s', 's.id', 'l.staff_id')
-        .where('l.ticket_id', ticketId)
-        .where('l.expires_at', '>=', toDbTime(now))
-        .select(q.raw("'lock' AS row_kind"), 'l.staff_id', 's.name', 'l.acquired_at AS at', 'l.expires_at', 'l.token')
-        .unionAll((u) =>
-          u.from('ticket_presence as p')
-            .join('staff as s', 's.id', 'p.staff_id')
-            .where('p.ticket_id', ticketId)
-            .where('p.seen_at', '>=', toDbTime(since))
-            .select(q.raw("'viewer'"), 'p.staff_id', 's.name', 'p.seen_at', q.raw('NULL'), q.raw('NULL')),
-        ),
-    );
+    const rows = await this.liveWithViewersSelect({ ticketId, now: toDbTime(now), since: toDbTime(since) });
     let lock: TicketLock | null = null;
     const viewers: Viewer[] = [];
     for (const r of rows as Array<Record<string, unknown>>) {

@@ -1,3 +1,4 @@
+import { entryHtml, markInlineImages } from '../content/markdown.js';
 import { AppError, ValidationError, type FieldErrors } from '../errors.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import { validateBody, type TicketAccess } from './ticket-rules.js';
@@ -14,6 +15,8 @@ export interface RespondOptions {
   signature?: SignatureChoice;
   /** "Send and mark resolved" / "Send and close": the status set in the same transaction as the response. */
   thenStatus?: 'resolved' | 'closed';
+  /** The text is Markdown (the panel's forms): the entry and the mail carry its HTML too. API text stays plain. */
+  markdown?: boolean;
 }
 
 export const SIGNATURE_CHOICES = ['none', 'mine', 'department'] as const;
@@ -48,12 +51,13 @@ export class TicketEntries {
       const signature = await this.signature(actor, opts.signature ?? 'department', dept?.signature ?? '');
       // The signature is part of what was said: the thread shows it as the requester read it.
       const body = signature ? `${message.trimEnd()}\n\n${signature}` : message;
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, source: 'web', createdAt: now });
-      await this.d.attachments.add(ticket.id, entryId, files);
+      const formatted = formatEntry(message, signature, files, opts);
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, bodyHtml: formatted.html, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, formatted.files);
       if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
       const cc = (await this.d.collaborators.list(ticket.id)).map((c) => c.email);
-      await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, accessLink: this.access.accessLink(ticket), cc });
+      await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, bodyHtml: formatted.html, accessLink: this.access.accessLink(ticket), cc });
       if (status) {
         await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.status', objectType: 'ticket', objectId: ticket.id, details: { number, from: ticket.status, to: status, withResponse: entryId } });
         await this.d.events.record({ ticketId: ticket.id, actor, kind: 'status', data: { from: ticket.status, to: status } });
@@ -69,13 +73,14 @@ export class TicketEntries {
   }
 
   /** An internal note: staff only, never mailed to the requester. */
-  async note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
+  async note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: Pick<RespondOptions, 'markdown'> = {}): Promise<number> {
     const { ticket, now } = await this.entryTarget(actor, number, message, 'note');
+    const formatted = formatEntry(message, '', files, opts);
     return this.d.db.transaction(async () => {
       await this.d.tickets.update(ticket.id, { updatedAt: now });
       await this.d.locks.assertMayAct(actor, ticket.id, 'note');
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, source: 'web', createdAt: now });
-      await this.d.attachments.add(ticket.id, entryId, files);
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, bodyHtml: formatted.html, source: 'web', createdAt: now });
+      await this.d.attachments.add(ticket.id, entryId, formatted.files);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'note');
       return entryId;
     });
@@ -106,4 +111,11 @@ export class TicketEntries {
       return entryId;
     });
   }
+}
+
+/** An agent's Markdown as the entry's HTML, with the files it shows inline marked; plain text has no HTML. */
+function formatEntry(message: string, signature: string, files: FileInput[], opts: Pick<RespondOptions, 'markdown'>): { html: string | null; files: FileInput[] } {
+  if (!opts.markdown) return { html: null, files };
+  const { html, cids } = entryHtml(message, signature);
+  return { html, files: markInlineImages(files, cids) };
 }

@@ -111,8 +111,8 @@ export class TicketService implements TicketAccess {
     return this.entries.respond(actor, number, message, files, opts);
   }
 
-  note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {
-    return this.entries.note(actor, number, message, files);
+  note(actor: StaffPrincipal, number: string, message: string, files: FileInput[] = [], opts: Pick<RespondOptions, 'markdown'> = {}): Promise<number> {
+    return this.entries.note(actor, number, message, files, opts);
   }
 
   clientReply(actor: ClientPrincipal, number: string, message: string, files: FileInput[] = []): Promise<number> {

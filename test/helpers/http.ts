@@ -99,3 +99,13 @@ export async function signedInAdmin(t: Test) {
   t.equal((await b.staffLogin(admin.username, admin.password)).statusCode, 302);
   return { ctx, app, admin, b };
 }
+
+/** A fresh test context and app with an agent of the default department signed in through the login form. */
+export async function signedInAgent(t: Test, overrides: Record<string, unknown> = {}, name = 'Alan Turing') {
+  const ctx = await createTestContext(t, overrides);
+  const app = await createTestApp(t, ctx);
+  const agent = await createAgent(ctx.services, { name });
+  const b = new Browser(app);
+  await b.staffLogin(agent.username, agent.password);
+  return { ctx, app, agent, b };
+}

@@ -102,3 +102,35 @@ t.test('stored events the page cannot make sense of still render', async (t) => 
   t.equal(lines.length, 4);
   t.match(lines[1], 'An agent changed the ticket', 'an unknown kind');
 });
+
+t.test('a long thread opens folded: how it began and the latest 30 items, the rest behind one link', async (t) => {
+  const ctx = await createTestContext(t);
+  const app = await createTestApp(t, ctx);
+  const { services } = ctx;
+  const agent = await createAgent(services, { name: 'Ann Agent' });
+  const ticket = await ticketFor(services, 'Long story');
+  for (let i = 1; i <= 40; i++) {
+    await services.tickets.note(agent.principal, ticket.number, `Note number ${i}.`);
+    if (i % 2 === 0) await services.tickets.setPriority(agent.principal, ticket.number, i % 4 === 0 ? 3 : 4);
+  }
+  const b = new Browser(app);
+  await b.staffLogin(agent.username, agent.password);
+  const page = `/scp/tickets/${ticket.number}`;
+  const folded = (await b.get(page)).body;
+  t.match(folded, 'It jams.', 'the first message stays');
+  t.match(folded, 'Note number 40.', 'the latest stay');
+  t.notMatch(folded, 'Note number 5.', 'older ones are folded');
+  const fold = /(\d+) earlier entries and (\d+) changes are folded away\. <a href="\/scp\/tickets\/\d+\?thread=all#thread-fold">Show the whole thread<\/a>/.exec(folded);
+  t.ok(fold, 'one link to the whole thread');
+  t.equal(Number(fold![1]) + Number(fold![2]), 41 + 20 - 31, 'it says what is folded: all but the first and the latest 30 of 41 entries and 20 changes');
+  const all = (await b.get(`${page}?thread=all`)).body;
+  for (const n of [1, 5, 40]) t.match(all, `Note number ${n}.`);
+  t.notMatch(all, 'folded away');
+
+  // Entries the agent has not seen (a refused, stale reply) are never folded away.
+  const seen = Number(/name="lastEntryId" value="(\d+)"/.exec(folded)![1]) - 35;
+  const stale = await b.post(`${page}/reply`, { message: 'My answer', lastEntryId: String(seen) });
+  t.equal(stale.statusCode, 409);
+  t.match(stale.body, 'Note number 6.', 'unseen entries shown');
+  t.match(stale.body, 'My answer', 'the typed text is kept');
+});

@@ -1,15 +1,6 @@
-import t, { type Test } from 'tap';
-import { createAgent, createTestContext } from '../helpers/context.js';
-import { Browser, createTestApp } from '../helpers/http.js';
-
-async function setup(t: Test, overrides: Record<string, unknown> = {}) {
-  const ctx = await createTestContext(t, overrides);
-  const app = await createTestApp(t, ctx);
-  const agent = await createAgent(ctx.services, { name: 'Alan Turing' });
-  const b = new Browser(app);
-  await b.staffLogin(agent.username, agent.password);
-  return { ctx, app, agent, b };
-}
+import t from 'tap';
+import { createAgent } from '../helpers/context.js';
+import { signedInAgent as setup } from '../helpers/http.js';
 
 t.test('queues list tickets with counts, sorting, department filter and keyset pages', async (t) => {
   const { ctx, b } = await setup(t, { queuePageSize: 5 });

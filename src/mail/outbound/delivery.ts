@@ -34,6 +34,18 @@ export interface MailTransport {
 
 const MAX_BACKOFF_MS = 6 * 3600_000;
 
+/** A file of the entry a mail is about, with its bytes; `contentId` set for an image its HTML shows inline. */
+export interface MailFile {
+  filename: string;
+  contentType: string;
+  contentId: string | null;
+  data: Buffer;
+}
+
+/** The mail kinds that carry their entry's files: a response is what the requester reads the files in. */
+const WITH_FILES = new Set(['response']);
+
+
 /**
  * Delivers the outbox through the site's relay. Rows are claimed first (see OutboxRepository.claim), so
  * that with several nodes running each row is sent by one of them; sending happens outside any
@@ -52,7 +64,17 @@ export class OutboxDelivery {
     private readonly log: Logger,
     private readonly config: DeliveryConfig,
     private readonly createTransport: (url: string) => MailTransport = (url) => nodemailer.createTransport({ url, pool: true, maxConnections: 3 }),
+    /** The files of an entry; without it no mail carries files. */
+    private readonly entryFiles: ((entryId: number) => Promise<MailFile[]>) | null = null,
   ) {}
+
+  private async attachments(row: OutboxRow): Promise<SendMailOptions['attachments']> {
+    if (!this.entryFiles || row.entryId === null || !WITH_FILES.has(row.kind)) return undefined;
+    const files = await this.entryFiles(row.entryId);
+    if (!files.length) return undefined;
+    // With a cid nodemailer puts the file in multipart/related beside the HTML, which shows it in place.
+    return files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.data, ...(f.contentId ? { cid: f.contentId } : {}) }));
+  }
 
   get configured(): boolean {
     return this.config.outboundSmtpUrl.trim() !== '';
@@ -124,6 +146,7 @@ export class OutboxDelivery {
         subject: row.subject,
         text: row.bodyText,
         html: row.bodyHtml ?? undefined,
+        attachments: await this.attachments(row),
         messageId: row.messageId ? `<${row.messageId}>` : undefined,
         inReplyTo,
         references,

@@ -1,4 +1,5 @@
 import { escapeHtml, type Translator } from '../../i18n/translator.js';
+import { textToHtml } from '../../content/markdown.js';
 import type { Ticket } from '../../tickets/ticket.js';
 
 /**
@@ -18,12 +19,6 @@ type TicketRef = Pick<Ticket, 'number' | 'subject'>;
 export const subjectTag = (t: TicketRef) => `[#${t.number}] ${t.subject}`;
 
 
-const paragraphs = (text: string) =>
-  text
-    .trim()
-    .split(/\n{2,}/)
-    .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br>')}</p>`)
-    .join('\n');
 
 /** A mailbox as mail headers write it, "Ann <ann@example.com>": an address, not a sentence. */
 const mailbox = (name: string, email: string) => `${name} <${email}>`;
@@ -72,14 +67,17 @@ export function ticketCreatedNotice(tr: Translator, helpdesk: string, t: TicketR
   );
 }
 
-/** An agent's response; `body` ends with the signature the agent chose, as the thread shows it. */
-export function responseNotice(tr: Translator, t: TicketRef, agentName: string, body: string, accessLink: string): Notice {
+/**
+ * An agent's response; `body` ends with the signature the agent chose, as the thread shows it. `bodyHtml`: the
+ * sanitised HTML of a formatted response (its Markdown is the plain-text part); null for plain text.
+ */
+export function responseNotice(tr: Translator, t: TicketRef, agentName: string, body: string, accessLink: string, bodyHtml: string | null = null): Notice {
   return toRequester(
     tr,
     tr.t('notices.response.subject', { tag: subjectTag(t) }),
     [body.trim(), '', agentName, '', tr.t('notices.response.view_text', { link: accessLink })],
     [
-      paragraphs(body),
+      bodyHtml ?? textToHtml(body),
       `<p>${escapeHtml(agentName)}</p>`,
       `<p style="color:#666;font-size:12px">${tr.tHtml('notices.response.view_html', {}, { link: accessLink })}</p>`,
     ],
@@ -115,7 +113,7 @@ function messageAlert({ tr, timeZone }: AlertReader, subject: string, line: { ke
     bodyHtml: [
       '<!doctype html><html><body>',
       `<p>${tr.tHtml(line.key, line.params)}<br>${tr.tHtml('notices.alert.received', received)}</p>`,
-      `<blockquote>${paragraphs(excerpt)}</blockquote>`,
+      `<blockquote>${textToHtml(excerpt)}</blockquote>`,
       `<p>${tr.tHtml('notices.alert.open_html', {}, { link: a.staffUrl })}</p>`,
       '</body></html>',
     ].join('\n'),

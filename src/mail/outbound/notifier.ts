@@ -110,11 +110,11 @@ export class Notifier {
   }
 
   /** An agent's response, to the requester with the collaborators in copy. */
-  async response(t: NoticeTicket & Pick<Ticket, 'requesterLanguage'>, entryId: number, r: { agentName: string; body: string; accessLink: string; cc: string[] }): Promise<void> {
+  async response(t: NoticeTicket & Pick<Ticket, 'requesterLanguage'>, entryId: number, r: { agentName: string; body: string; bodyHtml?: string | null; accessLink: string; cc: string[] }): Promise<void> {
     const cc = r.cc.filter((a) => a !== t.requesterEmail);
     // The collaborators in copy read the requester's language: one mail, one language.
     const tr = await this.d.translatorFor(t.requesterLanguage);
-    await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(tr, t, r.agentName, r.body, r.accessLink), {}, cc);
+    await this.enqueue(t, entryId, 'response', [t.requesterEmail], responseNotice(tr, t, r.agentName, r.body, r.accessLink, r.bodyHtml ?? null), {}, cc);
   }
 
   /**

@@ -7,6 +7,7 @@ import { readForm } from '../forms.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { bulkRoutes } from './bulk-routes.js';
 import { entryRoutes } from './entry-routes.js';
+import { formatRoutes } from './format-routes.js';
 import { lockApiRoutes, lockPageRoutes } from './lock-routes.js';
 import { adminPanel } from '../admin/index.js';
 import { passwordRoutes } from './password-routes.js';
@@ -51,6 +52,7 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
     await guarded.register(ticketRoutes);
     await guarded.register(bulkRoutes);
     await guarded.register(entryRoutes);
+    await guarded.register(formatRoutes);
     await guarded.register(preferencesRoutes);
     await guarded.register(lockPageRoutes);
     await guarded.register(lockApiRoutes);

@@ -11,8 +11,9 @@ import { collisionPageData, lockMessage } from './lock-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { bulkChoices } from './bulk-routes.js';
-import { timeline } from '../../history/timeline.js';
+import { foldTimeline, timeline } from '../../history/timeline.js';
 import { eventLine } from './history.js';
+import { formatPreview, type FormatPreview } from './format-routes.js';
 
 type NumberParams = { Params: { number: string } };
 
@@ -43,6 +44,9 @@ async function conflictMessage(request: FastifyRequest, err: AppError): Promise<
   return err.code === 'LOCK_HELD' ? lockMessage(err.userMessage, await translatorFor(request), request.staff!.timezone) : err.userMessage;
 }
 
+/** How many of a long thread's latest entries and events the ticket page opens with. */
+const THREAD_TAIL = 30;
+
 /** How many of the requester's other tickets the page lists. */
 const REQUESTER_TICKETS = 8;
 
@@ -63,11 +67,12 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     request: FastifyRequest,
     reply: FastifyReply,
     number: string,
-    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError } = {},
+    extra: { values?: Record<string, unknown>; errors?: FieldErrors; formError?: Msg; conflict?: AppError; preview?: FormatPreview; seenEntryId?: number } = {},
     status = 200,
   ) {
     // ?images=<entry id>: the agent chose to load that entry's remote images (they tell the sender it was read).
-    const images = (request.query as { images?: string } | undefined)?.images;
+    const query = request.query as { images?: string; thread?: string } | undefined;
+    const images = query?.images;
     const remoteImagesFor = parseId(images) || null;
     const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
     if (view.entries.some((e) => e.display.remoteImagesShown && e.display.bodyHtmlSanitized)) {
@@ -81,11 +86,18 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       tickets.requesterTickets(request.staff!, view.ticket, REQUESTER_TICKETS + 1),
     ]);
     const signatures = { mine: me?.signature ?? '', department: allDepartments.find((d) => d.id === view.ticket.departmentId)?.signature.trim() ?? '' };
-    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : [];
+    // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
+    const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : extra.seenEntryId ? view.entries.filter((e) => e.id > extra.seenEntryId!).map((e) => e.id) : [];
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
-      timeline: timeline(view.entries, view.events),
+      // ?thread=all: the whole thread; else a long one opens folded, keeping what the agent came to see.
+      ...(() => {
+        const items = timeline(view.entries, view.events);
+        if (query?.thread === 'all') return { timeline: items, folded: null };
+        const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)));
+        return { timeline: shown, folded };
+      })(),
       eventLine,
       // An archived department is offered only as where the ticket already is.
       departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
@@ -191,11 +203,13 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       const { number } = request.params;
       const { fields, files } = readForm(request);
       const text = kind === 'reply' ? (fields.message ?? '') : (fields.note ?? '');
+      // Formatting preview (format-routes.ts): the page again with the text kept and shown formatted; nothing is written.
+      if (fields.preview !== undefined) return renderTicket(request, reply, number, { values: fields, preview: formatPreview(kind, text), seenEntryId: parseId(fields.lastEntryId) });
       try {
         const attachments = checkUploads(files.attachments ?? [], config.attachments, kind === 'reply' ? 'attachments' : 'noteAttachments');
         const seenEntryId = parseId(fields.lastEntryId) || null;
-        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, ...replyChoices(fields) });
-        else await tickets.note(request.staff!, number, text, attachments);
+        if (kind === 'reply') await tickets.respond(request.staff!, number, text, attachments, { seenEntryId, markdown: true, ...replyChoices(fields) });
+        else await tickets.note(request.staff!, number, text, attachments, { markdown: true });
       } catch (err) {
         if (err instanceof ValidationError) return renderTicket(request, reply, number, { values: fields, errors: err.fields }, request.uploadRefused ? 413 : 400);
         if (err instanceof AppError && err.category === 'conflict') return renderTicket(request, reply, number, { values: fields, formError: await conflictMessage(request, err), conflict: err }, 409);
