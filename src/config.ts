@@ -83,6 +83,8 @@ export const ConfigSchema = Type.Object(
         // Incoming messages that were handled (raw copies, the dedupe log).
         inboundDays: Type.Integer({ minimum: 0 }),
         auditDays: Type.Integer({ minimum: 0 }),
+        // Tickets marked as spam, kept this long so that a mistake can be undone, then deleted.
+        spamDays: Type.Optional(Type.Integer({ minimum: 0 })),
       },
       { additionalProperties: false },
     ),
@@ -165,6 +167,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'intOr
   RETENTION_FAILED_MAIL_DAYS: { path: ['retention', 'failedMailDays'], type: 'int' },
   RETENTION_INBOUND_DAYS: { path: ['retention', 'inboundDays'], type: 'int' },
   RETENTION_AUDIT_DAYS: { path: ['retention', 'auditDays'], type: 'int' },
+  RETENTION_SPAM_DAYS: { path: ['retention', 'spamDays'], type: 'int' },
   DEFAULT_LANGUAGE: { path: ['i18n', 'defaultLanguage'], type: 'string' },
 };
 

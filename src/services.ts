@@ -55,6 +55,8 @@ import { TicketRelationsRepository } from './tickets/ticket-relations.js';
 import { TicketRelationsService } from './tickets/ticket-relations-service.js';
 import { NonParticipantEntryService } from './tickets/non-participant-entries.js';
 import { TicketService } from './tickets/ticket-service.js';
+import { TicketBulk } from './tickets/ticket-bulk.js';
+import { TicketRemoval } from './tickets/ticket-removal.js';
 import type { Ticket } from './tickets/ticket.js';
 import { DEFAULT_LANGUAGE_SETTING, loadI18n } from './i18n/load.js';
 import { SiteLanguageService } from './settings/site-language.js';
@@ -140,6 +142,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const inbound = new InboundRepository(db);
   const bans = new BanService(db, banRepo, directory, audit, clock);
+  // Bulk actions, delete and spam (issue 10, items 6 and 9).
+  const ticketRemoval = new TicketRemoval({ db, clock, tickets: ticketRepo, attachments, locks, audit, events, outbox, access: tickets, bans });
+  const ticketBulk = new TicketBulk({ find: (numbers) => ticketRepo.findByNumbers(numbers), tickets, removal: ticketRemoval });
   const intake = new MailIntakeService({
     db, clock, mailboxes, inbound, bans, tickets, ticketRepo, threads, collaborators, signer,
     staff: directory, trustedAuthServers: config.mail.trustedAuthServers,
@@ -160,9 +165,11 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   // Expired locks already stop counting; the purge keeps the lock, notice and presence tables small.
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
+  const spamDays = config.retention.spamDays ?? 0;
+  scheduler.register({ name: 'spam.purge', everyMs: 60 * 60_000, run: (signal) => (spamDays ? ticketRemoval.purgeSpam(new Date(clock.now().getTime() - spamDays * 86_400_000), 500, signal) : Promise.resolve(0)) });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
-    sessions, mailboxes, bans, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
+    sessions, mailboxes, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, locks, events }),
     canned: new CannedService({
       db, repo: new CannedRepository(db, clock, directoryVersion), departments: departmentRepo, audit, menus, findTicket,

@@ -10,6 +10,8 @@
   function typing(el) {
     if (!el || el === document.body) return false;
     var tag = el.tagName;
+    // A ticked box is not a field being typed in: j/k/x go on working from a row's checkbox.
+    if (tag === 'INPUT' && (el.type === 'checkbox' || el.type === 'radio')) return false;
     return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || el.isContentEditable;
   }
 
@@ -36,6 +38,15 @@
     row.classList.add('kb-current');
   });
 
+  // x ticks or clears the current row's box for the bulk actions (bulk.js keeps "select all" in step).
+  function toggleRow() {
+    var box = current >= 0 ? rows[current].querySelector('input[type=checkbox][name=tickets]') : null;
+    if (!box) return false;
+    box.checked = !box.checked;
+    box.dispatchEvent(new Event('change', { bubbles: true }));
+    return true;
+  }
+
   function focusField(id) {
     var el = document.getElementById(id);
     if (!el || el.disabled) return false;
@@ -47,6 +58,7 @@
   var actions = {
     j: function () { return move(1); },
     k: function () { return move(-1); },
+    x: toggleRow,
     r: function () { return focusField('f-message'); },
     n: function () { return focusField('f-note'); },
     a: function () { return focusField('f-assigneeId'); },

@@ -36,6 +36,9 @@ export interface ServerOptions {
   config?: Record<string, unknown>;
   /** Node options before the entry point, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Ports to listen on (default: free ones the system picks). */
+  httpPort?: number;
+  smtpPort?: number;
 }
 
 export interface Server {
@@ -87,7 +90,7 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
   const compiled = built !== undefined;
   const entry = built ?? 'src/main.ts';
   if (!compiled && !existsSync(join(root, entry))) throw new Error(`${root} has neither ${COMPILED.join(' nor ')} nor src/main.ts`);
-  const [smtpPort, httpPort] = [await freePort(), await freePort()];
+  const [smtpPort, httpPort] = [opts.smtpPort ?? (await freePort()), opts.httpPort ?? (await freePort())];
   const scratch = mkdtempSync(join(tmpdir(), 'switchboard-bench-server-'));
   const configFile = join(scratch, 'config.json');
   writeFileSync(configFile, JSON.stringify({

@@ -11,6 +11,7 @@ import { SettingsRepository } from '../../src/settings/settings-repository.js';
 import { cell, intArg, parseBenchArgs, percentiles, round, scratchDatabase } from './common.js';
 import { runLoad, type Target } from './load.js';
 import { seedBusyTickets, seedTickets } from './seed.js';
+import { Session, staffLogin as login } from './session.js';
 import { Meter, SERVER_HELP, SERVER_OPTIONS, costNotes, cpuProfArgs, perRequestCost, startServer, type PerRequestCost, type Server } from './server.js';
 
 const HELP = `npm run bench:web -- [options]
@@ -68,6 +69,7 @@ for (const p of PAGES ?? []) {
 }
 const WORKERS = args.workers === undefined ? undefined : intArg('bench:web', 'workers', args.workers, 1);
 const PASSWORD = 'bench-password-123';
+const staffLogin = (baseUrl: string, username: string) => login(baseUrl, username, PASSWORD);
 /** Measured for information; the issue's goal names the Open queue, the ticket page and the client page. */
 const GOAL_EXEMPT = new Set(['queue-closed-first']);
 
@@ -149,53 +151,6 @@ async function setUp(): Promise<Setup> {
     },
   };
   return setup;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// A minimal browser: cookies and the CSRF token of the last form, over real HTTP.
-
-class Session {
-  private readonly jar = new Map<string, string>();
-  csrf = '';
-
-  constructor(private readonly baseUrl: string) {}
-
-  get cookie(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  private async send(path: string, init: RequestInit): Promise<{ status: number; location: string | null; body: string }> {
-    const res = await fetch(this.baseUrl + path, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: this.cookie } });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (!value || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) this.jar.delete(name);
-      else this.jar.set(name, value);
-    }
-    const body = await res.text();
-    const m = /name="_csrf" value="([^"]+)"/.exec(body);
-    if (m) this.csrf = m[1]!;
-    return { status: res.status, location: res.headers.get('location'), body };
-  }
-
-  get(path: string) {
-    return this.send(path, { method: 'GET' });
-  }
-
-  post(path: string, fields: Record<string, string>) {
-    const body = new URLSearchParams({ _csrf: this.csrf, ...fields }).toString();
-    return this.send(path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  }
-}
-
-async function staffLogin(baseUrl: string, username: string): Promise<Session> {
-  const s = new Session(baseUrl);
-  await s.get('/scp/login');
-  const res = await s.post('/scp/login', { login: username, password: PASSWORD, next: '/scp/' });
-  if (res.status !== 302 || !s.cookie.includes('sb_staff=')) throw new Error(`staff login as ${username} failed: HTTP ${res.status}`);
-  return s;
 }
 
 const unescapeHtml = (s: string) => s.replace(/&amp;/g, '&').replace(/&#39;/g, "'").replace(/&quot;/g, '"');

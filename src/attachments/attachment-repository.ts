@@ -97,6 +97,17 @@ export class AttachmentRepository {
     return r ? map(r) : null;
   }
 
+  /** The blobs a ticket's attachments point at, read before the ticket is deleted (its links go with it). */
+  async blobsOfTicket(ticketId: number): Promise<string[]> {
+    return this.db.run((q) => q('attachments').where({ ticket_id: ticketId }).distinct('sha256').pluck('sha256'));
+  }
+
+  /** Deletes those of the blobs no attachment links to any more: bytes shared with another ticket stay. */
+  async deleteUnlinkedBlobs(sha256s: string[]): Promise<number> {
+    if (!sha256s.length) return 0;
+    return this.db.run((q) => q('attachment_blobs').whereIn('sha256', sha256s).whereNotExists((w) => w.select(q.raw('1')).from('attachments as a').whereRaw('a.sha256 = attachment_blobs.sha256')).delete());
+  }
+
   /** An entry's files with their bytes, in one query: what a mailed response carries. */
   async withContent(entryId: number): Promise<Array<Attachment & { data: Buffer }>> {
     const rows = await this.db.run((q) =>

@@ -10,6 +10,8 @@ export const EVENT_KINDS = [
   'lock_released', 'entry_moved_out', 'entry_moved_in',
   // Merges and links (tickets/ticket-merge.ts, tickets/ticket-relations-service.ts).
   'merged', 'merged_into', 'linked', 'unlinked',
+  // Marked as spam, the sender maybe banned (tickets/ticket-removal.ts).
+  'spam',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

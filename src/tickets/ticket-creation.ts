@@ -165,10 +165,12 @@ export class TicketCreation {
         const user = body.senderEmail === ticket.requesterEmail ? { id: ticket.userId, name: ticket.requesterName } : await this.d.users.findOrCreate(input.name, input.email);
         // The agents' alerts are written after the commit from the marked entry (pending-alerts.ts): one
         // statement fewer while the sender waits for its 250, and the mark is as crash-safe as an outbox row.
-        entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, fromNonParticipant: input.fromNonParticipant, alertPending: !input.fromNonParticipant, ...body });
+        // Mail to a ticket marked as spam is kept, but alerts nobody.
+        entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, fromNonParticipant: input.fromNonParticipant, alertPending: !input.fromNonParticipant && ticket.status !== 'spam', ...body });
         if (input.fromNonParticipant) await this.d.tickets.update(ticketId, { updatedAt: now });
         else {
-          reopened = ticket.status !== 'open' && this.d.reopenOnReply;
+          // Spam stays spam, whatever its sender writes next (an agent may re-open it).
+          reopened = ticket.status !== 'open' && ticket.status !== 'spam' && this.d.reopenOnReply;
           await this.d.tickets.update(ticketId, { isAnswered: false, updatedAt: now, ...(reopened ? { status: 'open' as const, closedAt: null } : {}) });
           if (reopened) await this.d.events.record({ ticketId, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
         }

@@ -113,9 +113,11 @@ export class TicketEntries {
       const user = (await this.d.users.get(actor.userId))!;
       const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
       await this.d.attachments.add(ticket.id, entryId, files);
-      await this.d.tickets.update(ticket.id, { isAnswered: false, status: 'open', closedAt: null, updatedAt: now });
-      if (ticket.status !== 'open') await this.d.events.record({ ticketId: ticket.id, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
-      await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
+      // Spam stays spam, whatever its sender writes next (an agent may re-open it).
+      const reopen = ticket.status !== 'open' && ticket.status !== 'spam';
+      await this.d.tickets.update(ticket.id, { isAnswered: false, ...(reopen ? { status: 'open' as const, closedAt: null } : {}), updatedAt: now });
+      if (reopen) await this.d.events.record({ ticketId: ticket.id, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
+      if (ticket.status !== 'spam') await this.d.notifier.newMessageAlert(ticket, entryId, user.name, message);
       return entryId;
     });
   }

@@ -182,6 +182,29 @@ export class TicketRepository {
     return rows.map(toTicket);
   }
 
+  /** Tickets by number in one query, for actions on many at once (bulk actions); missing numbers are left out. */
+  async findByNumbers(numbers: string[]): Promise<Ticket[]> {
+    if (!numbers.length) return [];
+    const rows = await this.db.run((q) => this.withTopic(q).whereIn('t.number', numbers));
+    return rows.map(toTicket);
+  }
+
+  /**
+   * Deletes the ticket row; its thread, attachment links, locks, drafts, collaborators and presence go with it
+   * (ON DELETE CASCADE), and outbox and inbound rows keep their content with ticket_id set to NULL.
+   */
+  async delete(id: number): Promise<boolean> {
+    const n = await this.db.run((q) => q('tickets').where({ id }).delete());
+    this.countsChanged();
+    return n > 0;
+  }
+
+  /** Tickets marked as spam before `cutoff` (closed_at holds when), for the retention job. */
+  async spamBefore(cutoff: Date, limit: number): Promise<Array<{ id: number; number: string; subject: string }>> {
+    const rows = await this.db.run((q) => q('tickets').where('status', 'spam').where('closed_at', '<', toDbTime(cutoff)).orderBy('id').limit(limit).select('id', 'number', 'subject'));
+    return rows.map((r) => ({ id: Number(r.id), number: String(r.number), subject: String(r.subject) }));
+  }
+
   async update(
     id: number,
     fields: Partial<{ status: TicketStatus; isAnswered: boolean; priority: Priority; departmentId: number; assigneeId: number | null; closedAt: Date | null; updatedAt: Date }>,

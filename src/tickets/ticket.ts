@@ -1,7 +1,12 @@
 import type { StaffPrincipal } from '../staff/staff.js';
 
+/** The statuses agents set. */
 export const STATUSES = ['open', 'resolved', 'closed'] as const;
-export type TicketStatus = (typeof STATUSES)[number];
+/**
+ * 'spam' is set only by "Mark as spam" (ticket-removal.ts): every queue lists one of the statuses above, so a
+ * spam ticket leaves them all without a filter on the queue queries; the retention job deletes it later.
+ */
+export type TicketStatus = (typeof STATUSES)[number] | 'spam';
 
 /** Stored as numbers so that queues sort by urgency. */
 export const PRIORITIES = { 1: 'Low', 2: 'Normal', 3: 'High', 4: 'Urgent' } as const;

@@ -187,6 +187,12 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   const outboxMessage = pages.find((p) => /outbox\/\d+$/.test(p));
   if (outboxMessage) pages.push(`${outboxMessage}/cancel`);
   for (const path of pages) await visit(staff, path);
+  // The bulk pages answer posts: the ticket page's "Mark as spam", its confirmation, then the summary.
+  await staff.goto(`${base}/scp/tickets/${ticket.number}`);
+  await Promise.all([staff.waitForURL('**/scp/tickets/bulk'), staff.click('.ticket-remove button[value=spam]')]);
+  reports.set('bulk confirmation', await check(t, staff, known));
+  await Promise.all([staff.waitForURL('**/scp/tickets/bulk/confirm'), staff.click('.bulk-page button.primary')]);
+  reports.set('bulk summary', await check(t, staff, known));
 
   const overflow = [...reports].flatMap(([path, r]) => r.overflow.map((o) => `${path} at ${o.width}px ${o.dir}: ${o.by}px too wide (${o.widest.join(', ')})`));
   t.same(overflow, [], 'pages wider than the screen');

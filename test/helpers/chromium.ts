@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
-import { chromium, type BrowserContext, type BrowserContextOptions, type LaunchOptions } from 'playwright-core';
+import { chromium, type BrowserContext, type BrowserContextOptions, type LaunchOptions, type Page } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
 import type { Services } from '../../src/services.js';
 
@@ -39,6 +39,14 @@ export async function launchWithProfile(t: Test, options: BrowserContextOptions)
   const context = await chromium.launchPersistentContext(profile, { ...LAUNCH, ...options });
   t.teardown(() => context.close());
   return context;
+}
+
+/** Signs an agent in through the login form and waits for the queue. */
+export async function signInStaff(page: Page, base: string, who: { username: string; password: string }): Promise<void> {
+  await page.goto(`${base}/scp/login`);
+  await page.fill('#f-login', who.username);
+  await page.fill('#f-password', who.password);
+  await Promise.all([page.waitForURL(/\/scp\/tickets/), page.click('button[type=submit].primary')]);
 }
 
 /** Chromium for several separate contexts (agents side by side, like private windows); closed when the test ends. */

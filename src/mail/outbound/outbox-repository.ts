@@ -198,6 +198,11 @@ export class OutboxRepository {
     return n === 1;
   }
 
+  /** Withdraws every waiting row about a ticket (one marked as spam); rows a sender has already claimed go out. */
+  async cancelPendingForTicket(ticketId: number): Promise<number> {
+    return this.db.run((q) => q('outbox').where({ ticket_id: ticketId, status: 'pending' }).update({ status: 'cancelled' }));
+  }
+
   /** Withdraws a waiting or failed row so it is never sent; false when a sender has it or it went out. */
   async cancel(id: number): Promise<boolean> {
     const n = await this.db.run((q) => q('outbox').where({ id }).whereIn('status', ['failed', 'pending']).update({ status: 'cancelled' }));

@@ -13,7 +13,7 @@ const Created = Type.Object({ number: Type.String(), status: Type.String(), url:
 const TicketJson = Type.Object({
   number: Type.String(),
   subject: Type.String(),
-  status: Type.String({ description: 'open | resolved | closed' }),
+  status: Type.String({ description: 'open | resolved | closed | spam' }),
   priority: Type.Object({ id: Type.Integer(), name: Type.String() }),
   department: Ref,
   topic: NullableRef,

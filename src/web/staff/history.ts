@@ -10,11 +10,14 @@ export interface EventLine {
 
 const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
+/** The `link` tag of a line that names another ticket. */
+const ticketLink = (number: unknown) => ({ link: `/scp/tickets/${encodeURIComponent(text(number))}` });
+
 /**
  * The sentence for an event, in the viewer's language. Stored data is read defensively (rendering never throws
  * on stored content): a value of the wrong type prints as text, an unknown kind as a bare "changed the ticket".
  */
-export function eventLine(e: TicketEvent, t: (m: Msg) => string, fmt: Pick<Formatters, 'status' | 'priority'>): EventLine {
+export function eventLine(e: TicketEvent, t: (m: Msg) => string, fmt: Pick<Formatters, 'status' | 'priority' | 'list'>): EventLine {
   const d = e.data;
   const actor = e.actor === 'staff' ? e.actorName || t('staff.history.actor_agent') : t(e.actor === 'requester' ? 'staff.history.actor_requester' : 'staff.history.actor_system');
   const from = text(d.fromName ?? d.from);
@@ -41,17 +44,19 @@ export function eventLine(e: TicketEvent, t: (m: Msg) => string, fmt: Pick<Forma
     case 'lock_released':
       return line('staff.history.lock_released', { holder: text(d.holderName) });
     case 'entry_moved_out':
-      return line('staff.history.entry_moved_out', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+      return line('staff.history.entry_moved_out', { number: text(d.number) }, ticketLink(d.number));
     case 'entry_moved_in':
-      return line('staff.history.entry_moved_in', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+      return line('staff.history.entry_moved_in', { number: text(d.number) }, ticketLink(d.number));
     case 'merged':
-      return line('staff.history.merged', { numbers: (Array.isArray(d.numbers) ? d.numbers : [d.numbers]).map((n) => `#${text(n)}`).join(', ') });
+      return line('staff.history.merged', { numbers: fmt.list((Array.isArray(d.numbers) ? d.numbers : [d.numbers]).map((n) => `#${text(n)}`)) });
     case 'merged_into':
-      return line('staff.history.merged_into', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+      return line('staff.history.merged_into', { number: text(d.number) }, ticketLink(d.number));
     case 'linked':
-      return line('staff.history.linked', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+      return line('staff.history.linked', { number: text(d.number) }, ticketLink(d.number));
     case 'unlinked':
-      return line('staff.history.unlinked', { number: text(d.number) }, { link: `/scp/tickets/${encodeURIComponent(text(d.number))}` });
+      return line('staff.history.unlinked', { number: text(d.number) }, ticketLink(d.number));
+    case 'spam':
+      return d.banned ? line('staff.history.spam_banned', { email: text(d.banned) }) : line('staff.history.spam');
     default:
       return line('staff.history.changed');
   }

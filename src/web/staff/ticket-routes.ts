@@ -11,6 +11,7 @@ import { collisionPageData, lockMessage } from './lock-routes.js';
 import { relationRoutes } from './relation-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
+import { bulkChoices } from './bulk-routes.js';
 import { foldTimeline, timeline } from '../../history/timeline.js';
 import { eventLine } from './history.js';
 import { formatPreview, type FormatPreview } from './format-routes.js';
@@ -150,6 +151,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       queueTabs: QUEUE_TABS,
       departments: visibleDepartments,
       firstPage: !q.cursor,
+      ...(page.rows.length ? await bulkChoices(request) : {}),
     });
   });
 
