@@ -8,7 +8,8 @@ export async function up(knex: Knex): Promise<void> {
   // names the old number (a [#OLD] subject, a signed Message-ID of ours) lands on the survivor.
   if (!(await knex.schema.hasColumn('tickets', 'merged_into_id'))) {
     await knex.schema.alterTable('tickets', (t) => {
-      t.integer('merged_into_id').unsigned().nullable().references('tickets.id');
+      // An alias goes with its survivor: its entries were moved there, so it is an empty shell without it.
+      t.integer('merged_into_id').unsigned().nullable().references('tickets.id').onDelete('CASCADE');
       t.index(['merged_into_id']);
     });
   }

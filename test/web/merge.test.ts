@@ -173,3 +173,17 @@ t.test('two agents merging the same tickets opposite ways at once: one wins, no 
   const survivor = rows.find((r) => r.merged_into_id === null)!;
   t.equal(Number((await services.db.knex('thread_entries').where({ ticket_id: survivor.id }).count({ n: '*' }).first())?.n), 2, 'both messages on it');
 });
+
+t.test('deleting a surviving ticket takes its aliases with it; the numbers are free of it afterwards', async (t) => {
+  const { ctx, port, alice } = await setup(t);
+  const { services } = ctx;
+  const admin = await createAgent(services, { admin: true, name: 'Ada Admin' });
+  const one = await openByMail(services, port, 'ann@example.com');
+  const two = await openByMail(services, port, 'bob@example.com');
+  await services.merges.merge(alice.principal, { number: one.number, others: two.number, survivor: one.number, notify: false });
+  const survivorId = (await ticketRow(ctx, one.number)).id;
+  t.equal((await ticketRow(ctx, two.number)).merged_into_id, survivorId);
+  await services.ticketRemoval.delete(admin.principal, one.number);
+  t.notOk(await services.db.knex('tickets').whereIn('number', [one.number, two.number]).first('id'), 'survivor and alias are gone');
+  t.notOk(await services.db.knex('thread_entries').where('ticket_id', survivorId).first('id'), 'with the thread');
+});
