@@ -180,3 +180,22 @@ t.test('the summary is in the agent’s language', async (t) => {
   const r = await b.post('/scp/tickets/bulk/confirm', { tickets: [one.number], action: 'status:closed' });
   t.same(row(r.body, one.number), { outcome: 'Afvist', reason: 'Bob Second arbejder på den (sagen er låst).' });
 });
+
+t.test('bulk "Merge" hands the chosen tickets to the merge form, filled in; fewer than two is refused', async (t) => {
+  const { make, b, s } = await setup(t);
+  const one = await make('Printer jams');
+  const two = await make('Printer still jams');
+  const three = await make('Printer, again');
+  await b.get('/scp/tickets');
+  const go = await b.post('/scp/tickets/bulk', { tickets: [one.number, two.number, three.number], action: 'merge', back: '/scp/tickets' });
+  t.equal(go.statusCode, 302);
+  t.equal(go.headers.location, `/scp/tickets/${one.number}/merge?others=${two.number}+${three.number}`);
+  const form = await b.get(String(go.headers.location));
+  t.equal(form.statusCode, 200);
+  t.match(form.body, new RegExp(`name="others"[^>]*value="${two.number} ${three.number}"|value="${two.number} ${three.number}"[^>]*name="others"`), 'the other numbers filled in');
+  t.equal(await status(s, two.number), 'open', 'nothing merged before the agent confirms');
+
+  const lone = await b.post('/scp/tickets/bulk', { tickets: [one.number], action: 'merge', back: '/scp/tickets' });
+  t.equal(lone.headers.location, '/scp/tickets');
+  t.match((await b.get('/scp/tickets')).body, 'Choose at least two tickets to merge.');
+});

@@ -113,13 +113,22 @@ export async function bulkRoutes(app: FastifyInstance): Promise<void> {
   /** What both steps post: the queue to go back to, the chosen tickets (null: refused, flash set), the action. */
   function readBulk(request: FastifyRequest, reply: FastifyReply) {
     const form = readForm(request);
-    return { back: backUrl(form.fields.back), numbers: chosen(reply, form), action: parseBulkAction(form.fields.action, request.staff!.staffId) };
+    return { back: backUrl(form.fields.back), numbers: chosen(reply, form), action: parseBulkAction(form.fields.action, request.staff!.staffId), merge: form.fields.action === 'merge' };
   }
 
   /** The confirmation page, or the action choice again with its error when the action is missing or unknown. */
   app.post('/tickets/bulk', async (request, reply) => {
-    const { back, numbers, action } = readBulk(request, reply);
+    const { back, numbers, action, merge } = readBulk(request, reply);
     if (!numbers) return reply.redirect(back);
+    // Merging is one change to several tickets, not one per ticket: the merge form takes over, filled in, where the
+    // agent picks the surviving ticket and confirms (relation-routes.ts).
+    if (merge) {
+      if (numbers.length < 2) {
+        setFlash(reply, { type: 'error', message: 'staff.bulk.merge_two' });
+        return reply.redirect(back);
+      }
+      return reply.redirect(`/scp/tickets/${numbers[0]}/merge?others=${numbers.slice(1).join('+')}`);
+    }
     const p = request.staff!;
     const targets = await ticketBulk.preview(p, numbers);
     const errors: FieldErrors = action ? {} : { action: 'staff.bulk.choose_action' };

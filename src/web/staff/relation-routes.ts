@@ -92,9 +92,11 @@ export async function relationRoutes(app: FastifyInstance, page: TicketPage): Pr
     return render(request, reply, 'staff/ticket-merge', { title: msg('staff.merge.title', { number: ticket.number }), ticket, candidates: [], ...data }, status);
   }
 
-  app.get<NumberParams>('/tickets/:number/merge', async (request, reply) => {
+  // ?others=: the numbers to merge with, from the queue's bulk "Merge" (a form filled in; nothing changes before it is sent).
+  app.get<NumberParams & { Querystring: { others?: string } }>('/tickets/:number/merge', async (request, reply) => {
     const ticket = await tickets.get(request.staff!, request.params.number);
-    return mergePage(request, reply, ticket, { step: 'numbers' });
+    const others = typeof request.query.others === 'string' ? request.query.others.slice(0, 5000) : '';
+    return mergePage(request, reply, ticket, { step: 'numbers', values: { others } });
   });
 
   app.post<NumberParams>('/tickets/:number/merge/preview', async (request, reply) => {
