@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chromiumSkip as skip, launchBrowser, serveApp } from '../helpers/chromium.js';
+import { chromiumSkip as skip, launchBrowser, serveApp, signInStaff } from '../helpers/chromium.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { toDbTime } from '../../src/db/time.js';
 
@@ -20,10 +20,7 @@ t.test('canned picker: type to filter by title, insert at the cursor, unknown va
   const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/scp/login`);
-  await page.fill('#f-login', agent.username);
-  await page.fill('#f-password', agent.password);
-  await Promise.all([page.waitForURL(/\/scp\/tickets/), page.click('button[type=submit].primary')]);
+  await signInStaff(page, base, agent);
   await page.goto(`${base}/scp/tickets/${ticket.number}`);
 
   t.ok(await page.isVisible('#canned-search'), 'the search box replaces the select');

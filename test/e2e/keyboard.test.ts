@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chromiumSkip as skip, launchBrowser, serveApp } from '../helpers/chromium.js';
+import { chromiumSkip as skip, launchBrowser, serveApp, signInStaff } from '../helpers/chromium.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 
 t.test('keyboard: j/k and Enter in a queue, r/n/a on a ticket, ? lists them, nothing while typing', { skip }, async (t) => {
@@ -15,10 +15,7 @@ t.test('keyboard: j/k and Enter in a queue, r/n/a on a ticket, ? lists them, not
   const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/scp/login`);
-  await page.fill('#f-login', agent.username);
-  await page.fill('#f-password', agent.password);
-  await Promise.all([page.waitForURL(/\/scp\/tickets/), page.click('button[type=submit].primary')]);
+  await signInStaff(page, base, agent);
 
   const focusedSubject = () => page.evaluate(() => (document.activeElement as HTMLElement | null)?.textContent ?? '');
   // Newest activity first: Third, Second, First.
@@ -72,10 +69,7 @@ t.test('the list of shortcuts is in the agent’s language', { skip }, async (t)
   await ctx.services.staff.updatePreferences(agent.principal, { timezone: 'Europe/Tallinn', language: 'et' }, (code) => ctx.services.i18n.supported(code));
   const browser = await launchBrowser(t);
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${base}/scp/login`);
-  await page.fill('#f-login', agent.username);
-  await page.fill('#f-password', agent.password);
-  await Promise.all([page.waitForURL(/\/scp\/tickets/), page.click('button[type=submit].primary')]);
+  await signInStaff(page, base, agent);
   await page.keyboard.press('?');
   t.match(await page.textContent('#keys-help h2'), 'Kiirklahvid');
   t.match(await page.textContent('#keys-help'), 'Järgmine ja eelmine pöördumine järjekorras');
