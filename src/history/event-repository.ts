@@ -67,8 +67,14 @@ export class EventRepository {
    * SQL for a column holding, as JSON, the events of the ticket whose id is bound at `ticketId` (a placeholder
    * or a column), oldest first: the ticket page reads them with its other extras in one statement.
    */
-  listJson(ticketId: string): string {
-    return this.db.jsonArray('ticket_events', COLUMNS, `a.ticket_id = ${ticketId}`, 'a.id');
+  listJson(ticketId: string, latest?: number): string {
+    const cut = latest ? ` AND a.id >= COALESCE((SELECT b.id FROM ticket_events b WHERE b.ticket_id = ${ticketId} ORDER BY b.id DESC LIMIT 1 OFFSET ${Math.trunc(latest) - 1}), 0)` : '';
+    return this.db.jsonArray('ticket_events', COLUMNS, `a.ticket_id = ${ticketId}${cut}`, 'a.id');
+  }
+
+  /** SQL for a column holding how many events the ticket whose id is bound at `ticketId` has. */
+  countSql(ticketId: string): string {
+    return `(SELECT COUNT(*) FROM ticket_events c WHERE c.ticket_id = ${ticketId})`;
   }
 
   fromJson(value: unknown): TicketEvent[] {

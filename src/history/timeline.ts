@@ -27,18 +27,25 @@ export interface CollapsedTimeline<E> {
  * A long thread as it opens: the first item (how it began) and the latest `tail`, the rest behind one link, as
  * Zammad and Freshdesk fold long conversations. Nothing is folded in a thread not much longer than that, and
  * never an item from `keepFrom` on (entries the agent has not seen yet).
+ *
+ * `totals`: how many entries and events the thread has when `items` holds only some of them, read as
+ * `readLatest` says (the first entry and the latest `tail + FOLD_AT_LEAST` of each): enough to show the thread
+ * whole whenever it is too short to fold.
  */
-export function foldTimeline<E>(items: Array<TimelineItem<E>>, tail: number, keepFrom: (item: TimelineItem<E>) => boolean = () => false): CollapsedTimeline<E> {
+export function foldTimeline<E>(items: Array<TimelineItem<E>>, tail: number, keepFrom: (item: TimelineItem<E>) => boolean = () => false, totals?: { entries: number; events: number }): CollapsedTimeline<E> {
   let start = Math.max(1, items.length - tail);
   const unseen = items.findIndex(keepFrom);
   if (unseen >= 0) start = Math.min(start, unseen);
+  const shown = items.length ? [items[0]!, ...items.slice(start)] : [];
+  const count = (xs: Array<TimelineItem<E>>, kind: 'entry' | 'event') => xs.filter((i) => i[kind]).length;
+  const entries = (totals?.entries ?? count(items, 'entry')) - count(shown, 'entry');
+  const events = (totals?.events ?? count(items, 'event')) - count(shown, 'event');
   // Folding away fewer than a screenful would cost the agent a click for nothing.
-  if (start - 1 < FOLD_AT_LEAST) return { items, folded: null };
-  const hidden = items.slice(1, start);
-  return {
-    items: [items[0]!, ...items.slice(start)],
-    folded: { after: 1, entries: hidden.filter((i) => i.entry).length, events: hidden.filter((i) => i.event).length },
-  };
+  if (entries + events < FOLD_AT_LEAST) return { items, folded: null };
+  return { items: shown, folded: { after: 1, entries, events } };
 }
 
-const FOLD_AT_LEAST = 10;
+export const FOLD_AT_LEAST = 10;
+
+/** How many of the latest entries and events to read for a page that folds to `tail` (see foldTimeline). */
+export const readLatest = (tail: number) => tail + FOLD_AT_LEAST;

@@ -135,6 +135,11 @@ export class ThreadRepository {
     return Number(id);
   }
 
+  /** SQL for a column holding how many entries the ticket whose id is bound at `ticketId` has. */
+  countSql(ticketId: string, opts: { includeNotes: boolean }): string {
+    return `(SELECT COUNT(*) FROM thread_entries c WHERE c.ticket_id = ${ticketId}${opts.includeNotes ? '' : " AND c.type <> 'note'"})`;
+  }
+
   async list(ticketId: number, opts: { includeNotes: boolean }): Promise<ThreadEntry[]> {
     return (await this.rows(ticketId, opts)).map(map);
   }
@@ -143,13 +148,21 @@ export class ThreadRepository {
    * The thread, each entry with its files, joined to a query over tickets aliased `t`: one row per entry (one
    * with null entry columns for a ticket without any), in no particular order. Read the entries back, oldest
    * first, with `fromJoined`. Lets the ticket page read a ticket and its thread in one statement. Unordered
-   * because MariaDB would sort the joined rows, bodies and all, through a temporary table.
+   * because MariaDB would sort the joined rows, bodies and all, through a temporary table. `latest`: only the
+   * first entry and the latest so many, for a page that opens a long thread folded.
    */
-  joinThread(q: Knex, tickets: Knex.QueryBuilder, opts: { includeNotes: boolean }, attachments: AttachmentRepository): Knex.QueryBuilder {
+  joinThread(q: Knex, tickets: Knex.QueryBuilder, opts: { includeNotes: boolean; latest?: number }, attachments: AttachmentRepository): Knex.QueryBuilder {
+    const notes = opts.includeNotes ? '' : " AND g.type <> 'note'";
     return tickets
       .leftJoin('thread_entries as e', (j) => {
         j.on('e.ticket_id', 't.id');
         if (!opts.includeNotes) j.andOn('e.type', '<>', q.raw('?', ['note']));
+        // By id, which walks the (ticket_id, id) index: ids grow with time, also across merged tickets.
+        if (opts.latest) {
+          const first = `(SELECT MIN(g.id) FROM thread_entries g WHERE g.ticket_id = t.id${notes})`;
+          const cut = `COALESCE((SELECT g.id FROM thread_entries g WHERE g.ticket_id = t.id${notes} ORDER BY g.id DESC LIMIT 1 OFFSET ${Math.trunc(opts.latest) - 1}), 0)`;
+          j.andOn(q.raw(`(e.id = ${first} OR e.id >= ${cut})`));
+        }
       })
       .select(...COLUMNS.map((c) => `e.${c} as ${JOINED}${c}`), q.raw(`${attachments.listJson('e')} AS ${JOINED}attachments_json`));
   }

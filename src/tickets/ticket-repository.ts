@@ -169,7 +169,13 @@ export class TicketRepository {
   async extras<K extends string>(shape: string, ticketId: number, columns: Record<K, (ticketIdSql: string) => string>): Promise<Record<K, unknown>> {
     let select = this.extrasBy.get(shape);
     if (!select) {
-      select = this.db.select<{ ticketId: number }>((q, p) => q.select(Object.entries<(id: string) => string>(columns).map(([name, sql]) => q.raw(`${sql('?')} AS ${name}`, [p.ticketId]))));
+      // Each column's SQL names the ticket's id as often as it needs it, each a placeholder of its own.
+      select = this.db.select<{ ticketId: number }>((q, p) =>
+        q.select(Object.entries<(id: string) => string>(columns).map(([name, sql]) => {
+          const text = sql('?');
+          return q.raw(`${text} AS ${name}`, Array<unknown>(text.split('?').length - 1).fill(p.ticketId) as Knex.RawBinding[]);
+        })),
+      );
       this.extrasBy.set(shape, select);
     }
     return ((await select({ ticketId }))[0] ?? {}) as Record<K, unknown>;

@@ -29,6 +29,8 @@ export interface TicketView {
   events: TicketEvent[];
   /** Collaborators, links and merged numbers, for agents (read with the history). */
   relations?: TicketRelations;
+  /** With `latest`: how many entries and events the ticket has in all, of which only some were read. */
+  totals?: { entries: number; events: number };
   latestEntryId: number;
 }
 
@@ -37,6 +39,11 @@ export interface ViewOptions {
   remoteImagesFor?: number | null;
   /** URL of an inline image (a cid: reference in mail HTML); defaults to the panel's attachment URL. */
   imageUrl?: (a: Attachment) => string;
+  /**
+   * For agents: read only the first entry and the latest so many entries and events, and the totals, for a
+   * page that opens a long thread folded (the rest is neither read nor prepared).
+   */
+  latest?: number;
 }
 
 export interface TicketViewDeps {
@@ -63,14 +70,17 @@ export class TicketViews {
   async view(p: Principal, number: string, opts: ViewOptions = {}): Promise<TicketView> {
     const staff = p.kind === 'staff';
     const base = staff ? `/scp/tickets/${number}` : `/tickets/${number}`;
-    const found = await this.withThread(number, staff);
+    const latest = staff && opts.latest ? Math.trunc(opts.latest) : undefined;
+    const found = await this.withThread(number, staff, latest);
     // The thread of a ticket the principal may not see was read with it, and goes no further than here.
     const ticket = this.access.visible(p, found.ticket);
     const view = this.assemble(ticket, found.entries, staff, { imageUrl: (a) => `${base}/attachments/${a.id}`, ...opts });
     if (!staff) return view;
-    const { events, relations } = this.d;
-    const extras = await this.d.tickets.extras('staff page', ticket.id, { events_json: (id) => events.listJson(id), ...relations.columns() });
-    return { ...view, events: events.fromJson(extras.events_json), relations: relations.fromRow(extras) };
+    const { events, relations, threads } = this.d;
+    const counts: Record<string, (id: string) => string> = latest ? { entry_count: (id) => threads.countSql(id, { includeNotes: true }), event_count: (id) => events.countSql(id) } : {};
+    const extras = await this.d.tickets.extras<string>(latest ? `staff page, latest ${latest}` : 'staff page', ticket.id, { events_json: (id) => events.listJson(id, latest), ...relations.columns(), ...counts });
+    const totals = latest ? { entries: Number(extras.entry_count), events: Number(extras.event_count) } : undefined;
+    return { ...view, events: events.fromJson(extras.events_json), relations: relations.fromRow(extras), ...(totals ? { totals } : {}) };
   }
 
   /**
@@ -84,10 +94,11 @@ export class TicketViews {
   }
 
   /** The ticket and its thread in one statement; no ticket for what cannot be a ticket number. */
-  private async withThread(number: string, includeNotes: boolean): Promise<{ ticket: Ticket | null; entries: Array<ThreadEntry & { attachments: Attachment[] }> }> {
+  private async withThread(number: string, includeNotes: boolean, latest?: number): Promise<{ ticket: Ticket | null; entries: Array<ThreadEntry & { attachments: Attachment[] }> }> {
     if (!isTicketNumber(number)) return { ticket: null, entries: [] };
     const { threads, attachments } = this.d;
-    const { ticket, rows } = await this.d.tickets.findWithRows(number, includeNotes ? 'thread' : 'thread without notes', (q, tickets) => threads.joinThread(q, tickets, { includeNotes }, attachments));
+    const shape = `${includeNotes ? 'thread' : 'thread without notes'}${latest ? `, latest ${latest}` : ''}`;
+    const { ticket, rows } = await this.d.tickets.findWithRows(number, shape, (q, tickets) => threads.joinThread(q, tickets, { includeNotes, latest }, attachments));
     return { ticket, entries: threads.fromJoined(rows, attachments) };
   }
 

@@ -25,3 +25,14 @@ t.test('folding keeps the first item and the tail, and never hides what must sta
   t.equal(kept.folded!.entries, 10);
   t.same(foldTimeline(items, 30, (i) => i.entry?.id === 5).folded, null);
 });
+
+t.test('folding a thread read in part counts what was not read', async (t) => {
+  // The first entry and the latest 40 of 100 entries, no events: the page shows the first and the latest 30.
+  const read = timeline([entry(1, 0), ...Array.from({ length: 40 }, (_, i) => entry(61 + i, 61 + i))], []);
+  const { items, folded } = foldTimeline(read, 30, () => false, { entries: 100, events: 0 });
+  t.equal(items.length, 31);
+  t.same(folded, { after: 1, entries: 69, events: 0 }, 'all but the 31 shown');
+  t.same(foldTimeline(read, 30, () => false, { entries: 41, events: 0 }).folded, { after: 1, entries: 10, events: 0 }, 'ten hidden: folded');
+  const whole = read.slice(0, 35);
+  t.same(foldTimeline(whole, 30, () => false, { entries: 35, events: 0 }), { items: whole, folded: null }, 'fewer than ten hidden: the thread is whole, as read');
+});

@@ -12,7 +12,7 @@ import { relationRoutes } from './relation-routes.js';
 import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { bulkChoices } from './bulk-routes.js';
-import { foldTimeline, timeline } from '../../history/timeline.js';
+import { foldTimeline, readLatest, timeline } from '../../history/timeline.js';
 import { eventLine } from './history.js';
 import { formatPreview, type FormatPreview } from './format-routes.js';
 import type { CannedFile } from '../../canned/canned-repository.js';
@@ -77,7 +77,10 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     const query = request.query as { images?: string; thread?: string } | undefined;
     const images = query?.images;
     const remoteImagesFor = parseId(images) || null;
-    const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image` });
+    // A plain view of a long thread reads only what opens unfolded; ?thread=all, a chosen entry's images and a
+    // form shown again (with entries the agent may not have seen) read it whole.
+    const whole = query?.thread === 'all' || remoteImagesFor !== null || Object.keys(extra).length > 0;
+    const view = await tickets.view(request.staff!, number, { remoteImagesFor, imageUrl: (a) => `/scp/tickets/${number}/attachments/${a.id}/image`, ...(whole ? {} : { latest: readLatest(THREAD_TAIL) }) });
     // A merged ticket's number is an alias: its page is the survivor's.
     const survivor = await merges.survivorOf(view.ticket);
     if (survivor) return reply.redirect(`/scp/tickets/${survivor}`);
@@ -103,7 +106,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       ...(() => {
         const items = timeline(view.entries, view.events);
         if (query?.thread === 'all') return { timeline: items, folded: null };
-        const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)));
+        const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)), view.totals);
         return { timeline: shown, folded };
       })(),
       eventLine,
