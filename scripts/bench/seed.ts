@@ -101,8 +101,7 @@ async function insertValues(db: Database, table: string, rows: Array<Record<stri
 export async function seedBusyTickets(db: Database, opts: { count: number; entries: number; events: number; now?: Date }): Promise<string[]> {
   const rows = await db.q('tickets as t').join('users as u', 'u.id', 't.user_id').where('t.status', 'open').orderBy('t.id').limit(opts.count).select('t.id', 't.number', 't.user_id', 'u.name', 't.created_at');
   const staff = await db.q('staff').orderBy('id').first('id', 'name');
-  // After the ticket's own entries (seeded up to now, open tickets mostly recent): ids and times grow together.
-  const start = (opts.now ?? new Date()).getTime() + 60_000;
+  const start = (opts.now ?? new Date()).getTime() - (opts.entries + opts.events) * 60_000;
   for (const r of rows as Array<{ id: number; number: string; user_id: number; name: string }>) {
     const ticketId = Number(r.id);
     const entries = Array.from({ length: opts.entries }, (_, i) => {
