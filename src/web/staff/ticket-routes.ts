@@ -13,6 +13,7 @@ import { msg, type Message, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
 import { bulkChoices } from './bulk-routes.js';
 import { foldTimeline, readLatest, timeline } from '../../history/timeline.js';
+import type { TicketView } from '../../tickets/ticket-view.js';
 import { eventLine } from './history.js';
 import { formatPreview, type FormatPreview } from './format-routes.js';
 import type { CannedFile } from '../../canned/canned-repository.js';
@@ -49,6 +50,17 @@ async function conflictMessage(request: FastifyRequest, err: AppError): Promise<
 
 /** How many of a long thread's latest entries and events the ticket page opens with. */
 const THREAD_TAIL = 30;
+
+/**
+ * The thread as the page shows it: entries and history in time order, whole when asked for, else a long one
+ * folded, never folding away an entry `keep` names (the agent has not seen it, or asked for its images).
+ */
+function threadItems(view: TicketView, whole: boolean, keep: (entryId: number) => boolean) {
+  const items = timeline(view.entries, view.events);
+  if (whole) return { timeline: items, folded: null };
+  const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && keep(i.entry.id)), view.totals);
+  return { timeline: shown, folded };
+}
 
 /** How many of the requester's other tickets the page lists. */
 const REQUESTER_TICKETS = 8;
@@ -102,13 +114,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     return render(request, reply, 'staff/ticket', {
       title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
       ...view,
-      // ?thread=all: the whole thread; else a long one opens folded, keeping what the agent came to see.
-      ...(() => {
-        const items = timeline(view.entries, view.events);
-        if (query?.thread === 'all') return { timeline: items, folded: null };
-        const { items: shown, folded } = foldTimeline(items, THREAD_TAIL, (i) => Boolean(i.entry && (stale.includes(i.entry.id) || i.entry.id === remoteImagesFor)), view.totals);
-        return { timeline: shown, folded };
-      })(),
+      ...threadItems(view, query?.thread === 'all', (id) => stale.includes(id) || id === remoteImagesFor),
       eventLine,
       // An archived department is offered only as where the ticket already is.
       departments: allDepartments.filter((d) => !d.archivedAt || d.id === view.ticket.departmentId),
