@@ -169,12 +169,9 @@ export class TicketRepository {
   async extras<K extends string>(shape: string, ticketId: number, columns: Record<K, (ticketIdSql: string) => string>): Promise<Record<K, unknown>> {
     let select = this.extrasBy.get(shape);
     if (!select) {
-      // Each column's SQL names the ticket's id as often as it needs it, each a placeholder of its own.
+      // The id is bound once, as a one-row derived table; each column's SQL names it as often as it needs.
       select = this.db.select<{ ticketId: number }>((q, p) =>
-        q.select(Object.entries<(id: string) => string>(columns).map(([name, sql]) => {
-          const text = sql('?');
-          return q.raw(`${text} AS ${name}`, Array<unknown>(text.split('?').length - 1).fill(p.ticketId) as Knex.RawBinding[]);
-        })),
+        q.select(Object.entries<(id: string) => string>(columns).map(([name, sql]) => q.raw(`${sql('x.id')} AS ${name}`))).from(q.raw('(SELECT ? AS id) AS x', [p.ticketId])),
       );
       this.extrasBy.set(shape, select);
     }
