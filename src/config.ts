@@ -126,6 +126,16 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    // argon2id's cost for agents' passwords. The floor is OWASP's least (19 MiB, 2 passes); the default is the
+    // argon2 library's (64 MiB, 3 passes, 4 lanes). A changed cost reaches an old hash at its next sign-in.
+    passwordHashing: Type.Object(
+      {
+        memoryKiB: Type.Integer({ minimum: 19_456, maximum: 4_194_304 }),
+        timeCost: Type.Integer({ minimum: 2, maximum: 20 }),
+        parallelism: Type.Integer({ minimum: 1, maximum: 16 }),
+      },
+      { additionalProperties: false },
+    ),
     queuePageSize: Type.Integer({ minimum: 5, maximum: 500 }),
     i18n: Type.Object(
       {

@@ -41,6 +41,7 @@ import type { StaffPrincipal } from './staff/staff.js';
 import { SettingsRepository } from './settings/settings-repository.js';
 import { SetupService } from './setup/setup-service.js';
 import { StaffRepository } from './staff/staff-repository.js';
+import { PasswordHasher } from './staff/password-hasher.js';
 import { AccountRecovery } from './staff/account-recovery.js';
 import { PasswordLinks } from './staff/password-links.js';
 import { StaffService } from './staff/staff-service.js';
@@ -102,11 +103,12 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const sessions = new SessionRepository(db, clock);
   /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site's. */
   const translatorForLanguage = async (language: string | null) => i18n.translator(i18n.pick([language], await siteLanguage()));
+  const passwords = new PasswordHasher(config.passwordHashing);
   const accountRecovery = new AccountRecovery({
-    db, clock, staff: staffRepo, links: new PasswordLinks(secrets.tokenKey), outbox, rateLimiter, sessions, audit,
+    db, clock, staff: staffRepo, links: new PasswordLinks(secrets.tokenKey), passwords, outbox, rateLimiter, sessions, audit,
     translatorFor: translatorForLanguage, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain,
   });
-  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus, accountRecovery);
+  const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus, accountRecovery, passwords);
   const users = new UserService(new UserRepository(db, clock));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks

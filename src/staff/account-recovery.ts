@@ -1,4 +1,3 @@
-import argon2 from 'argon2';
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
 import type { Clock } from '../db/time.js';
@@ -8,6 +7,7 @@ import { passwordLinkNotice } from '../mail/outbound/notices.js';
 import type { OutboxRepository } from '../mail/outbound/outbox-repository.js';
 import type { RateLimiter, RateLimit } from '../rate-limits/rate-limiter.js';
 import type { SessionRepository } from '../sessions/session-repository.js';
+import type { PasswordHasher } from './password-hasher.js';
 import type { PasswordLinkPurpose, PasswordLinks } from './password-links.js';
 import type { StaffRepository } from './staff-repository.js';
 import { newPasswordErrors, type Staff } from './staff.js';
@@ -24,6 +24,7 @@ export interface AccountRecoveryDeps {
   clock: Clock;
   staff: StaffRepository;
   links: PasswordLinks;
+  passwords: PasswordHasher;
   outbox: OutboxRepository;
   rateLimiter: RateLimiter;
   sessions: SessionRepository;
@@ -111,7 +112,7 @@ export class AccountRecovery {
     if (!grant) throw invalid();
     const fields = newPasswordErrors(password, password2);
     if (Object.keys(fields).length) throw new ValidationError(fields);
-    const passwordHash = await argon2.hash(password, { type: argon2.argon2id });
+    const passwordHash = await this.d.passwords.hash(password);
     const { passwordHash: used, ...staff } = grant.staff;
     await this.d.db.transaction(async () => {
       if (!(await this.d.staff.replacePasswordHash(staff.id, used, passwordHash))) throw invalid();

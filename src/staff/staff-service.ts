@@ -1,4 +1,3 @@
-import argon2 from 'argon2';
 import type { Database } from '../db/database.js';
 import type { MenuCache } from '../cache/menu-cache.js';
 import { UniqueViolation } from '../db/errors.js';
@@ -10,6 +9,7 @@ import type { AssignmentRules } from '../tickets/assignment-rules.js';
 import type { SessionRepository } from '../sessions/session-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { AccountRecovery } from './account-recovery.js';
+import type { PasswordHasher } from './password-hasher.js';
 import type { StaffRepository } from './staff-repository.js';
 import { MIN_PASSWORD_LENGTH, NO_PASSWORD, USERNAME_PATTERN, newPasswordErrors, principalOf, staffNameError, type AlertPreferences, type Staff, type StaffPrincipal, type StaffWithDepartments } from './staff.js';
 import { isEmail } from '../users/email.js';
@@ -37,8 +37,6 @@ export function isTimeZone(tz: string): boolean {
 
 // A hash of a random password, verified against when the login name is unknown, so that a response time
 // does not tell an attacker which usernames exist.
-let dummyHash: Promise<string> | undefined;
-
 export class StaffService {
   constructor(
     private readonly db: Database,
@@ -50,6 +48,7 @@ export class StaffService {
     private readonly menus: MenuCache,
     /** Mails an invited agent the link to choose their password. */
     private readonly recovery: Pick<AccountRecovery, 'sendLink'>,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   hasAnyStaff(): Promise<boolean> {
@@ -99,7 +98,7 @@ export class StaffService {
     const input = { ...raw, username: raw.username.trim().toLowerCase(), email: raw.email.trim().toLowerCase() };
     const invite = input.password === undefined;
     this.validate(input, !invite);
-    const passwordHash = invite ? NO_PASSWORD : await argon2.hash(input.password!, { type: argon2.argon2id });
+    const passwordHash = invite ? NO_PASSWORD : await this.passwords.hash(input.password!);
     return this.db.transaction(async () => {
       let id: number;
       try {
@@ -128,7 +127,7 @@ export class StaffService {
     if (id === actor.staffId && (!input.isAdmin || !input.isActive)) {
       throw new ValidationError({ isAdmin: 'staff.account.cannot_demote_self' });
     }
-    const passwordHash = input.password ? await argon2.hash(input.password, { type: argon2.argon2id }) : undefined;
+    const passwordHash = input.password ? await this.passwords.hash(input.password) : undefined;
     await this.db.transaction(async () => {
       try {
         await this.staff.update(id, { name: input.name.trim(), email: input.email, isAdmin: input.isAdmin, isActive: input.isActive, timezone: input.timezone || current.timezone, language: input.language, passwordHash });
@@ -148,7 +147,7 @@ export class StaffService {
 
   private async isOwnPassword(actor: StaffPrincipal, password: string): Promise<boolean> {
     const found = await this.staff.getWithPasswordHash(actor.staffId);
-    return Boolean(found) && (await argon2.verify(found!.passwordHash, password).catch(() => false));
+    return Boolean(found) && (await this.passwords.verify(found!.passwordHash, password));
   }
 
   /** An agent changes their own password: the current one is asked for, and their other sessions end. */
@@ -156,7 +155,7 @@ export class StaffService {
     const fields: FieldErrors = newPasswordErrors(input.password, input.password2);
     if (!(await this.isOwnPassword(actor, input.current))) fields.current = 'staff.password.wrong_current';
     if (Object.keys(fields).length) throw new ValidationError(fields);
-    const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
+    const passwordHash = await this.passwords.hash(input.password);
     await this.db.transaction(async () => {
       await this.staff.update(actor.staffId, { passwordHash });
       const sessionsEnded = await this.sessions.destroyForStaff(actor.staffId, currentSession);
@@ -232,16 +231,16 @@ export class StaffService {
     const found = await this.staff.findForLogin(login);
     const account = found ? String(found.id) : null;
     await this.throttle.check('staff', account, ip);
-    dummyHash ??= argon2.hash('not-a-real-password-' + Math.random(), { type: argon2.argon2id });
-    const ok = found
-      ? await argon2.verify(found.passwordHash, password).catch(() => false)
-      : await argon2.verify(await dummyHash, password).then(() => false);
+    const ok = found ? await this.passwords.verify(found.passwordHash, password) : await this.passwords.verifyNothing(password);
     if (!found || !ok || !found.isActive) {
       await this.throttle.fail('staff', account, ip);
       throw new AppError('LOGIN_FAILED', 'unauthorized', 'staff.login.failed');
     }
     await this.throttle.succeed('staff', account!, ip);
     await this.staff.touchLogin(found.id);
+    // The only moment the password is known: a hash made at an older cost is replaced (conditionally, so a
+    // password changed meanwhile wins). Any reset link still out dies with the old hash, as it would on a change.
+    if (this.passwords.needsRehash(found.passwordHash)) await this.staff.replacePasswordHash(found.id, found.passwordHash, await this.passwords.hash(password));
     const { passwordHash: _omit, ...staff } = found;
     return staff;
   }

@@ -37,6 +37,9 @@ export interface TestContext {
   dbUrl: string;
 }
 
+/** argon2id at the configuration's floor: the suite signs in some thousand times, at 64 MiB each by default. */
+export const TEST_PASSWORD_COST = { memoryKiB: 19_456, timeCost: 2, parallelism: 1 };
+
 /**
  * Services on a fresh database with the first-run defaults (a "Support" department and a help topic).
  * Torn down when the tap test ends.
@@ -44,7 +47,7 @@ export interface TestContext {
 export async function createTestContext(t: Test, overrides: Record<string, unknown> = {}, clock: Clock = new TestClock()): Promise<TestContext> {
   const { db, url, drop } = await freshDatabase();
   t.teardown(drop);
-  const config = loadConfig({}, { databaseUrl: url, logLevel: 'silent', publicUrl: 'http://helpdesk.test', mailDomain: 'helpdesk.test', ...overrides });
+  const config = loadConfig({}, { databaseUrl: url, logLevel: 'silent', publicUrl: 'http://helpdesk.test', mailDomain: 'helpdesk.test', passwordHashing: TEST_PASSWORD_COST, ...overrides });
   const log = createLogger(config.logLevel);
   const secrets = await loadSecrets(new SettingsRepository(db));
   const services = createServices({ db, clock: clock ?? systemClock, config, log, secrets });
