@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.js';
+import { UniqueViolation } from '../db/errors.js';
 import { toDbTime } from '../db/time.js';
 
 export interface Collaborator {
@@ -11,9 +12,19 @@ export interface Collaborator {
 export class CollaboratorRepository {
   constructor(private readonly db: Database) {}
 
-  async add(ticketId: number, userId: number, at: Date): Promise<void> {
-    const exists = await this.db.run((q) => q('ticket_collaborators').where({ ticket_id: ticketId, user_id: userId }).first('user_id'));
-    if (!exists) await this.db.run((q) => q('ticket_collaborators').insert({ ticket_id: ticketId, user_id: userId, created_at: toDbTime(at) }));
+  /**
+   * Whether the person was added: false, and nothing changed, when already copied. The insert goes first and
+   * meets the primary key: a look before it would let two agents adding the same person at once both see no
+   * row, and one of them fail.
+   */
+  async add(ticketId: number, userId: number, at: Date): Promise<boolean> {
+    try {
+      await this.db.run((q) => q('ticket_collaborators').insert({ ticket_id: ticketId, user_id: userId, created_at: toDbTime(at) }));
+      return true;
+    } catch (err) {
+      if (err instanceof UniqueViolation) return false;
+      throw err;
+    }
   }
 
   /** Whether anything was removed. */

@@ -69,9 +69,7 @@ export class TicketRelationsService {
     return this.change(actor, number, async (ticket, now) => {
       if (email === ticket.requesterEmail) throw new ValidationError({ collaboratorEmail: 'validation.collaborator.is_requester' });
       const user = await this.d.users.findOrCreate(input.name, email);
-      const before = await this.d.collaborators.list(ticket.id);
-      if (before.some((c) => c.userId === user.id)) return { email, added: false };
-      await this.d.collaborators.add(ticket.id, user.id, now);
+      if (!(await this.d.collaborators.add(ticket.id, user.id, now))) return { email, added: false };
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email } });
       await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_added', data: { name: user.name, email } });

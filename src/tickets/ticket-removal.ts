@@ -55,8 +55,13 @@ export class TicketRemoval {
     return ticket;
   }
 
-  /** False when the ticket was already gone (deleted by someone else meanwhile). */
+  /**
+   * False when the ticket was already gone (deleted by someone else meanwhile). Its waiting mail is withdrawn
+   * first: the outbox keeps rows whose ticket is deleted (for the administrator's record), and a reply to a
+   * ticket that no longer exists must not go out.
+   */
   private async remove(ticket: Pick<Ticket, 'id'>): Promise<boolean> {
+    await this.d.outbox.cancelPendingForTicket(ticket.id);
     const blobs = await this.d.attachments.blobsOfTicket(ticket.id);
     if (!(await this.d.tickets.delete(ticket.id))) return false;
     await this.d.attachments.deleteUnlinkedBlobs(blobs);

@@ -2,6 +2,7 @@ import t from 'tap';
 import argon2 from 'argon2';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import { createDatabase } from '../../src/db/database.js';
+import { DirectoryVersion } from '../../src/directory/directory-version.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices } from '../../src/services.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
@@ -14,7 +15,7 @@ const RAISED = { ...TEST_PASSWORD_COST, timeCost: TEST_PASSWORD_COST.timeCost + 
 t.test('a hash made at an older cost is replaced at the next sign-in, and the password still works', async (t) => {
   const ctx = await createTestContext(t);
   const agent = await createAgent(ctx.services);
-  const repo = new StaffRepository(ctx.services.db);
+  const repo = new StaffRepository(ctx.services.db, ctx.clock, new DirectoryVersion(ctx.services.db, ctx.clock));
   const before = (await repo.getWithPasswordHash(agent.principal.staffId))!.passwordHash;
   t.match(before, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, 'made at the configured cost');
 

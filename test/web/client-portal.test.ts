@@ -288,3 +288,18 @@ t.test('status check is throttled after repeated failures and says when to retry
   tctx.clock.advance(16 * 60_000);
   t.equal((await b.post('/tickets/status', { email: 'kim@example.com', number })).statusCode, 302, 'allowed after the window');
 });
+
+t.test('a ticket that is not open says whether replying opens it again: not for one marked as spam, which stays spam', async (t) => {
+  const b = new Browser(app);
+  const number = await openTicket(b, { email: 'spammy@example.com' });
+  const admin = await createAgent(services, { admin: true });
+  await services.tickets.setStatus(admin.principal, number, 'resolved');
+  t.match((await b.get(`/tickets/${number}`)).body, 'This ticket is resolved. Replying opens it again.');
+
+  await services.ticketRemoval.markSpam(admin.principal, number, { ban: false });
+  const page = await b.get(`/tickets/${number}`);
+  t.match(page.body, '<p class="hint">This ticket is closed.</p>', 'closed, as the requester is told');
+  t.notMatch(page.body, /spam/i, 'the sender is not told it was taken for spam');
+  await b.post(`/tickets/${number}/reply`, { message: 'Buy now!' });
+  t.equal((await services.tickets.findByNumber(number))!.status, 'spam', 'and replying did not open it');
+});

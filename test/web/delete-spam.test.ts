@@ -29,6 +29,9 @@ t.test('an administrator deletes a ticket from its page, after a confirmation; i
   await s.tickets.setPriority(admin.principal, ticket.number, 3);
   t.equal(Number((await s.db.knex('ticket_events').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 1);
   t.equal(await count(s.db, 'attachment_blobs'), 2);
+  await s.tickets.respond(admin.principal, ticket.number, 'We are on it.');
+  const waiting = await s.db.knex('outbox').where({ ticket_id: ticket.id, status: 'pending' }).pluck('id');
+  t.ok(waiting.length > 0, 'mail about the ticket waits in the outbox');
 
   const agent = await createAgent(s, { name: 'Alice Answer' });
   const ab = new Browser(app);
@@ -59,6 +62,7 @@ t.test('an administrator deletes a ticket from its page, after a confirmation; i
   t.equal(Number((await s.db.knex('drafts').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 0, 'and the drafts');
   t.equal(Number((await s.db.knex('ticket_events').where({ ticket_id: ticket.id }).count({ n: '*' }))[0]!.n), 0, 'and the history');
   t.equal(await count(s.db, 'attachment_blobs'), 1, 'bytes of its own are gone, bytes another ticket shares stay');
+  t.same(await s.db.knex('outbox').whereIn('id', waiting).distinct().pluck('status'), ['cancelled'], 'its waiting mail is withdrawn, not sent');
   t.equal((await s.tickets.attachment(admin.principal, other.number, (await s.db.knex('attachments').where({ ticket_id: other.id }).first('id')).id)).data.toString(), shared.data.toString());
 
   const [audit] = await s.audit.forObject('ticket', ticket.id);

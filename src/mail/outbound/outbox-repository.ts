@@ -198,7 +198,7 @@ export class OutboxRepository {
     return n === 1;
   }
 
-  /** Withdraws every waiting row about a ticket (one marked as spam); rows a sender has already claimed go out. */
+  /** Withdraws every waiting row about a ticket (marked as spam, or deleted); rows a sender has already claimed go out. */
   async cancelPendingForTicket(ticketId: number): Promise<number> {
     return this.db.run((q) => q('outbox').where({ ticket_id: ticketId, status: 'pending' }).update({ status: 'cancelled' }));
   }
