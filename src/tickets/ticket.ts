@@ -61,7 +61,10 @@ export interface RequesterTicket {
   updatedAt: Date;
 }
 
-export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId' | 'requesterLanguage'>;
+export type TicketListRow = Omit<Ticket, 'topicId' | 'topicName' | 'closedAt' | 'source' | 'userId' | 'mailboxId' | 'requesterLanguage'> & {
+  /** A queue row of a ticket merged into another: that one's number, which the row leads to. */
+  mergedIntoNumber?: string | null;
+};
 
 /** A client in the portal. `ticketId` scopes a guest (status check, access link) to that one ticket. */
 export interface ClientPrincipal {

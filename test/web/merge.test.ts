@@ -55,6 +55,8 @@ t.test('merge through form and confirmation: threads interleaved, collaborators 
   t.same((await services.tickets.collaborators(alice.principal, one.number)).map((c) => c.email), ['bob@example.com'], 'the merged requester is copied');
   t.match(merged.body, /Alice Agent merged #\d+ into this ticket/, 'the survivor’s history');
   t.match(merged.body, `Merged into this ticket: #${two.number}`);
+  const closedQueue = await a.get('/scp/tickets?queue=closed');
+  t.match(closedQueue.body, `<a class="status status-merged" href="/scp/tickets/${one.number}">Merged into #${one.number}</a>`, 'the Closed queue says where a merged ticket went');
 
   const old = await a.get(`/scp/tickets/${two.number}`);
   t.equal(old.statusCode, 302, 'the old number redirects');
