@@ -66,7 +66,7 @@ t.test('POST /api/tickets.json with osTicket’s body creates a ticket and answe
   const read = await get(created.number);
   t.equal(read.statusCode, 200);
   const json = read.json();
-  t.same(Object.keys(json).sort(), ['assignee', 'closedAt', 'createdAt', 'department', 'isAnswered', 'number', 'priority', 'requester', 'source', 'status', 'subject', 'thread', 'topic', 'updatedAt'], 'allow-listed keys only');
+  t.same(Object.keys(json).sort(), ['assignee', 'closedAt', 'createdAt', 'department', 'isAnswered', 'mergedInto', 'number', 'priority', 'requester', 'source', 'status', 'subject', 'thread', 'topic', 'updatedAt'], 'allow-listed keys only');
   t.same(json.requester, { name: 'Angry User', email: 'api@example.com' });
   t.equal(json.source, 'api');
   t.same(json.priority, { id: 3, name: 'High' });
@@ -137,6 +137,14 @@ t.test('GET /api/v1/tickets/:number includes internal notes, typed; unknown numb
   const json = (await get(number)).json();
   t.same(json.thread.map((e: { type: string; author: { kind: string } }) => [e.type, e.author.kind]), [['message', 'user'], ['note', 'staff'], ['response', 'staff']]);
   t.equal(json.isAnswered, true);
+  t.equal(json.mergedInto, null);
+
+  const other = (await post(body({ subject: 'The same problem again' }))).json().number as string;
+  await services.merges.merge(agent.principal, { number, others: other, survivor: number, notify: false });
+  const merged = (await get(other)).json();
+  t.equal(merged.mergedInto, number, 'a merged ticket names the one that holds its thread now');
+  t.equal(merged.thread.length, 0);
+  t.equal((await get(number)).json().thread.length, 4, 'where its message went');
 
   for (const n of ['99999999', 'abc', '1']) {
     const res = await get(n);

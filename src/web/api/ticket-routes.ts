@@ -24,6 +24,7 @@ const TicketJson = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   closedAt: Type.Union([Type.String(), Type.Null()]),
+  mergedInto: Type.Union([Type.String(), Type.Null()], { description: 'the number of the ticket this one was merged into, which holds its thread now' }),
   thread: Type.Array(Type.Object({
     id: Type.Integer(),
     type: Type.String({ description: 'message | response | note' }),
@@ -91,6 +92,7 @@ export async function apiTicketRoutes(parent: FastifyInstance): Promise<void> {
       createdAt: t.createdAt.toISOString(),
       updatedAt: t.updatedAt.toISOString(),
       closedAt: t.closedAt ? t.closedAt.toISOString() : null,
+      mergedInto: await app.services.merges.survivorOf(t),
       thread: entries.map((e) => ({
         id: e.id,
         type: e.type,
