@@ -193,10 +193,17 @@ t.test('a mail without subject or text, with only a file, too long, and a bounce
   const mail = await services.outbox.forTicket(ticketId);
   const created = mail.find((m) => m.kind === 'ticket_created')!;
   t.equal(created.subject, `[#${number}] (teemata)`, 'the requester’s notice names the missing subject in Estonian');
-  t.match(created.bodyText, '„(teemata)“');
+  t.match(created.bodyText, `Saime Teie pöördumise ja registreerisime selle numbriga #${number}.`, 'the sentence leaves the missing subject out');
   const alert = mail.find((m) => m.kind === 'alert_new_ticket')!;
   t.equal(alert.subject, `Ny sag [#${number}] (intet emne)`, 'the agent’s alert in Danish');
   t.match(alert.bodyText, '(ingen tekst)');
+
+  // An assignment alert's sentence leaves the missing subject out too, in the agent's language.
+  const lead = await createAgent(services, { name: 'Lars' });
+  await services.tickets.assign(lead.principal, number, agent.principal.staffId);
+  const assigned = (await services.outbox.forTicket(ticketId)).find((m) => m.kind === 'alert_assigned')!;
+  t.equal(assigned.subject, `Tildelt dig [#${number}] (intet emne)`);
+  t.match(assigned.bodyText, `Lars har tildelt dig sag #${number}.`);
 
   // A reply with only a file, one too long for an entry, then a bounce of our notice.
   const ours = created.messageId!;

@@ -21,6 +21,9 @@ type TicketRef = Pick<Ticket, 'number' | 'subject'>;
  */
 export const subjectTag = (tr: Translator, t: TicketRef) => `[#${t.number}] ${tr.subject(t.subject)}`;
 
+/** A subject inside a sentence: the sentence leaves an empty one out (`titled` selects its wording). */
+const inSentence = (subject: string) => ({ subject, titled: subject ? 'yes' : 'no' });
+
 /** A mailbox as mail headers write it, "Ann <ann@example.com>": an address, not a sentence. */
 const mailbox = (name: string, email: string) => `${name} <${email}>`;
 
@@ -45,7 +48,7 @@ function toRequester(tr: Translator, subject: string, text: string[], html: stri
 
 /** The auto-reply to a new ticket, with its access link. */
 export function ticketCreatedNotice(tr: Translator, helpdesk: string, t: TicketRef, requesterName: string, accessLink: string): Notice {
-  const received = { subject: tr.subject(t.subject), number: t.number };
+  const received = { ...inSentence(t.subject), number: t.number };
   return toRequester(
     tr,
     subjectTag(tr, t),
@@ -193,7 +196,7 @@ export function assignedAlert(reader: AlertReader, a: ChangeAlertInput): Notice 
   return changeAlert(
     reader,
     tr.t('notices.alert.assigned.subject', { tag: subjectTag(tr, a.ticket) }),
-    tr.t('notices.alert.assigned.line', { actor: a.actorName, number: a.ticket.number, subject: tr.subject(a.ticket.subject) }),
+    tr.t('notices.alert.assigned.line', { actor: a.actorName, number: a.ticket.number, ...inSentence(a.ticket.subject) }),
     a,
   );
 }
@@ -203,7 +206,7 @@ export function transferAlert(reader: AlertReader, a: ChangeAlertInput & { fromN
   return changeAlert(
     reader,
     tr.t('notices.alert.transfer.subject', { tag: subjectTag(tr, a.ticket) }),
-    tr.t('notices.alert.transfer.line', { actor: a.actorName, number: a.ticket.number, subject: tr.subject(a.ticket.subject), from: a.fromName, to: a.ticket.departmentName }),
+    tr.t('notices.alert.transfer.line', { actor: a.actorName, number: a.ticket.number, ...inSentence(a.ticket.subject), from: a.fromName, to: a.ticket.departmentName }),
     a,
   );
 }
