@@ -158,6 +158,12 @@ export class Translator {
   };
 
   /**
+   * A ticket's subject as readers see it. Mail intake stores an empty subject for a mail without one, not a
+   * placeholder in some language: pages, titles and mail subjects name it here, in the reader's.
+   */
+  subject = (subject: string): string => subject || this.t('common.ticket.no_subject');
+
+  /**
    * A message as HTML: every parameter escaped, <strong>/<em>/<code>/<b> kept, and each tag named in `links`
    * made a link to that address; any other tag keeps its (escaped) content and loses the markup. The result is
    * safe to print raw.

@@ -13,6 +13,14 @@ export const VERIFICATIONS = ['verified', 'unverified', 'suspicious'] as const;
 export type Verification = (typeof VERIFICATIONS)[number];
 const isVerification = (v: unknown): v is Verification => (VERIFICATIONS as readonly unknown[]).includes(v);
 
+/**
+ * A note the system wrote rather than a person: 'bounce', a delivery report on the ticket whose mail it was.
+ * Its author and first line are said in the reader's language where it is shown, never stored.
+ */
+export const SYSTEM_KINDS = ['bounce'] as const;
+export type SystemKind = (typeof SYSTEM_KINDS)[number];
+const isSystemKind = (v: unknown): v is SystemKind => (SYSTEM_KINDS as readonly unknown[]).includes(v);
+
 export interface ThreadEntry {
   id: number;
   ticketId: number;
@@ -31,6 +39,9 @@ export interface ThreadEntry {
   fromNonParticipant: boolean;
   /** Who a response was mailed to; null for entries that were not mailed (and responses from before this was kept). */
   recipients: Recipients | null;
+  systemKind: SystemKind | null;
+  /** The mail's text was longer than an entry holds: this is its start; the raw message keeps all of it. */
+  bodyTruncated: boolean;
 }
 
 export interface Recipients {
@@ -68,6 +79,8 @@ export interface NewEntry {
   /** Its agents' alerts are still to be written (pending-alerts.ts). */
   alertPending?: boolean;
   recipients?: Recipients | null;
+  systemKind?: SystemKind | null;
+  bodyTruncated?: boolean;
 }
 
 /** An entry whose alerts are still to be written. */
@@ -84,7 +97,7 @@ export interface PendingAlert {
 export class DuplicateMessageId extends Error {}
 
 /** What a ThreadEntry is read from; prefixed with `entry_` where a thread is joined to its ticket. */
-const COLUMNS = ['id', 'ticket_id', 'type', 'staff_id', 'user_id', 'author_name', 'body_text', 'body_html', 'source', 'created_at', 'sender_email', 'verification', 'from_non_participant', 'recipients'] as const;
+const COLUMNS = ['id', 'ticket_id', 'type', 'staff_id', 'user_id', 'author_name', 'body_text', 'body_html', 'source', 'created_at', 'sender_email', 'verification', 'from_non_participant', 'recipients', 'system_kind', 'body_truncated'] as const;
 const JOINED = 'entry_';
 
 const map = (r: Record<string, unknown>): ThreadEntry => ({
@@ -102,6 +115,8 @@ const map = (r: Record<string, unknown>): ThreadEntry => ({
   verification: isVerification(r.verification) ? r.verification : null,
   fromNonParticipant: Boolean(r.from_non_participant),
   recipients: parseRecipients(r.recipients),
+  systemKind: isSystemKind(r.system_kind) ? r.system_kind : null,
+  bodyTruncated: Boolean(r.body_truncated),
 });
 
 export class ThreadRepository {
@@ -127,6 +142,8 @@ export class ThreadRepository {
         message_id: e.messageId ?? null,
         alert_pending: e.alertPending ? true : null,
         recipients: e.recipients ? JSON.stringify(e.recipients) : null,
+        system_kind: e.systemKind ?? null,
+        body_truncated: e.bodyTruncated ?? false,
       }),
     ).catch((err: unknown) => {
       // The entry's other unique keys are its id alone, so a violation here is the Message-ID's.

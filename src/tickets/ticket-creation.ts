@@ -2,7 +2,7 @@ import { AppError, ValidationError, type FieldErrors } from '../errors.js';
 import { msg } from '../i18n/message.js';
 import type { Department } from '../departments/department-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
-import type { Verification } from '../threads/thread-repository.js';
+import type { SystemKind, Verification } from '../threads/thread-repository.js';
 import type { HelpTopic } from '../topics/topic-repository.js';
 import { isEmail, normaliseEmail } from '../users/email.js';
 import type { RequesterLanguage } from '../users/user-service.js';
@@ -42,6 +42,11 @@ export interface NewTicketInput {
   verification?: Verification | null;
   /** The language the requester uses (portal page, mail's Content-Language): their notices are written in it. */
   requesterLanguage?: RequesterLanguage | null;
+  /**
+   * A mail as intake read it, which may lack a subject or text: they are stored empty and said in the reader's
+   * language where shown. `truncated`: `message` is the start of a longer text.
+   */
+  received?: { truncated: boolean };
 }
 
 /** A mail for an existing ticket (listener, pipe or API intake). */
@@ -58,6 +63,8 @@ export interface InboundMessageInput {
   verification: Verification;
   /** Neither requester, collaborator nor agent: kept, flagged, and it re-opens and alerts nothing. */
   fromNonParticipant: boolean;
+  /** `bodyText` is the start of a longer text (the raw message keeps it all). */
+  bodyTruncated?: boolean;
   /** The ticket as the caller read it in the same transaction (mail threading): not read a second time. */
   ticket?: Ticket;
 }
@@ -77,9 +84,9 @@ export class TicketCreation {
     if (input.requireName && !name) fields.name = 'validation.name_required';
     else if (name.length > LIMITS.name) fields.name = msg('validation.too_long', { max: LIMITS.name });
     if (!isEmail(input.email)) fields.email = 'validation.email_invalid';
-    if (!subject) fields.subject = 'validation.subject_required';
+    if (!subject && !input.received) fields.subject = 'validation.subject_required';
     else if (subject.length > LIMITS.subject) fields.subject = msg('validation.too_long', { max: LIMITS.subject });
-    validateBody(fields, input.message);
+    if (!input.received) validateBody(fields, input.message);
 
     let departmentId = input.departmentId ?? null;
     let priority: Priority = DEFAULT_PRIORITY;
@@ -120,7 +127,7 @@ export class TicketCreation {
       const user = await this.d.users.findOrCreate(name, input.email, input.requesterLanguage ?? null);
       const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
       const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
-      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, ...sender });
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, bodyTruncated: input.received?.truncated ?? false, ...sender });
       await this.d.attachments.add(ticketId, entryId, (input.attachments ?? []).slice(0, MAX_INBOUND_FILES));
       for (const c of (input.collaborators ?? []).slice(0, 20)) {
         if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
@@ -156,7 +163,7 @@ export class TicketCreation {
       const now = this.d.clock.now();
       let entryId: number;
       let reopened = false;
-      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification, messageId: input.messageId };
+      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, bodyTruncated: input.bodyTruncated ?? false, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification, messageId: input.messageId };
       if (input.agent) {
         entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: input.agent.id, authorName: input.agent.name, ...body });
         await this.d.tickets.update(ticketId, { updatedAt: now });
@@ -180,11 +187,14 @@ export class TicketCreation {
     });
   }
 
-  /** A note written by the system itself (a delivery failure report), visible to staff only. */
-  async addSystemNote(ticketId: number, note: { authorName: string; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
+  /**
+   * A note written by the system itself (a delivery failure report), visible to staff only. Its author is its
+   * kind, named in the reader's language where shown, so none is stored.
+   */
+  async addSystemNote(ticketId: number, note: { kind: SystemKind; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
     return this.d.db.transaction(async () => {
       const now = this.d.clock.now();
-      const entryId = await this.d.threads.insert({ ticketId, type: 'note', authorName: note.authorName, bodyText: note.bodyText, source: note.source, createdAt: now });
+      const entryId = await this.d.threads.insert({ ticketId, type: 'note', systemKind: note.kind, authorName: '', bodyText: note.bodyText, source: note.source, createdAt: now });
       await this.d.attachments.add(ticketId, entryId, note.attachments.slice(0, MAX_INBOUND_FILES));
       await this.d.tickets.update(ticketId, { updatedAt: now });
       return entryId;

@@ -11,7 +11,7 @@ import type { LockService } from '../locks/lock-service.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
 import type { StaffPrincipal } from '../staff/staff.js';
-import type { ThreadRepository } from '../threads/thread-repository.js';
+import type { SystemKind, ThreadRepository } from '../threads/thread-repository.js';
 import type { TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import type { AccessTokens } from './access-token.js';
@@ -106,7 +106,7 @@ export class TicketService implements TicketAccess {
     return this.creation.addInboundMessage(ticketId, input);
   }
 
-  addSystemNote(ticketId: number, note: { authorName: string; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
+  addSystemNote(ticketId: number, note: { kind: SystemKind; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
     return this.creation.addSystemNote(ticketId, note);
   }
 

@@ -20,6 +20,7 @@ export function formatters(tr: Translator, timeZone: string, now: Date) {
     priority: (p: number) => (p in PRIORITIES ? tr.t(`common.priority.${p as Priority}`) : String(p)),
     bytes: (n: number) => tr.bytes(n),
     status: (s: string) => tr.t(`common.status.${s}`),
+    subject: tr.subject,
     number: tr.number,
     list: tr.list,
   };

@@ -119,6 +119,12 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   await services.apiKeys.create({ name: 'ÇŔṀ' });
   const raw = Buffer.from('From: Ɓöƀ <bob@example.com>\r\nTo: support@helpdesk.test\r\nSubject: Ŵîƒî\r\nMessage-ID: <m1@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nŢĥé ŵîƒî îš ðöŵñ\r\n');
   await services.intake.deliver(raw, { mailbox: null, envelopeFrom: 'bob@example.com', source: 'pipe', remoteAddress: null });
+  // A mail without subject or text, and a delivery report on its ticket: what the pages say for them is theirs.
+  // In the pseudo-locale by its Content-Language, so the outbox lists its auto-response's subject in it too.
+  const bare = Buffer.from('From: Ðöŕå <dora@example.com>\r\nTo: support@helpdesk.test\r\nMessage-ID: <m2@example.com>\r\nContent-Language: en-XA\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\r\n');
+  await services.intake.deliver(bare, { mailbox: null, envelopeFrom: 'dora@example.com', source: 'pipe', remoteAddress: null });
+  const untitled = (await services.db.knex('tickets').where({ subject: '' }).first('id', 'number')) as { id: number; number: string };
+  await services.tickets.addSystemNote(Number(untitled.id), { kind: 'bounce', bodyText: '550 Ûšéŕ ûñķñöŵñ', attachments: [], source: 'email' });
 
   // What the test wrote or the first run made: data, not template text.
   const known = [
@@ -168,7 +174,7 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   await staff.fill('[name=password]', admin.password);
   await Promise.all([staff.waitForURL(/\/scp\/tickets/), staff.click('main button[type=submit]')]);
   const pages = [
-    '/scp/tickets', '/scp/tickets?queue=mine', '/scp/tickets?queue=unassigned', '/scp/tickets?queue=closed', '/scp/tickets/new', `/scp/tickets/${ticket.number}`, `/scp/tickets/${ticket.number}/merge`, '/scp/tickets/999999', '/scp/preferences',
+    '/scp/tickets', '/scp/tickets?queue=mine', '/scp/tickets?queue=unassigned', '/scp/tickets?queue=closed', '/scp/tickets/new', `/scp/tickets/${ticket.number}`, `/scp/tickets/${untitled.number}`, `/scp/tickets/${ticket.number}/merge`, '/scp/tickets/999999', '/scp/preferences',
     '/scp/admin', '/scp/admin/staff', '/scp/admin/staff/new', '/scp/admin/departments', '/scp/admin/departments/new', '/scp/admin/mailboxes', '/scp/admin/mailboxes/new',
     '/scp/admin/quarantine', '/scp/admin/quarantine?status=ticket', '/scp/admin/bans', '/scp/admin/outbox', '/scp/admin/api-keys', '/scp/admin/settings',
   ];

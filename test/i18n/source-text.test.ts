@@ -19,9 +19,9 @@ const ENGLISH_LINE = /\blog\.(info|warn|error|debug|fatal|trace)\(|\bnew (Type|R
 
 /**
  * Literals that read as English but are data or records: the first-run help topic (an administrator renames
- * it), the author shown for a bounce, a quarantine reason.
+ * it), a quarantine reason.
  */
-const ALLOWED = new Set(['General inquiry', 'Mail delivery system', 'The message could not be processed (see the server log).']);
+const ALLOWED = new Set(['General inquiry', 'The message could not be processed (see the server log).']);
 
 /** SQL and Content-Security-Policy directives read like words too. */
 const SQL = /^\s*(select|insert|update|delete|with|create|alter|drop|set)\b/i;

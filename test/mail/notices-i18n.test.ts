@@ -7,7 +7,7 @@ import { StaffRepository } from '../../src/staff/staff-repository.js';
 import { FrozenClock, createAgent, createTestContext, type TestContext } from '../helpers/context.js';
 import { countQueries } from '../helpers/query-count.js';
 import { createTestApp, Browser } from '../helpers/http.js';
-import { message, send, startListener, startSink } from '../helpers/smtp.js';
+import { fixture, message, send, startListener, startSink } from '../helpers/smtp.js';
 
 const TO = ['support@helpdesk.test'];
 
@@ -159,4 +159,93 @@ t.test('a response reads the requester’s language with the ticket, not with a 
   const response = (await ctx.services.outbox.forTicket(ticket.id)).find((m) => m.kind === 'response')!;
   t.equal(response.headers['Content-Language'], 'da');
   t.match(response.bodyText, 'Prøv den anden bakke.');
+});
+
+/** A mail whose only part is a file: no text at all. */
+function attachmentOnly(opts: { from: string; subject: string; messageId: string; headers?: Record<string, string> }): Buffer {
+  return Buffer.from([
+    `From: ${opts.from}`, 'To: support@helpdesk.test', `Subject: ${opts.subject}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <${opts.messageId}>`,
+    ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+    'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
+    '--b1', 'Content-Type: application/pdf; name="arve.pdf"', 'Content-Disposition: attachment; filename="arve.pdf"', 'Content-Transfer-Encoding: base64', '',
+    Buffer.from('%PDF-1.4 not much').toString('base64'), '--b1--', '',
+  ].join('\r\n'), 'utf8');
+}
+
+// Intake stores an empty subject or text, a shortening mark and a bounce's kind; each reader sees them in
+// their own language: a Danish agent in the panel and their alerts, an Estonian requester in the portal and
+// notices. Nothing English is stored for them.
+t.test('a mail without subject or text, with only a file, too long, and a bounce: each reader’s language', async (t) => {
+  const sink = await startSink(t);
+  const ctx = await createTestContext(t, { outboundSmtpUrl: sink.url });
+  const { services } = ctx;
+  const agent = await createAgent(services, { name: 'Dorte' });
+  await setAgentLanguage(ctx, agent.principal.staffId, 'da', 'Europe/Copenhagen');
+  const { port } = await startListener(t, services);
+  const from = { from: 'mari@example.ee', to: TO };
+
+  t.equal((await send(port, message({ from: 'Mari <mari@example.ee>', subject: '', body: '', messageId: 'mari-1@example.ee', headers: { 'Content-Language': 'et' } }), from)).code, 250);
+  const row = await services.db.knex('tickets').orderBy('id', 'desc').first('id', 'number', 'subject');
+  const [ticketId, number] = [Number(row.id), String(row.number)];
+  t.equal(row.subject, '', 'the missing subject is stored empty');
+  t.same((await services.db.knex('thread_entries').where({ ticket_id: ticketId }).select('body_text')).map((e: { body_text: string }) => e.body_text), [''], 'and the missing text');
+
+  const mail = await services.outbox.forTicket(ticketId);
+  const created = mail.find((m) => m.kind === 'ticket_created')!;
+  t.equal(created.subject, `[#${number}] (teemata)`, 'the requester’s notice names the missing subject in Estonian');
+  t.match(created.bodyText, `Saime Teie pöördumise ja registreerisime selle numbriga #${number}.`, 'the sentence leaves the missing subject out');
+  const alert = mail.find((m) => m.kind === 'alert_new_ticket')!;
+  t.equal(alert.subject, `Ny sag [#${number}] (intet emne)`, 'the agent’s alert in Danish');
+  t.match(alert.bodyText, '(ingen tekst)');
+
+  // An assignment alert's sentence leaves the missing subject out too, in the agent's language.
+  const lead = await createAgent(services, { name: 'Lars' });
+  await services.tickets.assign(lead.principal, number, agent.principal.staffId);
+  const assigned = (await services.outbox.forTicket(ticketId)).find((m) => m.kind === 'alert_assigned')!;
+  t.equal(assigned.subject, `Tildelt dig [#${number}] (intet emne)`);
+  t.match(assigned.bodyText, `Lars har tildelt dig sag #${number}.`);
+
+  // A reply with only a file, one too long for an entry, then a bounce of our notice.
+  const ours = created.messageId!;
+  const inReplyTo = { 'In-Reply-To': `<${ours.replace(/[<>]/g, '')}>` };
+  t.equal((await send(port, attachmentOnly({ from: 'Mari <mari@example.ee>', subject: 'Re: arve', messageId: 'mari-2@example.ee', headers: inReplyTo }), from)).code, 250);
+  const long = `${'Lause, mis kordub. '.repeat(11_000)}LÕPP`;
+  t.equal((await send(port, message({ from: 'Mari <mari@example.ee>', subject: 'Re: pikk', body: long, messageId: 'mari-3@example.ee', headers: inReplyTo }), from)).code, 250);
+  t.equal((await send(port, fixture('bounce.eml', { ORIGINAL_MESSAGE_ID: ours, NONCE: '1' }), { from: '', to: TO })).code, 250);
+  const entries = await services.db.knex('thread_entries').where({ ticket_id: ticketId }).orderBy('id').select('type', 'author_name', 'body_text', 'system_kind', 'body_truncated');
+  t.equal(entries.length, 4);
+  t.equal(entries[1].body_text, '', 'a file without text: an empty body');
+  t.ok(Boolean(entries[2].body_truncated), 'the long text is marked as shortened');
+  t.equal(entries[2].body_text.length, 200_000, 'and keeps as much as an entry holds, with no marker in it');
+  t.same([entries[3].type, entries[3].author_name, entries[3].system_kind], ['note', '', 'bounce'], 'the bounce: a note of its kind, without an author in some language');
+  t.match(entries[3].body_text, '550 5.1.1 User unknown', 'the report itself');
+  t.notMatch(entries[3].body_text, 'could not be delivered', 'without an English first line');
+
+  // The Danish agent's panel.
+  const app = await createTestApp(t, ctx);
+  const staff = new Browser(app);
+  await staff.staffLogin(agent.username, agent.password);
+  const page = (await staff.get(`/scp/tickets/${number}`)).body;
+  t.match(page, `<title>#${number} (intet emne) ·`, 'the tab title');
+  t.match(page, `<span class="muted">#${number}</span> (intet emne)</h1>`);
+  t.match(page, '(tom besked)');
+  t.match(page, '(ingen tekst; se de vedhæftede filer)');
+  t.match(page, 'Beskeden er afkortet her; originalen er gemt i sin helhed.');
+  t.match(page, '<strong>Mailleveringssystem</strong>');
+  t.match(page, 'En mail om denne sag kunne ikke leveres.');
+  t.notMatch(page, /no subject|empty message|see the attachments|shortened|Mail delivery|could not be delivered/, 'nothing of it in English');
+  t.match((await staff.get('/scp/tickets')).body, `>(intet emne)</a>`, 'the queue row');
+
+  // The Estonian requester in the portal, signed in by the link in their notice; the bounce stays staff-only.
+  const link = /http:\/\/helpdesk\.test(\/tickets\/\d+\?t=[^\s"]+)/.exec(created.bodyText)![1]!;
+  const portal = new Browser(app);
+  const signedIn = await portal.get(link);
+  t.ok([200, 302, 303].includes(signedIn.statusCode), 'the access link signs the requester in');
+  const view = (await portal.get(`/tickets/${number}`)).body;
+  t.match(view, `<title>Pöördumine #${number}: (teemata) ·`);
+  t.match(view, '(tühi sõnum)');
+  t.match(view, '(teksti pole; vaadake manuseid)');
+  t.match(view, 'Sõnum on siin lühendatud; algne sõnum on tervikuna säilitatud.');
+  t.notMatch(view, /E-posti edastussüsteem|no subject|empty message/, 'no bounce note, and no English');
+  t.match((await portal.get('/tickets')).body, '>(teemata)</a>', 'their list of tickets');
 });

@@ -155,3 +155,15 @@ t.test('GET /api/v1/tickets/:number includes internal notes, typed; unknown numb
   t.equal(noRoute.statusCode, 404);
   t.equal(noRoute.json().error.code, 'NOT_FOUND');
 });
+
+t.test('GET /api/v1/tickets/:number returns data: an empty subject and text as "", the marks as fields', async (t) => {
+  const { ticket } = await services.tickets.create(null, { name: 'Mari', email: 'mari@example.ee', subject: '', message: 'Algus', source: 'email', received: { truncated: true } });
+  await services.tickets.addSystemNote(ticket.id, { kind: 'bounce', bodyText: '550 5.1.1 User unknown', attachments: [], source: 'email' });
+  const json = (await get(ticket.number)).json();
+  t.equal(json.subject, '', 'no placeholder in any language');
+  t.same(json.thread.map((e: Record<string, unknown>) => [e.type, e.systemKind, e.bodyTruncated, e.body]), [
+    ['message', null, true, 'Algus'],
+    ['note', 'bounce', false, '550 5.1.1 User unknown'],
+  ]);
+  t.same(json.thread[1].author, { kind: 'system', name: '' });
+});

@@ -39,7 +39,9 @@ const processed = (record: InboundOutcome, outcome: (inboundId: number) => Intak
 /** What a message will be stored as, worked out before the transaction so that it holds no CPU work. */
 export interface Prepared {
   classification: Classification;
+  /** Empty for a mail without text: readers are told so in their language where it is shown. */
   bodyText: string;
+  bodyTruncated: boolean;
   bodyHtml: string | null;
   attachments: FileInput[];
 }
@@ -81,8 +83,10 @@ export class MessageProcessor {
   prepare(m: ParsedMessage, envelopeFrom: string | null): Prepared {
     const classification = classify(m, { mailDomain: this.d.mailDomain, envelopeFrom });
     const attachments = this.files(m);
-    if (classification.kind !== 'message') return { classification, bodyText: '', bodyHtml: null, attachments };
-    return { classification, bodyText: this.bodyText(m), bodyHtml: m.html ? sanitizeMailHtml(m.html) : null, attachments };
+    if (classification.kind !== 'message') return { classification, bodyText: '', bodyTruncated: false, bodyHtml: null, attachments };
+    const text = m.text.replace(/\r\n?/g, '\n').trim();
+    const bodyTruncated = text.length > LIMITS.message;
+    return { classification, bodyText: bodyTruncated ? text.slice(0, LIMITS.message) : text, bodyTruncated, bodyHtml: m.html ? sanitizeMailHtml(m.html) : null, attachments };
   }
 
   /**
@@ -150,7 +154,7 @@ export class MessageProcessor {
     const fromRequester = known?.requesterEmail === m.from.address;
     const fromNonParticipant = !agent && !fromRequester && !(await lookups.isParticipant(thread.ticketId, m.from.address));
     const { ticket, entryId } = await this.d.tickets.addInboundMessage(thread.ticketId, {
-      name: m.from.name, email: m.from.address, bodyText: p.bodyText, bodyHtml: p.bodyHtml, attachments: p.attachments, messageId: m.messageId, source: 'email',
+      name: m.from.name, email: m.from.address, bodyText: p.bodyText, bodyHtml: p.bodyHtml, bodyTruncated: p.bodyTruncated, attachments: p.attachments, messageId: m.messageId, source: 'email',
       agent, verification, fromNonParticipant, ...(known ? { ticket: known } : {}),
     });
     return processed({ status: 'reply', reason: thread.via, ticketId: ticket.id, entryId }, (inboundId) => ({ status: 'reply', inboundId, ticketId: ticket.id, ticketNumber: ticket.number, entryId }));
@@ -162,8 +166,10 @@ export class MessageProcessor {
     const { ticket, entryId } = await this.d.tickets.create(null, {
       name: [...m.from.name].slice(0, LIMITS.name).join(''),
       email: m.from.address,
-      subject: [...(m.subject || '(no subject)')].slice(0, LIMITS.subject).join(''),
+      // Empty when the mail has none: the pages and notices name that in their reader's language.
+      subject: [...m.subject].slice(0, LIMITS.subject).join(''),
       message: p.bodyText,
+      received: { truncated: p.bodyTruncated },
       // create() offers only public topics to callers without an agent; a mailbox may name an internal one,
       // which then still decides the department and priority.
       topicId: topic?.isPublic && topic.isActive ? topic.id : null,
@@ -210,20 +216,13 @@ export class MessageProcessor {
     if (ticketId === null) return processed({ status: 'bounce', reason: 'unmatched' }, (inboundId) => ({ status: 'bounce', inboundId, ticketId: null }));
     const text = m.text.length > 20_000 ? `${m.text.slice(0, 20_000)}\n[…]` : m.text;
     const entryId = await this.d.tickets.addSystemNote(ticketId, {
-      authorName: 'Mail delivery system',
-      bodyText: `A message about this ticket could not be delivered.\n\n${text.trim()}`,
+      kind: 'bounce',
+      bodyText: text.trim(),
       attachments,
       source: 'email',
     });
     const matched = ticketId;
     return processed({ status: 'bounce', reason: 'matched', ticketId, entryId }, (inboundId) => ({ status: 'bounce', inboundId, ticketId: matched }));
-  }
-
-  private bodyText(m: ParsedMessage): string {
-    const text = m.text.replace(/\r\n?/g, '\n').trim();
-    const max = LIMITS.message;
-    if (!text) return m.attachments.length ? '(no text; see the attachments)' : '(empty message)';
-    return text.length > max ? `${text.slice(0, max - 100)}\n\n[The message was shortened here; the original is kept in full.]` : text;
   }
 
   private files(m: ParsedMessage): FileInput[] {

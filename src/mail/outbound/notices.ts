@@ -15,10 +15,14 @@ export interface Notice {
 
 type TicketRef = Pick<Ticket, 'number' | 'subject'>;
 
-/** `[#NUMBER]` in every subject: a reply from a participant finds its ticket even without threading headers. */
-export const subjectTag = (t: TicketRef) => `[#${t.number}] ${t.subject}`;
+/**
+ * `[#NUMBER]` in every subject: a reply from a participant finds its ticket even without threading headers.
+ * The ticket's subject follows as the reader sees it (an empty one named in their language).
+ */
+export const subjectTag = (tr: Translator, t: TicketRef) => `[#${t.number}] ${tr.subject(t.subject)}`;
 
-
+/** A subject inside a sentence: the sentence leaves an empty one out (`titled` selects its wording). */
+const inSentence = (subject: string) => ({ subject, titled: subject ? 'yes' : 'no' });
 
 /** A mailbox as mail headers write it, "Ann <ann@example.com>": an address, not a sentence. */
 const mailbox = (name: string, email: string) => `${name} <${email}>`;
@@ -44,10 +48,10 @@ function toRequester(tr: Translator, subject: string, text: string[], html: stri
 
 /** The auto-reply to a new ticket, with its access link. */
 export function ticketCreatedNotice(tr: Translator, helpdesk: string, t: TicketRef, requesterName: string, accessLink: string): Notice {
-  const received = { subject: t.subject, number: t.number };
+  const received = { ...inSentence(t.subject), number: t.number };
   return toRequester(
     tr,
-    subjectTag(t),
+    subjectTag(tr, t),
     [
       tr.t('notices.created.greeting', { name: requesterName }),
       '',
@@ -74,7 +78,7 @@ export function ticketCreatedNotice(tr: Translator, helpdesk: string, t: TicketR
 export function responseNotice(tr: Translator, t: TicketRef, agentName: string, body: string, accessLink: string, bodyHtml: string | null = null): Notice {
   return toRequester(
     tr,
-    tr.t('notices.response.subject', { tag: subjectTag(t) }),
+    tr.t('notices.response.subject', { tag: subjectTag(tr, t) }),
     [body.trim(), '', agentName, '', tr.t('notices.response.view_text', { link: accessLink })],
     [
       bodyHtml ?? textToHtml(body),
@@ -90,10 +94,10 @@ export function responseNotice(tr: Translator, t: TicketRef, agentName: string, 
  */
 export function mergedNotice(tr: Translator, helpdesk: string, old: TicketRef, survivor: TicketRef, requesterName: string, accessLink: string | null): Notice {
   const follow = accessLink !== null;
-  const merged = { old: old.number, oldSubject: old.subject, number: survivor.number, subject: survivor.subject };
+  const merged = { old: old.number, oldSubject: tr.subject(old.subject), number: survivor.number, subject: tr.subject(survivor.subject) };
   return toRequester(
     tr,
-    tr.t('notices.merged.subject', { tag: subjectTag(survivor) }),
+    tr.t('notices.merged.subject', { tag: subjectTag(tr, survivor) }),
     [
       tr.t('notices.created.greeting', { name: requesterName }), '', tr.t('notices.merged.body', merged), '',
       ...(follow ? [tr.t('notices.created.follow_text', { link: accessLink }), ''] : []), tr.t('notices.signoff', { helpdesk }),
@@ -128,7 +132,9 @@ const EXCERPT = 2000;
 
 /** A line of facts, the message's excerpt as a quote, the time it arrived, and the link into the panel. */
 function messageAlert({ tr, timeZone }: AlertReader, subject: string, line: { key: string; params: Record<string, string> }, a: AlertInput): Notice {
-  const excerpt = a.body.length > EXCERPT ? `${a.body.slice(0, EXCERPT)}…` : a.body;
+  // A mail without text is stored with an empty body; the alert says so in the agent's language.
+  const body = a.body || tr.t('notices.alert.no_text');
+  const excerpt = body.length > EXCERPT ? `${body.slice(0, EXCERPT)}…` : body;
   const received = { date: tr.exact(a.at, timeZone) };
   return {
     subject,
@@ -148,7 +154,7 @@ export function newTicketAlert(reader: AlertReader, a: AlertInput): Notice {
   const t = a.ticket;
   return messageAlert(
     reader,
-    reader.tr.t('notices.alert.new_ticket.subject', { tag: subjectTag(t) }),
+    reader.tr.t('notices.alert.new_ticket.subject', { tag: subjectTag(reader.tr, t) }),
     { key: 'notices.alert.new_ticket.line', params: { number: t.number, department: t.departmentName, requester: mailbox(t.requesterName, t.requesterEmail) } },
     a,
   );
@@ -157,7 +163,7 @@ export function newTicketAlert(reader: AlertReader, a: AlertInput): Notice {
 export function newMessageAlert(reader: AlertReader, a: AlertInput): Notice {
   return messageAlert(
     reader,
-    reader.tr.t('notices.alert.new_message.subject', { tag: subjectTag(a.ticket) }),
+    reader.tr.t('notices.alert.new_message.subject', { tag: subjectTag(reader.tr, a.ticket) }),
     { key: 'notices.alert.new_message.line', params: { author: a.authorName, number: a.ticket.number } },
     a,
   );
@@ -189,8 +195,8 @@ export function assignedAlert(reader: AlertReader, a: ChangeAlertInput): Notice 
   const { tr } = reader;
   return changeAlert(
     reader,
-    tr.t('notices.alert.assigned.subject', { tag: subjectTag(a.ticket) }),
-    tr.t('notices.alert.assigned.line', { actor: a.actorName, number: a.ticket.number, subject: a.ticket.subject }),
+    tr.t('notices.alert.assigned.subject', { tag: subjectTag(tr, a.ticket) }),
+    tr.t('notices.alert.assigned.line', { actor: a.actorName, number: a.ticket.number, ...inSentence(a.ticket.subject) }),
     a,
   );
 }
@@ -199,8 +205,8 @@ export function transferAlert(reader: AlertReader, a: ChangeAlertInput & { fromN
   const { tr } = reader;
   return changeAlert(
     reader,
-    tr.t('notices.alert.transfer.subject', { tag: subjectTag(a.ticket) }),
-    tr.t('notices.alert.transfer.line', { actor: a.actorName, number: a.ticket.number, subject: a.ticket.subject, from: a.fromName, to: a.ticket.departmentName }),
+    tr.t('notices.alert.transfer.subject', { tag: subjectTag(tr, a.ticket) }),
+    tr.t('notices.alert.transfer.line', { actor: a.actorName, number: a.ticket.number, ...inSentence(a.ticket.subject), from: a.fromName, to: a.ticket.departmentName }),
     a,
   );
 }

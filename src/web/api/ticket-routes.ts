@@ -12,7 +12,7 @@ const Created = Type.Object({ number: Type.String(), status: Type.String(), url:
 /** The response schema doubles as an allow-list: nothing outside it reaches the caller. */
 const TicketJson = Type.Object({
   number: Type.String(),
-  subject: Type.String(),
+  subject: Type.String({ description: 'as stored: "" for a ticket opened from a mail without a subject (the pages name that in the reader\'s language)' }),
   status: Type.String({ description: 'open | resolved | closed | spam' }),
   priority: Type.Object({ id: Type.Integer(), name: Type.String() }),
   department: Ref,
@@ -28,8 +28,10 @@ const TicketJson = Type.Object({
   thread: Type.Array(Type.Object({
     id: Type.Integer(),
     type: Type.String({ description: 'message | response | note' }),
-    author: Type.Object({ kind: Type.String({ description: 'staff | user | system' }), name: Type.String() }),
-    body: Type.String(),
+    author: Type.Object({ kind: Type.String({ description: 'staff | user | system' }), name: Type.String({ description: 'as stored: "" for a system note, which systemKind names' }) }),
+    systemKind: Type.Union([Type.Literal('bounce'), Type.Null()], { description: 'a note the system wrote: bounce (a delivery report for mail about the ticket; body is the report); null for entries people wrote' }),
+    body: Type.String({ description: 'the text as stored: "" for a mail without text' }),
+    bodyTruncated: Type.Boolean({ description: 'body is the start of a longer mail text; the raw message keeps all of it' }),
     source: Type.String(),
     verification: Type.Union([Type.Literal('verified'), Type.Literal('unverified'), Type.Literal('suspicious'), Type.Null()], {
       description: 'how the sender of a mail was verified: verified (answered our mail to that address, or SPF/DKIM pass from a trusted server), unverified, suspicious (a staff address from outside without proof); null when not from mail',
@@ -97,7 +99,9 @@ export async function apiTicketRoutes(parent: FastifyInstance): Promise<void> {
         id: e.id,
         type: e.type,
         author: { kind: e.staffId !== null ? 'staff' : e.userId !== null ? 'user' : 'system', name: e.authorName },
+        systemKind: e.systemKind,
         body: e.bodyText,
+        bodyTruncated: e.bodyTruncated,
         source: e.source,
         verification: e.verification,
         fromNonParticipant: e.fromNonParticipant,

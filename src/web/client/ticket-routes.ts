@@ -48,7 +48,7 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     const mergedInto = await request.server.services.merges.survivorOf(view.ticket);
     if (mergedInto && (await tickets.isVisible(principal(request), mergedInto))) return reply.redirect(`/tickets/${mergedInto}`);
     return render(request, reply, 'client/ticket', {
-      title: msg('portal.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
+      title: msg('portal.ticket.title', { number: view.ticket.number, subject: (await translatorFor(request)).subject(view.ticket.subject) }),
       ...view,
       mergedInto,
       limits: config.attachments,

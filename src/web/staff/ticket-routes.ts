@@ -112,7 +112,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
     // Entries that came while the agent wrote: named by a refused send, or found newer than what a previewing form had seen.
     const stale = extra.conflict?.code === 'STALE_THREAD' ? (extra.conflict.details?.newEntryIds as number[]) : extra.seenEntryId ? view.entries.filter((e) => e.id > extra.seenEntryId!).map((e) => e.id) : [];
     return render(request, reply, 'staff/ticket', {
-      title: msg('staff.ticket.title', { number: view.ticket.number, subject: view.ticket.subject }),
+      title: msg('staff.ticket.title', { number: view.ticket.number, subject: (await translatorFor(request)).subject(view.ticket.subject) }),
       ...view,
       ...threadItems(view, query?.thread === 'all', (id) => stale.includes(id) || id === remoteImagesFor),
       eventLine,
