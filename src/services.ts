@@ -183,7 +183,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
-    setup: new SetupService(settings, staff, departments, topics, clock, mailboxes, secrets.tokenKey),
+    setup: new SetupService(settings, staff, departments, topics, clock, mailboxes, secrets.tokenKey, async () => {
+      const it = i18n.translator(await siteLanguage());
+      return { department: it.t('common.defaults.department_name'), topic: it.t('common.defaults.topic_name') };
+    }),
   };
 }
 

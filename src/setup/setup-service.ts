@@ -37,6 +37,8 @@ export class SetupService {
     private readonly clock: Clock,
     private readonly mailboxes: MailboxService,
     private readonly key: Buffer,
+    /** The first department's and help topic's names, in the site's language: clients see them in the portal. */
+    private readonly defaultNames: () => Promise<{ department: string; topic: string }>,
   ) {}
 
   private derive(nonce: string): string {
@@ -51,10 +53,13 @@ export class SetupService {
 
   /** A help desk needs a department and a help topic before its first ticket. */
   async ensureDefaults(): Promise<void> {
-    const dept = (await this.departments.defaultDepartment()) ?? (await this.departments.ensure('Support'));
+    const existing = await this.departments.defaultDepartment();
+    const hasTopics = (await this.topics.list()).length > 0;
+    const names = existing && hasTopics ? null : await this.defaultNames();
+    const dept = existing ?? (await this.departments.ensure(names!.department));
     await this.departments.ensureDefault(dept);
-    if (!(await this.topics.list()).length && !(await this.topics.findByName('General inquiry'))) {
-      await this.topics.insert({ name: 'General inquiry', departmentId: dept.id, defaultPriority: 2, isPublic: true, isActive: true }).catch(() => undefined);
+    if (names && !hasTopics && !(await this.topics.findByName(names.topic))) {
+      await this.topics.insert({ name: names.topic, departmentId: dept.id, defaultPriority: 2, isPublic: true, isActive: true }).catch(() => undefined);
     }
     await this.mailboxes.ensureDefault();
   }

@@ -66,7 +66,9 @@ export async function createAgent(
   const username = opts.username ?? `agent${seq}${Math.random().toString(36).slice(2, 6)}`;
   const password = 'correct horse battery';
   const depts = [];
-  for (const name of opts.departments ?? ['Support']) depts.push({ departmentId: (await services.departments.ensure(name)).id, isManager: false });
+  // By default the site's default department, whatever the site's language named it.
+  if (!opts.departments) depts.push({ departmentId: (await services.departments.defaultDepartment())!.id, isManager: false });
+  for (const name of opts.departments ?? []) depts.push({ departmentId: (await services.departments.ensure(name)).id, isManager: false });
   const s = await services.staff.create(null, { username, email: `${username}@staff.test`, name: opts.name ?? `Agent ${username}`, password, isAdmin: Boolean(opts.admin), departments: depts });
   return { principal: (await services.staff.principal(s.id))!, username, password };
 }

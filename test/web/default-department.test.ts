@@ -29,6 +29,14 @@ t.test('setup stores the department it created as the default', async (t) => {
   t.equal(await ctx.services.settings.get('tickets.default_department'), String(support.id));
 });
 
+t.test('a site set up in Estonian gets its first department and help topic named in Estonian: the portal shows them', async (t) => {
+  const ctx = await createTestContext(t, { i18n: { defaultLanguage: 'et', pseudoLocale: false } });
+  t.same((await ctx.services.departments.list()).map((d) => d.name), ['Klienditugi']);
+  t.same((await ctx.services.topics.list()).map((h) => h.name), ['Üldine päring']);
+  await ctx.services.setup.ensureDefaults();
+  t.equal((await ctx.services.topics.list()).length, 1, 'a second start adds nothing');
+});
+
 t.test('portal: a ticket without a help topic goes to the default department', async (t) => {
   const { app, deptOf } = shared;
   const c = new Browser(app);
