@@ -206,7 +206,7 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
       const email = `${first}.${last}.${id}@${pick(DOMAINS)}`.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').toLowerCase();
       userNames.push(`${first} ${last}`);
       userEmails.push(email);
-      users.push({ id, name: `${first} ${last}`, organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
+      users.push({ id, name: `${first} ${last}`, name_key: `${first} ${last}`.normalize('NFC').toLowerCase(), organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
       emails.push({ user_id: id, address: email, is_primary: true });
     }
     await db.transaction(async () => {
