@@ -103,7 +103,7 @@ export class UserRepository {
    * only up to the page's end; the union is ordered and cut by the database, so paging follows its collation.
    */
   async directoryPage(prefix: string | null, after: DirectoryCursor | null, limit: number): Promise<DirectoryUser[]> {
-    const rows = await this.db.run((q) => {
+    const ids = await this.db.run((q) => {
       const from = (query: Knex.QueryBuilder) => {
         query.whereNull('u.merged_into_id');
         if (after) query.where('u.name_key', '>=', after.key).where((w) => w.where('u.name_key', '>', after.key).orWhere('u.id', '>', after.id));
@@ -117,31 +117,37 @@ export class UserRepository {
             from(q('users as u').whereIn('u.organization_id', wherePrefix(this.db, q('organizations as o'), 'o.name_key', prefix).select('o.id'))),
           ];
       const [first, ...rest] = sources.map((s, i) => q.select('*').from(s.as(`s${i}`)));
-      const ids = rest.length ? first!.union(rest) : first!;
-      return this.withDirectoryColumns(q, q.select('*').from(ids.as('c')).orderBy([{ column: 'name_key' }, { column: 'id' }]).limit(limit).as('c'))
-        .orderBy([{ column: 'c.name_key' }, { column: 'c.id' }]);
+      const union = rest.length ? first!.union(rest) : first!;
+      return q.select('id').from(union.as('c')).orderBy([{ column: 'name_key' }, { column: 'id' }]).limit(limit);
     });
-    return rows.map(toDirectoryUser);
+    return this.directoryRows(ids.map((r: Record<string, unknown>) => Number(r.id)));
   }
 
   /** An organization's members in (name_key, id) order, on the (organization_id, name_key, id) index. */
   async membersPage(organizationId: number, after: DirectoryCursor | null, limit: number): Promise<DirectoryUser[]> {
-    const rows = await this.db.run((q) => {
+    const ids = await this.db.run((q) => {
       const page = q('users as u').where('u.organization_id', organizationId).whereNull('u.merged_into_id');
       if (after) page.where('u.name_key', '>=', after.key).where((w) => w.where('u.name_key', '>', after.key).orWhere('u.id', '>', after.id));
-      const order = [{ column: 'c.name_key' }, { column: 'c.id' }];
-      return this.withDirectoryColumns(q, page.orderBy([{ column: 'u.name_key' }, { column: 'u.id' }]).limit(limit).select('u.id', 'u.name_key').as('c')).orderBy(order);
+      return page.orderBy([{ column: 'u.name_key' }, { column: 'u.id' }]).limit(limit).pluck('u.id');
     });
-    return rows.map(toDirectoryUser);
+    return this.directoryRows(ids.map(Number));
   }
 
-  private withDirectoryColumns(q: Knex, page: Knex.QueryBuilder) {
-    return q
-      .from(page)
-      .join('users as u', 'u.id', 'c.id')
-      .join('user_emails as e', (j) => j.on('e.user_id', 'u.id').andOn('e.is_primary', q.raw('?', [true])))
-      .leftJoin('organizations as o', 'o.id', 'u.organization_id')
-      .select('u.id', 'u.name', 'c.name_key', 'e.address', 'u.organization_id', 'o.name as organization_name');
+  /**
+   * The rows of a page chosen by id, in that order. A second query rather than a join around the page: with
+   * the join, MariaDB started from user_emails and read all of it (300 ms at 60,000 users).
+   */
+  private async directoryRows(ids: number[]): Promise<DirectoryUser[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) =>
+      q('users as u')
+        .join('user_emails as e', (j) => j.on('e.user_id', 'u.id').andOn('e.is_primary', q.raw('?', [true])))
+        .leftJoin('organizations as o', 'o.id', 'u.organization_id')
+        .whereIn('u.id', ids)
+        .select('u.id', 'u.name', 'u.name_key', 'e.address', 'u.organization_id', 'o.name as organization_name'),
+    );
+    const byId = new Map(rows.map((r: Record<string, unknown>) => [Number(r.id), toDirectoryUser(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async details(id: number): Promise<UserDetails | null> {
