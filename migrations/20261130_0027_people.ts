@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { addIndex, createTable, timestamp } from '../src/db/schema.js';
+import { laterWords, nameKey } from '../src/users/name-key.js';
 
 export const config = { transaction: false };
 
@@ -29,17 +30,32 @@ export async function up(knex: Knex): Promise<void> {
       t.string('name_key', 120).nullable();
     });
   }
+  await addIndex(knex, 'users', 'users_name_key_idx', ['name_key', 'id']);
+  await addIndex(knex, 'users', 'users_org_name_idx', ['organization_id', 'name_key', 'id']);
+  await addIndex(knex, 'organizations', 'organizations_name_key_idx', ['name_key', 'id']);
+
+  // The words of a name after its first, so that "bowman" finds Ann Bowman (the first word is name_key's prefix).
+  await createTable(knex, 'user_name_words', (t) => {
+    t.string('word', 120).notNullable();
+    t.integer('user_id').unsigned().notNullable().references('users.id').onDelete('CASCADE');
+    t.primary(['word', 'user_id']);
+    t.index(['user_id']);
+  });
   for (const table of ['users', 'organizations']) {
     for (let after = 0; ;) {
       const rows = (await knex(table).whereNull('name_key').where('id', '>', after).orderBy('id').limit(BACKFILL_BATCH).select('id', 'name')) as Array<{ id: number; name: string }>;
       if (!rows.length) break;
-      for (const r of rows) await knex(table).where('id', r.id).update({ name_key: r.name.normalize('NFC').toLowerCase().slice(0, 120) });
+      for (const r of rows) {
+        // Words before the key: a run cut short between the two starts this user again from scratch.
+        if (table === 'users') {
+          await knex('user_name_words').where('user_id', r.id).delete();
+          for (const word of laterWords(r.name)) await knex('user_name_words').insert({ word, user_id: r.id });
+        }
+        await knex(table).where('id', r.id).update({ name_key: nameKey(r.name) });
+      }
       after = Number(rows[rows.length - 1]!.id);
     }
   }
-  await addIndex(knex, 'users', 'users_name_key_idx', ['name_key', 'id']);
-  await addIndex(knex, 'users', 'users_org_name_idx', ['organization_id', 'name_key', 'id']);
-  await addIndex(knex, 'organizations', 'organizations_name_key_idx', ['name_key', 'id']);
 
   // A domain belongs to one organization: a new user's address picks at most one.
   await createTable(knex, 'organization_domains', (t) => {

@@ -5,3 +5,8 @@ export const NAME_MAX = 120;
 export function nameKey(name: string): string {
   return name.trim().normalize('NFC').toLowerCase().slice(0, NAME_MAX);
 }
+
+/** The words of a name after the first, case-folded (users.name_key finds the first): "bowman" for Ann Bowman. */
+export function laterWords(name: string): string[] {
+  return [...new Set(nameKey(name).split(/[\s\-‐,.]+/u).filter(Boolean).slice(1))];
+}

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
 import { wherePrefix } from '../db/prefix.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
-import { nameKey } from './name-key.js';
+import { laterWords, nameKey } from './name-key.js';
 
 export interface User {
   id: number;
@@ -89,6 +89,8 @@ export class UserRepository {
     return this.db.savepoint(async (trx) => {
       const [id] = await trx('users').insert({ name, name_key: nameKey(name), language, organization_id: organizationId, created_at: createdAt });
       await trx('user_emails').insert({ user_id: id, address, is_primary: true });
+      const words = laterWords(name);
+      if (words.length) await trx('user_name_words').insert(words.map((word) => ({ word, user_id: id })));
       return { id: Number(id), name, email: address, language, createdAt: fromDbTimeRequired(createdAt) };
     });
   }
@@ -98,8 +100,8 @@ export class UserRepository {
   }
 
   /**
-   * One page of the directory in (name_key, id) order: everyone, or those whose name, one of whose addresses,
-   * or whose organization's name starts with `prefix` (case-folded). Each of the three is an index range read
+   * One page of the directory in (name_key, id) order: everyone, or those whose name or a later word of it, one
+   * of whose addresses, or whose organization's name starts with `prefix` (case-folded). Each is an index range read
    * only up to the page's end; the union is ordered and cut by the database, so paging follows its collation.
    */
   async directoryPage(prefix: string | null, after: DirectoryCursor | null, limit: number): Promise<DirectoryUser[]> {
@@ -113,6 +115,7 @@ export class UserRepository {
         ? [from(q('users as u'))]
         : [
             from(wherePrefix(this.db, q('users as u'), 'u.name_key', prefix)),
+            from(wherePrefix(this.db, q('user_name_words as w').join('users as u', 'u.id', 'w.user_id'), 'w.word', prefix)),
             from(wherePrefix(this.db, q('user_emails as e').join('users as u', 'u.id', 'e.user_id'), 'e.address', prefix)),
             from(q('users as u').whereIn('u.organization_id', wherePrefix(this.db, q('organizations as o'), 'o.name_key', prefix).select('o.id'))),
           ];
@@ -169,7 +172,12 @@ export class UserRepository {
   }
 
   async update(id: number, p: { name: string; language: string | null; organizationId: number | null }): Promise<void> {
-    await this.db.run((q) => q('users').where({ id }).update({ name: p.name, name_key: nameKey(p.name), language: p.language, organization_id: p.organizationId }));
+    await this.db.run(async (q) => {
+      await q('users').where({ id }).update({ name: p.name, name_key: nameKey(p.name), language: p.language, organization_id: p.organizationId });
+      await q('user_name_words').where('user_id', id).delete();
+      const words = laterWords(p.name);
+      if (words.length) await q('user_name_words').insert(words.map((word) => ({ word, user_id: id })));
+    });
   }
 
   async notes(userId: number): Promise<UserNote[]> {

@@ -152,6 +152,8 @@ t.test('editing: administrators only, validated, the form kept on error, audited
   t.equal(ok.statusCode, 302);
   t.same(await userRow(ann.userId), { name: 'Ann Bowman', organization_id: orgId, language: 'da', merged_into_id: null });
   t.match((await s.get('/scp/users?q=ann%20bo')).body, 'Ann Bowman', 'found by the new name');
+  t.match((await s.get('/scp/users?q=BOWM')).body, 'Ann Bowman', 'and by the start of a later word of it');
+  t.notMatch((await s.get('/scp/users?q=arch')).body, 'Ann Bowman', 'not by the old one');
   const audit = await services.db.knex('audit_log').where({ action: 'user.update', object_id: String(ann.userId) }).first('details');
   t.match(JSON.parse(audit.details), { from: { name: 'Ann Archer' }, to: { name: 'Ann Bowman', language: 'da' } });
 });
