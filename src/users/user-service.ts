@@ -55,6 +55,11 @@ export class UserService {
     }
   }
 
+  /** The user a merged user became, or null: one hop, since a merge re-points earlier merges to its survivor. */
+  mergedInto(id: number): Promise<number | null> {
+    return this.users.mergedInto(id);
+  }
+
   /** `code` is one this site offers (the web layer checks); null returns the user to the site default. */
   setLanguage(userId: number, code: string | null): Promise<void> {
     return this.users.setLanguage(userId, code);

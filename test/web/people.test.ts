@@ -163,6 +163,7 @@ t.test('merging: confirmation, then tickets, addresses and notes move; mail from
   await moveTo(bob.number, sales.id);
   await services.tickets.create(admin.principal, { name: 'Colin', email: 'colin@example.com', subject: 'Copied', message: 'Hi', source: 'phone', departmentId: sales.id, collaborators: [{ name: 'Bob', email: 'bob@home.example' }] });
   await s.post(`/scp/users/${bob.userId}/notes`, { note: 'Same person as Ann, home address.' });
+  const bobsLink = services.tickets.accessLink((await services.tickets.findByNumber(bob.number))!).replace('http://helpdesk.test', '');
 
   t.equal((await s.get(`/scp/users/${bob.userId}/merge`)).statusCode, 403, 'agents do not merge');
   t.equal((await s.post(`/scp/users/${bob.userId}/merge`, { other: String(ann.userId), survivor: String(ann.userId) })).statusCode, 403);
@@ -195,6 +196,12 @@ t.test('merging: confirmation, then tickets, addresses and notes move; mail from
   t.match(page.body, 'bob@home.example');
   t.notMatch((await a.get('/scp/users?q=bob')).body, `/scp/users/${bob.userId}"`, 'the merged user is gone from the directory');
   t.ok(await services.db.knex('audit_log').where({ action: 'user.merge', object_id: String(ann.userId) }).first(), 'audited');
+
+  const client = new Browser(app);
+  const opened = await client.get(bobsLink);
+  t.equal(opened.statusCode, 302, 'the link Bob was mailed before the merge still opens his ticket');
+  t.equal(opened.headers.location, `/tickets/${bob.number}`);
+  t.equal((await client.get(`/tickets/${bob.number}`)).statusCode, 200);
 
   const again = await mailFrom('bob@home.example', 'Written after the merge');
   t.equal(again.userId, ann.userId, 'future mail from the merged address lands on the survivor');
