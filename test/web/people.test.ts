@@ -58,6 +58,10 @@ t.test('organizations: an administrator creates one; its domains link new users 
   ann = await mailFrom('Ann Archer <ann@acme.example>', 'Printer on fire');
   t.equal((await userRow(ann.userId)).organization_id, orgId, 'a new user from the domain joins');
   t.equal((await userRow(old.userId)).organization_id, null, 'a user created before is left alone');
+  const portal = new Browser(app);
+  await portal.get('/tickets/new');
+  t.equal((await portal.post('/tickets/new', { name: 'Pat Portal', email: 'Pat@Acme-Corp.example', subject: 'From the help center', message: 'Hi' })).statusCode, 302);
+  t.equal((await userRow((await services.users.findByEmail('pat@acme-corp.example'))!.id)).organization_id, orgId, 'from the help center too, any of its domains');
   const other = await mailFrom('zed@elsewhere.example', 'Unrelated');
   t.equal((await userRow(other.userId)).organization_id, null);
   t.ok(await services.db.knex('audit_log').where({ action: 'organization.create', object_id: String(orgId) }).first(), 'audited');
@@ -73,7 +77,7 @@ t.test('directory: prefix search by name, address and organization, keyset pages
   const names = async (url: string) => [...(await s.get(url)).body.matchAll(/<td><a href="\/scp\/users\/\d+">([^<]+)<\/a><\/td>/g)].map((m) => m[1]);
   t.same(await names('/scp/users?q=ann'), ['Ann Archer'], 'by the start of the name, case folded');
   t.same(await names('/scp/users?q=ANN%40ACME'), ['Ann Archer'], 'by the start of an address');
-  t.same(await names('/scp/users?q=acme'), ['Ann Archer'], 'by the organization’s name (olga is in none)');
+  t.same(await names('/scp/users?q=acme'), ['Ann Archer', 'Pat Portal'], 'by the organization’s name (olga is in none)');
   t.same(await names('/scp/users?q=zed%40else'), ['zed']);
   const none = await s.get('/scp/users?q=nobody-here');
   t.equal(none.statusCode, 200);
