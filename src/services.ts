@@ -174,10 +174,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   scheduler.register({ name: 'spam.purge', everyMs: 60 * 60_000, run: (signal) => (spamDays ? ticketRemoval.purgeSpam(new Date(clock.now().getTime() - spamDays * 86_400_000), 500, signal) : Promise.resolve(0)) });
   const people = new UserDirectory({
     db, users: userRepo, tickets: ticketRepo, threads, collaborators, sessions, audit, pageSize: config.queuePageSize,
-    organizationByName: (name, field) => organizations.byName(name, field),
+    organizationIdByName: (name) => orgRepo.idByName(name),
     supportedLanguage: (code) => i18n.supported(code),
   });
-  const organizations: OrganizationService = new OrganizationService({
+  const organizations = new OrganizationService({
     db, orgs: orgRepo, users: userRepo, tickets: ticketRepo, audit, visibility: (actor) => people.visibility(actor), pageSize: config.queuePageSize,
   });
   return {

@@ -21,6 +21,8 @@ export interface OrganizationPage {
 }
 
 const ORG_NOT_FOUND = () => notFound('ORGANIZATION_NOT_FOUND', 'staff.orgs.not_found');
+const NAME_TAKEN: FieldErrors = { name: 'staff.orgs.errors.duplicate_name' };
+const DOMAIN_TAKEN: FieldErrors = { domains: 'staff.orgs.errors.domain_conflict' };
 
 /**
  * Organizations (issue 11, item 5): any agent looks them up; administrators create, change and delete them,
@@ -82,8 +84,8 @@ export class OrganizationService {
     requireAdmin(actor);
     const { name, domains } = await this.check(input, null);
     return this.d.db.transaction(async () => {
-      const id = await this.unique(() => this.d.orgs.insert(name), domains);
-      await this.unique(() => this.d.orgs.setDomains(id, domains), domains);
+      const id = await this.unique(() => this.d.orgs.insert(name), NAME_TAKEN);
+      await this.unique(() => this.d.orgs.setDomains(id, domains), DOMAIN_TAKEN);
       await this.d.audit.record({ staffId: actor.staffId, action: 'organization.create', objectType: 'organization', objectId: id, details: { name, domains } });
       return id;
     });
@@ -94,8 +96,8 @@ export class OrganizationService {
     const before = await this.get(actor, id);
     const { name, domains } = await this.check(input, id);
     await this.d.db.transaction(async () => {
-      await this.unique(() => this.d.orgs.rename(id, name), domains);
-      await this.unique(() => this.d.orgs.setDomains(id, domains), domains);
+      await this.unique(() => this.d.orgs.rename(id, name), NAME_TAKEN);
+      await this.unique(() => this.d.orgs.setDomains(id, domains), DOMAIN_TAKEN);
       await this.d.audit.record({ staffId: actor.staffId, action: 'organization.update', objectType: 'organization', objectId: id, details: { from: { name: before.name, domains: before.domains }, to: { name, domains } } });
     });
   }
@@ -110,19 +112,6 @@ export class OrganizationService {
       await this.d.audit.record({ staffId: actor.staffId, action: 'organization.delete', objectType: 'organization', objectId: id, details: { name: org.name, domains: org.domains } });
     });
     return org;
-  }
-
-  /** New users of this (normalised) domain join the organization that lists it. */
-  organizationForDomain(domain: string): Promise<number | null> {
-    return this.d.orgs.idForDomain(domain);
-  }
-
-  /** The organization of this name, or a field error on `field`; '' is none. */
-  async byName(name: string, field: string): Promise<number | null> {
-    if (!name.trim()) return null;
-    const id = await this.d.orgs.idByName(name);
-    if (id === null) throw new ValidationError({ [field]: 'staff.users.errors.organization_unknown' });
-    return id;
   }
 
   private async check(input: OrganizationInput, id: number | null) {
@@ -141,12 +130,12 @@ export class OrganizationService {
   }
 
   /** Two administrators saving the same name or domain at once: the second one is told, as if checked before. */
-  private async unique<T>(write: () => Promise<T>, domains: string[]): Promise<T> {
+  private async unique<T>(write: () => Promise<T>, errors: FieldErrors): Promise<T> {
     try {
       return await write();
     } catch (err) {
-      if (!(err instanceof UniqueViolation)) throw err;
-      throw new ValidationError(domains.length ? { name: 'staff.orgs.errors.duplicate_name', domains: 'staff.orgs.errors.domain_conflict' } : { name: 'staff.orgs.errors.duplicate_name' });
+      if (err instanceof UniqueViolation) throw new ValidationError(errors);
+      throw err;
     }
   }
 }

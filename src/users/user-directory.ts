@@ -63,8 +63,8 @@ export class UserDirectory {
       collaborators: CollaboratorRepository;
       sessions: SessionRepository;
       audit: AuditRepository;
-      /** The organization of a name, or a field error on the field named; '' is none. */
-      organizationByName: (name: string, field: string) => Promise<number | null>;
+      /** The organization of this exact name (case-folded), or null. */
+      organizationIdByName: (name: string) => Promise<number | null>;
       /** A language code this site offers, or null. */
       supportedLanguage: (code: string) => string | null;
       pageSize: number;
@@ -125,13 +125,8 @@ export class UserDirectory {
     else if (name.length > NAME_MAX) errors.name = msg('validation.too_long', { max: NAME_MAX });
     const language = input.language ? this.d.supportedLanguage(input.language) : null;
     if (input.language && !language) errors.language = 'validation.choose_from_list';
-    let organizationId: number | null = null;
-    try {
-      organizationId = await this.d.organizationByName(input.organization, 'organization');
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      Object.assign(errors, err.fields);
-    }
+    const organizationId = input.organization.trim() ? await this.d.organizationIdByName(input.organization) : null;
+    if (input.organization.trim() && organizationId === null) errors.organization = 'staff.users.errors.organization_unknown';
     if (Object.keys(errors).length) throw new ValidationError(errors);
     await this.d.db.transaction(async () => {
       await this.d.users.update(id, { name, language, organizationId });
