@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp, fieldError } from '../helpers/http.js';
+import { countQueries } from '../helpers/query-count.js';
 import { lastInbound, nextSeq, TO } from '../helpers/mail-trust.js';
 import { message, send, startListener } from '../helpers/smtp.js';
 
@@ -121,6 +122,15 @@ t.test('user page and counts: an agent of Sales never sees Billing’s tickets o
   t.equal(row((await a.get('/scp/users?q=ann')).body), '7', 'an administrator sees all seven');
   const adminPage = await a.get(`/scp/users/${ann.userId}`);
   t.match(adminPage.body, 'rel="next"', 'an administrator pages through all of them');
+
+  // However many rows a page shows, each page costs the same few statements (no read per row). Not counted: the
+  // directory's version check, which a page makes when the last one is a second old, whichever page it is.
+  for (const [url, max] of [['/scp/users', 4], ['/scp/users?q=a', 4], [`/scp/users/${ann.userId}`, 5], [`/scp/orgs/${orgId}`, 7], ['/scp/orgs', 3]] as const) {
+    await a.get(url);
+    const { sql } = await countQueries(services.db, () => a.get(url));
+    const count = sql.filter((q) => !q.includes('cache_versions')).length;
+    t.ok(count <= max, `${url}: ${count} statements, at most ${max}`, { sql });
+  }
 
   const ticket = await s.get(`/scp/tickets/${ann.number}`);
   t.match(ticket.body, `<a href="/scp/users/${ann.userId}">Ann Archer</a>`, 'the ticket page links the requester to their page');
