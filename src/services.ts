@@ -64,6 +64,9 @@ import { SiteLanguageService } from './settings/site-language.js';
 import { TopicRepository } from './topics/topic-repository.js';
 import { UserRepository } from './users/user-repository.js';
 import { UserService } from './users/user-service.js';
+import { UserDirectory } from './users/user-directory.js';
+import { OrganizationRepository } from './organizations/organization-repository.js';
+import { OrganizationService } from './organizations/organization-service.js';
 
 export interface ServiceDeps {
   db: Database;
@@ -109,7 +112,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     translatorFor: translatorForLanguage, publicUrl: config.publicUrl, helpdeskName: config.helpdeskName, mailDomain: config.mailDomain,
   });
   const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus, accountRecovery, passwords);
-  const users = new UserService(new UserRepository(db, clock));
+  const userRepo = new UserRepository(db, clock);
+  const orgRepo = new OrganizationRepository(db, clock);
+  const users = new UserService(userRepo, (domain) => orgRepo.idForDomain(domain));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
   // locks and discards drafts when it posts: the closures are only called after all three exist.
@@ -169,6 +174,14 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   scheduler.register({ name: 'locks.purge', everyMs: 5 * 60_000, run: () => locks.purgeExpired() });
   const spamDays = config.retention.spamDays ?? 0;
   scheduler.register({ name: 'spam.purge', everyMs: 60 * 60_000, run: (signal) => (spamDays ? ticketRemoval.purgeSpam(new Date(clock.now().getTime() - spamDays * 86_400_000), 500, signal) : Promise.resolve(0)) });
+  const people = new UserDirectory({
+    db, users: userRepo, tickets: ticketRepo, threads, collaborators, sessions, audit, pageSize: config.queuePageSize,
+    organizationIdByName: (name) => orgRepo.idByName(name),
+    supportedLanguage: (code) => i18n.supported(code),
+  });
+  const organizations = new OrganizationService({
+    db, orgs: orgRepo, users: userRepo, tickets: ticketRepo, audit, visibility: (actor) => people.visibility(actor), pageSize: config.queuePageSize,
+  });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
@@ -183,6 +196,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
+    // People and organizations (issue 11, item 5).
+    people,
+    organizations,
     setup: new SetupService(settings, staff, departments, topics, clock, mailboxes, secrets.tokenKey, async () => {
       const it = i18n.translator(await siteLanguage());
       return { department: it.t('common.defaults.department_name'), topic: it.t('common.defaults.topic_name') };

@@ -1,5 +1,6 @@
 import type { Database } from '../../src/db/database.js';
 import { toDbTime } from '../../src/db/time.js';
+import { laterWords, nameKey } from '../../src/users/name-key.js';
 import { prng } from './common.js';
 
 /**
@@ -199,6 +200,7 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
   for (let i = 0; i < userCount; i += batch) {
     const users: Array<Record<string, unknown>> = [];
     const emails: Array<Record<string, unknown>> = [];
+    const words: Array<Record<string, unknown>> = [];
     for (let j = i; j < Math.min(userCount, i + batch); j++) {
       const id = firstUser + j;
       const first = pick(FIRST);
@@ -206,12 +208,14 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
       const email = `${first}.${last}.${id}@${pick(DOMAINS)}`.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').toLowerCase();
       userNames.push(`${first} ${last}`);
       userEmails.push(email);
-      users.push({ id, name: `${first} ${last}`, organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
+      users.push({ id, name: `${first} ${last}`, name_key: nameKey(`${first} ${last}`), organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
       emails.push({ user_id: id, address: email, is_primary: true });
+      for (const word of laterWords(`${first} ${last}`)) words.push({ word, user_id: id });
     }
     await db.transaction(async () => {
       await insertRows('users', users);
       await insertRows('user_emails', emails);
+      if (words.length) await insertRows('user_name_words', words);
     });
   }
 

@@ -117,6 +117,11 @@ export class SessionRepository {
   }
 
   /** Ends the client sessions an access link opened on one ticket. */
+  /** A user merge: the merged user's portal sessions are the survivor's (the same person, signed in). */
+  async moveUser(fromUserId: number, toUserId: number): Promise<void> {
+    await this.db.run((q) => q('sessions').where('user_id', fromUserId).update({ user_id: toUserId }));
+  }
+
   async destroyForTicket(ticketId: number): Promise<number> {
     return this.db.run((q) => q('sessions').where({ kind: 'client', ticket_id: ticketId }).delete());
   }

@@ -223,6 +223,11 @@ export class ThreadRepository {
   }
 
   /** A merge: every entry of these tickets, with its files, goes to the surviving ticket (keeping time and Message-ID). */
+  /** A user merge: what the merged user wrote is the survivor's. */
+  async moveAuthor(fromUserId: number, toUserId: number): Promise<void> {
+    await this.db.run((q) => q('thread_entries').where('user_id', fromUserId).update({ user_id: toUserId }));
+  }
+
   async moveTicketEntries(fromTicketIds: number[], toTicketId: number): Promise<void> {
     await this.db.run((q) => q('attachments').whereIn('ticket_id', fromTicketIds).update({ ticket_id: toTicketId }));
     await this.db.run((q) => q('thread_entries').whereIn('ticket_id', fromTicketIds).update({ ticket_id: toTicketId }));

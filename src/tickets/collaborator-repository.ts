@@ -58,4 +58,23 @@ export class CollaboratorRepository {
     );
     return Boolean(r);
   }
+
+  /**
+   * A user merge: the merged user's places on tickets become the survivor's, except where the survivor is
+   * already copied or is the requester (one row per person and ticket; a requester is not copied). Call it after
+   * the tickets moved.
+   */
+  async moveUser(fromUserId: number, toUserId: number): Promise<void> {
+    await this.db.run(async (q) => {
+      // Read first: MySQL refuses a DELETE whose subquery reads the table it deletes from.
+      const clashing = await q('ticket_collaborators as c')
+        .where('c.user_id', fromUserId)
+        .where((w) => w.whereExists(q('ticket_collaborators as s').whereRaw('s.ticket_id = c.ticket_id').where('s.user_id', toUserId)).orWhereExists(q('tickets as t').whereRaw('t.id = c.ticket_id').where('t.user_id', toUserId)))
+        .pluck('c.ticket_id');
+      if (clashing.length) await q('ticket_collaborators').where('user_id', fromUserId).whereIn('ticket_id', clashing).delete();
+      await q('ticket_collaborators').where('user_id', fromUserId).update({ user_id: toUserId });
+      // The survivor copied on the merged user's tickets, which are now the survivor's own.
+      await q('ticket_collaborators').where('user_id', toUserId).whereIn('ticket_id', q('tickets').where('user_id', toUserId).select('id')).delete();
+    });
+  }
 }

@@ -29,6 +29,15 @@ export interface QueueQuery {
   limit: number;
 }
 
+/** Which tickets an agent sees: their departments' and those assigned to them; `departmentIds` null: all. */
+export interface TicketVisibility {
+  staffId: number;
+  departmentIds: number[] | null;
+}
+
+/** Whose tickets a person's or an organization's page lists. */
+export type RequesterScope = { userId: number } | { organizationId: number };
+
 const SORT_COLUMNS: Record<Sort, string> = {
   updated: 't.updated_at',
   created: 't.created_at',
@@ -376,5 +385,50 @@ export class TicketRepository {
   async listForUser(userId: number, limit: number): Promise<TicketListRow[]> {
     const rows = await this.db.run((q) => this.withNames(q).where('t.user_id', userId).orderBy('t.updated_at', 'desc').limit(limit));
     return rows.map(rowToListRow);
+  }
+
+  /** Restricts `t` to what the agent sees (TicketService.canStaffSee, as SQL). */
+  private visibleTo(query: Knex.QueryBuilder, v: TicketVisibility): Knex.QueryBuilder {
+    const ids = v.departmentIds;
+    return ids ? query.where((w) => w.whereIn('t.department_id', ids.length ? ids : [0]).orWhere('t.assignee_id', v.staffId)) : query;
+  }
+
+  /**
+   * A person's or an organization's tickets that the agent sees, newest activity first, a page after
+   * (updated_at, id): keyset, on the user index (or the organization's members' rows). Merged aliases left out.
+   */
+  async pageForRequester(scope: RequesterScope, v: TicketVisibility, after: { updatedAt: string; id: number } | null, limit: number): Promise<TicketListRow[]> {
+    const rows = await this.db.run((q) => {
+      const page = q('tickets as t').select('t.*').whereNull('t.merged_into_id');
+      if ('userId' in scope) page.where('t.user_id', scope.userId);
+      else page.whereIn('t.user_id', q('users').where('organization_id', scope.organizationId).select('id'));
+      this.visibleTo(page, v);
+      if (after) page.where('t.updated_at', '<=', after.updatedAt).where((w) => w.where('t.updated_at', '<', after.updatedAt).orWhere('t.id', '<', after.id));
+      const order = [{ column: 't.updated_at', order: 'desc' }, { column: 't.id', order: 'desc' }];
+      return this.withNames(q, page.orderBy(order).limit(limit).as('t')).orderBy(order);
+    });
+    return rows.map(rowToListRow);
+  }
+
+  /** Open tickets per requester among those the agent sees; a requester with none is absent. */
+  async openCountsByRequester(userIds: number[], v: TicketVisibility): Promise<Map<number, number>> {
+    if (!userIds.length) return new Map();
+    const rows = await this.db.run((q) =>
+      this.visibleTo(q('tickets as t').whereIn('t.user_id', userIds).where('t.status', 'open').whereNull('t.merged_into_id'), v)
+        .groupBy('t.user_id')
+        .select('t.user_id', q.raw('count(*) as n')),
+    );
+    return new Map(rows.map((r: Record<string, unknown>) => [Number(r.user_id), Number(r.n)]));
+  }
+
+  /** All of them, whoever sees them: what a user merge is about to move. */
+  async countForRequester(userId: number): Promise<number> {
+    const r = await this.db.run((q) => q('tickets').where('user_id', userId).count({ n: '*' }).first());
+    return Number(r?.n ?? 0);
+  }
+
+  /** A user merge: every ticket of one requester becomes the other's. */
+  async moveRequester(fromUserId: number, toUserId: number): Promise<number> {
+    return this.db.run((q) => q('tickets').where('user_id', fromUserId).update({ user_id: toUserId }));
   }
 }

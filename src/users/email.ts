@@ -22,3 +22,18 @@ export function isEmail(s: string): boolean {
 export function normaliseEmail(s: string): string {
   return s.trim().normalize('NFC').toLowerCase();
 }
+
+/** A domain as organizations list it and addresses are matched against it: lower-cased, in its ASCII (IDNA) form. */
+export function normaliseDomain(s: string): string {
+  const d = s.trim().replace(/^@/, '').normalize('NFC').toLowerCase();
+  return /^[\x00-\x7f]*$/.test(d) ? d : domainToASCII(d);
+}
+
+export function isDomain(s: string): boolean {
+  return DOMAIN.test(s);
+}
+
+/** The domain of a (normalised) address, as normaliseDomain writes it. */
+export function domainOf(address: string): string {
+  return normaliseDomain(address.slice(address.lastIndexOf('@') + 1));
+}

@@ -1,6 +1,6 @@
 import { UniqueViolation } from '../db/errors.js';
 import { ValidationError } from '../errors.js';
-import { isEmail, normaliseEmail } from './email.js';
+import { domainOf, isEmail, normaliseEmail } from './email.js';
 import type { User, UserRepository } from './user-repository.js';
 
 /**
@@ -14,7 +14,11 @@ export interface RequesterLanguage {
 }
 
 export class UserService {
-  constructor(private readonly users: UserRepository) {}
+  constructor(
+    private readonly users: UserRepository,
+    /** The organization whose domains include this one: new users join it (mail, portal, API alike). */
+    private readonly organizationForDomain: (domain: string) => Promise<number | null> = async () => null,
+  ) {}
 
   get(id: number): Promise<User | null> {
     return this.users.get(id);
@@ -39,7 +43,8 @@ export class UserService {
     }
     const displayName = name.trim() || address.split('@')[0]!;
     try {
-      return await this.users.insert(displayName.slice(0, 120), address, language?.code ?? null);
+      const organizationId = await this.organizationForDomain(domainOf(address));
+      return await this.users.insert(displayName.slice(0, 120), address, language?.code ?? null, organizationId);
     } catch (err) {
       // Two first messages from one new address at once (API, portal, mail): the other one's user won. The
       // insert ran under a savepoint, so the caller's transaction goes on with the winner.
@@ -48,6 +53,11 @@ export class UserService {
       if (!winner) throw err;
       return winner;
     }
+  }
+
+  /** The user a merged user became, or null: one hop, since a merge re-points earlier merges to its survivor. */
+  mergedInto(id: number): Promise<number | null> {
+    return this.users.mergedInto(id);
   }
 
   /** `code` is one this site offers (the web layer checks); null returns the user to the site default. */

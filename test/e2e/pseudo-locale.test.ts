@@ -108,7 +108,9 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
 
   const admin = await createAgent(services, { admin: true, name: 'Åðá Ļöṽéļáçé', username: 'adalove' });
   await services.db.knex('staff').where({ id: admin.principal.staffId }).update({ language: LANG });
-  const requester = { name: 'Ŕîţá Ŕéǫûéšţéŕ', email: 'rita@example.com' };
+  // An organization before the requesters, so that they join it (people pages, issue 11 item 5).
+  await services.organizations.create(admin.principal, { name: 'Åçɱé', domains: 'example.com' });
+    const requester = { name: 'Ŕîţá Ŕéǫûéšţéŕ', email: 'rita@example.com' };
   const { ticket } = await services.tickets.create(null, { ...requester, subject: 'Ţĥé þŕîñţéŕ îš öñ ƒîŕé', message: 'Šéñð ĥéļþ', source: 'web', collaborators: [{ name: 'Çåŕļ Çöļļéåĝûé', email: 'carl@example.com' }] });
   // A linked ticket and a response to all, so the side column and the thread show what they list.
   const linked = (await services.tickets.create(null, { ...requester, subject: 'Ţĥé šéçöñð þŕîñţéŕ', message: 'Åļšö ðöŵñ', source: 'web' })).ticket;
@@ -128,7 +130,7 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
 
   // What the test wrote or the first run made: data, not template text.
   const known = [
-    helpdeskName, admin.username, 'adalove@staff.test', 'Support', 'General inquiry', 'billing', 'support', 'helpdesk.test', 'spam.example', 'example.com', String(ticket.number),
+    helpdeskName, admin.username, 'adalove@staff.test', 'Åçɱé', 'Support', 'General inquiry', 'billing', 'support', 'helpdesk.test', 'spam.example', 'example.com', String(ticket.number),
     LANG, 'UTC', 'Ƥšéûðö', 'English', 'Dansk', 'Eesti', 'Switchboard', 'pipe', 'web', 'text/plain', 'utf-8',
     // An outgoing message's headers as they go on the wire (the outbox message page): protocol, not prose.
     'From', 'To', 'Cc', 'Subject', 'Message-ID', 'In-Reply-To', 'References', 'Content-Language', 'Auto-Submitted', 'auto-generated', 'X-Auto-Response-Suppress', 'All',
@@ -177,6 +179,7 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
     '/scp/tickets', '/scp/tickets?queue=mine', '/scp/tickets?queue=unassigned', '/scp/tickets?queue=closed', '/scp/tickets/new', `/scp/tickets/${ticket.number}`, `/scp/tickets/${untitled.number}`, `/scp/tickets/${ticket.number}/merge`, '/scp/tickets/999999', '/scp/preferences',
     '/scp/admin', '/scp/admin/staff', '/scp/admin/staff/new', '/scp/admin/departments', '/scp/admin/departments/new', '/scp/admin/mailboxes', '/scp/admin/mailboxes/new',
     '/scp/admin/quarantine', '/scp/admin/quarantine?status=ticket', '/scp/admin/bans', '/scp/admin/outbox', '/scp/admin/api-keys', '/scp/admin/settings',
+    '/scp/users', '/scp/users?q=nobody', '/scp/orgs', '/scp/orgs?q=nothing', '/scp/orgs/new',
   ];
   for (const [list, pattern] of [
     ['/scp/admin/staff', /^\/scp\/admin\/staff\/\d+$/],
@@ -184,6 +187,8 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
     ['/scp/admin/mailboxes', /^\/scp\/admin\/mailboxes\/\d+$/],
     ['/scp/admin/quarantine?status=ticket', /^\/scp\/admin\/quarantine\/\d+$/],
     ['/scp/admin/outbox', /^\/scp\/admin\/outbox\/\d+$/],
+    ['/scp/users', /^\/scp\/users\/\d+$/],
+    ['/scp/orgs', /^\/scp\/orgs\/\d+$/],
   ] as const) {
     const href = await firstLink(staff, list, pattern);
     if (href) pages.push(href);
@@ -192,6 +197,10 @@ t.test('every page in the pseudo-locale: no overflow at 390 and 1366 px, left to
   if (department) pages.push(`${department}/archive`);
   const outboxMessage = pages.find((p) => /outbox\/\d+$/.test(p));
   if (outboxMessage) pages.push(`${outboxMessage}/cancel`);
+  const user = pages.find((p) => /users\/\d+$/.test(p));
+  if (user) pages.push(`${user}/edit`, `${user}/merge`);
+  const org = pages.find((p) => /orgs\/\d+$/.test(p));
+  if (org) pages.push(`${org}/edit`, `${org}/delete`);
   for (const path of pages) await visit(staff, path);
   // The bulk pages answer posts: the ticket page's "Mark as spam", its confirmation, then the summary.
   await staff.goto(`${base}/scp/tickets/${ticket.number}`);

@@ -27,7 +27,7 @@ const NOBODY: ClientPrincipal = { kind: 'client', userId: 0, ticketId: 0 };
 const principal = (request: FastifyRequest): ClientPrincipal => request.client ?? NOBODY;
 
 export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, topics, accessTokens, clock, config, rateLimiter } = app.services;
+  const { tickets, topics, accessTokens, clock, config, rateLimiter, users } = app.services;
   // Each new ticket mails a confirmation: without a cap, the form would send strangers mail on demand.
   const creationLimit = { scope: 'portal-ticket', max: config.portal.ticketsPerHourPerAddress, windowMs: 3600_000 };
 
@@ -105,7 +105,9 @@ export async function clientTicketRoutes(app: FastifyInstance): Promise<void> {
     const ticket = accessTokens.ticketIdOf(token) !== null ? await tickets.findByNumber(number) : null;
     // Verified against the ticket's access epoch: links revoked by an agent fail here.
     const grant = ticket ? accessTokens.verify(token, clock.now(), ticket.accessEpoch) : null;
-    if (ticket && grant && ticket.id === grant.ticketId && ticket.userId === grant.userId) {
+    // A link mailed to a user who was later merged names that user; the ticket is now the survivor's.
+    const holder = grant && ticket && grant.userId !== ticket.userId && (await users.mergedInto(grant.userId)) === ticket.userId ? ticket.userId : grant?.userId;
+    if (ticket && grant && ticket.id === grant.ticketId && ticket.userId === holder) {
       await startSession(request, reply, 'client', { userId: ticket.userId, ticketId: ticket.id });
       adoptStoredLanguage(request, reply, ticket.requesterLanguage);
       return reply.redirect(`/tickets/${ticket.number}`);

@@ -13,6 +13,7 @@ import { adminPanel } from '../admin/index.js';
 import { passwordRoutes } from './password-routes.js';
 import { preferencesRoutes } from './preferences-routes.js';
 import { cannedApiRoutes, cannedManagementRoutes } from './canned-routes.js';
+import { organizationRoutes, userRoutes } from './people-routes.js';
 
 /**
  * A request without a live staff session: pages go to the login form and come back afterwards. A reply or
@@ -59,6 +60,8 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
     await guarded.register(lockApiRoutes);
     await guarded.register(cannedManagementRoutes('personal'));
     await guarded.register(cannedApiRoutes);
+    await guarded.register(userRoutes);
+    await guarded.register(organizationRoutes);
     await guarded.register(adminPanel, { prefix: '/admin' });
   });
 }
