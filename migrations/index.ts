@@ -18,6 +18,7 @@ import * as alertPreferences from './20261130_0020_alert_preferences.js';
 import * as ticketEvents from './20261130_0021_ticket_events.js';
 import * as cannedResponses from './20261130_0022_canned_responses.js';
 import * as mergeLinks from './20261130_0024_merge_links.js';
+import * as searchIndex from './20261130_0026_search_index.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -46,4 +47,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0021_ticket_events', ticketEvents],
   ['20261130_0022_canned_responses', cannedResponses],
   ['20261130_0024_merge_links', mergeLinks],
+  ['20261130_0026_search_index', searchIndex],
 ];

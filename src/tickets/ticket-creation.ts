@@ -127,6 +127,7 @@ export class TicketCreation {
         const collaborator = await this.d.users.findOrCreate(c.name, c.email);
         await this.d.collaborators.add(ticketId, collaborator.id, now);
       }
+      await this.d.search.tickets([ticketId]);
       // Every value of the new row is known here, so it is not read back (a join of six tables per new ticket).
       const ticket: Ticket = {
         id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email, requesterLanguage: user.language,
@@ -176,6 +177,7 @@ export class TicketCreation {
         }
       }
       await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
+      await this.d.search.entry(entryId);
       return { ticket, entryId, reopened };
     });
   }
@@ -186,6 +188,7 @@ export class TicketCreation {
       const now = this.d.clock.now();
       const entryId = await this.d.threads.insert({ ticketId, type: 'note', authorName: note.authorName, bodyText: note.bodyText, source: note.source, createdAt: now });
       await this.d.attachments.add(ticketId, entryId, note.attachments.slice(0, MAX_INBOUND_FILES));
+      await this.d.search.entry(entryId);
       await this.d.tickets.update(ticketId, { updatedAt: now });
       return entryId;
     });

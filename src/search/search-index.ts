@@ -1,0 +1,117 @@
+import type { Database } from '../db/database.js';
+import type { SettingsRepository } from '../settings/settings-repository.js';
+import type { IndexDoc, SearchEngine } from './search-port.js';
+import { indexText } from './tokenize.js';
+
+type Row = Record<string, unknown>;
+
+/** Where `reindex` stopped: the last ticket id it finished, so that it resumes there. */
+export const REINDEX_SETTING = 'search.reindex_after';
+
+/**
+ * Keeps the index in step with the tickets (issue 11, item 6). Every change that alters what a ticket can be
+ * found by calls one of these in its own transaction, so the index never lags: `tickets` for a new, merged or
+ * split ticket, `entry` for an entry added or moved, `fields` for the people on a ticket. Deletes need no call:
+ * the rows cascade with their ticket and entry. Each call rewrites the rows it covers from the tables that hold
+ * the text, so calling it twice, or for a change that turns out to be none, does no harm.
+ */
+export class SearchIndex {
+  constructor(
+    private readonly db: Database,
+    private readonly engine: SearchEngine,
+    private readonly settings: SettingsRepository,
+  ) {}
+
+  /**
+   * Rewrites every row of these tickets. A ticket merged into another (an alias) has none: its entries moved to
+   * the survivor, and its number and subject are found through the survivor's fields row.
+   */
+  async tickets(ids: number[]): Promise<void> {
+    if (!ids.length) return;
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('search_docs').whereIn('ticket_id', ids).delete());
+      await this.engine.insert(await this.docsOf(ids));
+    });
+  }
+
+  /** Rewrites the row of one entry, wherever it is now (after a reply, a note, a move to another ticket). */
+  async entry(entryId: number): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('search_docs').where('entry_id', entryId).delete());
+      const entries = await this.db.run((q) => q('thread_entries').where('id', entryId).select('id', 'ticket_id', 'type', 'body_text'));
+      const files = await this.db.run((q) => q('attachments').where('entry_id', entryId).select('entry_id', 'filename'));
+      await this.engine.insert(entries.map((e: Row) => entryDoc(e, files)));
+    });
+  }
+
+  /** Rewrites a ticket's fields row (subject, number, requester, collaborators). */
+  async fields(ticketId: number): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run((q) => q('search_docs').where('ticket_id', ticketId).whereNull('entry_id').delete());
+      await this.engine.insert(await this.fieldDocs([ticketId]));
+    });
+  }
+
+  /**
+   * One step of `manage reindex`: rebuilds the next `batch` tickets after the last one done, in one transaction
+   * with the progress mark, so an interrupted run resumes where it stopped. Answers what it did.
+   */
+  async reindexStep(batch: number): Promise<{ done: number; lastId: number; remaining: number } | null> {
+    return this.db.transaction(async () => {
+      const after = Number((await this.settings.get(REINDEX_SETTING)) ?? 0);
+      const rows = await this.db.run((q) => q('tickets').where('id', '>', after).orderBy('id').limit(batch).select('id'));
+      if (!rows.length) return null;
+      const ids = rows.map((r: Row) => Number(r.id));
+      await this.tickets(ids);
+      const lastId = ids[ids.length - 1]!;
+      await this.settings.set(REINDEX_SETTING, String(lastId));
+      const [left] = await this.db.run((q) => q('tickets').where('id', '>', lastId).count({ n: '*' }));
+      return { done: ids.length, lastId, remaining: Number(left?.n ?? 0) };
+    });
+  }
+
+  /** Forgets where reindex stopped: the next run starts from the first ticket. */
+  async restartReindex(): Promise<void> {
+    await this.settings.delete(REINDEX_SETTING);
+  }
+
+  private async docsOf(ids: number[]): Promise<IndexDoc[]> {
+    const fields = await this.fieldDocs(ids);
+    const owners = new Set(fields.map((d) => d.ticketId));
+    const entries = await this.db.run((q) => q('thread_entries').whereIn('ticket_id', [...owners]).orderBy('id').select('id', 'ticket_id', 'type', 'body_text'));
+    const files = await this.db.run((q) => q('attachments').whereIn('ticket_id', [...owners]).select('entry_id', 'filename'));
+    return [...fields, ...entries.map((e: Row) => entryDoc(e, files))];
+  }
+
+  /** The fields rows of these tickets, aliases' numbers and subjects included; none for aliases themselves. */
+  private async fieldDocs(ids: number[]): Promise<IndexDoc[]> {
+    const tickets = await this.db.run((q) =>
+      q('tickets').where((w) => w.whereIn('id', ids).orWhereIn('merged_into_id', ids)).select('id', 'number', 'subject', 'user_id', 'merged_into_id'),
+    );
+    const owners = tickets.filter((t: Row) => t.merged_into_id === null && ids.includes(Number(t.id))).map((t: Row) => Number(t.id));
+    if (!owners.length) return [];
+    const collaborators = await this.db.run((q) => q('ticket_collaborators').whereIn('ticket_id', owners).select('ticket_id', 'user_id'));
+    const userIds = [...new Set([...tickets.map((t: Row) => Number(t.user_id)), ...collaborators.map((c: Row) => Number(c.user_id))])];
+    const users = await this.db.run((q) =>
+      q('users as u').leftJoin('user_emails as e', 'e.user_id', 'u.id').whereIn('u.id', userIds).select('u.id', 'u.name', 'e.address'),
+    );
+    const person = new Map<number, string[]>();
+    for (const u of users) {
+      const words = person.get(Number(u.id)) ?? [u.name as string];
+      if (u.address) words.push(u.address as string);
+      person.set(Number(u.id), words);
+    }
+    return owners.map((id: number) => {
+      const own = tickets.filter((t: Row) => Number(t.id) === id || Number(t.merged_into_id) === id);
+      const people = [...own.map((t: Row) => Number(t.user_id)), ...collaborators.filter((c: Row) => Number(c.ticket_id) === id).map((c: Row) => Number(c.user_id))];
+      const text = [...own.flatMap((t: Row) => [t.number as string, t.subject as string]), ...new Set(people)].flatMap((p) => (typeof p === 'number' ? (person.get(p) ?? []) : [p]));
+      return { ticketId: id, entryId: null, staffOnly: false, tokens: indexText(text.join('\n')) };
+    });
+  }
+}
+
+/** An entry's row: its text and the names of its files. */
+function entryDoc(e: Row, files: Row[]): IndexDoc {
+  const names = files.filter((f) => Number(f.entry_id) === Number(e.id)).map((f) => f.filename as string);
+  return { ticketId: Number(e.ticket_id), entryId: Number(e.id), staffOnly: e.type === 'note', tokens: indexText([e.body_text as string, ...names].join('\n')) };
+}
