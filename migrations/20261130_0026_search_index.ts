@@ -26,6 +26,14 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(tokens, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0 categories ''L* N* Co M*''')",
   );
+  // Rows are written through this view, so that a row and its tokens are one INSERT on SQLite as on MySQL (a
+  // statement fewer on every reply): the trigger inserts the row, then its tokens under the row's id.
+  await knex.raw("CREATE VIEW IF NOT EXISTS search_input AS SELECT ticket_id, entry_id, staff_only, '' AS tokens FROM search_docs WHERE 0");
+  await knex.raw(
+    'CREATE TRIGGER IF NOT EXISTS search_input_insert INSTEAD OF INSERT ON search_input BEGIN ' +
+      'INSERT INTO search_docs (ticket_id, entry_id, staff_only) VALUES (new.ticket_id, new.entry_id, new.staff_only); ' +
+      'INSERT INTO search_fts (rowid, tokens) VALUES (last_insert_rowid(), new.tokens); END',
+  );
   // Foreign-key cascades fire triggers too: a deleted ticket or entry takes its tokens with it.
   await knex.raw('CREATE TRIGGER IF NOT EXISTS search_docs_delete AFTER DELETE ON search_docs BEGIN DELETE FROM search_fts WHERE rowid = old.id; END');
 }

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import type { Database } from '../db/database.js';
 import type { Term } from './query.js';
-import type { IndexDoc, SearchEngine } from './search-port.js';
+import type { SearchEngine } from './search-port.js';
 import { encodeToken } from './tokenize.js';
 
 /**
@@ -19,12 +18,7 @@ const expression = (t: Term): string => {
  * the index change at commit, so a search after the change's transaction sees it, on any node.
  */
 export class MysqlFulltext implements SearchEngine {
-  constructor(private readonly db: Database) {}
-
-  async insert(docs: IndexDoc[]): Promise<void> {
-    if (!docs.length) return;
-    await this.db.run((q) => q('search_docs').insert(docs.map((d) => ({ ticket_id: d.ticketId, entry_id: d.entryId, staff_only: d.staffOnly, tokens: d.tokens }))));
-  }
+  readonly input = 'search_docs';
 
   matching(q: Knex, terms: Term[], notes: boolean): Knex.QueryBuilder {
     // Without operators, boolean mode matches rows with any of the terms.

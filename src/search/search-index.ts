@@ -5,15 +5,35 @@ import { indexText } from './tokenize.js';
 
 type Row = Record<string, unknown>;
 
+/** Rows per INSERT: within SQLite's bound-parameter limit, and a bounded packet for MySQL. */
+const INSERT_ROWS = 200;
+
+/** A new entry as its writer has it: indexed without reading anything back. */
+export interface NewEntryDoc {
+  id: number;
+  ticketId: number;
+  type: string;
+  text: string;
+  files?: Array<{ filename: string }>;
+}
+
+/** A new ticket's fields, as its creator has them. */
+export interface NewTicketDoc {
+  id: number;
+  number: string;
+  subject: string;
+  people: Array<{ name: string; email: string }>;
+}
+
 /** Where `reindex` stopped: the last ticket id it finished, so that it resumes there. */
 export const REINDEX_SETTING = 'search.reindex_after';
 
 /**
  * Keeps the index in step with the tickets (issue 11, item 6). Every change that alters what a ticket can be
- * found by calls one of these in its own transaction, so the index never lags: `tickets` for a new, merged or
- * split ticket, `entry` for an entry added or moved, `fields` for the people on a ticket. Deletes need no call:
- * the rows cascade with their ticket and entry. Each call rewrites the rows it covers from the tables that hold
- * the text, so calling it twice, or for a change that turns out to be none, does no harm.
+ * found by makes one of these calls in its own transaction, so the index never lags, on any node: `addTicket`
+ * and `addEntry` for what was just written (from the caller's values, one INSERT); `tickets` for a merge or a
+ * split, `fields` for the people on a ticket (rewritten from the tables that hold the text, so a second call
+ * does no harm). Deletes need no call: the rows cascade with their ticket and entry.
  */
 export class SearchIndex {
   constructor(
@@ -21,6 +41,17 @@ export class SearchIndex {
     private readonly engine: SearchEngine,
     private readonly settings: SettingsRepository,
   ) {}
+
+  /** A ticket just opened, with its first entry: one INSERT, nothing read back. */
+  async addTicket(t: NewTicketDoc, first: NewEntryDoc): Promise<void> {
+    const text = [t.number, t.subject, ...t.people.flatMap((p) => [p.name, p.email])].join('\n');
+    await this.insert([{ ticketId: t.id, entryId: null, staffOnly: false, tokens: indexText(text) }, newEntryDoc(first)]);
+  }
+
+  /** An entry just added to a ticket (reply, note, mail): one INSERT. */
+  async addEntry(e: NewEntryDoc): Promise<void> {
+    await this.insert([newEntryDoc(e)]);
+  }
 
   /**
    * Rewrites every row of these tickets. A ticket merged into another (an alias) has none: its entries moved to
@@ -30,17 +61,7 @@ export class SearchIndex {
     if (!ids.length) return;
     await this.db.transaction(async () => {
       await this.db.run((q) => q('search_docs').whereIn('ticket_id', ids).delete());
-      await this.engine.insert(await this.docsOf(ids));
-    });
-  }
-
-  /** Rewrites the row of one entry, wherever it is now (after a reply, a note, a move to another ticket). */
-  async entry(entryId: number): Promise<void> {
-    await this.db.transaction(async () => {
-      await this.db.run((q) => q('search_docs').where('entry_id', entryId).delete());
-      const entries = await this.db.run((q) => q('thread_entries').where('id', entryId).select('id', 'ticket_id', 'type', 'body_text'));
-      const files = await this.db.run((q) => q('attachments').where('entry_id', entryId).select('entry_id', 'filename'));
-      await this.engine.insert(entries.map((e: Row) => entryDoc(e, files)));
+      await this.insert(await this.docsOf(ids));
     });
   }
 
@@ -48,7 +69,7 @@ export class SearchIndex {
   async fields(ticketId: number): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run((q) => q('search_docs').where('ticket_id', ticketId).whereNull('entry_id').delete());
-      await this.engine.insert(await this.fieldDocs([ticketId]));
+      await this.insert(await this.fieldDocs([ticketId]));
     });
   }
 
@@ -73,6 +94,13 @@ export class SearchIndex {
   /** Forgets where reindex stopped: the next run starts from the first ticket. */
   async restartReindex(): Promise<void> {
     await this.settings.delete(REINDEX_SETTING);
+  }
+
+  private async insert(docs: IndexDoc[]): Promise<void> {
+    for (let i = 0; i < docs.length; i += INSERT_ROWS) {
+      const rows = docs.slice(i, i + INSERT_ROWS).map((d) => ({ ticket_id: d.ticketId, entry_id: d.entryId, staff_only: d.staffOnly, tokens: d.tokens }));
+      await this.db.run((q) => q(this.engine.input).insert(rows));
+    }
   }
 
   private async docsOf(ids: number[]): Promise<IndexDoc[]> {
@@ -110,8 +138,10 @@ export class SearchIndex {
   }
 }
 
-/** An entry's row: its text and the names of its files. */
-function entryDoc(e: Row, files: Row[]): IndexDoc {
-  const names = files.filter((f) => Number(f.entry_id) === Number(e.id)).map((f) => f.filename as string);
-  return { ticketId: Number(e.ticket_id), entryId: Number(e.id), staffOnly: e.type === 'note', tokens: indexText([e.body_text as string, ...names].join('\n')) };
+/** An entry's row: its text and the names of its files; a note is for staff only. */
+function newEntryDoc(e: NewEntryDoc): IndexDoc {
+  return { ticketId: e.ticketId, entryId: e.id, staffOnly: e.type === 'note', tokens: indexText([e.text, ...(e.files ?? []).map((f) => f.filename)].join('\n')) };
 }
+
+const entryDoc = (e: Row, files: Row[]): IndexDoc =>
+  newEntryDoc({ id: Number(e.id), ticketId: Number(e.ticket_id), type: e.type as string, text: e.body_text as string, files: files.filter((f) => Number(f.entry_id) === Number(e.id)) as Array<{ filename: string }> });

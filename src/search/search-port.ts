@@ -20,8 +20,8 @@ export interface IndexDoc {
  * and keep `search_docs` as its outbox.
  */
 export interface SearchEngine {
-  /** Stores rows of the index, in the current transaction. */
-  insert(docs: IndexDoc[]): Promise<void>;
+  /** Where rows are inserted, with their tokens (columns ticket_id, entry_id, staff_only, tokens). */
+  readonly input: string;
   /**
    * A query of `search_docs` rows (as `d`: `d.ticket_id`, a relevance `score` where higher is better) that
    * match `term`, or any of `terms` when given several. Internal notes are left out unless `notes`.
@@ -30,5 +30,5 @@ export interface SearchEngine {
 }
 
 export function createSearchEngine(db: Database): SearchEngine {
-  return db.dialect === 'mysql' ? new MysqlFulltext(db) : new SqliteFts(db);
+  return db.dialect === 'mysql' ? new MysqlFulltext() : new SqliteFts();
 }

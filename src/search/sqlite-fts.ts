@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import type { Database } from '../db/database.js';
 import type { Term } from './query.js';
-import type { IndexDoc, SearchEngine } from './search-port.js';
+import type { SearchEngine } from './search-port.js';
 import { encodeToken } from './tokenize.js';
 
 /** FTS5 syntax for a term: tokens are letters and digits only, so quoting them is all the escaping there is. */
@@ -9,18 +8,11 @@ const expression = (t: Term): string => `"${t.tokens.map(encodeToken).join(' ')}
 
 /**
  * SQLite: `search_fts` is a contentless FTS5 table (the tokens are not stored twice) whose rowid is the
- * `search_docs` id; a trigger on `search_docs` deletes its tokens, so cascades (a ticket deleted) clean it too.
+ * `search_docs` id. Rows go in through the view `search_input`, whose trigger writes both; a trigger on
+ * `search_docs` deletes the tokens, so cascades (a ticket deleted) clean them too (see the migration).
  */
 export class SqliteFts implements SearchEngine {
-  constructor(private readonly db: Database) {}
-
-  async insert(docs: IndexDoc[]): Promise<void> {
-    for (const doc of docs) {
-      // One row at a time: a multi-row insert answers only one id on SQLite.
-      const [id] = await this.db.run((q) => q('search_docs').insert({ ticket_id: doc.ticketId, entry_id: doc.entryId, staff_only: doc.staffOnly }));
-      await this.db.run((q) => q('search_fts').insert({ rowid: id, tokens: doc.tokens }));
-    }
-  }
+  readonly input = 'search_input';
 
   matching(q: Knex, terms: Term[], notes: boolean): Knex.QueryBuilder {
     const query = q('search_fts')
