@@ -91,29 +91,6 @@ t.test('migrate, create-staff and create-api-key on a fresh database', async (t)
   t.match(badIp.stderr, /--ip: .*not an IP address/);
 });
 
-t.test('reindex rebuilds the search index in batches, resumes, and starts over with --restart', async (t) => {
-  const { url, drop } = await freshDatabaseUrl();
-  t.teardown(drop);
-  const env = { DATABASE_URL: url };
-  t.equal((await manage(['migrate'], env)).code, 0);
-  const services = await servicesOn(t, url);
-  await services.setup.ensureDefaults();
-  for (const word of ['apricot', 'blueberry', 'cranberry']) await services.tickets.create(null, { name: 'R', email: `${word}@example.com`, subject: word, message: 'text', source: 'web' });
-  await services.db.knex('search_docs').delete();
-  const admin = { kind: 'staff' as const, staffId: 0, name: 'CLI', isAdmin: true, timezone: 'UTC', language: null, departmentIds: [], managedDepartmentIds: [] };
-  const found = async (word: string) => (await services.search.search(admin, { words: word, filters: {}, limit: 5 })).rows.length;
-
-  const first = await manage(['reindex', '--batch', '2'], env);
-  t.equal(first.code, 0, first.stderr);
-  t.match(lines(first.stdout), [/^Indexed 2 ticket\(s\), up to id 2; 1 to go/, /^Indexed 3 ticket\(s\), up to id 3; 0 to go/, /^Done: 3 ticket\(s\) indexed/], 'progress per batch');
-  t.equal(await found('cranberry'), 1);
-  t.match((await manage(['reindex'], env)).stdout, /Nothing to do/, 'a finished run has nothing to resume');
-  await services.db.knex('search_docs').delete();
-  t.equal((await manage(['reindex', '--restart'], env)).code, 0);
-  t.equal(await found('apricot'), 1, '--restart rebuilds from the first ticket');
-  t.equal((await manage(['reindex', '--batch', '0'], env)).code, 2);
-});
-
 t.test('an unreachable database or a bad config value is one line and a non-zero exit', async (t) => {
   const [down, badConfig] = await Promise.all([
     manage(['create-api-key'], { DATABASE_URL: 'mysql://root:secret@127.0.0.1:1/x' }),
