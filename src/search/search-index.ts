@@ -75,20 +75,23 @@ export class SearchIndex {
 
   /**
    * One step of `manage reindex`: rebuilds the next `batch` tickets after the last one done, in one transaction
-   * with the progress mark, so an interrupted run resumes where it stopped. Answers what it did.
+   * with the progress mark, so an interrupted run resumes where it stopped. Answers what it did. The batch is
+   * chosen before the transaction, which then writes first: on SQLite a transaction that reads and then writes
+   * fails at once ("database is locked") if the server wrote meanwhile, while one that writes first waits its
+   * turn. A ticket opened meanwhile is indexed by its own creation.
    */
   async reindexStep(batch: number): Promise<{ done: number; lastId: number; remaining: number } | null> {
-    return this.db.transaction(async () => {
-      const after = Number((await this.settings.get(REINDEX_SETTING)) ?? 0);
-      const rows = await this.db.run((q) => q('tickets').where('id', '>', after).orderBy('id').limit(batch).select('id'));
-      if (!rows.length) return null;
-      const ids = rows.map((r: Row) => Number(r.id));
+    const after = Number((await this.settings.get(REINDEX_SETTING)) ?? 0);
+    const rows = await this.db.run((q) => q('tickets').where('id', '>', after).orderBy('id').limit(batch).select('id'));
+    if (!rows.length) return null;
+    const ids = rows.map((r: Row) => Number(r.id));
+    const lastId = ids[ids.length - 1]!;
+    await this.db.transaction(async () => {
       await this.tickets(ids);
-      const lastId = ids[ids.length - 1]!;
       await this.settings.set(REINDEX_SETTING, String(lastId));
-      const [left] = await this.db.run((q) => q('tickets').where('id', '>', lastId).count({ n: '*' }));
-      return { done: ids.length, lastId, remaining: Number(left?.n ?? 0) };
     });
+    const [left] = await this.db.run((q) => q('tickets').where('id', '>', lastId).count({ n: '*' }));
+    return { done: ids.length, lastId, remaining: Number(left?.n ?? 0) };
   }
 
   /** Forgets where reindex stopped: the next run starts from the first ticket. */

@@ -99,7 +99,7 @@ export class SearchRepository {
       const [first, ...rest] = s.terms.map((term, i) => q.from(this.engine.matching(q, [term], notes).as(`m${i}`)).select('ticket_id', 'score', q.raw(`${i} as term`)));
       const union = rest.length ? first!.unionAll(rest) : first!;
       const hits = q.from(union.as('u')).groupBy('ticket_id').select('ticket_id', q.raw('SUM(score) as score'));
-      if (rest.length) hits.havingRaw('COUNT(DISTINCT term) = ?', [s.terms.length]);
+      if (rest.length) hits.having(q.raw('count(distinct term)'), '=', s.terms.length);
       query = q.from(hits.as('h')).join('tickets as t', 't.id', 'h.ticket_id').select('h.score');
     } else {
       query = q.from('tickets as t');

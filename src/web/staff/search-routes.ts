@@ -49,7 +49,6 @@ export async function searchRoutes(app: FastifyInstance): Promise<void> {
       firstPage: !q.cursor,
       departments: visibleDepartments,
       statuses: [...STATUSES, 'spam'],
-      assignees: ASSIGNEES,
     });
   });
 }
