@@ -54,7 +54,7 @@ function wordTerm(chunk: string): Term | null {
  * tokenising splits (bob@example.com, e-mail, 打印机) is a phrase of its parts. A quote left open is ignored, so
  * `"printer` reads as the word printer; symbols are separators and never reach an engine (each engine builds
  * its own syntax from the tokens, which are letters and digits only). A query left with no words (only stop
- * words, symbols or exclusions) has no terms: the caller searches by its filters alone.
+ * words, symbols or exclusions) has no terms and no exclusions: the caller searches by its filters alone.
  */
 export function parseQuery(raw: string): ParsedQuery {
   const text = [...raw].slice(0, MAX_QUERY_CHARS).join('');
@@ -76,5 +76,6 @@ export function parseQuery(raw: string): ParsedQuery {
     seen.add(termKey(term));
     (minus ? excluded : terms).push(term);
   }
-  return { terms: terms.slice(0, MAX_TERMS), excluded: excluded.slice(0, MAX_TERMS) };
+  // Exclusions alone would mean every ticket but a few: a scan of the whole desk, so they apply only to words.
+  return terms.length ? { terms: terms.slice(0, MAX_TERMS), excluded: excluded.slice(0, MAX_TERMS) } : { terms: [], excluded: [] };
 }
