@@ -108,10 +108,13 @@ export class SearchIndex {
 
   private async docsOf(ids: number[]): Promise<IndexDoc[]> {
     const fields = await this.fieldDocs(ids);
-    const owners = new Set(fields.map((d) => d.ticketId));
-    const entries = await this.db.run((q) => q('thread_entries').whereIn('ticket_id', [...owners]).orderBy('id').select('id', 'ticket_id', 'type', 'body_text'));
-    const files = await this.db.run((q) => q('attachments').whereIn('ticket_id', [...owners]).select('entry_id', 'filename'));
-    return [...fields, ...entries.map((e: Row) => entryDoc(e, files))];
+    const owners = fields.map((d) => d.ticketId);
+    const entries = await this.db.run((q) => q('thread_entries').whereIn('ticket_id', owners).orderBy('id').select('id', 'ticket_id', 'type', 'body_text'));
+    const files = groupBy(await this.db.run((q) => q('attachments').whereIn('ticket_id', owners).select('entry_id', 'filename')), 'entry_id');
+    return [
+      ...fields,
+      ...entries.map((e: Row) => newEntryDoc({ id: Number(e.id), ticketId: Number(e.ticket_id), type: e.type as string, text: e.body_text as string, files: (files.get(Number(e.id)) ?? []) as Array<{ filename: string }> })),
+    ];
   }
 
   /** The fields rows of these tickets, aliases' numbers and subjects included; none for aliases themselves. */
@@ -119,26 +122,36 @@ export class SearchIndex {
     const tickets = await this.db.run((q) =>
       q('tickets').where((w) => w.whereIn('id', ids).orWhereIn('merged_into_id', ids)).select('id', 'number', 'subject', 'user_id', 'merged_into_id'),
     );
-    const owners = tickets.filter((t: Row) => t.merged_into_id === null && ids.includes(Number(t.id))).map((t: Row) => Number(t.id));
+    const wanted = new Set(ids);
+    const owners = tickets.filter((t: Row) => t.merged_into_id === null && wanted.has(Number(t.id))).map((t: Row) => Number(t.id));
     if (!owners.length) return [];
-    const collaborators = await this.db.run((q) => q('ticket_collaborators').whereIn('ticket_id', owners).select('ticket_id', 'user_id'));
-    const userIds = [...new Set([...tickets.map((t: Row) => Number(t.user_id)), ...collaborators.map((c: Row) => Number(c.user_id))])];
-    const users = await this.db.run((q) =>
-      q('users as u').leftJoin('user_emails as e', 'e.user_id', 'u.id').whereIn('u.id', userIds).select('u.id', 'u.name', 'e.address'),
-    );
-    const person = new Map<number, string[]>();
-    for (const u of users) {
-      const words = person.get(Number(u.id)) ?? [u.name as string];
-      if (u.address) words.push(u.address as string);
-      person.set(Number(u.id), words);
-    }
+    // A ticket's own row and its aliases' rows, by the ticket they belong to.
+    const own = groupBy(tickets.map((t: Row) => ({ ...t, owner: Number(t.merged_into_id ?? t.id) })), 'owner');
+    const collaborators = groupBy(await this.db.run((q) => q('ticket_collaborators').whereIn('ticket_id', owners).select('ticket_id', 'user_id')), 'ticket_id');
+    const userIds = [...new Set([...tickets.map((t: Row) => Number(t.user_id)), ...[...collaborators.values()].flat().map((c) => Number(c.user_id))])];
+    const people = groupBy(await this.db.run((q) => q('users as u').leftJoin('user_emails as e', 'e.user_id', 'u.id').whereIn('u.id', userIds).select('u.id', 'u.name', 'e.address')), 'id');
+    const words = (userId: number): string[] => {
+      const rows = people.get(userId) ?? [];
+      return [...(rows[0] ? [rows[0].name as string] : []), ...rows.flatMap((r) => (r.address ? [r.address as string] : []))];
+    };
     return owners.map((id: number) => {
-      const own = tickets.filter((t: Row) => Number(t.id) === id || Number(t.merged_into_id) === id);
-      const people = [...own.map((t: Row) => Number(t.user_id)), ...collaborators.filter((c: Row) => Number(c.ticket_id) === id).map((c: Row) => Number(c.user_id))];
-      const text = [...own.flatMap((t: Row) => [t.number as string, t.subject as string]), ...new Set(people)].flatMap((p) => (typeof p === 'number' ? (person.get(p) ?? []) : [p]));
+      const mine = own.get(id) ?? [];
+      const userIdsOf = new Set([...mine.map((t) => Number(t.user_id)), ...(collaborators.get(id) ?? []).map((c) => Number(c.user_id))]);
+      const text = [...mine.flatMap((t) => [t.number as string, t.subject as string]), ...[...userIdsOf].flatMap(words)];
       return { ticketId: id, entryId: null, staffOnly: false, tokens: indexText(text.join('\n')) };
     });
   }
+}
+
+function groupBy(rows: Row[], key: string): Map<number, Row[]> {
+  const out = new Map<number, Row[]>();
+  for (const r of rows) {
+    const k = Number(r[key]);
+    const list = out.get(k);
+    if (list) list.push(r);
+    else out.set(k, [r]);
+  }
+  return out;
 }
 
 /** An entry's row: its text and the names of its files; a note is for staff only. */
@@ -146,5 +159,3 @@ function newEntryDoc(e: NewEntryDoc): IndexDoc {
   return { ticketId: e.ticketId, entryId: e.id, staffOnly: e.type === 'note', tokens: indexText([e.text, ...(e.files ?? []).map((f) => f.filename)].join('\n')) };
 }
 
-const entryDoc = (e: Row, files: Row[]): IndexDoc =>
-  newEntryDoc({ id: Number(e.id), ticketId: Number(e.ticket_id), type: e.type as string, text: e.body_text as string, files: files.filter((f) => Number(f.entry_id) === Number(e.id)) as Array<{ filename: string }> });

@@ -110,6 +110,10 @@ t.test('search', async (t) => {
     t.same(await numbers(sales.principal, 'rambutan'), []);
     await services.db.knex('tickets').where({ id: assigned.id }).update({ assignee_id: sales.principal.staffId });
     t.same(await numbers(sales.principal, 'rambutan'), [assigned.number], 'a ticket assigned to the agent is theirs to find');
+    const salesDept = (await services.departments.list()).find((d) => d.name === 'Sales')!;
+    await services.tickets.transfer(billingAgent.principal, b.number, salesDept.id);
+    t.same(await numbers(sales.principal, 'kumquat'), [b.number], 'transfer: the new department finds it');
+    t.same(await numbers(billingAgent.principal, 'kumquat'), [], 'and the old one no longer does');
   });
 
   await t.test('the index is in step after reply, note, inbound mail, collaborators, merge, split and delete', async (t) => {
