@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
+import { toDbTime } from '../db/time.js';
 import type { TicketSource, TicketStatus } from '../tickets/ticket.js';
 import type { Term } from './query.js';
 import type { SearchEngine } from './search-port.js';
@@ -18,11 +19,11 @@ export interface SearchFilters {
   assignee?: 'me' | 'unassigned' | 'someone';
   priority?: number;
   source?: TicketSource;
-  /** Database times (toDbTime), inclusive bounds. */
-  createdFrom?: string;
-  createdTo?: string;
-  updatedFrom?: string;
-  updatedTo?: string;
+  /** Inclusive bounds. */
+  createdFrom?: Date;
+  createdTo?: Date;
+  updatedFrom?: Date;
+  updatedTo?: Date;
   hasAttachments?: boolean;
 }
 
@@ -126,10 +127,10 @@ export class SearchRepository {
     if (f.assignee === 'someone') query.whereNotNull('t.assignee_id');
     if (f.priority !== undefined) query.where('t.priority', f.priority);
     if (f.source) query.where('t.source', f.source);
-    if (f.createdFrom) query.where('t.created_at', '>=', f.createdFrom);
-    if (f.createdTo) query.where('t.created_at', '<=', f.createdTo);
-    if (f.updatedFrom) query.where('t.updated_at', '>=', f.updatedFrom);
-    if (f.updatedTo) query.where('t.updated_at', '<=', f.updatedTo);
+    if (f.createdFrom) query.where('t.created_at', '>=', toDbTime(f.createdFrom));
+    if (f.createdTo) query.where('t.created_at', '<=', toDbTime(f.createdTo));
+    if (f.updatedFrom) query.where('t.updated_at', '>=', toDbTime(f.updatedFrom));
+    if (f.updatedTo) query.where('t.updated_at', '<=', toDbTime(f.updatedTo));
     if (f.hasAttachments !== undefined) {
       const files = q('attachments as a').whereRaw('a.ticket_id = t.id').select(q.raw('1'));
       if (f.hasAttachments) query.whereExists(files);

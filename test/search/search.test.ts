@@ -90,7 +90,7 @@ t.test('search', async (t) => {
     for (const q of ['"*:()^-+@<>~', 'zqxv^2', 'zqxv:body', 'zqxv OR 1=1', "zqxv'; DROP TABLE tickets; --", 'NEAR(zqxv)', '"""', '-', '-"', '\\', '%_', '\u0000', 'zqxv '.repeat(2000) + 'x'.repeat(10000)]) {
       t.ok(Array.isArray((await search(p, q)).rows), JSON.stringify(q.slice(0, 40)));
     }
-    await t.rejects(search(p, 'x', { createdFrom: '2026-02-01 00:00:00.000', createdTo: '2026-01-01 00:00:00.000' }), { code: 'VALIDATION_FAILED' });
+    await t.rejects(search(p, 'x', { createdFrom: new Date('2026-02-01T00:00:00Z'), createdTo: new Date('2026-01-01T00:00:00Z') }), { code: 'VALIDATION_FAILED' });
   });
 
   await t.test('access: an agent never learns of tickets outside their departments; notes match only for staff', async (t) => {

@@ -57,7 +57,14 @@ t.test('search page', async (t) => {
     const stops = await b.get('/scp/search?q=the+%22*%3A()%5E-');
     t.equal(stops.statusCode, 200);
     t.match(stops.body, 'only the filters apply');
-    for (const url of [`/scp/search?q=${'x'.repeat(10000)}`, '/scp/search?q=toner&status=bogus&assignee=nobody&dept=abc&sort=sideways', '/scp/search?q=toner&cursor=%%%', '/scp/search']) {
+    const bad = await b.get('/scp/search?q=toner&cfrom=2026-03-01&cto=2026-02-01');
+    t.equal(bad.statusCode, 400, 'a range that ends before it starts');
+    t.match(bad.body, 'The end of the range is before its start.');
+    const today = new Date().toISOString().slice(0, 10);
+    t.equal((await b.get(`/scp/search?q=toner&cfrom=${today}&cto=${today}&prio=2&source=web`)).body.match(/class="c-number"/g)?.length, 5, 'filters in the URL');
+    t.match((await b.get('/scp/search?q=toner&files=1')).body, 'No tickets found.', 'has attachments');
+    t.match((await b.get('/scp/search?q=toner&cfrom=1999-01-01&cto=1999-12-31')).body, 'No tickets found.');
+    for (const url of [`/scp/search?q=${'x'.repeat(10000)}`, '/scp/search?q=toner&cfrom=2026-13-45&prio=9&source=fax', '/scp/search?q=toner&status=bogus&assignee=nobody&dept=abc&sort=sideways', '/scp/search?q=toner&cursor=%%%', '/scp/search']) {
       t.equal((await b.get(url)).statusCode, 200, url.slice(0, 60));
     }
   });

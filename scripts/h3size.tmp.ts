@@ -1,0 +1,30 @@
+import { loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/db/database.js';
+import { migrateLatest } from '../src/db/migrate.js';
+import { systemClock } from '../src/db/time.js';
+import { createLogger } from '../src/logger.js';
+import { createServices } from '../src/services.js';
+import { loadSecrets } from '../src/settings/secrets.js';
+import { SettingsRepository } from '../src/settings/settings-repository.js';
+import { seedTickets } from './bench/seed.js';
+import { searchIndexBytes } from './bench/common.js';
+const url = 'mysql://root@127.0.0.1:3306/h3_bench';
+const db = createDatabase(url);
+await migrateLatest(db);
+const config = loadConfig({}, { databaseUrl: url, logLevel: 'silent' });
+const services = createServices({ db, clock: systemClock, config, log: createLogger('silent'), secrets: await loadSecrets(new SettingsRepository(db)) });
+await services.setup.ensureDefaults();
+const s = await seedTickets(db, { tickets: 10000 });
+console.log('seeded', s.tickets, s.entries);
+const t0 = performance.now();
+await services.searchIndex.restartReindex();
+while (await services.searchIndex.reindexStep(1000));
+console.log('indexed in', ((performance.now() - t0) / 1000).toFixed(1), 's');
+console.log('bytes', await searchIndexBytes(db));
+const admin = { kind: 'staff' as const, staffId: 0, name: 'x', isAdmin: true, timezone: 'UTC', language: null, departmentIds: [], managedDepartmentIds: [] };
+for (const q of ['refund', 'ref', '"csv export"', 'invoice -refund', 'grüße', 'password reset arriving']) {
+  const t = performance.now();
+  const r = await services.search.search(admin, { words: q, filters: {}, limit: 25 });
+  console.log(q, r.total, r.more, r.rows.length, (performance.now() - t).toFixed(1), 'ms');
+}
+await db.close();
