@@ -53,9 +53,15 @@ export class SearchRepository {
     private readonly engine: SearchEngine,
   ) {}
 
-  async page(s: SearchQuery): Promise<SearchHit[]> {
+  /**
+   * One page, in keyset order. With `total`, each row also carries how many tickets match in all, counted by
+   * the same statement: with words, every match is read anyway to order them, so a count of its own would
+   * read them all a second time.
+   */
+  async page(s: SearchQuery, total = false): Promise<{ hits: SearchHit[]; total: number }> {
     const rows = await this.db.run((q) => {
       const query = this.matchingTickets(q, s).select('t.id', 't.updated_at');
+      if (total) query.select(q.raw('count(*) over () as total'));
       const byScore = s.sort === 'relevance' && s.terms.length > 0;
       const col = byScore ? 'h.score' : 't.updated_at';
       if (s.after) {
@@ -64,10 +70,16 @@ export class SearchRepository {
       }
       return query.orderBy([{ column: col, order: 'desc' }, { column: 't.id', order: 'desc' }]).limit(s.limit);
     });
-    return rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: Number(r.score ?? 0), updatedAt: String(r.updated_at) }));
+    return {
+      hits: rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: Number(r.score ?? 0), updatedAt: String(r.updated_at) })),
+      total: Number(rows[0]?.total ?? 0),
+    };
   }
 
-  /** How many tickets match, counting no further than `cap`: a count past it says "more than", cheaply. */
+  /**
+   * How many tickets match, counting no further than `cap`: a count past it says "more than", cheaply. For
+   * filters alone, where a page reads only its own rows in index order.
+   */
   async count(s: SearchQuery, cap: number): Promise<number> {
     const [row] = await this.db.run((q) => q.from(this.matchingTickets(q, s).select('t.id').limit(cap + 1).as('c')).count({ n: '*' }));
     return Number(row?.n ?? 0);

@@ -40,14 +40,19 @@ export interface SearchServiceDeps {
   rows(ids: number[]): Promise<TicketListRow[]>;
 }
 
-const encodeCursor = (value: number | string, id: number): string => Buffer.from(JSON.stringify([value, id])).toString('base64url');
+/** Where the next page starts, and the first page's count, which later pages show again rather than recount. */
+type Cursor = { value: number | string; id: number; total: number };
+
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.value, c.id, c.total])).toString('base64url');
 
 /** A cursor from a URL: anything that is not one of ours reads as the first page. */
-function decodeCursor(s: string | null | undefined): SearchQuery['after'] {
+function decodeCursor(s: string | null | undefined): Cursor | null {
   if (!s) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === 'number' || typeof v[0] === 'string') && Number.isSafeInteger(v[1])) return { value: v[0], id: v[1] as number };
+    if (Array.isArray(v) && v.length === 3 && (typeof v[0] === 'number' || typeof v[0] === 'string') && Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2])) {
+      return { value: v[0], id: v[1] as number, total: v[2] as number };
+    }
   } catch {
     // Not JSON: the first page.
   }
@@ -67,11 +72,18 @@ export class SearchService {
       ? { kind: 'staff', staffId: principal.staffId, departmentIds: principal.isAdmin ? null : principal.departmentIds }
       : { kind: 'client', userId: principal.userId };
     const sort: SearchSort = terms.length ? (p.sort ?? 'relevance') : 'updated';
-    const query: SearchQuery = { terms, excluded, scope, filters: f, sort, after: decodeCursor(p.after), limit: p.limit + 1 };
-    const [hits, total] = await Promise.all([this.d.repo.page(query), this.d.repo.count({ ...query, after: null }, COUNT_CAP)]);
+    const after = decodeCursor(p.after);
+    const query: SearchQuery = { terms, excluded, scope, filters: f, sort, after, limit: p.limit + 1 };
+    // With words the first page counts in its own statement (page()); later pages carry that count.
+    const counted = terms.length > 0 && !after;
+    const [{ hits, total: pageTotal }, total] = await Promise.all([
+      this.d.repo.page(query, counted),
+      counted ? null : after && terms.length ? after.total : this.d.repo.count({ ...query, after: null }, COUNT_CAP),
+    ]);
     const page = hits.slice(0, p.limit);
     const last = page[page.length - 1];
-    const next = hits.length > p.limit && last ? encodeCursor(sort === 'relevance' ? last.score : last.updatedAt, last.id) : null;
+    const count = total ?? pageTotal;
+    const next = hits.length > p.limit && last ? encodeCursor({ value: sort === 'relevance' ? last.score : last.updatedAt, id: last.id, total: count }) : null;
     const ids = page.map((h) => h.id);
     const [rows, texts] = await Promise.all([this.d.rows(ids), this.d.repo.bestEntries(ids, terms, scope.kind === 'staff')]);
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -81,7 +93,7 @@ export class SearchService {
       return row ? [{ ...row, snippetHtmlSanitized: text ? snippetHtml(text, terms) : null }] : [];
     });
     return {
-      rows: out, total: Math.min(total, COUNT_CAP), more: total > COUNT_CAP, next,
+      rows: out, total: Math.min(count, COUNT_CAP), more: count > COUNT_CAP, next,
       noWords: !terms.length && p.words.trim() !== '', sort,
     };
   }
