@@ -31,7 +31,10 @@ export interface SearchResult {
   sort: SearchSort;
 }
 
-/** Counting every match of a common word at a million tickets costs more than the page: past this, "1,000+". */
+/**
+ * Counts are shown up to this: counting every ticket a filter alone selects at a million tickets costs more
+ * than the page, so that count stops here ("more than 1,000"); with words the count is exact but shown the same.
+ */
 export const COUNT_CAP = 1000;
 
 export interface SearchServiceDeps {
