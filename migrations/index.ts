@@ -19,6 +19,7 @@ import * as ticketEvents from './20261130_0021_ticket_events.js';
 import * as cannedResponses from './20261130_0022_canned_responses.js';
 import * as mergeLinks from './20261130_0024_merge_links.js';
 import * as neutralSystemTexts from './20261130_0025_neutral_system_texts.js';
+import * as searchIndex from './20261130_0026_search_index.js';
 import * as people from './20261130_0027_people.js';
 
 export interface Migration {
@@ -49,5 +50,6 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0022_canned_responses', cannedResponses],
   ['20261130_0024_merge_links', mergeLinks],
   ['20261130_0025_neutral_system_texts', neutralSystemTexts],
+  ['20261130_0026_search_index', searchIndex],
   ['20261130_0027_people', people],
 ];

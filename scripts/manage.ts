@@ -147,6 +147,32 @@ const commands: Record<string, Command> = {
       out(key);
     },
   },
+
+  reindex: {
+    summary: 'Rebuild the search index, in batches by ticket id; an interrupted run resumes where it stopped.',
+    usage: 'reindex [--restart] [--batch N]',
+    options: { restart: { type: 'boolean' }, batch: { type: 'string' } },
+    help: [
+      ['--restart', 'start over from the first ticket instead of resuming'],
+      ['--batch N', 'tickets per transaction (default 500)'],
+    ],
+    async run({ values, open, out }) {
+      const batch = str(values.batch) ? Number(values.batch) : 500;
+      if (!Number.isSafeInteger(batch) || batch < 1 || batch > 10_000) throw new UsageError('--batch must be a whole number from 1 to 10000');
+      const services = await open();
+      if (values.restart) await services.searchIndex.restartReindex();
+      const started = Date.now();
+      let done = 0;
+      // Each step is its own transaction with the progress mark: the server keeps serving, and search finds a
+      // ticket again as soon as its batch commits.
+      for (let step = await services.searchIndex.reindexStep(batch); step; step = await services.searchIndex.reindexStep(batch)) {
+        done += step.done;
+        const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
+        out(`Indexed ${done} ticket(s), up to id ${step.lastId}; ${step.remaining} to go (${rate}/s).`);
+      }
+      out(done ? `Done: ${done} ticket(s) indexed.` : 'Nothing to do: the index is complete (use --restart to rebuild it all).');
+    },
+  },
 };
 
 function generalHelp(): string {

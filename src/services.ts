@@ -1,3 +1,7 @@
+import { createSearchEngine } from './search/search-port.js';
+import { SearchIndex } from './search/search-index.js';
+import { SearchRepository } from './search/search-repository.js';
+import { SearchService } from './search/search-service.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Clock } from './db/time.js';
@@ -135,8 +139,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const attachments = new AttachmentRepository(db);
   const relations = new TicketRelationsRepository(db);
+  const searchEngine = createSearchEngine(db);
+  const searchIndex = new SearchIndex(db, searchEngine, settings);
   const tickets = new TicketService({
-    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments,
+    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments, search: searchIndex,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
@@ -185,20 +191,23 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
     sessions, mailboxes, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
-    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, locks, events }),
+    nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, locks, events, search: searchIndex }),
     canned: new CannedService({
       db, repo: new CannedRepository(db, clock, directoryVersion), departments: departmentRepo, audit, menus, findTicket,
       activeStaff: (id) => directory.activeStaff(id), publicUrl: config.publicUrl, attachments: new AttachmentRepository(db), maxFiles: config.attachments.maxFiles,
     }),
     // Collaborators, links and merges (issue 10, items 7 and 8).
-    relations: new TicketRelationsService({ db, clock, tickets, ticketRepo, users, collaborators, relations, locks, audit, events }),
-    merges: new TicketMerge({ db, clock, tickets, ticketRepo, threads, collaborators, relations, locks, notifier, audit, events }),
+    relations: new TicketRelationsService({ db, clock, tickets, ticketRepo, users, collaborators, relations, locks, audit, events, search: searchIndex }),
+    merges: new TicketMerge({ db, clock, tickets, ticketRepo, threads, collaborators, relations, locks, notifier, audit, events, search: searchIndex }),
     quarantine: new QuarantineService(db, inbound, intake, audit),
     apiKeys: new ApiKeyService(db, clock),
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
     // People and organizations (issue 11, item 5).
     people,
     organizations,
+    // Ticket search (issue 11): the index is written by the ticket services above.
+    searchIndex,
+    search: new SearchService({ repo: new SearchRepository(db, searchEngine), rows: (ids) => ticketRepo.listRows(ids) }),
     setup: new SetupService(settings, staff, departments, topics, clock, mailboxes, secrets.tokenKey, async () => {
       const it = i18n.translator(await siteLanguage());
       return { department: it.t('common.defaults.department_name'), topic: it.t('common.defaults.topic_name') };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
+import type { Database } from '../../src/db/database.js';
 
 /**
  * What the benchmarks share: argument checks, a scratch database, a seeded PRNG and latency percentiles.
@@ -63,6 +64,22 @@ export async function scratchDatabase(opts: { kind: 'mysql' | 'sqlite'; mysqlUrl
   }
   const dir = mkdtempSync(join(tmpdir(), `switchboard-${name.replace(/^sb_/, '').replace(/_/g, '-')}-`));
   return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Bytes the search index takes on disk: its row table and the engine's own tables (FTS5's shadow tables on
+ * SQLite; the InnoDB FULLTEXT auxiliary tables, FTS_*, which only search_docs has, on MySQL).
+ */
+export async function searchIndexBytes(db: Database): Promise<number> {
+  if (db.dialect === 'mysql') {
+    await db.knex.raw('ANALYZE TABLE search_docs');
+    const [rows] = (await db.knex.raw(
+      "SELECT SUM(ALLOCATED_SIZE) AS n FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME = CONCAT(DATABASE(), '/search_docs') OR NAME LIKE CONCAT(DATABASE(), '/FTS\\_%')",
+    )) as [Array<{ n: number | string | null }>];
+    return Number(rows[0]?.n ?? 0);
+  }
+  const rows = (await db.knex.raw("SELECT SUM(pgsize) AS n FROM dbstat WHERE name LIKE 'search\\_%' ESCAPE '\\' OR name LIKE 'sqlite_autoindex_search\\_%' ESCAPE '\\'")) as Array<{ n: number | null }>;
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** mulberry32: small, fast and good enough for benchmark data; the same seed gives the same sequence. */

@@ -11,6 +11,7 @@ import type { CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRepository } from './ticket-repository.js';
 import type { TicketService } from './ticket-service.js';
 import type { Ticket } from './ticket.js';
+import type { SearchIndex } from '../search/search-index.js';
 
 export interface NonParticipantEntryDeps {
   db: Database;
@@ -23,6 +24,7 @@ export interface NonParticipantEntryDeps {
   audit: AuditRepository;
   locks: LockService;
   events: EventRepository;
+  search: SearchIndex;
 }
 
 /**
@@ -49,6 +51,7 @@ export class NonParticipantEntryService {
       const user = await this.d.users.findOrCreate(entry.authorName, entry.senderEmail);
       const now = this.d.clock.now();
       await this.d.collaborators.add(ticket.id, user.id, now);
+      await this.d.search.fields(ticket.id);
       await this.d.threads.clearNonParticipant(entry.id);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email: user.email, entryId } });
@@ -89,6 +92,7 @@ export class NonParticipantEntryService {
       priority: ticket.priority, source, createdAt: now, mailboxId: ticket.mailboxId,
     });
     await this.d.threads.moveEntry(entry.id, created.id);
+    await this.d.search.tickets([ticket.id, created.id]);
     await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
     const { number } = ticket;
     await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.entry_move', objectType: 'ticket', objectId: ticket.id, details: { number, entryId: entry.id, toNumber: created.number } });

@@ -128,12 +128,16 @@ export class TicketCreation {
       const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
       const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
       const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, bodyTruncated: input.received?.truncated ?? false, ...sender });
-      await this.d.attachments.add(ticketId, entryId, (input.attachments ?? []).slice(0, MAX_INBOUND_FILES));
+      const files = (input.attachments ?? []).slice(0, MAX_INBOUND_FILES);
+      await this.d.attachments.add(ticketId, entryId, files);
+      const people = [{ name: user.name, email: user.email }];
       for (const c of (input.collaborators ?? []).slice(0, 20)) {
         if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
         const collaborator = await this.d.users.findOrCreate(c.name, c.email);
         await this.d.collaborators.add(ticketId, collaborator.id, now);
+        people.push({ name: collaborator.name, email: collaborator.email });
       }
+      await this.d.search.addTicket({ id: ticketId, number, subject, people }, { id: entryId, ticketId, type: 'message', text: input.message, files });
       // Every value of the new row is known here, so it is not read back (a join of six tables per new ticket).
       const ticket: Ticket = {
         id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email, requesterLanguage: user.language,
@@ -182,7 +186,9 @@ export class TicketCreation {
           if (reopened) await this.d.events.record({ ticketId, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
         }
       }
-      await this.d.attachments.add(ticketId, entryId, input.attachments.slice(0, MAX_INBOUND_FILES));
+      const files = input.attachments.slice(0, MAX_INBOUND_FILES);
+      await this.d.attachments.add(ticketId, entryId, files);
+      await this.d.search.addEntry({ id: entryId, ticketId, type: input.agent ? 'note' : 'message', text: input.bodyText, files });
       return { ticket, entryId, reopened };
     });
   }
@@ -195,7 +201,9 @@ export class TicketCreation {
     return this.d.db.transaction(async () => {
       const now = this.d.clock.now();
       const entryId = await this.d.threads.insert({ ticketId, type: 'note', systemKind: note.kind, authorName: '', bodyText: note.bodyText, source: note.source, createdAt: now });
-      await this.d.attachments.add(ticketId, entryId, note.attachments.slice(0, MAX_INBOUND_FILES));
+      const files = note.attachments.slice(0, MAX_INBOUND_FILES);
+      await this.d.attachments.add(ticketId, entryId, files);
+      await this.d.search.addEntry({ id: entryId, ticketId, type: 'note', text: note.bodyText, files });
       await this.d.tickets.update(ticketId, { updatedAt: now });
       return entryId;
     });

@@ -14,6 +14,7 @@ import { visibleOrNull } from './ticket-relations-service.js';
 import type { TicketRepository } from './ticket-repository.js';
 import type { TicketService } from './ticket-service.js';
 import type { Ticket } from './ticket.js';
+import type { SearchIndex } from '../search/search-index.js';
 
 export interface TicketMergeDeps {
   db: Database;
@@ -27,6 +28,7 @@ export interface TicketMergeDeps {
   notifier: Notifier;
   audit: AuditRepository;
   events: EventRepository;
+  search: SearchIndex;
 }
 
 export interface MergeRequest {
@@ -97,6 +99,8 @@ export class TicketMerge {
       }
       await this.d.relations.moveLinks(ids, survivor.id, now);
       for (const t of merged) await this.d.ticketRepo.update(t.id, { status: 'closed', closedAt: t.closedAt ?? now, updatedAt: now });
+      // The merged tickets' entries are the survivor's now, and their numbers and subjects find it.
+      await this.d.search.tickets([survivor.id, ...ids]);
       const numbers = merged.map((t) => t.number);
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.merge', objectType: 'ticket', objectId: survivor.id, details: { number: survivor.number, merged: numbers } });
       await this.d.events.record({ ticketId: survivor.id, actor, kind: 'merged', data: { numbers } });

@@ -10,6 +10,7 @@ import { isEmail, normaliseEmail } from '../users/email.js';
 import type { UserService } from '../users/user-service.js';
 import type { CollaboratorRepository } from './collaborator-repository.js';
 import type { TicketRelations, TicketRelationsRepository } from './ticket-relations.js';
+import type { SearchIndex } from '../search/search-index.js';
 import type { TicketRepository } from './ticket-repository.js';
 import type { TicketService } from './ticket-service.js';
 import type { Ticket } from './ticket.js';
@@ -25,6 +26,7 @@ export interface TicketRelationsDeps {
   locks: LockService;
   audit: AuditRepository;
   events: EventRepository;
+  search: SearchIndex;
 }
 
 /** The ticket if the agent may see it; null for a number that is no ticket of theirs. */
@@ -70,6 +72,7 @@ export class TicketRelationsService {
       if (email === ticket.requesterEmail) throw new ValidationError({ collaboratorEmail: 'validation.collaborator.is_requester' });
       const user = await this.d.users.findOrCreate(input.name, email);
       if (!(await this.d.collaborators.add(ticket.id, user.id, now))) return { email, added: false };
+      await this.d.search.fields(ticket.id);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email } });
       await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_added', data: { name: user.name, email } });
@@ -81,6 +84,7 @@ export class TicketRelationsService {
     await this.change(actor, number, async (ticket, now) => {
       const who = (await this.d.collaborators.list(ticket.id)).find((c) => c.userId === userId);
       if (!who || !(await this.d.collaborators.remove(ticket.id, userId))) throw new AppError('COLLABORATOR_NOT_FOUND', 'not_found', 'errors.collaborator.not_found');
+      await this.d.search.fields(ticket.id);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_remove', objectType: 'ticket', objectId: ticket.id, details: { number, email: who.email } });
       await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_removed', data: { name: who.name, email: who.email } });

@@ -196,6 +196,13 @@ export class TicketRepository {
   }
 
   /** Tickets by number in one query, for actions on many at once (bulk actions); missing numbers are left out. */
+  /** Queue rows of these tickets, in no particular order (search results: search/search-service.ts). */
+  async listRows(ids: number[]): Promise<TicketListRow[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.run((q) => this.withNames(q).whereIn('t.id', ids));
+    return rows.map(rowToListRow);
+  }
+
   async findByNumbers(numbers: string[]): Promise<Ticket[]> {
     if (!numbers.length) return [];
     const rows = await this.db.run((q) => this.withTopic(q).whereIn('t.number', numbers));

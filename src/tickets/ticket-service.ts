@@ -14,6 +14,7 @@ import type { StaffPrincipal } from '../staff/staff.js';
 import type { SystemKind, ThreadRepository } from '../threads/thread-repository.js';
 import type { TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
+import type { SearchIndex } from '../search/search-index.js';
 import type { AccessTokens } from './access-token.js';
 import type { AssignmentRules } from './assignment-rules.js';
 import type { Collaborator, CollaboratorRepository } from './collaborator-repository.js';
@@ -73,6 +74,8 @@ export interface TicketServiceDeps {
   /** Links and merges, read with the ticket page's extras (ticket-relations.ts). */
   relations: TicketRelationsRepository;
   assignments: AssignmentRules;
+  /** The search index, written with every change it reflects (src/search/search-index.ts). */
+  search: SearchIndex;
   /** A requester's mail to a resolved or closed ticket re-opens it. */
   reopenOnReply: boolean;
   publicUrl: string;

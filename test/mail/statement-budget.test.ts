@@ -10,8 +10,9 @@ import { message, send, startListener } from '../helpers/smtp.js';
  * each as a statement of its own, and every one is a round trip.
  */
 const BUDGET = {
-  newTicket: { work: 6, total: 8 },
-  reply: { work: 4, total: 6 },
+  // Each includes the one INSERT of the search index's rows (search/search-index.ts).
+  newTicket: { work: 7, total: 9 },
+  reply: { work: 5, total: 7 },
 };
 
 const TO = ['support@helpdesk.test'];

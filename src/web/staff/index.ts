@@ -5,6 +5,7 @@ import { render } from '../render.js';
 import { safeNext, staffAuthRoutes } from './auth-routes.js';
 import { readForm } from '../forms.js';
 import { ticketRoutes } from './ticket-routes.js';
+import { searchRoutes } from './search-routes.js';
 import { bulkRoutes } from './bulk-routes.js';
 import { entryRoutes } from './entry-routes.js';
 import { formatRoutes } from './format-routes.js';
@@ -52,6 +53,7 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
   await app.register(async (guarded) => {
     guarded.addHook('preHandler', requireStaff);
     await guarded.register(ticketRoutes);
+    await guarded.register(searchRoutes);
     await guarded.register(bulkRoutes);
     await guarded.register(entryRoutes);
     await guarded.register(formatRoutes);
