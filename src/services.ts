@@ -140,7 +140,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const attachments = new AttachmentRepository(db);
   const relations = new TicketRelationsRepository(db);
   const searchEngine = createSearchEngine(db);
-  const searchIndex = new SearchIndex(db, searchEngine, settings);
+  const searchIndex = new SearchIndex(db, settings);
   const tickets = new TicketService({
     db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments, search: searchIndex,
     reopenOnReply: config.mail.reopenOnReply,

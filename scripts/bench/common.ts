@@ -67,18 +67,19 @@ export async function scratchDatabase(opts: { kind: 'mysql' | 'sqlite'; mysqlUrl
 }
 
 /**
- * Bytes the search index takes on disk: its row table and the engine's own tables (FTS5's shadow tables on
- * SQLite; the InnoDB FULLTEXT auxiliary tables, FTS_*, which only search_docs has, on MySQL).
+ * Bytes the search index takes on disk: the engine's own tables (FTS5's shadow tables on SQLite; on MySQL the
+ * InnoDB FULLTEXT auxiliary tables, FTS_*, of tickets and thread_entries, which also keep the tokens in their
+ * rows' search_tokens column, not counted here).
  */
 export async function searchIndexBytes(db: Database): Promise<number> {
   if (db.dialect === 'mysql') {
-    await db.knex.raw('ANALYZE TABLE search_docs');
+    await db.knex.raw('ANALYZE TABLE tickets, thread_entries');
     const [rows] = (await db.knex.raw(
-      "SELECT SUM(ALLOCATED_SIZE) AS n FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME = CONCAT(DATABASE(), '/search_docs') OR NAME LIKE CONCAT(DATABASE(), '/FTS\\_%')",
+      "SELECT SUM(ALLOCATED_SIZE) AS n FROM information_schema.INNODB_SYS_TABLESPACES WHERE NAME LIKE CONCAT(DATABASE(), '/FTS\\_%')",
     )) as [Array<{ n: number | string | null }>];
     return Number(rows[0]?.n ?? 0);
   }
-  const rows = (await db.knex.raw("SELECT SUM(pgsize) AS n FROM dbstat WHERE name LIKE 'search\\_%' ESCAPE '\\' OR name LIKE 'sqlite_autoindex_search\\_%' ESCAPE '\\'")) as Array<{ n: number | null }>;
+  const rows = (await db.knex.raw("SELECT SUM(pgsize) AS n FROM dbstat WHERE name LIKE 'ticket\\_fts%' ESCAPE '\\' OR name LIKE 'entry\\_fts%' ESCAPE '\\'")) as Array<{ n: number | null }>;
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -12,21 +12,31 @@ const expression = (t: Term): string => {
   return tokens.length > 1 ? `"${tokens.join(' ')}"` : `${tokens[0]}${t.prefix ? '*' : ''}`;
 };
 
+// Without operators, boolean mode matches rows with any of the terms.
+const against = (terms: Term[]): string => terms.map(expression).join(' ');
+
 /**
- * MariaDB/MySQL: `search_docs.tokens` carries an InnoDB FULLTEXT index (binary collation: our tokens are
- * already folded, and the column collation would fold further, e.g. ß to ss on one side only). InnoDB applies
- * the index change at commit, so a search after the change's transaction sees it, on any node.
+ * MariaDB/MySQL: `tickets.search_tokens` and `thread_entries.search_tokens` carry InnoDB FULLTEXT indexes
+ * (binary collation, see migration 0026). The MATCH is written twice, as filter and as score: InnoDB computes it
+ * once.
  */
 export class MysqlFulltext implements SearchEngine {
-  readonly input = 'search_docs';
-
   matching(q: Knex, terms: Term[], notes: boolean): Knex.QueryBuilder {
-    // Without operators, boolean mode matches rows with any of the terms.
-    const against = terms.map(expression).join(' ');
-    const query = q('search_docs as d')
-      .whereRaw('MATCH(d.tokens) AGAINST (? IN BOOLEAN MODE)', [against])
-      .select('d.ticket_id', q.raw('MATCH(d.tokens) AGAINST (? IN BOOLEAN MODE) as score', [against]));
-    if (!notes) query.where('d.staff_only', false);
+    const a = against(terms);
+    const tickets = q('tickets as t')
+      .whereRaw('MATCH(t.search_tokens) AGAINST (? IN BOOLEAN MODE)', [a])
+      .select(q.raw('COALESCE(t.merged_into_id, t.id) as ticket_id'), q.raw('MATCH(t.search_tokens) AGAINST (? IN BOOLEAN MODE) as score', [a]));
+    return tickets.unionAll(this.entries(q, a, notes).select('e.ticket_id', q.raw('MATCH(e.search_tokens) AGAINST (? IN BOOLEAN MODE) as score', [a])));
+  }
+
+  matchingEntries(q: Knex, terms: Term[], notes: boolean): Knex.QueryBuilder {
+    const a = against(terms);
+    return this.entries(q, a, notes).select('e.id', 'e.ticket_id', 'e.body_text', q.raw('MATCH(e.search_tokens) AGAINST (? IN BOOLEAN MODE) as score', [a]));
+  }
+
+  private entries(q: Knex, a: string, notes: boolean): Knex.QueryBuilder {
+    const query = q('thread_entries as e').whereRaw('MATCH(e.search_tokens) AGAINST (? IN BOOLEAN MODE)', [a]);
+    if (!notes) query.whereNot('e.type', 'note');
     return query;
   }
 }

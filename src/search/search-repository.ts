@@ -89,10 +89,7 @@ export class SearchRepository {
   async bestEntries(ticketIds: number[], terms: Term[], notes: boolean): Promise<Map<number, string>> {
     if (!ticketIds.length || !terms.length) return new Map();
     const rows = await this.db.run((q) =>
-      q.from(this.engine.matching(q, terms, notes).select('d.entry_id').whereIn('d.ticket_id', ticketIds).whereNotNull('d.entry_id').as('m'))
-        .join('thread_entries as e', 'e.id', 'm.entry_id')
-        .orderBy([{ column: 'm.score', order: 'desc' }, { column: 'e.id', order: 'desc' }])
-        .select('m.ticket_id', 'e.body_text'),
+      this.engine.matchingEntries(q, terms, notes).whereIn('e.ticket_id', ticketIds).orderBy([{ column: 'score', order: 'desc' }, { column: 'e.id', order: 'desc' }]),
     );
     const best = new Map<number, string>();
     for (const r of rows) if (!best.has(Number(r.ticket_id))) best.set(Number(r.ticket_id), r.body_text as string);

@@ -6,23 +6,31 @@ import { encodeToken } from './tokenize.js';
 /** FTS5 syntax for a term: tokens are letters and digits only, so quoting them is all the escaping there is. */
 const expression = (t: Term): string => `"${t.tokens.map(encodeToken).join(' ')}"${t.prefix ? '*' : ''}`;
 
+const match = (terms: Term[]): string => terms.map(expression).join(' OR ');
+
 /**
- * SQLite: `search_fts` is a contentless FTS5 table (the tokens are not stored twice) whose rowid is the
- * `search_docs` id. Rows go in through the view `search_input`, whose trigger writes both; a trigger on
- * `search_docs` deletes the tokens, so cascades (a ticket deleted) clean them too (see the migration).
+ * SQLite: `ticket_fts` and `entry_fts` are contentless FTS5 tables whose rowids are the tickets' and entries'
+ * ids, filled by triggers from the rows' `search_tokens` (see migration 0026). CROSS JOIN fixes SQLite's join
+ * order: the MATCH drives the loop, each match looks up its row. `rank` is bm25, lower for better matches; the
+ * bm25() function itself refuses to run once SQLite flattens this into the caller's GROUP BY.
  */
 export class SqliteFts implements SearchEngine {
-  readonly input = 'search_input';
-
   matching(q: Knex, terms: Term[], notes: boolean): Knex.QueryBuilder {
-    const query = q('search_fts')
-      // CROSS JOIN fixes SQLite's join order: the MATCH drives the loop, each match looks up its row.
-      .joinRaw('CROSS JOIN search_docs AS d ON d.id = search_fts.rowid')
-      .whereRaw('search_fts MATCH ?', [terms.map(expression).join(' OR ')])
-      // `rank` is bm25, lower for better matches. The bm25() function itself refuses to run once SQLite
-      // flattens this into the caller's GROUP BY ("unable to use function bm25 in the requested context").
-      .select('d.ticket_id', q.raw('-search_fts.rank as score'));
-    if (!notes) query.where('d.staff_only', false);
+    const m = match(terms);
+    const tickets = q('ticket_fts')
+      .joinRaw('CROSS JOIN tickets AS t ON t.id = ticket_fts.rowid')
+      .whereRaw('ticket_fts MATCH ?', [m])
+      .select(q.raw('COALESCE(t.merged_into_id, t.id) as ticket_id'), q.raw('-ticket_fts.rank as score'));
+    return tickets.unionAll(this.entries(q, m, notes).select('e.ticket_id', q.raw('-entry_fts.rank as score')));
+  }
+
+  matchingEntries(q: Knex, terms: Term[], notes: boolean): Knex.QueryBuilder {
+    return this.entries(q, match(terms), notes).select('e.id', 'e.ticket_id', 'e.body_text', q.raw('-entry_fts.rank as score'));
+  }
+
+  private entries(q: Knex, m: string, notes: boolean): Knex.QueryBuilder {
+    const query = q('entry_fts').joinRaw('CROSS JOIN thread_entries AS e ON e.id = entry_fts.rowid').whereRaw('entry_fts MATCH ?', [m]);
+    if (!notes) query.whereNot('e.type', 'note');
     return query;
   }
 }

@@ -51,7 +51,7 @@ export class NonParticipantEntryService {
       const user = await this.d.users.findOrCreate(entry.authorName, entry.senderEmail);
       const now = this.d.clock.now();
       await this.d.collaborators.add(ticket.id, user.id, now);
-      await this.d.search.fields(ticket.id);
+      await this.d.search.fields([ticket.id]);
       await this.d.threads.clearNonParticipant(entry.id);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email: user.email, entryId } });
@@ -92,7 +92,8 @@ export class NonParticipantEntryService {
       priority: ticket.priority, source, createdAt: now, mailboxId: ticket.mailboxId,
     });
     await this.d.threads.moveEntry(entry.id, created.id);
-    await this.d.search.tickets([ticket.id, created.id]);
+    // The moved entry's tokens moved with it; the new ticket's own are its requester's.
+    await this.d.search.fields([created.id]);
     await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
     const { number } = ticket;
     await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.entry_move', objectType: 'ticket', objectId: ticket.id, details: { number, entryId: entry.id, toNumber: created.number } });

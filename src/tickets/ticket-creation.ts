@@ -125,19 +125,19 @@ export class TicketCreation {
     const now = this.d.clock.now();
     return this.d.db.transaction(async () => {
       const user = await this.d.users.findOrCreate(name, input.email, input.requesterLanguage ?? null);
-      const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null });
-      const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
-      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, bodyTruncated: input.received?.truncated ?? false, ...sender });
-      const files = (input.attachments ?? []).slice(0, MAX_INBOUND_FILES);
-      await this.d.attachments.add(ticketId, entryId, files);
-      const people = [{ name: user.name, email: user.email }];
+      // The people copied are known before the ticket row is written: search finds it by them (its tokens).
+      const collaborators = [];
       for (const c of (input.collaborators ?? []).slice(0, 20)) {
         if (normaliseEmail(c.email) === user.email || !isEmail(c.email)) continue;
-        const collaborator = await this.d.users.findOrCreate(c.name, c.email);
-        await this.d.collaborators.add(ticketId, collaborator.id, now);
-        people.push({ name: collaborator.name, email: collaborator.email });
+        collaborators.push(await this.d.users.findOrCreate(c.name, c.email));
       }
-      await this.d.search.addTicket({ id: ticketId, number, subject, people }, { id: entryId, ticketId, type: 'message', text: input.message, files });
+      const people = [user, ...collaborators].map((p) => ({ name: p.name, email: p.email }));
+      const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null, people });
+      const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
+      const files = (input.attachments ?? []).slice(0, MAX_INBOUND_FILES);
+      const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, bodyTruncated: input.received?.truncated ?? false, files, ...sender });
+      await this.d.attachments.add(ticketId, entryId, files);
+      for (const c of collaborators) await this.d.collaborators.add(ticketId, c.id, now);
       // Every value of the new row is known here, so it is not read back (a join of six tables per new ticket).
       const ticket: Ticket = {
         id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email, requesterLanguage: user.language,
@@ -167,7 +167,8 @@ export class TicketCreation {
       const now = this.d.clock.now();
       let entryId: number;
       let reopened = false;
-      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, bodyTruncated: input.bodyTruncated ?? false, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification, messageId: input.messageId };
+      const files = input.attachments.slice(0, MAX_INBOUND_FILES);
+      const body = { bodyText: input.bodyText, bodyHtml: input.bodyHtml, bodyTruncated: input.bodyTruncated ?? false, source: input.source, createdAt: now, senderEmail: normaliseEmail(input.email), verification: input.verification, messageId: input.messageId, files };
       if (input.agent) {
         entryId = await this.d.threads.insert({ ticketId, type: 'note', staffId: input.agent.id, authorName: input.agent.name, ...body });
         await this.d.tickets.update(ticketId, { updatedAt: now });
@@ -186,9 +187,7 @@ export class TicketCreation {
           if (reopened) await this.d.events.record({ ticketId, actor: 'requester', kind: 'status', data: { from: ticket.status, to: 'open' } });
         }
       }
-      const files = input.attachments.slice(0, MAX_INBOUND_FILES);
       await this.d.attachments.add(ticketId, entryId, files);
-      await this.d.search.addEntry({ id: entryId, ticketId, type: input.agent ? 'note' : 'message', text: input.bodyText, files });
       return { ticket, entryId, reopened };
     });
   }
@@ -200,10 +199,9 @@ export class TicketCreation {
   async addSystemNote(ticketId: number, note: { kind: SystemKind; bodyText: string; attachments: FileInput[]; source: TicketSource }): Promise<number> {
     return this.d.db.transaction(async () => {
       const now = this.d.clock.now();
-      const entryId = await this.d.threads.insert({ ticketId, type: 'note', systemKind: note.kind, authorName: '', bodyText: note.bodyText, source: note.source, createdAt: now });
       const files = note.attachments.slice(0, MAX_INBOUND_FILES);
+      const entryId = await this.d.threads.insert({ ticketId, type: 'note', systemKind: note.kind, authorName: '', bodyText: note.bodyText, source: note.source, createdAt: now, files });
       await this.d.attachments.add(ticketId, entryId, files);
-      await this.d.search.addEntry({ id: entryId, ticketId, type: 'note', text: note.bodyText, files });
       await this.d.tickets.update(ticketId, { updatedAt: now });
       return entryId;
     });

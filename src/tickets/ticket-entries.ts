@@ -63,9 +63,8 @@ export class TicketEntries {
       const cc = opts.replyToAll === false ? [] : (await this.d.collaborators.list(ticket.id)).map((c) => c.email).filter((a) => a !== ticket.requesterEmail);
       // Kept on the entry: the thread says who read it, whoever is copied later.
       const recipients = { to: [ticket.requesterEmail], cc };
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, bodyHtml: formatted.html, source: 'web', createdAt: now, recipients });
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'response', staffId: actor.staffId, authorName: actor.name, bodyText: body, bodyHtml: formatted.html, source: 'web', createdAt: now, recipients, files: formatted.files });
       await this.d.attachments.add(ticket.id, entryId, formatted.files);
-      await this.d.search.addEntry({ id: entryId, ticketId: ticket.id, type: 'response', text: body, files: formatted.files });
       if (ownLock) await this.d.locks.releaseAfterPost(ownLock);
       await this.d.drafts.discard(actor.staffId, ticket.id, 'reply');
       await this.d.notifier.response(ticket, entryId, { agentName: actor.name, body, bodyHtml: formatted.html, accessLink: this.access.accessLink(ticket), cc });
@@ -90,9 +89,8 @@ export class TicketEntries {
     return this.d.db.transaction(async () => {
       await this.d.tickets.update(ticket.id, { updatedAt: now });
       await this.d.locks.assertMayAct(actor, ticket.id, 'note');
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, bodyHtml: formatted.html, source: 'web', createdAt: now });
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'note', staffId: actor.staffId, authorName: actor.name, bodyText: message, bodyHtml: formatted.html, source: 'web', createdAt: now, files: formatted.files });
       await this.d.attachments.add(ticket.id, entryId, formatted.files);
-      await this.d.search.addEntry({ id: entryId, ticketId: ticket.id, type: 'note', text: message, files: formatted.files });
       await this.d.drafts.discard(actor.staffId, ticket.id, 'note');
       return entryId;
     });
@@ -113,9 +111,8 @@ export class TicketEntries {
     const { ticket, now } = await this.entryTarget(actor, number, message, 'message');
     return this.d.db.transaction(async () => {
       const user = (await this.d.users.get(actor.userId))!;
-      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now });
+      const entryId = await this.d.threads.insert({ ticketId: ticket.id, type: 'message', userId: user.id, authorName: user.name, bodyText: message, source: 'web', createdAt: now, files });
       await this.d.attachments.add(ticket.id, entryId, files);
-      await this.d.search.addEntry({ id: entryId, ticketId: ticket.id, type: 'message', text: message, files });
       // Spam stays spam, whatever its sender writes next (an agent may re-open it).
       const reopen = ticket.status !== 'open' && ticket.status !== 'spam';
       await this.d.tickets.update(ticket.id, { isAnswered: false, ...(reopen ? { status: 'open' as const, closedAt: null } : {}), updatedAt: now });

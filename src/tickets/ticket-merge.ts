@@ -99,8 +99,9 @@ export class TicketMerge {
       }
       await this.d.relations.moveLinks(ids, survivor.id, now);
       for (const t of merged) await this.d.ticketRepo.update(t.id, { status: 'closed', closedAt: t.closedAt ?? now, updatedAt: now });
-      // The merged tickets' entries are the survivor's now, and their numbers and subjects find it.
-      await this.d.search.tickets([survivor.id, ...ids]);
+      // The merged tickets' entries moved with their tokens, and their own tokens (number, subject) find the
+      // survivor (search-port.ts); the survivor's people changed.
+      await this.d.search.fields([survivor.id]);
       const numbers = merged.map((t) => t.number);
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.merge', objectType: 'ticket', objectId: survivor.id, details: { number: survivor.number, merged: numbers } });
       await this.d.events.record({ ticketId: survivor.id, actor, kind: 'merged', data: { numbers } });

@@ -72,7 +72,7 @@ export class TicketRelationsService {
       if (email === ticket.requesterEmail) throw new ValidationError({ collaboratorEmail: 'validation.collaborator.is_requester' });
       const user = await this.d.users.findOrCreate(input.name, email);
       if (!(await this.d.collaborators.add(ticket.id, user.id, now))) return { email, added: false };
-      await this.d.search.fields(ticket.id);
+      await this.d.search.fields([ticket.id]);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_add', objectType: 'ticket', objectId: ticket.id, details: { number, email } });
       await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_added', data: { name: user.name, email } });
@@ -84,7 +84,7 @@ export class TicketRelationsService {
     await this.change(actor, number, async (ticket, now) => {
       const who = (await this.d.collaborators.list(ticket.id)).find((c) => c.userId === userId);
       if (!who || !(await this.d.collaborators.remove(ticket.id, userId))) throw new AppError('COLLABORATOR_NOT_FOUND', 'not_found', 'errors.collaborator.not_found');
-      await this.d.search.fields(ticket.id);
+      await this.d.search.fields([ticket.id]);
       await this.d.ticketRepo.update(ticket.id, { updatedAt: now });
       await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.collaborator_remove', objectType: 'ticket', objectId: ticket.id, details: { number, email: who.email } });
       await this.d.events.record({ ticketId: ticket.id, actor, kind: 'collaborator_removed', data: { name: who.name, email: who.email } });

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
+import { ticketTokens } from '../search/search-index.js';
 import type { Database, PreparedSelect } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../db/time.js';
@@ -16,7 +17,15 @@ export interface NewTicket {
   source: TicketSource;
   createdAt: Date;
   mailboxId?: number | null;
+  /** The requester and anyone copied: search finds the ticket by their names and addresses. */
+  people?: Array<{ name: string; email: string }>;
 }
+
+/**
+ * The columns a Ticket is read from: never `t.*`, which on MySQL would carry each ticket's search tokens along
+ * to every queue row.
+ */
+const TICKET_COLUMNS = ['id', 'number', 'subject', 'user_id', 'department_id', 'topic_id', 'assignee_id', 'status', 'is_answered', 'priority', 'source', 'mailbox_id', 'created_at', 'updated_at', 'closed_at', 'access_epoch', 'merged_into_id'].map((c) => `t.${c}`);
 
 export interface QueueQuery {
   queue: Queue;
@@ -110,7 +119,7 @@ export class TicketRepository {
       .join('user_emails as ue', (j) => j.on('ue.user_id', 'u.id').andOn('ue.is_primary', q.raw('?', [true])))
       .join('departments as d', 'd.id', 't.department_id')
       .leftJoin('staff as s', 's.id', 't.assignee_id')
-      .select('t.*', 'u.name as requester_name', 'ue.address as requester_email', 'd.name as department_name', 's.name as assignee_name');
+      .select(...TICKET_COLUMNS, 'u.name as requester_name', 'ue.address as requester_email', 'd.name as department_name', 's.name as assignee_name');
   }
 
   async insert(t: NewTicket): Promise<number> {
@@ -130,6 +139,8 @@ export class TicketRepository {
         mailbox_id: t.mailboxId ?? null,
         created_at: at,
         updated_at: at,
+        // Indexed by the same INSERT (migration 0026).
+        search_tokens: ticketTokens({ number: t.number, subject: t.subject, people: t.people ?? [] }),
       }),
     );
     this.countsChanged();
@@ -279,7 +290,7 @@ export class TicketRepository {
     const filter = this.queueFilter(p.queue, p.staffId);
     const rows = await this.db.run((q) => {
       const pageOf = (status: TicketStatus) => {
-        const query = q('tickets as t').select('t.*').where('t.status', status);
+        const query = q('tickets as t').select(TICKET_COLUMNS).where('t.status', status);
         filter.apply(query);
         if (p.departmentIds) query.whereIn('t.department_id', p.departmentIds.length ? p.departmentIds : [0]);
         if (p.after) {
@@ -406,7 +417,7 @@ export class TicketRepository {
    */
   async pageForRequester(scope: RequesterScope, v: TicketVisibility, after: { updatedAt: string; id: number } | null, limit: number): Promise<TicketListRow[]> {
     const rows = await this.db.run((q) => {
-      const page = q('tickets as t').select('t.*').whereNull('t.merged_into_id');
+      const page = q('tickets as t').select(TICKET_COLUMNS).whereNull('t.merged_into_id');
       if ('userId' in scope) page.where('t.user_id', scope.userId);
       else page.whereIn('t.user_id', q('users').where('organization_id', scope.organizationId).select('id'));
       this.visibleTo(page, v);
