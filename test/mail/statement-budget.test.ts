@@ -14,6 +14,7 @@ const BUDGET = {
   reply: { work: 4, total: 6 },
   /** Beside the message's own: the bytes (new or already stored alike) and the links, whatever the number of files. */
   files: 2,
+  newSender: 2,
 };
 
 /** A message with two files: one with bytes no message sent before (`fresh`), and one always the same. */
@@ -87,4 +88,8 @@ t.test('mail intake stays within its statement budget', async (t) => {
   t.equal(await blobs(), 3, 'three distinct files stored, the repeated one once');
   const linked = await services.db.knex('attachments as a').join('attachment_blobs as b', 'b.sha256', 'a.sha256').orderBy('a.id').select('a.filename', 'b.data');
   t.same(linked.map((r) => [r.filename, Buffer.from(r.data).toString()]), [['fresh.log', 'first log'], ['logo.png', 'the same bytes every time'], ['fresh.log', 'second log'], ['logo.png', 'the same bytes every time']], 'each file links to its own bytes');
+
+  // A new sender costs their user row and their address, and nothing around them (no savepoint).
+  const stranger = await deliver('Bea <bea@example.com>', 'Hello', 'bea-1@example.com');
+  t.equal(stranger.count, created.count + BUDGET.newSender, `a new sender: ${BUDGET.newSender} statements more`, { sql: stranger.sql });
 });
