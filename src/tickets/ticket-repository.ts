@@ -78,12 +78,14 @@ export class TicketRepository {
   /** A ticket with its names, by id or by number: built once, read on every ticket page and most actions. */
   private readonly byId: PreparedSelect<{ id: number }>;
   private readonly byNumber: PreparedSelect<{ number: string }>;
+  private readonly insertRow: (row: Record<string, unknown>) => Promise<number>;
   private readonly joined = new Map<string, PreparedSelect<{ number: string }>>();
   private readonly extrasBy = new Map<string, PreparedSelect<{ ticketId: number }>>();
 
   constructor(private readonly db: Database) {
     this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
     this.byNumber = db.select<{ number: string }>((q, p) => this.withTopic(q).where('t.number', p.number).first());
+    this.insertRow = db.inserter('tickets');
   }
 
   /** A change that can move a ticket between queues makes this node's cached counts stale. */
@@ -105,25 +107,23 @@ export class TicketRepository {
 
   async insert(t: NewTicket): Promise<number> {
     const at = toDbTime(t.createdAt);
-    const [id] = await this.db.run((q) =>
-      q('tickets').insert({
-        number: t.number,
-        subject: t.subject,
-        user_id: t.userId,
-        department_id: t.departmentId,
-        topic_id: t.topicId,
-        assignee_id: t.assigneeId,
-        status: 'open',
-        is_answered: false,
-        priority: t.priority,
-        source: t.source,
-        mailbox_id: t.mailboxId ?? null,
-        created_at: at,
-        updated_at: at,
-      }),
-    );
+    const id = await this.insertRow({
+      number: t.number,
+      subject: t.subject,
+      user_id: t.userId,
+      department_id: t.departmentId,
+      topic_id: t.topicId,
+      assignee_id: t.assigneeId,
+      status: 'open',
+      is_answered: false,
+      priority: t.priority,
+      source: t.source,
+      mailbox_id: t.mailboxId ?? null,
+      created_at: at,
+      updated_at: at,
+    });
     this.countsChanged();
-    return Number(id);
+    return id;
   }
 
   /** Inserts under a fresh random number (unguessable, DESIGN.md §4), drawing again on the rare collision. */
