@@ -68,10 +68,9 @@ export class AttachmentRepository {
   /**
    * The files' bytes, each stored once under its SHA-256 (which it answers, in the files' order), for whatever
    * links to them: thread entries here, canned responses (canned/canned-repository.ts). In the caller's transaction.
-   * One upsert for all of them, where a read for the stored ones and an insert per new one were 2–3 round trips
-   * per file (bench:mail). Bytes already stored are sent again and left as they are: the same hash is the same
-   * bytes. Not INSERT IGNORE: on MySQL that would also turn a real error (a value too long) into a warning. Rows
-   * go in hash order, so that two messages sharing files lock them in the same order.
+   * One statement for all of them, where a read for the stored ones and an insert per new one were 2–3 round
+   * trips per file (bench:mail). Bytes already stored are sent again and left as they are: the same hash is the
+   * same bytes. Rows go in hash order, so that two messages sharing files lock them in the same order.
    */
   async storeBlobs(files: FileInput[]): Promise<string[]> {
     const hashes = files.map((f) => createHash('sha256').update(f.data).digest('hex'));
@@ -79,7 +78,7 @@ export class AttachmentRepository {
     files.forEach((f, i) => blobs.set(hashes[i]!, f.data));
     if (!blobs.size) return [];
     const rows = [...blobs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([sha256, data]) => ({ sha256, size: data.length, data }));
-    await this.db.run((q) => q('attachment_blobs').insert(rows).onConflict('sha256').merge(['sha256']));
+    await this.db.insertOrKeep('attachment_blobs', rows, 'sha256');
     return hashes;
   }
 

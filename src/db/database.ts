@@ -113,6 +113,18 @@ export class Database {
   }
 
   /**
+   * Inserts the rows, leaving as it is any row whose unique `key` is stored already. MySQL gets an ON DUPLICATE
+   * KEY UPDATE that changes nothing, not INSERT IGNORE, which would also turn real errors (a value too long) into
+   * warnings; SQLite gets DO NOTHING, where an update would write the stored row again.
+   */
+  async insertOrKeep(table: string, rows: Array<Record<string, unknown>>, key: string): Promise<void> {
+    await this.run((q) => {
+      const insert = q(table).insert(rows).onConflict(key);
+      return this.dialect === 'mysql' ? insert.merge([key]) : insert.ignore();
+    });
+  }
+
+  /**
    * A value for a BLOB column. mysql2 writes a Buffer into the SQL text as hex, twice its size (bench:mail: the
    * raw messages were 60% of the bytes sent to MariaDB). Valid UTF-8, which mail nearly always is, goes as a
    * `_binary` string literal instead, whose bytes the server stores unchanged. SQLite binds the Buffer as it is.
