@@ -94,9 +94,10 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const loginThrottle = new LoginThrottle(db, clock, config.login);
   const mailboxRepo = new MailboxRepository(db, clock, directoryVersion);
   const banRepo = new BanRepository(db, directoryVersion);
+  const orgRepo = new OrganizationRepository(db, clock, directoryVersion);
   const directory = new DirectoryCache(db, clock, directoryVersion, {
     mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
-    defaultLanguage: () => settings.get(DEFAULT_LANGUAGE_SETTING),
+    defaultLanguage: () => settings.get(DEFAULT_LANGUAGE_SETTING), organizationDomains: () => orgRepo.allDomains(),
   });
   const i18n = loadI18n(config.i18n.pseudoLocale);
   /** The site's language: the administrator's choice, else the configuration's (i18n.defaultLanguage). */
@@ -117,8 +118,8 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   const staff = new StaffService(db, staffRepo, loginThrottle, audit, assignments, sessions, menus, accountRecovery, passwords);
   const userRepo = new UserRepository(db, clock);
-  const orgRepo = new OrganizationRepository(db, clock);
-  const users = new UserService(userRepo, (domain) => orgRepo.idForDomain(domain));
+  // Every new sender's domain is looked up: in the directory's copy, not by a statement per message.
+  const users = new UserService(userRepo, (domain) => directory.organizationForDomain(domain));
   const accessTokens = new AccessTokens(secrets.tokenKey);
   // Locks and drafts resolve ticket numbers through TicketService (its access rules), which in turn checks
   // locks and discards drafts when it posts: the closures are only called after all three exist.

@@ -91,6 +91,40 @@ export class Database {
   }
 
   /**
+   * A one-row INSERT into `table` whose SQL knex builds once per set of columns and runs again as raw SQL with
+   * the row's values; answers the new row's id. For the rows every message or API ticket writes (an entry, its
+   * inbound row, a ticket), where knex compiling the same statement again was part of the per-message cost
+   * (bench:mail profile). Values may be a `blob` (a raw fragment that binds its own value).
+   */
+  inserter<R extends Record<string, unknown>>(table: string): (row: R) => Promise<number> {
+    const built = new Map<string, { sql: string; columns: string[] }>();
+    const build = (columns: string[]) => {
+      const { sql, bindings } = this.knex(table).insert(Object.fromEntries(columns.map((c) => [c, `${PARAM}${c}`]))).toSQL();
+      return { sql, columns: bindings.map((b) => String(b).slice(PARAM.length)) };
+    };
+    return async (row) => {
+      const key = Object.keys(row).join(',');
+      let statement = built.get(key);
+      if (!statement) built.set(key, (statement = build(Object.keys(row))));
+      const result = await this.run((q) => q.raw(statement.sql, statement.columns.map((c) => row[c]) as Knex.RawBinding[]));
+      // mysql2 answers [ResultSetHeader, fields]; better-sqlite3 { changes, lastInsertRowid }.
+      return Number(this.dialect === 'mysql' ? (result as [{ insertId: number }])[0].insertId : (result as { lastInsertRowid: number | bigint }).lastInsertRowid);
+    };
+  }
+
+  /**
+   * Inserts the rows, leaving as it is any row whose unique `key` is stored already. MySQL gets an ON DUPLICATE
+   * KEY UPDATE that changes nothing, not INSERT IGNORE, which would also turn real errors (a value too long) into
+   * warnings; SQLite gets DO NOTHING, where an update would write the stored row again.
+   */
+  async insertOrKeep(table: string, rows: Array<Record<string, unknown>>, key: string): Promise<void> {
+    await this.run((q) => {
+      const insert = q(table).insert(rows).onConflict(key);
+      return this.dialect === 'mysql' ? insert.merge([key]) : insert.ignore();
+    });
+  }
+
+  /**
    * A value for a BLOB column. mysql2 writes a Buffer into the SQL text as hex, twice its size (bench:mail: the
    * raw messages were 60% of the bytes sent to MariaDB). Valid UTF-8, which mail nearly always is, goes as a
    * `_binary` string literal instead, whose bytes the server stores unchanged. SQLite binds the Buffer as it is.

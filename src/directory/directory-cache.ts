@@ -8,7 +8,7 @@ import type { DirectoryVersion } from './directory-version.js';
 
 /**
  * The invalidation delay: the longest a node goes on using its copy after another node changed a mailbox, a
- * ban, a department (or which one is the default), an agent or a membership. A lookup re-reads the version
+ * ban, a department (or which one is the default), an agent, a membership or an organization's domains. A lookup re-reads the version
  * row when its copy was last checked this long ago, and reloads everything when the number moved. So a sender
  * banned on one node is refused by every node at most this long after the ban was committed (INSTALL.md §9,
  * test/mail/directory-nodes.test.ts).
@@ -25,6 +25,7 @@ interface Snapshot {
   activeByEmail: Map<string, Staff>;
   activeById: Map<number, Staff>;
   membersByDepartment: Map<number, Staff[]>;
+  organizationByDomain: Map<string, number>;
 }
 
 export interface DirectorySource {
@@ -35,6 +36,8 @@ export interface DirectorySource {
   defaultDepartment(): Promise<Department | null>;
   /** The language an administrator chose for the site (a setting), or null. */
   defaultLanguage(): Promise<string | null>;
+  /** The domains that link new users to an organization. */
+  organizationDomains(): Promise<Array<{ domain: string; organizationId: number }>>;
 }
 
 /**
@@ -82,6 +85,11 @@ export class DirectoryCache {
     return hits.sort((a, b) => a.id - b.id)[0] ?? null;
   }
 
+  /** The organization a new user of this (normalised) domain joins, if any. */
+  async organizationForDomain(domain: string): Promise<number | null> {
+    return (await this.current()).organizationByDomain.get(domain) ?? null;
+  }
+
   /** The active staff account that uses this (lower-cased) address. */
   async activeStaffByEmail(email: string): Promise<Staff | null> {
     return (await this.current()).activeByEmail.get(email.toLowerCase()) ?? null;
@@ -127,7 +135,12 @@ export class DirectoryCache {
     let next = this.snapshot;
     if (!next || version !== next.version) {
       const [mailboxes, bans, staff] = [await this.source.mailboxes(), await this.source.bans(), await this.source.staff()];
-      next = { ...build(version, mailboxes, bans, staff), defaultDepartment: await this.source.defaultDepartment(), defaultLanguage: await this.source.defaultLanguage() };
+      next = {
+        ...build(version, mailboxes, bans, staff),
+        defaultDepartment: await this.source.defaultDepartment(),
+        defaultLanguage: await this.source.defaultLanguage(),
+        organizationByDomain: new Map((await this.source.organizationDomains()).map((d) => [d.domain, d.organizationId])),
+      };
     }
     // Two refreshes may overlap (one inside a transaction): the one that started first, and so may have read
     // older rows, does not replace the other's. (Not compared by number: a restored backup may lower it.)
@@ -139,7 +152,7 @@ export class DirectoryCache {
   }
 }
 
-function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment' | 'defaultLanguage'> {
+function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment' | 'defaultLanguage' | 'organizationByDomain'> {
   const active = staff.filter((s) => s.isActive).sort((a, b) => a.id - b.id);
   const membersByDepartment = new Map<number, Staff[]>();
   for (const s of active) {

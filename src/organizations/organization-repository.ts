@@ -1,3 +1,4 @@
+import type { DirectoryVersion } from '../directory/directory-version.js';
 import type { Database } from '../db/database.js';
 import { wherePrefix } from '../db/prefix.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../db/time.js';
@@ -8,6 +9,8 @@ export class OrganizationRepository {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    /** Raised with every change of domains: each node keeps the domains in its directory (directory-cache.ts). */
+    private readonly version: DirectoryVersion,
   ) {}
 
   /** A page in (name_key, id) order, all or those whose name starts with `prefix` (case-folded), with member counts. */
@@ -45,10 +48,10 @@ export class OrganizationRepository {
     return r ? Number(r.id) : null;
   }
 
-  /** Which organization links new users of this domain (normalised, see users/email.ts). */
-  async idForDomain(domain: string): Promise<number | null> {
-    const r = await this.db.run((q) => q('organization_domains').where('domain', domain).first('organization_id'));
-    return r ? Number(r.organization_id) : null;
+  /** Every domain that links new users to an organization: what the directory keeps (directory-cache.ts). */
+  async allDomains(): Promise<Array<{ domain: string; organizationId: number }>> {
+    const rows = await this.db.run((q) => q('organization_domains').select('domain', 'organization_id'));
+    return rows.map((r: Record<string, unknown>) => ({ domain: r.domain as string, organizationId: Number(r.organization_id) }));
   }
 
   /** Which of these domains another organization (not `exceptId`) already has, and which one. */
@@ -78,12 +81,15 @@ export class OrganizationRepository {
       await q('organization_domains').where('organization_id', id).delete();
       for (const domain of domains) await q('organization_domains').insert({ domain, organization_id: id });
     });
+    await this.version.bump();
   }
 
   async delete(id: number): Promise<boolean> {
     return this.db.run(async (q) => {
       await q('organization_domains').where('organization_id', id).delete();
-      return (await q('organizations').where({ id }).delete()) > 0;
+      const deleted = (await q('organizations').where({ id }).delete()) > 0;
+      await this.version.bump();
+      return deleted;
     });
   }
 }

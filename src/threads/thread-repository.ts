@@ -126,38 +126,40 @@ const map = (r: Record<string, unknown>): ThreadEntry => ({
 });
 
 export class ThreadRepository {
-  constructor(private readonly db: Database) {}
+  /** Every message, response and note is one: built once. */
+  private readonly insertRow: (row: Record<string, unknown>) => Promise<number>;
+
+  constructor(private readonly db: Database) {
+    this.insertRow = db.inserter('thread_entries');
+  }
 
   /** Throws DuplicateMessageId when an entry with `messageId` exists (the unique key, so also across nodes). */
   async insert(e: NewEntry): Promise<number> {
-    const [id] = await this.db.run((q) =>
-      q('thread_entries').insert({
-        ticket_id: e.ticketId,
-        type: e.type,
-        staff_id: e.staffId ?? null,
-        user_id: e.userId ?? null,
-        author_name: e.authorName.slice(0, 120),
-        body_text: e.bodyText,
-        body_html: e.bodyHtml ?? null,
-        source: e.source,
-        created_at: toDbTime(e.createdAt),
-        sender_email: e.senderEmail ?? null,
-        verification: e.verification ?? null,
-        from_non_participant: e.fromNonParticipant ?? false,
-        message_id_hash: e.messageId ? messageIdHash(e.messageId) : null,
-        message_id: e.messageId ?? null,
-        alert_pending: e.alertPending ? true : null,
-        recipients: e.recipients ? JSON.stringify(e.recipients) : null,
-        system_kind: e.systemKind ?? null,
-        body_truncated: e.bodyTruncated ?? false,
-        // Indexed by the same INSERT (migration 0026): a reply costs search no statement.
-        search_tokens: entryTokens({ text: e.bodyText, files: e.files }),
-      }),
-    ).catch((err: unknown) => {
+    return this.insertRow({
+      ticket_id: e.ticketId,
+      type: e.type,
+      staff_id: e.staffId ?? null,
+      user_id: e.userId ?? null,
+      author_name: e.authorName.slice(0, 120),
+      body_text: e.bodyText,
+      body_html: e.bodyHtml ?? null,
+      source: e.source,
+      created_at: toDbTime(e.createdAt),
+      sender_email: e.senderEmail ?? null,
+      verification: e.verification ?? null,
+      from_non_participant: e.fromNonParticipant ?? false,
+      message_id_hash: e.messageId ? messageIdHash(e.messageId) : null,
+      message_id: e.messageId ?? null,
+      alert_pending: e.alertPending ? true : null,
+      recipients: e.recipients ? JSON.stringify(e.recipients) : null,
+      system_kind: e.systemKind ?? null,
+      body_truncated: e.bodyTruncated ?? false,
+      // Indexed by the same INSERT (migration 0026): a reply costs search no statement.
+      search_tokens: entryTokens({ text: e.bodyText, files: e.files }),
+    }).catch((err: unknown) => {
       // The entry's other unique keys are its id alone, so a violation here is the Message-ID's.
       throw e.messageId && err instanceof UniqueViolation ? new DuplicateMessageId(err.message) : err;
     });
-    return Number(id);
   }
 
   /** SQL for a column holding how many entries the ticket whose id is bound at `ticketId` has. */

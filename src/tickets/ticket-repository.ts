@@ -70,7 +70,6 @@ const rowToListRow = (r: Record<string, unknown>): TicketListRow => ({
   priority: Number(r.priority) as Priority,
   createdAt: fromDbTimeRequired(r.created_at as string),
   updatedAt: fromDbTimeRequired(r.updated_at as string),
-  mergedIntoNumber: (r.merged_into_number as string | null | undefined) ?? null,
 });
 
 /** A ticket read with its names (`withTopic`). */
@@ -97,12 +96,14 @@ export class TicketRepository {
   /** A ticket with its names, by id or by number: built once, read on every ticket page and most actions. */
   private readonly byId: PreparedSelect<{ id: number }>;
   private readonly byNumber: PreparedSelect<{ number: string }>;
+  private readonly insertRow: (row: Record<string, unknown>) => Promise<number>;
   private readonly joined = new Map<string, PreparedSelect<{ number: string }>>();
   private readonly extrasBy = new Map<string, PreparedSelect<{ ticketId: number }>>();
 
   constructor(private readonly db: Database) {
     this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
     this.byNumber = db.select<{ number: string }>((q, p) => this.withTopic(q).where('t.number', p.number).first());
+    this.insertRow = db.inserter('tickets');
   }
 
   /** A change that can move a ticket between queues makes this node's cached counts stale. */
@@ -124,27 +125,25 @@ export class TicketRepository {
 
   async insert(t: NewTicket): Promise<number> {
     const at = toDbTime(t.createdAt);
-    const [id] = await this.db.run((q) =>
-      q('tickets').insert({
-        number: t.number,
-        subject: t.subject,
-        user_id: t.userId,
-        department_id: t.departmentId,
-        topic_id: t.topicId,
-        assignee_id: t.assigneeId,
-        status: 'open',
-        is_answered: false,
-        priority: t.priority,
-        source: t.source,
-        mailbox_id: t.mailboxId ?? null,
-        created_at: at,
-        updated_at: at,
-        // Indexed by the same INSERT (migration 0026).
-        search_tokens: ticketTokens({ number: t.number, subject: t.subject, people: t.people ?? [] }),
-      }),
-    );
+    const id = await this.insertRow({
+      number: t.number,
+      subject: t.subject,
+      user_id: t.userId,
+      department_id: t.departmentId,
+      topic_id: t.topicId,
+      assignee_id: t.assigneeId,
+      status: 'open',
+      is_answered: false,
+      priority: t.priority,
+      source: t.source,
+      mailbox_id: t.mailboxId ?? null,
+      created_at: at,
+      updated_at: at,
+      // Indexed by the same INSERT (migration 0026).
+      search_tokens: ticketTokens({ number: t.number, subject: t.subject, people: t.people ?? [] }),
+    });
     this.countsChanged();
-    return Number(id);
+    return id;
   }
 
   /** Inserts under a fresh random number (unguessable, DESIGN.md §4), drawing again on the rare collision. */
@@ -313,7 +312,7 @@ export class TicketRepository {
         .orderBy(order)
         .limit(p.limit);
     });
-    return rows.map(rowToListRow);
+    return rows.map((r: Record<string, unknown>) => ({ ...rowToListRow(r), mergedIntoNumber: (r.merged_into_number as string | null) ?? null }));
   }
 
   sortValue(row: TicketListRow, sort: Sort): string | number {

@@ -47,7 +47,7 @@ export class UserService {
       return await this.users.insert(displayName.slice(0, 120), address, language?.code ?? null, organizationId);
     } catch (err) {
       // Two first messages from one new address at once (API, portal, mail): the other one's user won. The
-      // insert ran under a savepoint, so the caller's transaction goes on with the winner.
+      // insert took its own row back, so the caller's transaction goes on with the winner.
       if (!(err instanceof UniqueViolation)) throw err;
       const winner = await this.users.findByEmail(address, { latest: true });
       if (!winner) throw err;

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { freshDatabase } from '../helpers/db.js';
+import { UniqueViolation } from '../../src/db/errors.js';
 import { countQueries } from '../helpers/query-count.js';
 
 /**
@@ -30,4 +31,37 @@ t.test('a prepared select answers as the builder does, in the transaction it run
   });
 
   t.throws(() => db.select<{ name: string }>((q, p) => q('departments').whereRaw(`name = '${p.name}'`)), /bound/, 'a parameter written into the SQL text is refused when built');
+});
+
+/** Database.inserter: one row, SQL built once per set of columns, values bound, the new id answered, in the open transaction. */
+t.test('a prepared insert stores what the builder stores and answers the new id', async (t) => {
+  const { db, drop } = await freshDatabase();
+  t.teardown(drop);
+  const insert = db.inserter('departments');
+  const row = (name: string) => ({ name, created_at: '2026-01-01 00:00:00' });
+  const first = await insert(row("Zeta ' Sales"));
+  const counted = await countQueries(db, () => insert(row("x' OR '1'='1")));
+  t.same(counted.count, 1);
+  t.notMatch(counted.sql[0]!, "'1'='1", 'values are bound, never written into the SQL');
+  const second = Number((await db.knex('departments').where('name', "x' OR '1'='1").first('id')).id);
+  t.ok(first > 0 && second > first, 'each insert answers its own row id');
+  t.same((await db.knex('departments').where('id', first).first('name')).name, "Zeta ' Sales");
+
+  // Another set of columns is another statement; a blob binds its own value (a raw fragment on MySQL).
+  const raw = Buffer.from('Subject: hé\r\n\r\nbody', 'utf8');
+  const binary = Buffer.from([0, 255, 1, 254]);
+  const inbound = db.inserter('inbound_messages');
+  const common = { message_id: null, size: 1, status: 'quarantined', source: 'smtp', received_at: '2026-01-01 00:00:00' };
+  const a = await inbound({ ...common, message_id_hash: 'a'.repeat(64), raw: db.blob(raw) });
+  const b = await inbound({ ...common, message_id_hash: 'b'.repeat(64), raw: db.blob(binary), error: 'kept' });
+  const stored = await db.knex('inbound_messages').orderBy('id').select('id', 'raw', 'error');
+  t.same(stored.map((r) => [Number(r.id), Buffer.from(r.raw).toString('hex'), r.error]), [[a, raw.toString('hex'), null], [b, binary.toString('hex'), 'kept']], 'bytes stored unchanged');
+
+  await db.transaction(async () => {
+    const id = await insert(row('Zeta Support'));
+    // On SQLite's single connection a write outside the transaction would wait for it.
+    t.same((await db.q('departments').where('id', id).first('name')).name, 'Zeta Support', 'writes in the open transaction');
+  });
+  const err = await insert(row('Zeta Support')).then(() => null, (e: unknown) => e);
+  t.ok(err instanceof UniqueViolation, 'driver errors come out normalised');
 });

@@ -102,3 +102,34 @@ t.test('every agent of the department gets the new-ticket alert, with the thread
     t.equal(o.fromAddress, 'support@helpdesk.test');
   }
 });
+
+t.test('two first tickets from one new address at once: both open, for one user, with no orphan row', async (t) => {
+  const { services } = await createTestContext(t);
+  const { db } = services;
+  // SQLite has one writer: the second transaction starts after the first commits, and finds its user.
+  if (db.dialect !== 'mysql') return t.pass('one writer on SQLite: no race to lose');
+  const open = (name: string) => services.tickets.create(null, { name, email: 'race@example.com', subject: name, message: 'Hello', source: 'api' });
+  let inserted!: () => void;
+  const firstInserted = new Promise<void>((resolve) => (inserted = resolve));
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // The first creation holds its transaction open after its user row, until the second waits on its address.
+  const first = db.transaction(async () => {
+    const r = await open('First');
+    inserted();
+    await held;
+    return r;
+  });
+  await firstInserted;
+  const second = open('Second');
+  // The statement in progress on a connection (PROCESSLIST.INFO): the second's insert of the address, waiting.
+  const waiting = async () =>
+    Number((await db.knex('information_schema.processlist').whereRaw('db = database()').where('info', 'like', 'insert into `user_emails`%').count({ n: '*' }).first())!.n) > 0;
+  for (let i = 0; i < 1000 && !(await waiting()); i++) await new Promise((resolve) => setImmediate(resolve));
+  t.ok(await waiting(), "the second creation waits on the first one's address");
+  release();
+  const [a, b] = await Promise.all([first, second]);
+  t.equal(b.ticket.userId, a.ticket.userId, 'the second ticket goes to the user the first one created');
+  t.same(await db.knex('users').pluck('id'), [a.ticket.userId], 'the user row the second creation inserted is gone');
+  t.same(await db.knex('user_emails').pluck('address'), ['race@example.com']);
+});

@@ -77,30 +77,32 @@ const map = (r: Record<string, unknown>): InboundSummary => ({
 
 /** inbound_messages (raw mail and what became of it) and the auto-reply log. */
 export class InboundRepository {
-  constructor(private readonly db: Database) {}
+  /** One per message received: built once. */
+  private readonly insertRow: (row: Record<string, unknown>) => Promise<number>;
+
+  constructor(private readonly db: Database) {
+    this.insertRow = db.inserter('inbound_messages');
+  }
 
   /** Throws UniqueViolation when this mailbox already has a message with this Message-ID. */
   async insert(m: NewInbound): Promise<number> {
-    const [id] = await this.db.run((q) =>
-      q('inbound_messages').insert({
-        mailbox_id: m.mailboxId,
-        message_id_hash: m.messageIdHash,
-        message_id: m.messageId,
-        sender: m.sender?.slice(0, 254) ?? null,
-        subject: m.subject ? [...m.subject].slice(0, 255).join('') : null,
-        size: m.raw.length,
-        raw: this.db.blob(m.raw),
-        status: m.status,
-        error: m.error ? m.error.slice(0, 2000) : null,
-        reason: m.reason ?? null,
-        ticket_id: m.ticketId ?? null,
-        entry_id: m.entryId ?? null,
-        source: m.source,
-        remote_address: m.remoteAddress,
-        received_at: toDbTime(m.receivedAt),
-      }),
-    );
-    return Number(id);
+    return this.insertRow({
+      mailbox_id: m.mailboxId,
+      message_id_hash: m.messageIdHash,
+      message_id: m.messageId,
+      sender: m.sender?.slice(0, 254) ?? null,
+      subject: m.subject ? [...m.subject].slice(0, 255).join('') : null,
+      size: m.raw.length,
+      raw: this.db.blob(m.raw),
+      status: m.status,
+      error: m.error ? m.error.slice(0, 2000) : null,
+      reason: m.reason ?? null,
+      ticket_id: m.ticketId ?? null,
+      entry_id: m.entryId ?? null,
+      source: m.source,
+      remote_address: m.remoteAddress,
+      received_at: toDbTime(m.receivedAt),
+    });
   }
 
   async exists(mailboxId: number | null, messageIdHash: string): Promise<boolean> {
