@@ -190,6 +190,25 @@ export function processTree(root: number, procs: Map<number, ProcStat>): ProcSta
   return out;
 }
 
+/**
+ * Peak resident memory (VmHWM) of `root` and its descendants, bytes: the largest single process and the sum
+ * (with node:cluster workers each has its own heap).
+ */
+export function peakRss(root: number): { maxBytes: number; sumBytes: number } {
+  let maxBytes = 0;
+  let sumBytes = 0;
+  for (const p of processTree(root, allProcesses())) {
+    try {
+      const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1] ?? 0);
+      maxBytes = Math.max(maxBytes, kb * 1024);
+      sumBytes += kb * 1024;
+    } catch {
+      // gone
+    }
+  }
+  return { maxBytes, sumBytes };
+}
+
 /** Per-thread CPU of one process, by thread id (MariaDB runs one thread per connection). */
 export function threadCpu(pid: number): Map<number, number> {
   const out = new Map<number, number>();

@@ -1,16 +1,24 @@
-import type { Database } from '../../src/db/database.js';
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { createDatabase, type Database } from '../../src/db/database.js';
+import { migrateLatest } from '../../src/db/migrate.js';
 import { toDbTime } from '../../src/db/time.js';
+import { entryTokens, ticketTokens } from '../../src/search/search-index.js';
 import { laterWords, nameKey } from '../../src/users/name-key.js';
-import { prng } from './common.js';
+import { parseBenchArgs, prng, searchIndexBytes } from './common.js';
+import { LANGUAGES, makeWriter, type Language } from './vocabulary.js';
 
 /**
- * Benchmark data generator: N tickets with 1–4 thread entries each, requesters, departments, topics and a few
- * agents, written with multi-row inserts in transactions. Bulk SQL is acceptable here (and only here): going
+ * Benchmark data generator: N tickets with five thread entries each on average, in several languages
+ * (vocabulary.ts), requesters, collaborators, attachment names, departments, topics and a few agents, and the
+ * search index's rows for all of them, written with multi-row inserts in transactions. Bulk SQL is acceptable here (and only here): going
  * through the services would take an hour for 100,000 tickets, and the product's rules are not under test.
  * Deterministic for a given seed, so two runs measure the same data.
  */
 export interface SeedOptions {
   tickets?: number;
+  /** Thread entries per ticket on average (1 to twice this less one): 5 gives the issue's 5,000,000 at 1,000,000. */
+  entriesPerTicket?: number;
   /** PRNG seed. */
   seed?: number;
   /** Newest time in the data; tickets spread over the year before it. */
@@ -23,6 +31,7 @@ export interface SeedOptions {
 export interface SeedResult {
   tickets: number;
   entries: number;
+  attachments: number;
   users: number;
   departments: Array<{ id: number; name: string }>;
   agents: number[];
@@ -45,19 +54,9 @@ const TOPICS: Array<[string, string, number]> = [
   ['Change account owner', 'Accounts', 2],
 ];
 
-const FIRST = ['Ana', 'Ben', 'Chloé', 'Dmitri', 'Elif', 'Farah', 'Gustavo', 'Hana', 'Ivan', 'Jasmine', 'Kenji', 'Lena', 'Mateo', 'Nadia', 'Oskar', 'Priya', 'Quentin', 'Rosa', 'Sven', 'Tomás', 'Uma', 'Viktor', 'Wen', 'Yusuf', 'Zoë'];
-const LAST = ['Almeida', 'Berg', 'Chen', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Horvat', 'Ito', 'Jensen', 'Kowalski', 'López', 'Müller', 'Nakamura', 'Okafor', 'Petrov', 'Rossi', 'Schmidt', 'Tanaka', 'Novak', 'Walsh', 'Yilmaz'];
 const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.example.com', 'corp.example'];
 
-const SUBJECT_HEAD = [
-  'Cannot log in to', 'Question about', 'Refund for', 'Error when exporting', 'How do I change', 'Delay with',
-  'Password reset not arriving for', 'Double charge on', 'Upgrade request for', 'Broken link in', 'Missing items in',
-  'Feature request:', 'Slow loading of', 'Cancel', 'Wrong address on', 'Two-factor code not working for',
-];
-const SUBJECT_TAIL = [
-  'my account', 'the mobile app', 'invoice', 'order', 'the dashboard', 'the monthly report', 'our team plan',
-  'the API', 'shipment', 'my subscription', 'the checkout page', 'the CSV export', 'single sign-on', 'the welcome e-mail',
-];
+/** English sentences for the long threads of seedBusyTickets, whose text no benchmark searches. */
 const SENTENCES = [
   'Hello, I hope you can help me with this.',
   'Since yesterday the page shows an error and nothing happens when I click the button.',
@@ -71,20 +70,6 @@ const SENTENCES = [
   'Please let me know if you need any more details from our side.',
   'Grüße aus Berlin, und danke im Voraus. 🙂',
 ];
-const RESPONSES = [
-  'Thanks for reaching out. I have looked into your account and fixed the setting; please try again now.',
-  'I am sorry for the trouble. A refund has been issued and should appear within five business days.',
-  'Could you tell us which browser and version you are using? That helps us reproduce the issue.',
-  'Our engineers have found the cause and a fix is being rolled out today.',
-  'You can change this under Settings → Team → Permissions. Let us know if anything is unclear.',
-];
-const NOTES = [
-  'Checked the logs: the error started after the last deployment.',
-  'Customer is on the legacy plan; refunds need manager approval.',
-  'Escalated to the billing team, waiting for their answer.',
-  'Duplicate of an earlier ticket from the same customer.',
-];
-
 /** Plain multi-row VALUES: knex compiles SQLite multi-row inserts to UNION ALL, capped at 500 terms. */
 async function insertValues(db: Database, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
   if (!rows.length) return;
@@ -133,7 +118,9 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
   const started = performance.now();
   const total = opts.tickets ?? 100_000;
   const batch = opts.batchRows ?? 1000;
+  const perTicket = opts.entriesPerTicket ?? 5;
   const rnd = prng(opts.seed ?? 42);
+  const write = makeWriter(rnd);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const weighted = (weights: number[]): number => {
     let r = rnd() * weights.reduce((a, b) => a + b, 0);
@@ -175,7 +162,7 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
       let row = await db.q('staff').where({ username }).first('id');
       if (!row) {
         await db.q('staff').insert({
-          username, email: `${username}@staff.example`, name: `${pick(FIRST)} ${pick(LAST)}`, password_hash: '!bench-no-login',
+          username, email: `${username}@staff.example`, name: write.name(LANGUAGES[0]!), password_hash: '!bench-no-login',
           is_admin: false, is_active: true, timezone: 'UTC', created_at: at(now.getTime() - yearMs),
         });
         row = await db.q('staff').where({ username }).first('id');
@@ -192,25 +179,29 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
     }
   });
 
-  // Requesters: about three tickets each on average, some with many.
+  // Requesters: about three tickets each on average, some with many; each writes in one language.
   const userCount = Math.max(1, Math.ceil(total / 3));
   const firstUser = await nextId('users');
   const userNames: string[] = [];
   const userEmails: string[] = [];
+  const userLanguages: Language[] = [];
   for (let i = 0; i < userCount; i += batch) {
     const users: Array<Record<string, unknown>> = [];
     const emails: Array<Record<string, unknown>> = [];
     const words: Array<Record<string, unknown>> = [];
     for (let j = i; j < Math.min(userCount, i + batch); j++) {
       const id = firstUser + j;
-      const first = pick(FIRST);
-      const last = pick(LAST);
-      const email = `${first}.${last}.${id}@${pick(DOMAINS)}`.normalize('NFKD').replace(/[^\x20-\x7e]/g, '').toLowerCase();
-      userNames.push(`${first} ${last}`);
+      const language = write.language();
+      const name = write.name(language);
+      // Addresses are ASCII: accents folded away, other scripts left to the number.
+      const local = name.normalize('NFKD').replace(/[^a-zA-Z ]/g, '').trim().replace(/ +/g, '.').toLowerCase();
+      const email = `${local ? `${local}.` : 'user.'}${id}@${pick(DOMAINS)}`;
+      userNames.push(name);
       userEmails.push(email);
-      users.push({ id, name: `${first} ${last}`, name_key: nameKey(`${first} ${last}`), organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
+      userLanguages.push(language);
+      users.push({ id, name, name_key: nameKey(name), organization_id: null, created_at: at(now.getTime() - yearMs - rnd() * yearMs) });
       emails.push({ user_id: id, address: email, is_primary: true });
-      for (const word of laterWords(`${first} ${last}`)) words.push({ word, user_id: id });
+      for (const word of laterWords(name)) words.push({ word, user_id: id });
     }
     await db.transaction(async () => {
       await insertRows('users', users);
@@ -219,12 +210,18 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
     });
   }
 
+  // Attachments share one blob: search needs their names, not their bytes.
+  const blob = Buffer.from('benchmark attachment\n');
+  const sha256 = createHash('sha256').update(blob).digest('hex');
+  if (!(await db.q('attachment_blobs').where({ sha256 }).first('sha256'))) await db.q('attachment_blobs').insert({ sha256, size: blob.length, data: blob });
+
   const numbers = new Set<string>((await db.q('tickets').select('number')).map((r: { number: string }) => r.number));
   let ticketId = await nextId('tickets');
   let entryId = await nextId('thread_entries');
   const byStatus: Record<string, number> = { open: 0, resolved: 0, closed: 0 };
   let openUnanswered = 0;
   let entryTotal = 0;
+  let fileTotal = 0;
   // Preferably an open ticket with a thread of some length; any ticket if there is none.
   let sample: (SeedResult['sample'] & { good: boolean }) | null = null;
   // A transaction per chunk keeps each one small (MySQL undo, SQLite WAL) while amortising commits.
@@ -232,6 +229,8 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
   for (let start = 0; start < total; start += chunk) {
     const tickets: Array<Record<string, unknown>> = [];
     const entries: Array<Record<string, unknown>> = [];
+    const files: Array<Record<string, unknown>> = [];
+    const collaborators: Array<Record<string, unknown>> = [];
     for (let k = start; k < Math.min(total, start + chunk); k++) {
       const id = ticketId++;
       let number: string;
@@ -240,13 +239,15 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
       numbers.add(number);
       const userIndex = Math.floor(rnd() ** 1.5 * userCount);
       const userId = firstUser + userIndex;
+      const language = userLanguages[userIndex]!;
       const dept = departments[weighted(DEPARTMENT_WEIGHTS)]!.id;
       const statusRoll = rnd();
       const status = statusRoll < 0.75 ? 'closed' : statusRoll < 0.82 ? 'resolved' : 'open';
       // Open tickets are mostly recent; closed ones spread over the whole year.
       const age = status === 'open' ? rnd() ** 2 * yearMs : rnd() * yearMs;
       const createdMs = now.getTime() - age;
-      const entryCount = 1 + weighted([30, 30, 25, 15]);
+      // 1 to 2m-1 entries: m on average.
+      const entryCount = 1 + Math.floor(rnd() * (2 * perTicket - 1));
       let t = createdMs;
       let answered = false;
       let lastPublicByStaff = false;
@@ -256,16 +257,17 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
         const type = e === 0 ? 'message' : pick(['response', 'response', 'message', 'note', 'response'] as const);
         if (e > 0) t += 60_000 + rnd() ** 3 * 3 * 24 * 3600_000;
         const staffId = type === 'message' ? null : (assignee ?? pick(agents));
-        let body: string;
-        if (type === 'message') {
-          const n = 1 + Math.floor(rnd() * 4);
-          body = Array.from({ length: n }, () => pick(SENTENCES)).join(' ');
-        } else body = type === 'response' ? pick(RESPONSES) : pick(NOTES);
+        const body = write.body(language, type === 'message' ? 1 + Math.floor(rnd() * 3) : 1 + Math.floor(rnd() * 2));
+        const eid = entryId++;
+        const names = type === 'message' && rnd() < 0.08 ? [write.fileName(language)] : [];
         entries.push({
-          id: entryId++, ticket_id: id, type, staff_id: staffId, user_id: type === 'message' ? userId : null,
+          id: eid, ticket_id: id, type, staff_id: staffId, user_id: type === 'message' ? userId : null,
           author_name: staffId === null ? userNames[userIndex]! : agentNames.get(staffId)!, body_text: body, body_html: null,
           source: type === 'message' ? (e === 0 ? 'email' : pick(['email', 'web'])) : 'web', created_at: at(t),
+          // Indexed as the product writes an entry: the same tokeniser, in the same INSERT.
+          search_tokens: entryTokens({ text: body, files: names.map((filename) => ({ filename })) }),
         });
+        for (const filename of names) files.push({ entry_id: eid, ticket_id: id, filename, content_type: 'application/octet-stream', size: blob.length, sha256, content_id: null, is_inline: false });
         if (type !== 'note') lastPublicByStaff = type === 'response';
         if (type === 'response') answered = true;
       }
@@ -273,25 +275,39 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
       const updatedMs = Math.min(t, now.getTime());
       byStatus[status]!++;
       if (status === 'open' && !answered) openUnanswered++;
+      const subject = `${write.subject(language)}${rnd() < 0.3 ? ` #${Math.floor(rnd() * 90000) + 10000}` : ''}`;
+      const people = [userIndex];
+      if (rnd() < 0.08) {
+        const other = Math.floor(rnd() * userCount);
+        if (other !== userIndex) {
+          people.push(other);
+          collaborators.push({ ticket_id: id, user_id: firstUser + other, created_at: at(createdMs) });
+        }
+      }
       tickets.push({
-        id, number, subject: `${pick(SUBJECT_HEAD)} ${pick(SUBJECT_TAIL)}${rnd() < 0.3 ? ` #${Math.floor(rnd() * 90000) + 10000}` : ''}`,
+        id, number, subject,
         user_id: userId, department_id: dept, topic_id: null, assignee_id: assignee, status, is_answered: answered,
         priority: 1 + weighted([15, 60, 20, 5]), source: pick(['email', 'email', 'email', 'web', 'web', 'phone', 'api']),
         created_at: at(createdMs), updated_at: at(updatedMs), closed_at: status === 'open' ? null : at(updatedMs),
+        search_tokens: ticketTokens({ number, subject, people: people.map((i) => ({ name: userNames[i]!, email: userEmails[i]! })) }),
       });
       if (!sample?.good) sample = { number, email: userEmails[userIndex]!, departmentId: dept, good: status === 'open' && entryCount >= 3 };
     }
     await db.transaction(async () => {
       await insertChunks('tickets', tickets);
       await insertChunks('thread_entries', entries);
+      await insertChunks('attachments', files);
+      await insertChunks('ticket_collaborators', collaborators);
     });
     entryTotal += entries.length;
+    fileTotal += files.length;
     opts.onProgress?.(Math.min(total, start + chunk), total);
   }
 
   return {
     tickets: total,
     entries: entryTotal,
+    attachments: fileTotal,
     users: userCount,
     departments,
     agents,
@@ -300,4 +316,49 @@ export async function seedTickets(db: Database, opts: SeedOptions = {}): Promise
     ms: performance.now() - started,
     sample: sample ? { number: sample.number, email: sample.email, departmentId: sample.departmentId } : { number: '', email: '', departmentId: departments[0]!.id },
   };
+}
+
+const HELP = `npm run bench:seed -- --database-url URL [options]
+
+Seeds a database (migrated first) for the benchmarks, to be reused with their --database-url: bench:search and
+bench:web at 1,000,000 tickets without seeding on every run.
+
+  --database-url URL        sqlite:/path/file.sqlite or mysql://user@host:port/db
+  --tickets N               tickets to add (default 100000)
+  --entries-per-ticket N    thread entries per ticket on average (default 5)
+  --seed N                  PRNG seed (default 42)
+`;
+
+async function main(): Promise<void> {
+  const { values, int } = parseBenchArgs('bench:seed', HELP, {
+    'database-url': { type: 'string' },
+    tickets: { type: 'string', default: '100000' },
+    'entries-per-ticket': { type: 'string', default: '5' },
+    seed: { type: 'string', default: '42' },
+  });
+  if (!values['database-url']) {
+    process.stderr.write('bench:seed: --database-url is required\n');
+    process.exit(2);
+  }
+  const db = createDatabase(values['database-url']);
+  try {
+    await migrateLatest(db);
+    const started = performance.now();
+    const r = await seedTickets(db, {
+      tickets: int('tickets', 1), entriesPerTicket: int('entries-per-ticket', 1), seed: int('seed', 0),
+      onProgress: (done, total) => {
+        if (done % 50_000 === 0 || done === total) process.stderr.write(`  ${done}/${total} tickets, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+      },
+    });
+    process.stdout.write(`${JSON.stringify({ bench: 'seed', database: db.dialect, tickets: r.tickets, entries: r.entries, attachments: r.attachments, users: r.users, seedMs: Math.round(r.ms), indexBytes: await searchIndexBytes(db) })}\n`);
+  } finally {
+    await db.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    process.stderr.write(`bench:seed failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
 }
