@@ -185,6 +185,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     db, users: userRepo, tickets: ticketRepo, threads, collaborators, sessions, audit, pageSize: config.queuePageSize,
     organizationIdByName: (name) => orgRepo.idByName(name),
     supportedLanguage: (code) => i18n.supported(code),
+    reindexPerson: (userId) => searchIndex.person(userId),
   });
   const organizations = new OrganizationService({
     db, orgs: orgRepo, users: userRepo, tickets: ticketRepo, audit, visibility: (actor) => people.visibility(actor), pageSize: config.queuePageSize,

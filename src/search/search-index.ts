@@ -50,6 +50,14 @@ export class SearchIndex {
     }));
   }
 
+  /** Rewrites the own tokens of every ticket this person requested or is copied on: after a rename or a merge. */
+  async person(userId: number): Promise<void> {
+    const requested = await this.db.run((q) => q('tickets').where('user_id', userId).pluck('id'));
+    const copied = await this.db.run((q) => q('ticket_collaborators').where('user_id', userId).pluck('ticket_id'));
+    const ids = [...new Set([...requested, ...copied].map(Number))];
+    for (let i = 0; i < ids.length; i += UPDATE_ROWS) await this.fields(ids.slice(i, i + UPDATE_ROWS));
+  }
+
   /**
    * One step of `manage reindex`: rebuilds the next `batch` tickets after the last one done, with their entries,
    * in one transaction with the progress mark, so an interrupted run resumes where it stopped. Answers what it

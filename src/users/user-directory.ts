@@ -67,6 +67,8 @@ export class UserDirectory {
       organizationIdByName: (name: string) => Promise<number | null>;
       /** A language code this site offers, or null. */
       supportedLanguage: (code: string) => string | null;
+      /** Rewrites the search tokens of the person's tickets (search/search-index.ts). */
+      reindexPerson: (userId: number) => Promise<void>;
       pageSize: number;
     },
   ) {}
@@ -130,6 +132,8 @@ export class UserDirectory {
     if (Object.keys(errors).length) throw new ValidationError(errors);
     await this.d.db.transaction(async () => {
       await this.d.users.update(id, { name, language, organizationId });
+      // Their tickets are found by their name.
+      if (name !== before.name) await this.d.reindexPerson(id);
       await this.d.audit.record({
         staffId: actor.staffId, action: 'user.update', objectType: 'user', objectId: id,
         details: { from: { name: before.name, language: before.language, organizationId: before.organizationId }, to: { name, language, organizationId } },
@@ -185,6 +189,8 @@ export class UserDirectory {
       await this.d.threads.moveAuthor(mergedId, survivorId);
       await this.d.sessions.moveUser(mergedId, survivorId);
       await this.d.users.mergeInto(mergedId, survivorId);
+      // The moved tickets are found by the survivor's name now, and its tickets by the moved addresses.
+      await this.d.reindexPerson(survivorId);
       await this.d.audit.record({
         staffId: actor.staffId, action: 'user.merge', objectType: 'user', objectId: survivorId,
         details: { merged: mergedId, name: preview.merged.name, addresses: preview.merged.addresses.map((a) => a.address), tickets: moved, notes: preview.notes },

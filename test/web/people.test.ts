@@ -168,6 +168,11 @@ t.test('editing: administrators only, validated, the form kept on error, audited
   t.match((await s.get('/scp/users?q=ann%20bo')).body, 'Ann Bowman', 'found by the new name');
   t.match((await s.get('/scp/users?q=BOWM')).body, 'Ann Bowman', 'and by the start of a later word of it');
   t.notMatch((await s.get('/scp/users?q=arch')).body, 'Ann Bowman', 'not by the old one');
+  const searched = async (words: string) => (await services.search.search(admin.principal, { words, filters: {}, limit: 50 })).rows.map((r) => r.number);
+  const annsTickets = await services.db.knex('tickets').where({ user_id: ann.userId }).pluck('number');
+  t.ok(annsTickets.length > 0);
+  t.same((await searched('bowman')).sort(), [...annsTickets].sort(), 'ticket search finds her tickets by the new name');
+  t.same(await searched('archer'), [], 'and no longer by the old one');
   const audit = await services.db.knex('audit_log').where({ action: 'user.update', object_id: String(ann.userId) }).first('details');
   t.match(JSON.parse(audit.details), { from: { name: 'Ann Archer' }, to: { name: 'Ann Bowman', language: 'da' } });
 });
@@ -210,6 +215,8 @@ t.test('merging: confirmation, then tickets, addresses and notes move; mail from
   t.match(page.body, 'bob@home.example');
   t.notMatch((await a.get('/scp/users?q=bob')).body, `/scp/users/${bob.userId}"`, 'the merged user is gone from the directory');
   t.ok(await services.db.knex('audit_log').where({ action: 'user.merge', object_id: String(ann.userId) }).first(), 'audited');
+  const byAddress = (await services.search.search(admin.principal, { words: '"ann@acme.example"', filters: {}, limit: 50 })).rows.map((r) => r.number);
+  t.ok(byAddress.includes(bob.number), 'ticket search finds the moved ticket by the survivor’s address');
 
   const client = new Browser(app);
   const opened = await client.get(bobsLink);
