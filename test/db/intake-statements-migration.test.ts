@@ -1,24 +1,16 @@
 import t from 'tap';
-import { createDatabase } from '../../src/db/database.js';
 import { messageIdHash } from '../../src/mail/message-id.js';
 import { migrations } from '../../migrations/index.js';
-import { freshDatabaseUrl } from '../helpers/db.js';
+import { databaseBefore } from '../helpers/db.js';
 
 const FOLD = '20261129_0017_intake_statements';
 
 // The fold of thread_message_ids into thread_entries must survive what older versions could store: the same
 // Message-ID on two entries (a message delivered to two mailboxes at once) and two rows for one entry.
 t.test('migration 0017 moves each stored Message-ID onto its entry, the latest entry keeping a duplicate', async (t) => {
-  const { url, drop } = await freshDatabaseUrl();
-  t.teardown(drop);
-  const db = createDatabase(url);
-  t.teardown(() => db.close());
+  const db = await databaseBefore(t, FOLD);
   const k = db.knex;
   const at = '2026-11-29 10:00:00.000';
-  for (const [name, m] of migrations) {
-    if (name === FOLD) break;
-    await m.up(k);
-  }
   const [departmentId] = await k('departments').insert({ name: 'Support', signature: '', created_at: at });
   const [userId] = await k('users').insert({ name: 'Ann', created_at: at });
   const [ticketId] = await k('tickets').insert({

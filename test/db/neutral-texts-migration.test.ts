@@ -1,22 +1,14 @@
 import t from 'tap';
-import { createDatabase } from '../../src/db/database.js';
 import { migrations } from '../../migrations/index.js';
-import { freshDatabaseUrl } from '../helpers/db.js';
+import { databaseBefore } from '../helpers/db.js';
 
 const NEUTRAL = '20261130_0025_neutral_system_texts';
 
 // Rows written by mail intake before it stored language-neutral forms, next to look-alikes it did not write.
 t.test('migration 0025 turns the English texts intake stored into neutral forms, and only those', async (t) => {
-  const { url, drop } = await freshDatabaseUrl();
-  t.teardown(drop);
-  const db = createDatabase(url);
-  t.teardown(() => db.close());
+  const db = await databaseBefore(t, NEUTRAL);
   const k = db.knex;
   const at = '2026-11-29 10:00:00.000';
-  for (const [name, m] of migrations) {
-    if (name === NEUTRAL) break;
-    await m.up(k);
-  }
   const [departmentId] = await k('departments').insert({ name: 'Support', signature: '', created_at: at });
   const [userId] = await k('users').insert({ name: 'Ann', created_at: at });
   const ticket = async (number: string, subject: string, source: string) =>

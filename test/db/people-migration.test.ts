@@ -1,22 +1,14 @@
 import t from 'tap';
-import { createDatabase } from '../../src/db/database.js';
 import { migrations } from '../../migrations/index.js';
-import { freshDatabaseUrl } from '../helpers/db.js';
+import { databaseBefore } from '../helpers/db.js';
 
 const PEOPLE = '20261130_0027_people';
 
 // Users and organizations stored before migration 0027 must be found by the directory's prefix search.
 t.test('migration 0027 gives existing users and organizations their search keys and name words', async (t) => {
-  const { url, drop } = await freshDatabaseUrl();
-  t.teardown(drop);
-  const db = createDatabase(url);
-  t.teardown(() => db.close());
+  const db = await databaseBefore(t, PEOPLE);
   const k = db.knex;
   const at = '2026-11-29 10:00:00.000';
-  for (const [name, m] of migrations) {
-    if (name === PEOPLE) break;
-    await m.up(k);
-  }
   const [orgId] = await k('organizations').insert({ name: 'Ørsted A/S', created_at: at });
   const [ann] = await k('users').insert({ name: 'Ann-Marie Østergård Bowman', organization_id: orgId, created_at: at });
   const [bob] = await k('users').insert({ name: 'BOB', created_at: at });

@@ -3,8 +3,10 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renam
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import type { Test } from 'tap';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { migrateLatest } from '../../src/db/migrate.js';
+import { migrations } from '../../migrations/index.js';
 
 /**
  * A fresh, migrated database for one test: a schema of its own on MySQL when TEST_DATABASE_URL is set,
@@ -168,6 +170,22 @@ function testDatabase(migrated: 'template' | 'empty'): Promise<{ url: string; dr
 /** An empty database (no tables): for tests of start-up and of the migrations, which migrate it themselves. */
 export function freshDatabaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
   return testDatabase('empty');
+}
+
+/**
+ * A database migrated up to, not including, the migration named `before`: for a migration's test, which fills it
+ * as older versions would have and then runs that migration. Closed and dropped when the test ends.
+ */
+export async function databaseBefore(t: Test, before: string): Promise<Database> {
+  const { url, drop } = await testDatabase('empty');
+  t.teardown(drop);
+  const db = createDatabase(url);
+  t.teardown(() => db.close());
+  for (const [name, m] of migrations) {
+    if (name === before) break;
+    await m.up(db.knex);
+  }
+  return db;
 }
 
 /**
