@@ -14,7 +14,8 @@ const BUDGET = {
   reply: { work: 4, total: 6 },
   /** Beside the message's own: the bytes (new or already stored alike) and the links, whatever the number of files. */
   files: 2,
-  newSender: 2,
+  /** The user and address inserts, inside a savepoint (SAVEPOINT, RELEASE) so a lost race leaves the transaction usable. */
+  newSender: 4,
 };
 
 /** A message with two files: one with bytes no message sent before (`fresh`), and one always the same. */
