@@ -19,6 +19,11 @@ export interface SearchFilters {
   assignee?: 'me' | 'unassigned' | 'someone';
   priority?: number;
   source?: TicketSource;
+  /** The requester. */
+  userId?: number;
+  /** The requester's organization. */
+  organizationId?: number;
+  topicId?: number;
   /** Inclusive bounds. */
   createdFrom?: Date;
   createdTo?: Date;
@@ -136,6 +141,9 @@ export class SearchRepository {
     if (f.assignee === 'someone') query.whereNotNull('t.assignee_id');
     if (f.priority !== undefined) query.where('t.priority', f.priority);
     if (f.source) query.where('t.source', f.source);
+    if (f.userId !== undefined) query.where('t.user_id', f.userId);
+    if (f.organizationId !== undefined) query.whereIn('t.user_id', q('users').where('organization_id', f.organizationId).select('id'));
+    if (f.topicId !== undefined) query.where('t.topic_id', f.topicId);
     if (f.createdFrom) query.where('t.created_at', '>=', toDbTime(f.createdFrom));
     if (f.createdTo) query.where('t.created_at', '<=', toDbTime(f.createdTo));
     if (f.updatedFrom) query.where('t.updated_at', '>=', toDbTime(f.updatedFrom));

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
+import { dayBounds } from '../../src/web/time-zones.js';
 
 /** The staff search page (issue 11, item 1) through real HTTP: the header box, results, snippets, access. */
 t.test('search page', async (t) => {
@@ -67,5 +68,35 @@ t.test('search page', async (t) => {
     for (const url of [`/scp/search?q=${'x'.repeat(10000)}`, '/scp/search?q=toner&cfrom=2026-13-45&prio=9&source=fax', '/scp/search?q=toner&status=bogus&assignee=nobody&dept=abc&sort=sideways', '/scp/search?q=toner&cursor=%%%', '/scp/search']) {
       t.equal((await b.get(url)).statusCode, 200, url.slice(0, 60));
     }
+  });
+  await t.test('requester, organization and help topic filters; links from the people pages', async (t) => {
+    const admin = await createAgent(services, { admin: true });
+    const ab = new Browser(app);
+    await ab.staffLogin(admin.username, admin.password);
+    const acme = await services.organizations.create(admin.principal, { name: 'Acme Kumquats', domains: 'acme.test' });
+    const [topic] = await services.topics.list();
+    const bob = (await services.tickets.create(null, { name: 'Bob Acme', email: 'bob@acme.test', subject: 'Kumquat one', message: 'kumquat', source: 'web', topicId: topic!.id })).ticket;
+    await services.tickets.create(null, { name: 'Rita', email: 'rita@example.com', subject: 'Kumquat two', message: 'kumquat', source: 'web' });
+    const rows = async (url: string) => ((await ab.get(url)).body.match(/class="c-number"/g) ?? []).length;
+    t.equal(await rows('/scp/search?q=kumquat'), 2);
+    const byUser = await ab.get(`/scp/search?q=kumquat&user=${bob.userId}`);
+    t.equal((byUser.body.match(/class="c-number"/g) ?? []).length, 1, 'the requester filter');
+    t.match(byUser.body, 'Requester: Bob Acme', 'named, with a way to remove it');
+    t.equal(await rows(`/scp/search?q=kumquat&org=${acme}`), 1, 'the organization filter');
+    t.equal(await rows(`/scp/search?q=kumquat&topic=${topic!.id}`), 1, 'the help topic filter');
+    t.equal(await rows('/scp/search?q=kumquat&user=99999999&org=88888888&topic=77777777'), 2, 'ids that name nothing are left out');
+    t.match((await ab.get(`/scp/users/${bob.userId}`)).body, `/scp/search?user=${bob.userId}&amp;sort=updated`);
+    t.match((await ab.get(`/scp/orgs/${acme}`)).body, `/scp/search?org=${acme}&amp;sort=updated`);
+  });
+
+  t.test('a date field means the day in the agent\'s time zone, including the days clocks change', async (t) => {
+    const iso = (d: string, z: string) => { const b = dayBounds(d, z)!; return [b.start.toISOString(), b.end.toISOString()]; };
+    t.same(iso('2026-06-01', 'UTC'), ['2026-06-01T00:00:00.000Z', '2026-06-01T23:59:59.999Z']);
+    t.same(iso('2026-03-29', 'Europe/Copenhagen'), ['2026-03-28T23:00:00.000Z', '2026-03-29T21:59:59.999Z'], 'a 23-hour day');
+    t.same(iso('2026-10-25', 'Europe/Tallinn'), ['2026-10-24T21:00:00.000Z', '2026-10-25T21:59:59.999Z'], 'a 25-hour day');
+    t.same(iso('2026-01-01', 'Pacific/Kiritimati'), ['2025-12-31T10:00:00.000Z', '2026-01-01T09:59:59.999Z']);
+    t.same(iso('2026-01-01', 'America/Los_Angeles'), ['2026-01-01T08:00:00.000Z', '2026-01-02T07:59:59.999Z']);
+    for (const bad of ['2026-02-30', '2026-13-01', '26-01-01', '', undefined]) t.equal(dayBounds(bad, 'UTC'), undefined, String(bad));
+    t.end();
   });
 });
