@@ -7,6 +7,14 @@ import { normaliseDbError } from './errors.js';
 
 export type Dialect = 'mysql' | 'sqlite';
 
+const DEADLOCK_ATTEMPTS = 3;
+
+/** The driver's deadlock, as thrown or as normalised on its way out of `run` (RetryableConflict with it as cause). */
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string } } | null;
+  return e?.code === 'ER_LOCK_DEADLOCK' || e?.cause?.code === 'ER_LOCK_DEADLOCK';
+}
+
 /** Stands in for a parameter of a `select` shape while knex builds it: text no caller passes (it leads with NUL). */
 const PARAM = '\u0000sb-param:';
 
@@ -34,13 +42,25 @@ export class Database {
     return this.als.getStore() !== undefined;
   }
 
-  /** Runs `fn` in a transaction, reusing the outer one when already inside one. Driver errors come out normalised. */
+  /**
+   * Runs `fn` in a transaction, reusing the outer one when already inside one. Driver errors come out normalised.
+   *
+   * InnoDB ends a deadlock by rolling back one of the two transactions, at random as far as a caller can tell:
+   * two agents' concurrent changes, two API calls creating a first ticket for one address. The victim's whole
+   * transaction is undone, so the outermost transaction runs `fn` again (up to DEADLOCK_ATTEMPTS times) rather
+   * than show its user an error and lose what they typed. `fn` may therefore run more than once: everything it
+   * does must be SQL on `trx` or harmless to repeat. A lock wait timeout is not retried: it already waited.
+   */
   async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     const outer = this.als.getStore();
-    try {
-      return outer ? await fn(outer) : await this.knex.transaction((trx) => this.als.run(trx, () => fn(trx)));
-    } catch (err) {
-      throw normaliseDbError(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return outer ? await fn(outer) : await this.knex.transaction((trx) => this.als.run(trx, () => fn(trx)));
+      } catch (err) {
+        if (outer || attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(err)) throw normaliseDbError(err);
+        // A little apart, so the two do not meet at the same rows again at once.
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+      }
     }
   }
 

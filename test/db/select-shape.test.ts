@@ -65,3 +65,36 @@ t.test('a prepared insert stores what the builder stores and answers the new id'
   const err = await insert(row('Zeta Support')).then(() => null, (e: unknown) => e);
   t.ok(err instanceof UniqueViolation, 'driver errors come out normalised');
 });
+
+/**
+ * Two transactions that take the same two rows in opposite orders deadlock on InnoDB, which rolls one back;
+ * Database.transaction runs the victim again, so both changes land and neither caller sees an error.
+ */
+t.test('a deadlock victim is run again, whole, and both transactions land', async (t) => {
+  const { db, drop } = await freshDatabase();
+  t.teardown(drop);
+  if (db.dialect !== 'mysql') {
+    t.pass('SQLite has one writer at a time: no deadlock to recover from');
+    return;
+  }
+  const [a] = await db.knex('departments').insert({ name: 'Deadlock A', created_at: '2026-01-01 00:00:00' });
+  const [b] = await db.knex('departments').insert({ name: 'Deadlock B', created_at: '2026-01-01 00:00:00' });
+  // Each holds its first row until the other holds its own: then each asks for the other's.
+  let holding = 0;
+  const bothHold = async () => {
+    holding += 1;
+    for (let i = 0; i < 500 && holding < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  let runs = 0;
+  const crossed = (first: number, second: number, name: string) => db.transaction(async (trx) => {
+    runs += 1;
+    await trx('departments').where('id', first).update({ name: `${name} first` });
+    await bothHold();
+    await trx('departments').where('id', second).update({ name });
+  });
+  await Promise.all([crossed(a, b, 'one'), crossed(b, a, 'two')]);
+  t.equal(runs, 3, 'the victim ran a second time');
+  const names = (await db.knex('departments').whereIn('id', [a, b]).orderBy('id').pluck('name')) as string[];
+  t.ok(names.includes('one') || names.includes('two'), 'the last writer of each row is one of the two');
+  t.equal(names.filter((n) => n.endsWith(' first')).length, 1, 'both transactions committed, in some order');
+});

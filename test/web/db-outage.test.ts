@@ -108,3 +108,12 @@ t.test('database outage while running: 503 page, 503 JSON, /readyz 503, recovery
   t.equal((await api()).statusCode, 200, 'API recovered');
   t.equal((await ready()).statusCode, 200, '/readyz recovered');
 });
+
+t.test('a conflict the database gave up on (a lock wait timed out) is a 503 that says try again, never a 500', async (t) => {
+  const { mapError } = await import('../../src/web/plugins/errors.js');
+  const warned: unknown[] = [];
+  const request = { log: { warn: (o: unknown) => warned.push(o), error: () => t.fail('logged as an error') } } as never;
+  const timeout = Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT' });
+  t.match(mapError(timeout, request), { status: 503, code: 'DATABASE_BUSY', message: 'errors.database_busy' });
+  t.equal(warned.length, 1, 'logged');
+});

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DatabaseUnavailable, normaliseDbError } from '../../db/errors.js';
+import { DatabaseUnavailable, RetryableConflict, normaliseDbError } from '../../db/errors.js';
 import { AppError, HTTP_STATUS, ValidationError, type FieldErrors } from '../../errors.js';
 import { msg, type Msg } from '../../i18n/message.js';
 import { translatorFor } from '../i18n.js';
@@ -47,6 +47,11 @@ export function mapError(err: unknown, request: FastifyRequest): Mapped {
   if (e instanceof DatabaseUnavailable) {
     request.log.error({ err: e }, 'database unavailable');
     return { status: 503, code: 'DATABASE_UNAVAILABLE', message: 'errors.database_unavailable' };
+  }
+  if (e instanceof RetryableConflict) {
+    // A deadlock that outlasted Database.transaction's retries, or a lock wait that timed out: busy, not broken.
+    request.log.warn({ err: e }, 'database conflict');
+    return { status: 503, code: 'DATABASE_BUSY', message: 'errors.database_busy' };
   }
   const fe = e as FastifyError;
   if (fe.validation) {
