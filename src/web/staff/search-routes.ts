@@ -1,79 +1,60 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ValidationError, type FieldErrors } from '../../errors.js';
-import type { SearchFilters, SearchSort } from '../../search/search-service.js';
+import { SEARCH_PRIORITIES, SEARCH_STATUSES, readSearchUrl, searchQueryString, type SearchUrlParams } from '../../search/search-url.js';
 import { isTicketNumber } from '../../tickets/ticket-rules.js';
-import { PRIORITIES, SOURCES, STATUSES, isPriority, type TicketSource, type TicketStatus } from '../../tickets/ticket.js';
-import { parseId } from '../forms.js';
+import { SOURCES } from '../../tickets/ticket.js';
 import { render } from '../render.js';
 
-const FIELDS = ['q', 'status', 'dept', 'assignee', 'prio', 'source', 'cfrom', 'cto', 'ufrom', 'uto', 'files', 'sort', 'cursor'] as const;
-type SearchQuerystring = Partial<Record<(typeof FIELDS)[number], string>>;
+/** The "Save as queue" form under the results, when it comes back refused: what was typed and what is wrong. */
+export interface SaveForm {
+  values: { name: string; shared: boolean };
+  errors: FieldErrors;
+}
 
-const ASSIGNEES = ['me', 'unassigned', 'someone'] as const;
-const oneOf = <T extends string>(list: readonly T[], v: string | undefined): T | undefined => ((list as readonly string[]).includes(v ?? '') ? (v as T) : undefined);
-
-/** A day from a date field (YYYY-MM-DD), its first or last millisecond in UTC; anything else: no bound. */
-function day(v: string | undefined, end: boolean): Date | undefined {
-  if (!v || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return undefined;
-  const start = Date.parse(v);
-  // Date.parse reads a date-only string as UTC; one it cannot read (2026-13-45) is NaN.
-  return Number.isNaN(start) ? undefined : new Date(end ? start + 86_400_000 - 1 : start);
+/**
+ * The results page of a search, also used to answer a refused "Save as queue" with the form kept. An unknown
+ * filter value is ignored rather than refused (search-url.ts).
+ */
+export async function renderSearch(request: FastifyRequest, reply: FastifyReply, params: SearchUrlParams, save: SaveForm | null = null): Promise<FastifyReply> {
+  const { search, departments, config } = request.server.services;
+  const p = request.staff!;
+  const { words, filters, sort, form } = readSearchUrl(params);
+  const allDepartments = await departments.menu({ includeArchived: true });
+  let result = null;
+  let errors: FieldErrors = {};
+  try {
+    result = await search.search(p, { words, filters, sort, after: params.cursor ?? null, limit: config.queuePageSize });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    errors = err.fields;
+  }
+  return render(request, reply, 'staff/search', {
+    title: 'staff.search.title',
+    form,
+    // What "Save as queue" keeps: the search as its URL has it, the first page.
+    search: searchQueryString(form),
+    result,
+    errors,
+    save: save ?? { values: { name: '', shared: false }, errors: {} },
+    firstPage: !params.cursor,
+    departments: p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id)),
+    statuses: SEARCH_STATUSES,
+    priorities: SEARCH_PRIORITIES,
+    sources: SOURCES,
+  }, Object.keys(errors).length || (save && Object.keys(save.errors).length) ? 400 : 200);
 }
 
 /**
  * The header's search box (issue 11, item 1): a ticket number the agent can see opens that ticket; anything
- * else lists the matching tickets. Every choice is in the URL, so a search can be bookmarked and shared; an
- * unknown filter value is ignored rather than refused.
+ * else lists the matching tickets. Every choice is in the URL, so a search can be bookmarked and shared.
  */
 export async function searchRoutes(app: FastifyInstance): Promise<void> {
-  const { search, tickets, departments, config } = app.services;
+  const { tickets } = app.services;
 
-  app.get<{ Querystring: SearchQuerystring }>('/search', async (request, reply) => {
-    const p = request.staff!;
+  app.get<{ Querystring: SearchUrlParams }>('/search', async (request, reply) => {
     const q = request.query;
-    const words = (q.q ?? '').trim();
-    const number = words.replace(/^#/, '');
-    if (isTicketNumber(number) && !q.cursor && (await tickets.isVisible(p, number))) return reply.redirect(`/scp/tickets/${number}`);
-    const status = oneOf<TicketStatus>([...STATUSES, 'spam'], q.status);
-    const priority = Number(q.prio);
-    const filters: SearchFilters = {
-      statuses: status ? [status] : undefined,
-      departmentId: parseId(q.dept) || undefined,
-      assignee: oneOf(ASSIGNEES, q.assignee),
-      priority: isPriority(priority) ? priority : undefined,
-      source: oneOf<TicketSource>(SOURCES, q.source),
-      createdFrom: day(q.cfrom, false),
-      createdTo: day(q.cto, true),
-      updatedFrom: day(q.ufrom, false),
-      updatedTo: day(q.uto, true),
-      hasAttachments: q.files === '1' ? true : undefined,
-    };
-    const sort = oneOf<SearchSort>(['relevance', 'updated'], q.sort) ?? 'relevance';
-    // What the form shows and the links keep: the values understood, so an unknown one drops out of the URL.
-    const form: Record<string, string | number> = {
-      q: words, status: status ?? '', dept: filters.departmentId ?? '', assignee: filters.assignee ?? '', prio: filters.priority ?? '', source: filters.source ?? '',
-      cfrom: filters.createdFrom ? q.cfrom! : '', cto: filters.createdTo ? q.cto! : '', ufrom: filters.updatedFrom ? q.ufrom! : '', uto: filters.updatedTo ? q.uto! : '',
-      files: filters.hasAttachments ? '1' : '', sort,
-    };
-    const allDepartments = await departments.menu({ includeArchived: true });
-    let result = null;
-    let errors: FieldErrors = {};
-    try {
-      result = await search.search(p, { words, filters, sort, after: q.cursor ?? null, limit: config.queuePageSize });
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      errors = err.fields;
-    }
-    return render(request, reply, 'staff/search', {
-      title: 'staff.search.title',
-      form,
-      result,
-      errors,
-      firstPage: !q.cursor,
-      departments: p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id)),
-      statuses: [...STATUSES, 'spam'],
-      priorities: Object.keys(PRIORITIES).map(Number),
-      sources: SOURCES,
-    }, Object.keys(errors).length ? 400 : 200);
+    const number = (q.q ?? '').trim().replace(/^#/, '');
+    if (isTicketNumber(number) && !q.cursor && (await tickets.isVisible(request.staff!, number))) return reply.redirect(`/scp/tickets/${number}`);
+    return renderSearch(request, reply, q);
   });
 }
