@@ -12,6 +12,9 @@ import { AuditRepository } from './audit/audit-repository.js';
 import { EventRepository } from './history/event-repository.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { MenuCache } from './cache/menu-cache.js';
+import { CountCache } from './cache/count-cache.js';
+import { SavedQueueRepository } from './saved-queues/saved-queue-repository.js';
+import { SavedQueueService } from './saved-queues/saved-queue-service.js';
 import { CannedRepository } from './canned/canned-repository.js';
 import { CannedService } from './canned/canned-service.js';
 import { DepartmentRepository } from './departments/department-repository.js';
@@ -54,7 +57,7 @@ import { AccessLinkService } from './tickets/access-links.js';
 import { AccessTokens } from './tickets/access-token.js';
 import { AssignmentRules } from './tickets/assignment-rules.js';
 import { CollaboratorRepository } from './tickets/collaborator-repository.js';
-import { TicketRepository } from './tickets/ticket-repository.js';
+import { COUNTS_TTL_MS, TicketRepository } from './tickets/ticket-repository.js';
 import { TicketMerge } from './tickets/ticket-merge.js';
 import { TicketRelationsRepository } from './tickets/ticket-relations.js';
 import { TicketRelationsService } from './tickets/ticket-relations-service.js';
@@ -106,7 +109,9 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const menus = new MenuCache(directory);
   const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
   const siteLanguageSetting = new SiteLanguageService({ db, settings, version: directoryVersion, audit, key: DEFAULT_LANGUAGE_SETTING, supported: (code) => i18n.supported(code), current: () => siteLanguage() });
-  const ticketRepo = new TicketRepository(db);
+  // The built-in queues' counts and the saved queues': a ticket change on this node drops both.
+  const queueCounts = new CountCache(COUNTS_TTL_MS);
+  const ticketRepo = new TicketRepository(db, queueCounts);
   const assignments = new AssignmentRules({ clock, tickets: ticketRepo, staff: staffRepo, audit, events });
   const sessions = new SessionRepository(db, clock);
   /** The translator for a stored language (a requester's, an agent's); null or one not offered: the site's. */
@@ -142,6 +147,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const relations = new TicketRelationsRepository(db);
   const searchEngine = createSearchEngine(db);
   const searchIndex = new SearchIndex(db, settings);
+  const search = new SearchService({ repo: new SearchRepository(db, searchEngine), rows: (ids) => ticketRepo.listRows(ids) });
   const tickets = new TicketService({
     db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments, search: searchIndex,
     reopenOnReply: config.mail.reopenOnReply,
@@ -209,7 +215,8 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     organizations,
     // Ticket search (issue 11): the index is written by the ticket services above.
     searchIndex,
-    search: new SearchService({ repo: new SearchRepository(db, searchEngine), rows: (ids) => ticketRepo.listRows(ids) }),
+    search,
+    savedQueues: new SavedQueueService({ repo: new SavedQueueRepository(db, clock, directoryVersion), search, menus, counts: queueCounts, pageSize: config.queuePageSize }),
     setup: new SetupService(settings, staff, departments, topics, clock, mailboxes, secrets.tokenKey, async () => {
       const it = i18n.translator(await siteLanguage());
       return { department: it.t('common.defaults.department_name'), topic: it.t('common.defaults.topic_name') };

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
 import { toDbTime } from '../db/time.js';
-import type { TicketSource, TicketStatus } from '../tickets/ticket.js';
+import { SORT_COLUMNS } from '../tickets/ticket-repository.js';
+import type { Sort, TicketSource, TicketStatus } from '../tickets/ticket.js';
 import type { Term } from './query.js';
 import type { SearchEngine } from './search-port.js';
 
@@ -32,23 +33,27 @@ export interface SearchFilters {
   hasAttachments?: boolean;
 }
 
+/** What the search page sorts by. */
 export type SearchSort = 'relevance' | 'updated';
+
+/** The order of results: by relevance (with words only), or by a queue's column (a saved queue, sortable like any). */
+export type SearchOrder = { by: 'relevance' } | { by: Sort; dir: 'asc' | 'desc' };
 
 export interface SearchQuery {
   terms: Term[];
   excluded: Term[];
   scope: SearchScope;
   filters: SearchFilters;
-  sort: SearchSort;
-  /** The last row of the previous page: its sort value (score or updated_at) and id. */
+  order: SearchOrder;
+  /** The last row of the previous page: its sort value (`SearchHit.sortValue`) and id. */
   after: { value: number | string; id: number } | null;
   limit: number;
 }
 
 export interface SearchHit {
   id: number;
-  score: number;
-  updatedAt: string;
+  /** What the page is ordered by (the score, or the column's value): where the next page starts. */
+  sortValue: number | string;
 }
 
 /** The SQL of search: which tickets match, in what order, how many, and which entry matched best. */
@@ -64,19 +69,23 @@ export class SearchRepository {
    * read them all a second time.
    */
   async page(s: SearchQuery, total = false): Promise<{ hits: SearchHit[]; total: number }> {
+    // Relevance comes with words only (SearchService orders a search without them by last activity).
+    const order = s.order;
+    const byScore = order.by === 'relevance';
+    const col = byScore ? 'h.score' : SORT_COLUMNS[order.by];
+    const dir = byScore ? 'desc' : order.dir;
+    const cmp = dir === 'desc' ? '<' : '>';
     const rows = await this.db.run((q) => {
-      const query = this.matchingTickets(q, s).select('t.id', 't.updated_at');
+      const query = this.matchingTickets(q, s).select('t.id', q.raw('?? as sort_value', [col]));
       if (total) query.select(q.raw('count(*) over () as total'));
-      const byScore = s.sort === 'relevance' && s.terms.length > 0;
-      const col = byScore ? 'h.score' : 't.updated_at';
       if (s.after) {
         const { value, id } = s.after;
-        query.where((w) => w.where(col, '<', value).orWhere((o) => o.where(col, value).where('t.id', '<', id)));
+        query.where((w) => w.where(col, cmp, value).orWhere((o) => o.where(col, value).where('t.id', cmp, id)));
       }
-      return query.orderBy([{ column: col, order: 'desc' }, { column: 't.id', order: 'desc' }]).limit(s.limit);
+      return query.orderBy([{ column: col, order: dir }, { column: 't.id', order: dir }]).limit(s.limit);
     });
     return {
-      hits: rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: Number(r.score ?? 0), updatedAt: String(r.updated_at) })),
+      hits: rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), sortValue: byScore ? Number(r.sort_value) : (r.sort_value as number | string) })),
       total: Number(rows[0]?.total ?? 0),
     };
   }

@@ -1,15 +1,21 @@
 import { ValidationError } from '../errors.js';
-import type { Principal, TicketListRow } from '../tickets/ticket.js';
-import { parseQuery } from './query.js';
-import type { SearchFilters, SearchQuery, SearchRepository, SearchScope, SearchSort } from './search-repository.js';
+import type { Principal, Sort, TicketListRow } from '../tickets/ticket.js';
+import { parseQuery, type Term } from './query.js';
+import type { SearchFilters, SearchHit, SearchOrder, SearchQuery, SearchRepository, SearchScope } from './search-repository.js';
 import { snippetHtml } from './snippet.js';
 
 export type { SearchFilters, SearchSort } from './search-repository.js';
 
+/** What results are sorted by: relevance, or a queue's column. */
+export type ResultSort = 'relevance' | Sort;
+
 export interface SearchParams {
   words: string;
   filters: SearchFilters;
-  sort?: SearchSort;
+  /** Relevance by default; a search without words is sorted by last activity instead. */
+  sort?: ResultSort;
+  /** For a column's sort: newest, highest or last first by default. */
+  dir?: 'asc' | 'desc';
   /** The `next` of the previous page. */
   after?: string | null;
   limit: number;
@@ -28,7 +34,17 @@ export interface SearchResult {
   next: string | null;
   /** The words held nothing to search for (only stop words or symbols): the filters alone applied. */
   noWords: boolean;
-  sort: SearchSort;
+  /** The order applied (relevance asked of a search without words is by last activity). */
+  sort: ResultSort;
+  dir: 'asc' | 'desc';
+}
+
+/** A page of results as a queue shows them: rows only, neither counted nor with snippets. */
+export interface SearchListPage {
+  rows: TicketListRow[];
+  next: string | null;
+  sort: ResultSort;
+  dir: 'asc' | 'desc';
 }
 
 /**
@@ -62,33 +78,29 @@ function decodeCursor(s: string | null | undefined): Cursor | null {
   return null;
 }
 
+/** The filters, unless a date range ends before it starts. */
+export function checkFilters(f: SearchFilters): SearchFilters {
+  if (f.createdFrom && f.createdTo && f.createdTo < f.createdFrom) throw new ValidationError({ created: 'validation.search.range' });
+  if (f.updatedFrom && f.updatedTo && f.updatedTo < f.updatedFrom) throw new ValidationError({ updated: 'validation.search.range' });
+  return f;
+}
+
 /** Ticket search (issue 11): words and filters, under the searcher's access rules. */
 export class SearchService {
   constructor(private readonly d: SearchServiceDeps) {}
 
+  /** The results page of a search: rows with snippets, and how many match. */
   async search(principal: Principal, p: SearchParams): Promise<SearchResult> {
-    const f = p.filters;
-    if (f.createdFrom && f.createdTo && f.createdTo < f.createdFrom) throw new ValidationError({ created: 'validation.search.range' });
-    if (f.updatedFrom && f.updatedTo && f.updatedTo < f.updatedFrom) throw new ValidationError({ updated: 'validation.search.range' });
-    const { terms, excluded } = parseQuery(p.words);
-    const scope: SearchScope = principal.kind === 'staff'
-      ? { kind: 'staff', staffId: principal.staffId, departmentIds: principal.isAdmin ? null : principal.departmentIds }
-      : { kind: 'client', userId: principal.userId };
-    const sort: SearchSort = terms.length ? (p.sort ?? 'relevance') : 'updated';
-    const after = decodeCursor(p.after);
-    const query: SearchQuery = { terms, excluded, scope, filters: f, sort, after, limit: p.limit + 1 };
+    const { query, terms, after } = this.prepare(principal, p);
     // With words the first page counts in its own statement (page()); later pages carry that count.
     const counted = terms.length > 0 && !after;
     const [{ hits, total: pageTotal }, total] = await Promise.all([
       this.d.repo.page(query, counted),
       counted ? null : after && terms.length ? after.total : this.d.repo.count({ ...query, after: null }, COUNT_CAP),
     ]);
-    const page = hits.slice(0, p.limit);
-    const last = page[page.length - 1];
     const count = total ?? pageTotal;
-    const next = hits.length > p.limit && last ? encodeCursor({ value: sort === 'relevance' ? last.score : last.updatedAt, id: last.id, total: count }) : null;
-    const ids = page.map((h) => h.id);
-    const [rows, texts] = await Promise.all([this.d.rows(ids), this.d.repo.bestEntries(ids, terms, scope.kind === 'staff')]);
+    const { ids, next } = this.paged(hits, p.limit, count);
+    const [rows, texts] = await Promise.all([this.d.rows(ids), this.d.repo.bestEntries(ids, terms, query.scope.kind === 'staff')]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const out = ids.flatMap((id) => {
       const row = byId.get(id);
@@ -97,7 +109,44 @@ export class SearchService {
     });
     return {
       rows: out, total: Math.min(count, COUNT_CAP), more: count > COUNT_CAP, next,
-      noWords: !terms.length && p.words.trim() !== '', sort,
+      noWords: !terms.length && p.words.trim() !== '', ...orderOf(query.order),
     };
   }
+
+  /** A page of results as a queue lists them (a saved queue): two statements, the page and its rows' names. */
+  async list(principal: Principal, p: SearchParams): Promise<SearchListPage> {
+    const { query } = this.prepare(principal, p);
+    const { hits } = await this.d.repo.page(query);
+    const { ids, next } = this.paged(hits, p.limit, 0);
+    const byId = new Map((await this.d.rows(ids)).map((r) => [r.id, r]));
+    return { rows: ids.flatMap((id) => byId.get(id) ?? []), next, ...orderOf(query.order) };
+  }
+
+  /** How many tickets the search finds, up to COUNT_CAP (`more` past it): one statement. */
+  async count(principal: Principal, p: Pick<SearchParams, 'words' | 'filters'>): Promise<{ total: number; more: boolean }> {
+    const { query } = this.prepare(principal, { ...p, limit: 0 });
+    const n = await this.d.repo.count({ ...query, after: null }, COUNT_CAP);
+    return { total: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
+  }
+
+  private prepare(principal: Principal, p: SearchParams): { query: SearchQuery; terms: Term[]; after: Cursor | null } {
+    const f = checkFilters(p.filters);
+    const { terms, excluded } = parseQuery(p.words);
+    const scope: SearchScope = principal.kind === 'staff'
+      ? { kind: 'staff', staffId: principal.staffId, departmentIds: principal.isAdmin ? null : principal.departmentIds }
+      : { kind: 'client', userId: principal.userId };
+    const sort = p.sort ?? 'relevance';
+    const order: SearchOrder = sort !== 'relevance' ? { by: sort, dir: p.dir ?? 'desc' } : terms.length ? { by: 'relevance' } : { by: 'updated', dir: 'desc' };
+    const after = decodeCursor(p.after);
+    return { query: { terms, excluded, scope, filters: f, order, after, limit: p.limit + 1 }, terms, after };
+  }
+
+  /** The page's ids (one more row than a page was read, to know whether another follows) and the next cursor. */
+  private paged(hits: SearchHit[], limit: number, total: number): { ids: number[]; next: string | null } {
+    const page = hits.slice(0, limit);
+    const last = page[page.length - 1];
+    return { ids: page.map((h) => h.id), next: hits.length > limit && last ? encodeCursor({ value: last.sortValue, id: last.id, total }) : null };
+  }
 }
+
+const orderOf = (o: SearchOrder): { sort: ResultSort; dir: 'asc' | 'desc' } => (o.by === 'relevance' ? { sort: 'relevance', dir: 'desc' } : { sort: o.by, dir: o.dir });

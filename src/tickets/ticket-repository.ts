@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Knex } from 'knex';
 import { ticketTokens } from '../search/search-index.js';
+import { CountCache } from '../cache/count-cache.js';
 import type { Database, PreparedSelect } from '../db/database.js';
 import { UniqueViolation } from '../db/errors.js';
 import { fromDbTime, fromDbTimeRequired, toDbTime } from '../db/time.js';
@@ -47,7 +48,8 @@ export interface TicketVisibility {
 /** Whose tickets a person's or an organization's page lists. */
 export type RequesterScope = { userId: number } | { organizationId: number };
 
-const SORT_COLUMNS: Record<Sort, string> = {
+/** The column each queue sort orders by, as `t` (the tickets table) names it: also what search results sort by. */
+export const SORT_COLUMNS: Record<Sort, string> = {
   updated: 't.updated_at',
   created: 't.created_at',
   number: 't.number',
@@ -86,13 +88,10 @@ const toTicket = (r: Record<string, unknown>): Ticket => ({
   mergedIntoId: r.merged_into_id === null || r.merged_into_id === undefined ? null : Number(r.merged_into_id),
 });
 
-/** How long queue counts are reused (a node's own ticket changes drop them at once; see `queueCounts`). */
-const COUNTS_TTL_MS = 10_000;
+/** How long queue counts are reused (a node's own ticket changes drop them at once; see cache/count-cache.ts). */
+export const COUNTS_TTL_MS = 10_000;
 
 export class TicketRepository {
-  private readonly counts = new Map<string, { expires: number; counts: Promise<Record<Queue, number>> }>();
-  private countsGeneration = 0;
-
   /** A ticket with its names, by id or by number: built once, read on every ticket page and most actions. */
   private readonly byId: PreparedSelect<{ id: number }>;
   private readonly byNumber: PreparedSelect<{ number: string }>;
@@ -100,16 +99,14 @@ export class TicketRepository {
   private readonly joined = new Map<string, PreparedSelect<{ number: string }>>();
   private readonly extrasBy = new Map<string, PreparedSelect<{ ticketId: number }>>();
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    /** The queue counts, built-in and saved: a change that can move a ticket between queues makes them stale. */
+    private readonly counts: CountCache = new CountCache(COUNTS_TTL_MS),
+  ) {
     this.byId = db.select<{ id: number }>((q, p) => this.withTopic(q).where('t.id', p.id).first());
     this.byNumber = db.select<{ number: string }>((q, p) => this.withTopic(q).where('t.number', p.number).first());
     this.insertRow = db.inserter('tickets');
-  }
-
-  /** A change that can move a ticket between queues makes this node's cached counts stale. */
-  private countsChanged(): void {
-    this.countsGeneration++;
-    this.counts.clear();
   }
 
   /** Ticket rows (`t`: the table, or a page of it) with the names a list or a ticket page shows. */
@@ -142,7 +139,7 @@ export class TicketRepository {
       // Indexed by the same INSERT (migration 0026).
       search_tokens: ticketTokens({ number: t.number, subject: t.subject, people: t.people ?? [] }),
     });
-    this.countsChanged();
+    this.counts.changed();
     return id;
   }
 
@@ -225,7 +222,7 @@ export class TicketRepository {
    */
   async delete(id: number): Promise<boolean> {
     const n = await this.db.run((q) => q('tickets').where({ id }).delete());
-    this.countsChanged();
+    this.counts.changed();
     return n > 0;
   }
 
@@ -248,7 +245,8 @@ export class TicketRepository {
     if (fields.closedAt !== undefined) row.closed_at = fields.closedAt ? toDbTime(fields.closedAt) : null;
     if (fields.updatedAt !== undefined) row.updated_at = toDbTime(fields.updatedAt);
     await this.db.run((q) => q('tickets').where({ id }).update(row));
-    if (row.status !== undefined || row.is_answered !== undefined || row.department_id !== undefined || row.assignee_id !== undefined) this.countsChanged();
+    // Priority moves no ticket between the built-in queues, but a saved queue may filter by it.
+    if (row.status !== undefined || row.is_answered !== undefined || row.priority !== undefined || row.department_id !== undefined || row.assignee_id !== undefined) this.counts.changed();
   }
 
   /** Revokes the ticket's access links: they are signed with the epoch this bumps. */
@@ -330,32 +328,14 @@ export class TicketRepository {
     }
   }
 
-  /**
-   * Counts for every queue. Counting is most of a queue page's cost (at 100,000 tickets the closed count alone
-   * reads ~80,000 index entries on every view), so counts are reused for COUNTS_TTL_MS per agent and
-   * department filter; a ticket change made through this repository drops them at once, so only changes made
-   * on another node can take up to COUNTS_TTL_MS to show.
-   */
+  /** Counts for every queue, reused per agent and department filter (cache/count-cache.ts). */
   async queueCounts(staffId: number, departmentIds: number[] | null): Promise<Record<Queue, number>> {
-    const key = `${staffId}:${departmentIds ? departmentIds.join(',') : '*'}`;
-    let entry = this.counts.get(key);
-    if (!entry || entry.expires <= performance.now()) {
-      // Shared while in flight, so that agents arriving together after expiry count once, not each.
-      const generation = this.countsGeneration;
-      const counts = this.countQueues(staffId, departmentIds);
-      const created = { expires: performance.now() + COUNTS_TTL_MS, counts };
-      entry = created;
-      if (this.counts.size >= 1000) this.counts.clear();
-      this.counts.set(key, created);
-      // A change that landed while counting may be missing from these figures: do not keep them.
-      const forget = () => generation !== this.countsGeneration && this.counts.get(key) === created && this.counts.delete(key);
-      counts.then(forget, () => this.counts.get(key) === created && this.counts.delete(key));
-    }
-    return { ...(await entry.counts) };
+    const key = `queues:${staffId}:${departmentIds ? departmentIds.join(',') : '*'}`;
+    return { ...(await this.counts.get(key, () => this.countQueries(staffId, departmentIds))) };
   }
 
   /** Two index-only scans: open tickets over tickets_open_counts_idx, resolved and closed ones counted apart. */
-  private async countQueues(staffId: number, departmentIds: number[] | null): Promise<Record<Queue, number>> {
+  private async countQueries(staffId: number, departmentIds: number[] | null): Promise<Record<Queue, number>> {
     const visible = (query: Knex.QueryBuilder) => {
       if (departmentIds) query.whereIn('t.department_id', departmentIds.length ? departmentIds : [0]);
       return query;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { Browser, createTestApp } from '../helpers/http.js';
-import { dayBounds } from '../../src/web/time-zones.js';
+import { dayBounds } from '../../src/search/search-url.js';
 
 /** The staff search page (issue 11, item 1) through real HTTP: the header box, results, snippets, access. */
 t.test('search page', async (t) => {

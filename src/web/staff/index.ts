@@ -6,6 +6,7 @@ import { safeNext, staffAuthRoutes } from './auth-routes.js';
 import { readForm } from '../forms.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { searchRoutes } from './search-routes.js';
+import { savedQueueRoutes } from './saved-queue-routes.js';
 import { bulkRoutes } from './bulk-routes.js';
 import { entryRoutes } from './entry-routes.js';
 import { formatRoutes } from './format-routes.js';
@@ -54,6 +55,7 @@ export async function staffPanel(app: FastifyInstance): Promise<void> {
     guarded.addHook('preHandler', requireStaff);
     await guarded.register(ticketRoutes);
     await guarded.register(searchRoutes);
+    await guarded.register(savedQueueRoutes);
     await guarded.register(bulkRoutes);
     await guarded.register(entryRoutes);
     await guarded.register(formatRoutes);

@@ -1,24 +1,21 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ValidationError, type FieldErrors } from '../../errors.js';
-import type { SearchFilters, SearchSort } from '../../search/search-service.js';
+import { SEARCH_PRIORITIES, SEARCH_STATUSES, readSearchUrl, searchQueryString, type SearchUrlParams } from '../../search/search-url.js';
 import { isTicketNumber } from '../../tickets/ticket-rules.js';
-import { PRIORITIES, SOURCES, STATUSES, isPriority, type TicketSource, type TicketStatus } from '../../tickets/ticket.js';
-import { parseId } from '../forms.js';
+import { SOURCES } from '../../tickets/ticket.js';
 import { render } from '../render.js';
-import { dayBounds } from '../time-zones.js';
 
-const FIELDS = ['q', 'status', 'dept', 'assignee', 'prio', 'source', 'user', 'org', 'topic', 'cfrom', 'cto', 'ufrom', 'uto', 'files', 'sort', 'cursor'] as const;
-type SearchQuerystring = Partial<Record<(typeof FIELDS)[number], string>>;
+/** The "Save as queue" form under the results, when it comes back refused: what was typed and what is wrong. */
+export interface SaveForm {
+  values: { name: string; shared: boolean };
+  errors: FieldErrors;
+}
 
-const ASSIGNEES = ['me', 'unassigned', 'someone'] as const;
-const oneOf = <T extends string>(list: readonly T[], v: string | undefined): T | undefined => ((list as readonly string[]).includes(v ?? '') ? (v as T) : undefined);
-
-/** A thing a filter names, or undefined when the id is not one (a stale link): the filter is then left out. */
-async function named<T>(id: string | undefined, get: (id: number) => Promise<T>): Promise<T | undefined> {
-  const n = parseId(id);
-  if (!n) return undefined;
+/** What a filter's id names, or undefined when it names nothing (a stale link): the filter is then left out. */
+async function named<T>(id: number | undefined, get: (id: number) => Promise<T>): Promise<T | undefined> {
+  if (!id) return undefined;
   try {
-    return await get(n);
+    return await get(id);
   } catch (err) {
     if (err instanceof AppError && err.category === 'not_found') return undefined;
     throw err;
@@ -26,73 +23,63 @@ async function named<T>(id: string | undefined, get: (id: number) => Promise<T>)
 }
 
 /**
+ * The results page of a search, also used to answer a refused "Save as queue" with the form kept. An unknown
+ * filter value is ignored rather than refused (search-url.ts).
+ */
+export async function renderSearch(request: FastifyRequest, reply: FastifyReply, params: SearchUrlParams, save: SaveForm | null = null): Promise<FastifyReply> {
+  const { search, departments, topics, people, organizations, config } = request.server.services;
+  const p = request.staff!;
+  const { words, filters, sort, form } = readSearchUrl(params, p.timezone);
+  const [allDepartments, user, organization, allTopics] = await Promise.all([
+    departments.menu({ includeArchived: true }),
+    named(filters.userId, (id) => people.get(p, id)),
+    named(filters.organizationId, (id) => organizations.get(p, id)),
+    topics.list(),
+  ]);
+  // A filter's person, organization or topic is shown by name; an id that names nothing drops out, as any
+  // unknown value does.
+  const topic = allTopics.find((x) => x.id === filters.topicId);
+  const known = { user: user?.id, org: organization?.id, topic: topic?.id };
+  Object.assign(filters, { userId: known.user, organizationId: known.org, topicId: known.topic });
+  for (const [field, value] of Object.entries(known)) form[field] = value ?? '';
+  let result = null;
+  let errors: FieldErrors = {};
+  try {
+    result = await search.search(p, { words, filters, sort, after: params.cursor ?? null, limit: config.queuePageSize });
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    errors = err.fields;
+  }
+  return render(request, reply, 'staff/search', {
+    title: 'staff.search.title',
+    form,
+    // What "Save as queue" keeps: the search as its URL has it, the first page.
+    search: searchQueryString(form),
+    result,
+    errors,
+    save: save ?? { values: { name: '', shared: false }, errors: {} },
+    firstPage: !params.cursor,
+    departments: p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id)),
+    statuses: SEARCH_STATUSES,
+    priorities: SEARCH_PRIORITIES,
+    sources: SOURCES,
+    topics: allTopics,
+    user,
+    organization,
+  }, Object.keys(errors).length || (save && Object.keys(save.errors).length) ? 400 : 200);
+}
+
+/**
  * The header's search box (issue 11, item 1): a ticket number the agent can see opens that ticket; anything
- * else lists the matching tickets. Every choice is in the URL, so a search can be bookmarked and shared; an
- * unknown filter value is ignored rather than refused.
+ * else lists the matching tickets. Every choice is in the URL, so a search can be bookmarked and shared.
  */
 export async function searchRoutes(app: FastifyInstance): Promise<void> {
-  const { search, tickets, departments, topics, people, organizations, config } = app.services;
+  const { tickets } = app.services;
 
-  app.get<{ Querystring: SearchQuerystring }>('/search', async (request, reply) => {
-    const p = request.staff!;
+  app.get<{ Querystring: SearchUrlParams }>('/search', async (request, reply) => {
     const q = request.query;
-    const words = (q.q ?? '').trim();
-    const number = words.replace(/^#/, '');
-    if (isTicketNumber(number) && !q.cursor && (await tickets.isVisible(p, number))) return reply.redirect(`/scp/tickets/${number}`);
-    const status = oneOf<TicketStatus>([...STATUSES, 'spam'], q.status);
-    const priority = Number(q.prio);
-    const [user, organization, allTopics] = await Promise.all([
-      named(q.user, (id) => people.get(p, id)),
-      named(q.org, (id) => organizations.get(p, id)),
-      topics.list(),
-    ]);
-    const topic = allTopics.find((x) => x.id === parseId(q.topic));
-    const [created, updated] = [[q.cfrom, q.cto], [q.ufrom, q.uto]].map(([from, to]) => ({ from: dayBounds(from, p.timezone), to: dayBounds(to, p.timezone) }));
-    const filters: SearchFilters = {
-      statuses: status ? [status] : undefined,
-      departmentId: parseId(q.dept) || undefined,
-      assignee: oneOf(ASSIGNEES, q.assignee),
-      priority: isPriority(priority) ? priority : undefined,
-      source: oneOf<TicketSource>(SOURCES, q.source),
-      userId: user?.id,
-      organizationId: organization?.id,
-      topicId: topic?.id,
-      createdFrom: created!.from?.start,
-      createdTo: created!.to?.end,
-      updatedFrom: updated!.from?.start,
-      updatedTo: updated!.to?.end,
-      hasAttachments: q.files === '1' ? true : undefined,
-    };
-    const sort = oneOf<SearchSort>(['relevance', 'updated'], q.sort) ?? 'relevance';
-    // What the form shows and the links keep: the values understood, so an unknown one drops out of the URL.
-    const form: Record<string, string | number> = {
-      q: words, status: status ?? '', dept: filters.departmentId ?? '', assignee: filters.assignee ?? '', prio: filters.priority ?? '', source: filters.source ?? '',
-      user: user?.id ?? '', org: organization?.id ?? '', topic: topic?.id ?? '',
-      cfrom: filters.createdFrom ? q.cfrom! : '', cto: filters.createdTo ? q.cto! : '', ufrom: filters.updatedFrom ? q.ufrom! : '', uto: filters.updatedTo ? q.uto! : '',
-      files: filters.hasAttachments ? '1' : '', sort,
-    };
-    const allDepartments = await departments.menu({ includeArchived: true });
-    let result = null;
-    let errors: FieldErrors = {};
-    try {
-      result = await search.search(p, { words, filters, sort, after: q.cursor ?? null, limit: config.queuePageSize });
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      errors = err.fields;
-    }
-    return render(request, reply, 'staff/search', {
-      title: 'staff.search.title',
-      form,
-      result,
-      errors,
-      firstPage: !q.cursor,
-      departments: p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id)),
-      statuses: [...STATUSES, 'spam'],
-      priorities: Object.keys(PRIORITIES).map(Number),
-      sources: SOURCES,
-      topics: allTopics,
-      user,
-      organization,
-    }, Object.keys(errors).length ? 400 : 200);
+    const number = (q.q ?? '').trim().replace(/^#/, '');
+    if (isTicketNumber(number) && !q.cursor && (await tickets.isVisible(request.staff!, number))) return reply.redirect(`/scp/tickets/${number}`);
+    return renderSearch(request, reply, q);
   });
 }

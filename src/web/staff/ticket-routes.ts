@@ -14,6 +14,10 @@ import { translatorFor } from '../i18n.js';
 import { bulkChoices } from './bulk-routes.js';
 import { foldTimeline, readLatest, timeline } from '../../history/timeline.js';
 import type { TicketView } from '../../tickets/ticket-view.js';
+import type { QueuePage } from '../../tickets/ticket-service.js';
+import type { SavedQueue } from '../../saved-queues/saved-queue.js';
+import type { ResultSort } from '../../search/search-service.js';
+import { readSavedSearch, searchQueryString } from '../../search/search-url.js';
 import { eventLine } from './history.js';
 import { formatPreview, type FormatPreview } from './format-routes.js';
 import type { CannedFile } from '../../canned/canned-repository.js';
@@ -75,7 +79,7 @@ function replyChoices(fields: Record<string, string | undefined>): Pick<RespondO
 }
 
 export async function ticketRoutes(app: FastifyInstance): Promise<void> {
-  const { tickets, departments, topics, staff, config, locks, directory, canned, relations, merges } = app.services;
+  const { tickets, departments, topics, staff, config, locks, directory, canned, relations, merges, savedQueues } = app.services;
 
   /** The ticket page, also used to answer a failed post with the agent's text and the errors in place. */
   async function renderTicket(
@@ -140,29 +144,43 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/', async (_request, reply) => reply.redirect('/scp/tickets'));
 
-  app.get<{ Querystring: { queue?: string; dept?: string; sort?: string; dir?: string; cursor?: string } }>('/tickets', async (request, reply) => {
+  app.get<{ Querystring: { queue?: string; dept?: string; sort?: string; dir?: string; cursor?: string; saved?: string } }>('/tickets', async (request, reply) => {
     const p = request.staff!;
     const q = request.query;
-    const departmentId = parseId(q.dept) || null;
-    const [page, counts, allDepartments] = await Promise.all([
-      tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
+    const menu = await savedQueues.menuFor(p);
+    // ?saved=<id>: a saved search (saved-queues/), listed like any queue; its own filters replace the department's.
+    const saved = q.saved === undefined ? null : savedQueues.inMenu(menu, parseId(q.saved));
+    const departmentId = saved ? null : parseId(q.dept) || null;
+    const [page, counts, savedCounts, allDepartments] = await Promise.all([
+      saved ? savedQueuePage(request, saved) : tickets.queue(p, { queue: q.queue, departmentId, sort: q.sort, dir: q.dir, cursor: q.cursor ?? null }),
       tickets.queueCounts(p, departmentId),
+      savedQueues.counts(p, menu),
       departments.menu({ includeArchived: true }),
     ]);
     const held = await locks.liveLocks(page.rows.map((r) => r.id));
     page.rows = page.rows.map((r) => ({ ...r, lockHolderName: held.get(r.id)?.holderName ?? null }));
     const visibleDepartments = p.isAdmin ? allDepartments : allDepartments.filter((d) => p.departmentIds.includes(d.id));
     return render(request, reply, 'staff/queue', {
-      title: QUEUE_TITLES[page.queue],
+      title: saved ? msg('staff.saved_queue.title', { name: saved.name }) : QUEUE_TITLES[page.queue!],
       mailAddress: `${DEFAULT_MAILBOX}@${config.mailDomain}`,
       page,
       counts,
       queueTabs: QUEUE_TABS,
+      savedQueues: menu,
+      savedCounts,
+      saved: saved && { ...saved, manageable: saved.staffId !== null || p.isAdmin, searchUrl: `/scp/search?${searchQueryString(readSavedSearch(saved.query, p.timezone).form, { sort: saved.sort })}` },
       departments: visibleDepartments,
       firstPage: !q.cursor,
       ...(page.rows.length ? await bulkChoices(request) : {}),
     });
   });
+
+  /** A saved queue's page in the shape of a built-in queue's, so that one template lists both. */
+  async function savedQueuePage(request: FastifyRequest<{ Querystring: { sort?: string; dir?: string; cursor?: string } }>, saved: SavedQueue): Promise<Omit<QueuePage, 'queue' | 'sort'> & { queue: null; saved: number; sort: ResultSort }> {
+    const { sort, dir, cursor } = request.query;
+    const page = await savedQueues.page(request.staff!, saved, { sort, dir, cursor: cursor ?? null });
+    return { queue: null, saved: saved.id, sort: page.sort, dir: page.dir, departmentId: null, rows: page.rows, nextCursor: page.next };
+  }
 
   app.get<{ Querystring: { number?: string } }>('/tickets/find', async (request, reply) => {
     const number = (request.query.number ?? '').trim().replace(/^#/, '');
