@@ -161,7 +161,6 @@ export class MessageProcessor {
   }
 
   private async openTicket(m: ParsedMessage, mailbox: Mailbox, p: Prepared, evidence: SenderEvidence): Promise<Processed> {
-    const topic = mailbox.topic;
     const ours = `@${this.d.mailDomain.toLowerCase()}`;
     const { ticket, entryId } = await this.d.tickets.create(null, {
       name: [...m.from.name].slice(0, LIMITS.name).join(''),
@@ -170,10 +169,10 @@ export class MessageProcessor {
       subject: [...m.subject].slice(0, LIMITS.subject).join(''),
       message: p.bodyText,
       received: { truncated: p.bodyTruncated },
-      // create() offers only public topics to callers without an agent; a mailbox may name an internal one,
-      // which then still decides the department and priority.
-      topicId: topic?.isPublic && topic.isActive ? topic.id : null,
-      topic,
+      // The mailbox's topic, public or internal; its department and priority are the mailbox's own, which an
+      // administrator set for this address (as osTicket's do), while the topic assigns and may silence the
+      // acknowledgement. A mailbox without one gets the default topic.
+      configuredTopic: mailbox.topic,
       departmentId: mailbox.departmentId,
       // A department cannot be deleted while a mailbox names it (foreign key), so the mailbox's read is current.
       department: { id: mailbox.departmentId, name: mailbox.departmentName },
