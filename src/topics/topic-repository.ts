@@ -49,9 +49,12 @@ export function mapTopic(r: Record<string, unknown>, prefix = ''): HelpTopic {
 export const topicColumns = (alias: string, prefix: string): string[] =>
   ['id', 'name', 'parent_id', 'position', 'department_id', 'default_priority', 'is_public', 'is_active', 'assign_staff_id', 'auto_response'].map((c) => `${alias}.${c} as ${prefix}${c}`);
 
+/** The unique key of a topic's name: unique among its siblings regardless of case (migration 0031). */
+export const topicNameKey = (parentId: number | null, name: string) => `${parentId ?? 0}/${name.trim().toLowerCase()}`.slice(0, 140);
+
+/** The columns for these fields; `name` and `parentId` come together, as they make the name's key. */
 const row = (t: Partial<TopicFields>) => ({
-  ...(t.name !== undefined ? { name: t.name } : {}),
-  ...(t.parentId !== undefined ? { parent_id: t.parentId } : {}),
+  ...(t.name !== undefined && t.parentId !== undefined ? { name: t.name, parent_id: t.parentId, name_key: topicNameKey(t.parentId, t.name) } : {}),
   ...(t.departmentId !== undefined ? { department_id: t.departmentId } : {}),
   ...(t.defaultPriority !== undefined ? { default_priority: t.defaultPriority } : {}),
   ...(t.isPublic !== undefined ? { is_public: t.isPublic } : {}),
@@ -80,11 +83,6 @@ export class TopicRepository {
     return r ? mapTopic(r) : null;
   }
 
-  async findByName(name: string): Promise<HelpTopic | null> {
-    const r = await this.db.run((q) => q('help_topics').where({ name }).first());
-    return r ? mapTopic(r) : null;
-  }
-
   /** A new topic goes last among its siblings. */
   async insert(t: Pick<TopicFields, 'name' | 'departmentId' | 'defaultPriority' | 'isPublic' | 'isActive'> & Partial<TopicFields>): Promise<number> {
     return this.db.transaction(async () => {
@@ -97,7 +95,7 @@ export class TopicRepository {
     });
   }
 
-  async update(id: number, t: Partial<TopicFields>): Promise<void> {
+  async update(id: number, t: Partial<TopicFields> & Pick<TopicFields, 'name' | 'parentId'>): Promise<void> {
     await this.db.transaction(async () => {
       await this.version.bump();
       await this.db.run((q) => q('help_topics').where({ id }).update(row(t)));

@@ -87,7 +87,7 @@ export class TopicService {
 
   /** First run: the first topic, for the first department, unless a topic exists. */
   async ensureFirst(name: string, departmentId: number): Promise<void> {
-    if ((await this.d.topics.all()).length > 0 || (await this.d.topics.findByName(name))) return;
+    if ((await this.d.topics.all()).length > 0) return;
     await this.d.topics.insert({ name, departmentId, defaultPriority: 2, isPublic: true, isActive: true }).catch((err: unknown) => {
       // Another node starting at the same moment created it.
       if (!(err instanceof UniqueViolation)) throw err;
@@ -174,7 +174,7 @@ export class TopicService {
     return (await this.d.topics.all()).filter((t) => t.parentId === parentId).map((t) => t.id);
   }
 
-  /** The unique index on the name refuses what two racing saves both checked. */
+  /** The unique key on the name refuses what two racing saves both checked. */
   private async insertUnique<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
@@ -190,8 +190,8 @@ export class TopicService {
     const all = await this.d.topics.all();
     if (!name) fields.name = 'validation.enter_name';
     else if (name.length > NAME_MAX) fields.name = msg('validation.too_long', { max: NAME_MAX });
-    // Unique regardless of case on both engines (MySQL's collation folds case, SQLite's `=` does not).
-    else if (all.some((t) => t.id !== current?.id && t.name.toLowerCase() === name.toLowerCase())) fields.name = 'admin.topics.errors.duplicate_name';
+    // Unique among its siblings regardless of case, as the unique key on the name says (topicNameKey).
+    else if (all.some((t) => t.id !== current?.id && t.parentId === input.parentId && t.name.trim().toLowerCase() === name.toLowerCase())) fields.name = 'admin.topics.errors.duplicate_name';
     if (input.parentId !== null) {
       const parent = all.find((t) => t.id === input.parentId);
       if (!parent || !parent.isActive) fields.parentId = 'validation.choose_topic';

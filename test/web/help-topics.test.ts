@@ -71,6 +71,10 @@ t.test('hostile input is a field error with the form kept, never a 500', async (
   const top = await topic({ name: 'Network' });
   const child = await topic({ name: 'VPN', parentId: top.id });
   const grandchild = await topic({ name: 'VPN client', parentId: child.id });
+  await topic({ name: 'Wireless' });
+  // Names are unique among siblings only: "Network / Other" and "Network / VPN / Other" may both exist.
+  await topic({ name: 'Other', parentId: top.id });
+  t.ok(await topic({ name: 'other', parentId: child.id }), 'the same name under another parent');
   const edit = async (id: number, over: Record<string, string>) => {
     await b.get(`/scp/admin/topics/${id}`);
     return b.post(`/scp/admin/topics/${id}`, form({ name: 'Network', ...over }));
@@ -83,7 +87,7 @@ t.test('hostile input is a field error with the form kept, never a 500', async (
     ['an agent outside the department', { assignStaffId: String(tech.principal.staffId) }, 'assignStaffId'],
     ['an agent that does not exist', { assignStaffId: '999999' }, 'assignStaffId'],
     ['a priority that does not exist', { defaultPriority: '9' }, 'defaultPriority'],
-    ['another topic\'s name in other case', { name: 'vpn' }, 'name'],
+    ['a sibling\'s name in other case', { name: 'WIRELESS' }, 'name'],
     ['no name', { name: '   ' }, 'name'],
   ] as const) {
     const res = await edit(top.id, over);
@@ -94,6 +98,10 @@ t.test('hostile input is a field error with the form kept, never a 500', async (
   t.match(kept.body, 'value="Network!"', 'the typed name is kept');
   const after = await services.topics.get(top.id);
   t.same([after.name, after.parentId, after.departmentId], ['Network', null, support.id], 'nothing was saved');
+  // Both checks pass before either insert: only the unique key on the name can refuse one.
+  const racing = await Promise.allSettled([topic({ name: 'Racing' }), topic({ name: 'RACING' })]);
+  t.same(racing.map((r) => r.status).sort(), ['fulfilled', 'rejected'], 'exactly one of two racing creates wins');
+  t.match((racing.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason, { code: 'VALIDATION_FAILED' });
   t.equal((await b.get('/scp/admin/topics/999999')).statusCode, 404);
   t.equal((await b.get('/scp/admin/topics/abc')).statusCode, 404);
 });
