@@ -118,11 +118,14 @@ t.test('portal: public topics offered with their department, priority, agent and
   t.notMatch(page.body, 'Asset audit', 'an internal topic is not offered');
   t.notMatch(page.body, 'Fax machines', 'an archived topic is not offered');
 
+  // Tess wants to hear of assignments, not of every new ticket: the one assigned to her as it opens reaches her.
+  await services.staff.updateAlertPreferences(tech.principal, { newTicket: false, newMessage: true, assigned: true, transfer: true });
   const res = await portalPost({ email: 'pat@example.com', topicId: String(repair.id) });
   t.equal(res.statusCode, 302);
   const made = await ticketOf(portalNumber(res.headers.location));
   t.same([made.topicId, made.departmentId, made.priority, made.assigneeId], [repair.id, hardware.id, 3, tech.principal.staffId], "the topic's department, priority and agent");
   t.notOk((await kinds(services, made.id)).includes('ticket_created'), 'the auto-response is off for this topic');
+  t.ok((await services.outbox.forTicket(made.id)).some((m) => m.kind === 'alert_new_ticket' && m.to.includes(`${tech.username}@staff.test`)), 'the assigned agent is alerted');
   const history = await b.get(`/scp/tickets/${made.number}`);
   t.match(history.body, 'Tess Tech was assigned by the help topic Repair', 'the assignment is in the history');
 
