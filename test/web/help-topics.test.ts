@@ -164,10 +164,10 @@ t.test('API and the agent form apply the topic too; agents may choose internal t
   t.same([moved.departmentId, moved.priority, moved.assigneeId], [support.id, 2, null]);
 });
 
-t.test('mail: the mailbox\'s topic assigns and may silence the auto-response; a mailbox without one gets the default topic', async (t) => {
+t.test('mail: the mailbox\'s topic places, assigns and may silence the auto-response; a mailbox without one keeps its department under the default topic', async (t) => {
   const { port } = await startListener(t, services);
-  const desk = await topic({ name: 'Desk phones', departmentId: hardware.id, assignStaffId: tech.principal.staffId, autoResponse: false, isPublic: false });
-  await services.mailboxes.create(admin.principal, { localPart: 'phones', departmentId: hardware.id, topicId: desk.id, defaultPriority: 3, autoResponse: true });
+  const desk = await topic({ name: 'Desk phones', departmentId: hardware.id, defaultPriority: 4, assignStaffId: tech.principal.staffId, autoResponse: false, isPublic: false });
+  await services.mailboxes.create(admin.principal, { localPart: 'phones', departmentId: support.id, topicId: desk.id, defaultPriority: 1, autoResponse: true });
   await services.mailboxes.create(admin.principal, { localPart: 'misc', departmentId: support.id, topicId: null, defaultPriority: 2, autoResponse: true });
   const mail = async (to: string, from: string, id: string) => {
     t.equal((await send(port, message({ from, to, subject: 'By mail', body: 'hello', messageId: id }), { from, to: [to] })).code, 250);
@@ -175,7 +175,7 @@ t.test('mail: the mailbox\'s topic assigns and may silence the auto-response; a 
     return String(row.number);
   };
   const viaPhones = await ticketOf(await mail('phones@helpdesk.test', 'eve@example.com', 'topic-mail-1@example.com'));
-  t.same([viaPhones.topicId, viaPhones.departmentId, viaPhones.priority, viaPhones.assigneeId], [desk.id, hardware.id, 3, tech.principal.staffId], 'an internal topic of a mailbox applies; the mailbox keeps its department and priority');
+  t.same([viaPhones.topicId, viaPhones.departmentId, viaPhones.priority, viaPhones.assigneeId], [desk.id, hardware.id, 4, tech.principal.staffId], "the mailbox's topic, internal as it is, gives its department, priority and agent");
   t.notOk((await kinds(services, viaPhones.id)).includes('ticket_created'), "the topic's auto-response setting is honoured");
 
   const fallback = await topic({ name: 'Unsorted mail', departmentId: hardware.id });

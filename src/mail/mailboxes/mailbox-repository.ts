@@ -13,6 +13,8 @@ export interface Mailbox {
   topicName: string | null;
   /** The help topic as read with the mailbox, so that a new ticket from mail needs no second query for it. */
   topic: HelpTopic | null;
+  /** The name of the topic's department, which places the mailbox's tickets while the topic is active. */
+  topicDepartmentName: string | null;
   defaultPriority: number;
   /** Send the new-ticket auto-response to the requester. */
   autoResponse: boolean;
@@ -29,6 +31,7 @@ const map = (r: Record<string, unknown>): Mailbox => ({
   topicId: r.topic_id === null ? null : Number(r.topic_id),
   topicName: (r.ht_name as string | null) ?? null,
   topic: r.topic_id === null ? null : mapTopic(r, 'ht_'),
+  topicDepartmentName: (r.ht_department_name as string | null) ?? null,
   defaultPriority: Number(r.default_priority),
   autoResponse: Boolean(r.auto_response),
   createdAt: fromDbTimeRequired(r.created_at as string),
@@ -45,7 +48,8 @@ export class MailboxRepository {
     return this.db.q('mailboxes as m')
       .join('departments as d', 'd.id', 'm.department_id')
       .leftJoin('help_topics as t', 't.id', 'm.topic_id')
-      .select('m.*', 'd.name as department_name', ...topicColumns('t', 'ht_'));
+      .leftJoin('departments as td', 'td.id', 't.department_id')
+      .select('m.*', 'd.name as department_name', ...topicColumns('t', 'ht_'), 'td.name as ht_department_name');
   }
 
   async list(): Promise<Mailbox[]> {
