@@ -210,6 +210,7 @@ t.test('a topic in use is archived with its subtopics, its tickets keep it; an u
   t.notOk((await services.topics.get(child.id)).isActive, 'its subtopic is archived with it');
   t.match((await b.get(`/scp/tickets/${ticket.number}`)).body, 'Drivers', 'the ticket still shows its topic');
   t.notMatch((await b.get('/scp/tickets/new')).body, 'Scanners', 'not offered to agents');
+  await t.rejects(services.mailboxes.create(admin.principal, { localPart: 'scans', departmentId: support.id, topicId: child.id, defaultPriority: 2, autoResponse: true }), { code: 'VALIDATION_FAILED' }, 'nor to mailboxes');
   t.match((await b.get('/scp/admin/topics')).body, /Scanners \/ Drivers<\/a> <span class="badge muted">Archived/);
 
   await b.get(`/scp/admin/topics/${child.id}`);
