@@ -6,7 +6,7 @@ export interface TopicNode extends HelpTopic {
   depth: number;
 }
 
-export const PATH_SEPARATOR = ' / ';
+const PATH_SEPARATOR = ' / ';
 
 /**
  * The topics in display order: each parent followed by its children, siblings in their positions (`all`
