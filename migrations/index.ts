@@ -22,6 +22,7 @@ import * as neutralSystemTexts from './20261130_0025_neutral_system_texts.js';
 import * as searchIndex from './20261130_0026_search_index.js';
 import * as people from './20261130_0027_people.js';
 import * as savedQueues from './20261130_0028_saved_queues.js';
+import * as helpTopics from './20261130_0031_help_topics.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -54,4 +55,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0026_search_index', searchIndex],
   ['20261130_0027_people', people],
   ['20261130_0028_saved_queues', savedQueues],
+  ['20261130_0031_help_topics', helpTopics],
 ];

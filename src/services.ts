@@ -69,6 +69,7 @@ import type { Ticket } from './tickets/ticket.js';
 import { DEFAULT_LANGUAGE_SETTING, loadI18n } from './i18n/load.js';
 import { SiteLanguageService } from './settings/site-language.js';
 import { TopicRepository } from './topics/topic-repository.js';
+import { TopicService } from './topics/topic-service.js';
 import { UserRepository } from './users/user-repository.js';
 import { UserService } from './users/user-service.js';
 import { UserDirectory } from './users/user-directory.js';
@@ -91,7 +92,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const directoryVersion = new DirectoryVersion(db, clock);
   const departmentRepo = new DepartmentRepository(db, clock, directoryVersion);
   const staffRepo = new StaffRepository(db, clock, directoryVersion);
-  const topics = new TopicRepository(db);
+  const topicRepo = new TopicRepository(db, directoryVersion);
   const outbox = new OutboxRepository(db, clock);
   const rateLimiter = new RateLimiter(db, clock);
   const loginThrottle = new LoginThrottle(db, clock, config.login);
@@ -99,7 +100,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const banRepo = new BanRepository(db, directoryVersion);
   const orgRepo = new OrganizationRepository(db, clock, directoryVersion);
   const directory = new DirectoryCache(db, clock, directoryVersion, {
-    mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(),
+    mailboxes: () => mailboxRepo.list(), bans: () => banRepo.list(), staff: () => staffRepo.list(), defaultDepartment: () => departments.defaultDepartment(), defaultTopic: () => topics.defaultTopic(),
     defaultLanguage: () => settings.get(DEFAULT_LANGUAGE_SETTING), organizationDomains: () => orgRepo.allDomains(),
   });
   const i18n = loadI18n(config.i18n.pseudoLocale);
@@ -108,6 +109,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   // One cache for both: an agent's membership changes the assignable menus, a department's name its menu.
   const menus = new MenuCache(directory);
   const departments: DepartmentService = new DepartmentService(db, departmentRepo, audit, settings, directoryVersion, menus);
+  const topics: TopicService = new TopicService({ db, topics: topicRepo, departments: departmentRepo, settings, audit, version: directoryVersion, directory });
   const siteLanguageSetting = new SiteLanguageService({ db, settings, version: directoryVersion, audit, key: DEFAULT_LANGUAGE_SETTING, supported: (code) => i18n.supported(code), current: () => siteLanguage() });
   // The built-in queues' counts and the saved queues': a ticket change on this node drops both.
   const queueCounts = new CountCache(COUNTS_TTL_MS);
@@ -133,7 +135,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const drafts = new DraftService({ clock, repo: new DraftRepository(db), findTicket });
   const threads = new ThreadRepository(db);
   const collaborators = new CollaboratorRepository(db);
-  const mailboxes = new MailboxService(db, mailboxRepo, directory, departmentRepo, topics, audit, config.mailDomain, () => departments.defaultDepartment());
+  const mailboxes = new MailboxService(db, mailboxRepo, directory, departmentRepo, topicRepo, audit, config.mailDomain, () => departments.defaultDepartment());
   const signer = new MessageIdSigner(secrets.messageIdKey, config.mailDomain);
   const notifier = new Notifier({
     outbox, threads, signer, staff: directory, mailboxes: directory,
@@ -149,13 +151,15 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const searchIndex = new SearchIndex(db, settings);
   const search = new SearchService({ repo: new SearchRepository(db, searchEngine), rows: (ids) => ticketRepo.listRows(ids) });
   const tickets = new TicketService({
-    db, clock, users, audit, events, accessTokens, topics, locks, drafts, notifier, collaborators, relations, assignments, search: searchIndex,
+    db, clock, users, audit, events, accessTokens, topics: topicRepo, locks, drafts, notifier, collaborators, relations, assignments, search: searchIndex,
     reopenOnReply: config.mail.reopenOnReply,
     tickets: ticketRepo,
     threads,
     attachments,
     departments: departmentRepo,
     defaultDepartment: () => directory.defaultDepartment(),
+    defaultTopic: () => directory.defaultTopic(),
+    departmentMembers: (id) => directory.departmentMembers(id),
     staff: staffRepo,
     publicUrl: config.publicUrl,
     pageSize: config.queuePageSize,

@@ -4,6 +4,7 @@ import type { Department } from '../departments/department-repository.js';
 import type { BannedSender } from '../mail/inbound/ban-repository.js';
 import type { Mailbox } from '../mail/mailboxes/mailbox-repository.js';
 import type { Staff, StaffWithDepartments } from '../staff/staff.js';
+import type { HelpTopic } from '../topics/topic-repository.js';
 import type { DirectoryVersion } from './directory-version.js';
 
 /**
@@ -18,6 +19,7 @@ export const DIRECTORY_REFRESH_MS = 1000;
 interface Snapshot {
   version: number;
   defaultDepartment: Department | null;
+  defaultTopic: HelpTopic | null;
   defaultLanguage: string | null;
   mailboxes: Mailbox[];
   mailboxByLocalPart: Map<string, Mailbox>;
@@ -34,6 +36,8 @@ export interface DirectorySource {
   staff(): Promise<StaffWithDepartments[]>;
   /** Where tickets go that nothing else places (a setting and a department row). */
   defaultDepartment(): Promise<Department | null>;
+  /** The topic of new tickets that name none (a setting and a topic row), if active. */
+  defaultTopic(): Promise<HelpTopic | null>;
   /** The language an administrator chose for the site (a setting), or null. */
   defaultLanguage(): Promise<string | null>;
   /** The domains that link new users to an organization. */
@@ -58,6 +62,10 @@ export class DirectoryCache {
 
   async defaultDepartment(): Promise<Department | null> {
     return (await this.current()).defaultDepartment;
+  }
+
+  async defaultTopic(): Promise<HelpTopic | null> {
+    return (await this.current()).defaultTopic;
   }
 
   /** The administrator's choice of site language, or null when none was made (the configuration's then). */
@@ -138,6 +146,7 @@ export class DirectoryCache {
       next = {
         ...build(version, mailboxes, bans, staff),
         defaultDepartment: await this.source.defaultDepartment(),
+        defaultTopic: await this.source.defaultTopic(),
         defaultLanguage: await this.source.defaultLanguage(),
         organizationByDomain: new Map((await this.source.organizationDomains()).map((d) => [d.domain, d.organizationId])),
       };
@@ -152,7 +161,7 @@ export class DirectoryCache {
   }
 }
 
-function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment' | 'defaultLanguage' | 'organizationByDomain'> {
+function build(version: number, mailboxes: Mailbox[], bans: BannedSender[], staff: StaffWithDepartments[]): Omit<Snapshot, 'defaultDepartment' | 'defaultTopic' | 'defaultLanguage' | 'organizationByDomain'> {
   const active = staff.filter((s) => s.isActive).sort((a, b) => a.id - b.id);
   const membersByDepartment = new Map<number, Staff[]>();
   for (const s of active) {

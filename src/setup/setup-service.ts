@@ -6,7 +6,7 @@ import type { MailboxService } from '../mail/mailboxes/mailbox-service.js';
 import type { SettingsRepository } from '../settings/settings-repository.js';
 import type { StaffService, StaffInput } from '../staff/staff-service.js';
 import type { Staff } from '../staff/staff.js';
-import type { TopicRepository } from '../topics/topic-repository.js';
+import type { TopicService } from '../topics/topic-service.js';
 
 const TOKEN_KEY = 'setup.token';
 const TOKEN_TTL_MS = 24 * 3600_000;
@@ -33,7 +33,7 @@ export class SetupService {
     private readonly settings: SettingsRepository,
     private readonly staff: StaffService,
     private readonly departments: DepartmentService,
-    private readonly topics: TopicRepository,
+    private readonly topics: TopicService,
     private readonly clock: Clock,
     private readonly mailboxes: MailboxService,
     private readonly key: Buffer,
@@ -54,13 +54,11 @@ export class SetupService {
   /** A help desk needs a department and a help topic before its first ticket. */
   async ensureDefaults(): Promise<void> {
     const existing = await this.departments.defaultDepartment();
-    const hasTopics = (await this.topics.list()).length > 0;
+    const hasTopics = (await this.topics.tree()).length > 0;
     const names = existing && hasTopics ? null : await this.defaultNames();
     const dept = existing ?? (await this.departments.ensure(names!.department));
     await this.departments.ensureDefault(dept);
-    if (names && !hasTopics && !(await this.topics.findByName(names.topic))) {
-      await this.topics.insert({ name: names.topic, departmentId: dept.id, defaultPriority: 2, isPublic: true, isActive: true }).catch(() => undefined);
-    }
+    if (names && !hasTopics) await this.topics.ensureFirst(names.topic, dept.id);
     await this.mailboxes.ensureDefault();
   }
 

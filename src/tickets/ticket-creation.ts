@@ -15,9 +15,13 @@ export interface NewTicketInput {
   email: string;
   subject: string;
   message: string;
+  /** The topic the requester or agent chose: checked (active; public unless an agent chose it). */
   topicId?: number | null;
-  /** The help topic `topicId` names, when the caller has just read it (mail intake): not read a second time. */
-  topic?: HelpTopic | null;
+  /**
+   * The topic the caller's configuration names (a mailbox's, as read with it): applied, public or internal, when
+   * no topic was chosen and it is not archived. Without either, the default topic (a setting), if any.
+   */
+  configuredTopic?: HelpTopic | null;
   departmentId?: number | null;
   /** The department `departmentId` names, when the caller read it under a guarantee it still exists: not read again. */
   department?: Pick<Department, 'id' | 'name'> | null;
@@ -90,17 +94,10 @@ export class TicketCreation {
 
     let departmentId = input.departmentId ?? null;
     let priority: Priority = DEFAULT_PRIORITY;
-    let topicId: number | null = null;
-    let topicName: string | null = null;
-    if (input.topicId) {
-      const topic = input.topic?.id === input.topicId ? input.topic : await this.d.topics.get(input.topicId);
-      if (!topic || !topic.isActive || (!actor && !topic.isPublic)) fields.topicId = 'validation.choose_topic';
-      else {
-        topicId = topic.id;
-        topicName = topic.name;
-        departmentId ??= topic.departmentId;
-        if (isPriority(topic.defaultPriority)) priority = topic.defaultPriority;
-      }
+    const topic = await this.topicFor(actor, input, fields);
+    if (topic) {
+      departmentId ??= topic.departmentId;
+      if (isPriority(topic.defaultPriority)) priority = topic.defaultPriority;
     }
     if (input.priority !== undefined && input.priority !== null) {
       if (isPriority(input.priority)) priority = input.priority;
@@ -121,6 +118,13 @@ export class TicketCreation {
       else departmentId = department.id;
     }
     if (Object.keys(fields).length) throw new ValidationError(fields);
+    // The topic's agent, while they work the department the ticket lands in (a mailbox or an agent may have
+    // placed it elsewhere, or they may have left the department since the topic was saved).
+    const assignee = topic?.assignStaffId ? ((await this.d.departmentMembers(departmentId!)).find((s) => s.id === topic.assignStaffId) ?? null) : null;
+    // An agent's own choice on the form stands; otherwise the topic may turn the acknowledgement off.
+    const acknowledge = input.notifyRequester !== false && (actor !== null || topic?.autoResponse !== false);
+    const topicId = topic?.id ?? null;
+    const topicName = topic?.name ?? null;
 
     const now = this.d.clock.now();
     return this.d.db.transaction(async () => {
@@ -132,7 +136,7 @@ export class TicketCreation {
         collaborators.push(await this.d.users.findOrCreate(c.name, c.email));
       }
       const people = [user, ...collaborators].map((p) => ({ name: p.name, email: p.email }));
-      const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null, people });
+      const { id: ticketId, number } = await this.d.tickets.insertNumbered({ subject, userId: user.id, departmentId: departmentId!, topicId, assigneeId: assignee?.id ?? null, priority, source: input.source, createdAt: now, mailboxId: input.mailbox?.id ?? null, people });
       const sender = input.verification ? { senderEmail: user.email, verification: input.verification } : {};
       const files = (input.attachments ?? []).slice(0, MAX_INBOUND_FILES);
       const entryId = await this.d.threads.insert({ ticketId, type: 'message', userId: user.id, authorName: user.name, bodyText: input.message, bodyHtml: input.bodyHtml ?? null, source: input.source, createdAt: now, messageId: input.messageId ?? null, bodyTruncated: input.received?.truncated ?? false, files, ...sender });
@@ -142,16 +146,29 @@ export class TicketCreation {
       const ticket: Ticket = {
         id: ticketId, number, subject, userId: user.id, requesterName: user.name, requesterEmail: user.email, requesterLanguage: user.language,
         departmentId: department!.id, departmentName: department!.name,
-        topicId, topicName, assigneeId: null, assigneeName: null, status: 'open', isAnswered: false, priority,
+        topicId, topicName, assigneeId: assignee?.id ?? null, assigneeName: assignee?.name ?? null, status: 'open', isAnswered: false, priority,
         source: input.source, createdAt: now, updatedAt: now, closedAt: null,
         mailboxId: input.mailbox?.id ?? null, accessEpoch: 0, mergedIntoId: null,
       };
       const notices = await this.d.notifier.context(ticket, { messageIds: input.messageId ? [input.messageId] : [], mailboxLocalPart: input.mailbox?.localPart ?? null });
-      const accessLink = input.notifyRequester !== false ? this.access.accessLink(ticket) : null;
+      if (assignee) await this.d.events.record({ ticketId, actor: 'system', kind: 'assignee', data: { from: null, to: assignee.id, toName: assignee.name, reason: 'topic', topic: topicName } });
+      const accessLink = acknowledge ? this.access.accessLink(ticket) : null;
       await this.d.notifier.newTicket(ticket, entryId, { accessLink, body: input.message, exceptStaffId: actor?.staffId ?? null }, notices);
       if (actor) await this.d.audit.record({ staffId: actor.staffId, action: 'ticket.create', objectType: 'ticket', objectId: ticketId, details: { number, source: input.source } });
       return { ticket, entryId };
     });
+  }
+
+  /** The topic a new ticket gets: the one chosen (a field error if it may not be), else the configured, else the default. */
+  private async topicFor(actor: StaffPrincipal | null, input: NewTicketInput, fields: FieldErrors): Promise<HelpTopic | null> {
+    if (input.topicId) {
+      const chosen = await this.d.topics.get(input.topicId);
+      if (chosen?.isActive && (actor || chosen.isPublic)) return chosen;
+      fields.topicId = 'validation.choose_topic';
+      return null;
+    }
+    if (input.configuredTopic?.isActive) return input.configuredTopic;
+    return this.d.defaultTopic();
   }
 
   /**

@@ -10,9 +10,9 @@ import type { DraftService } from '../drafts/draft-service.js';
 import type { LockService } from '../locks/lock-service.js';
 import type { Notifier } from '../mail/outbound/notifier.js';
 import type { StaffRepository } from '../staff/staff-repository.js';
-import type { StaffPrincipal } from '../staff/staff.js';
+import type { Staff, StaffPrincipal } from '../staff/staff.js';
 import type { SystemKind, ThreadRepository } from '../threads/thread-repository.js';
-import type { TopicRepository } from '../topics/topic-repository.js';
+import type { HelpTopic, TopicRepository } from '../topics/topic-repository.js';
 import type { UserService } from '../users/user-service.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { AccessTokens } from './access-token.js';
@@ -62,6 +62,10 @@ export interface TicketServiceDeps {
   /** Where a ticket goes when its topic, mailbox and agent leave the department open. */
   defaultDepartment: () => Promise<Department | null>;
   topics: TopicRepository;
+  /** The topic of a new ticket that names none, if the administrator set one (a cached setting). */
+  defaultTopic: () => Promise<HelpTopic | null>;
+  /** Active members of a department, cached: whom a topic's auto-assignment may reach. */
+  departmentMembers: (departmentId: number) => Promise<Staff[]>;
   staff: StaffRepository;
   users: UserService;
   audit: AuditRepository;

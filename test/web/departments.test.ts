@@ -37,7 +37,7 @@ t.test('archiving re-points mailboxes and topics to the department the admin pic
   const sales = await services.departments.create(admin.principal, { name: 'Sales', signature: '' });
   const support = (await services.departments.defaultDepartment())!;
   const box = await services.mailboxes.create(admin.principal, { localPart: 'sales', departmentId: sales.id, topicId: null, defaultPriority: 2, autoResponse: true });
-  const topicId = await services.topics.insert({ name: 'Quotes', departmentId: sales.id, defaultPriority: 2, isPublic: true, isActive: true });
+  const topicId = (await services.topics.create(admin.principal, { name: 'Quotes', parentId: null, departmentId: sales.id, defaultPriority: 2, isPublic: true, assignStaffId: null, autoResponse: true })).id;
   const { ticket } = await services.tickets.create(null, { name: 'Bo', email: 'bo@example.com', subject: 'Quote', message: 'How much?', source: 'web', departmentId: sales.id });
 
   t.match((await b.get(`/scp/admin/departments/${sales.id}`)).body, `/scp/admin/departments/${sales.id}/archive`, 'the edit page links to archiving');

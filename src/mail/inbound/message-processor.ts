@@ -161,7 +161,7 @@ export class MessageProcessor {
   }
 
   private async openTicket(m: ParsedMessage, mailbox: Mailbox, p: Prepared, evidence: SenderEvidence): Promise<Processed> {
-    const topic = mailbox.topic;
+    const own = mailbox.topic?.isActive ? mailbox.topic : null;
     const ours = `@${this.d.mailDomain.toLowerCase()}`;
     const { ticket, entryId } = await this.d.tickets.create(null, {
       name: [...m.from.name].slice(0, LIMITS.name).join(''),
@@ -170,14 +170,14 @@ export class MessageProcessor {
       subject: [...m.subject].slice(0, LIMITS.subject).join(''),
       message: p.bodyText,
       received: { truncated: p.bodyTruncated },
-      // create() offers only public topics to callers without an agent; a mailbox may name an internal one,
-      // which then still decides the department and priority.
-      topicId: topic?.isPublic && topic.isActive ? topic.id : null,
-      topic,
-      departmentId: mailbox.departmentId,
-      // A department cannot be deleted while a mailbox names it (foreign key), so the mailbox's read is current.
-      department: { id: mailbox.departmentId, name: mailbox.departmentName },
-      priority: mailbox.defaultPriority,
+      // The mailbox's topic, public or internal, places the ticket as it does a chosen one; the mailbox's own
+      // department and priority are for a mailbox without an active topic, which gets the default topic's agent
+      // and auto-response setting but stays in the mailbox's department. Neither department can be deleted
+      // while a mailbox or topic names it (foreign keys), so what was read with the mailbox is current.
+      configuredTopic: mailbox.topic,
+      ...(own
+        ? { department: { id: own.departmentId, name: mailbox.topicDepartmentName ?? '' } }
+        : { departmentId: mailbox.departmentId, department: { id: mailbox.departmentId, name: mailbox.departmentName }, priority: mailbox.defaultPriority }),
       source: 'email',
       attachments: p.attachments,
       notifyRequester: mailbox.autoResponse,

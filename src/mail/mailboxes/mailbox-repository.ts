@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { fromDbTimeRequired, toDbTime, type Clock } from '../../db/time.js';
-import type { HelpTopic } from '../../topics/topic-repository.js';
+import { mapTopic, topicColumns, type HelpTopic } from '../../topics/topic-repository.js';
 import type { DirectoryVersion } from '../../directory/directory-version.js';
 
 export interface Mailbox {
@@ -13,6 +13,8 @@ export interface Mailbox {
   topicName: string | null;
   /** The help topic as read with the mailbox, so that a new ticket from mail needs no second query for it. */
   topic: HelpTopic | null;
+  /** The name of the topic's department, which places the mailbox's tickets while the topic is active. */
+  topicDepartmentName: string | null;
   defaultPriority: number;
   /** Send the new-ticket auto-response to the requester. */
   autoResponse: boolean;
@@ -27,18 +29,9 @@ const map = (r: Record<string, unknown>): Mailbox => ({
   departmentId: Number(r.department_id),
   departmentName: r.department_name as string,
   topicId: r.topic_id === null ? null : Number(r.topic_id),
-  topicName: (r.topic_name as string | null) ?? null,
-  topic:
-    r.topic_id === null
-      ? null
-      : {
-          id: Number(r.topic_id),
-          name: r.topic_name as string,
-          departmentId: Number(r.topic_department_id),
-          defaultPriority: Number(r.topic_default_priority),
-          isPublic: Boolean(r.topic_is_public),
-          isActive: Boolean(r.topic_is_active),
-        },
+  topicName: (r.ht_name as string | null) ?? null,
+  topic: r.topic_id === null ? null : mapTopic(r, 'ht_'),
+  topicDepartmentName: (r.ht_department_name as string | null) ?? null,
   defaultPriority: Number(r.default_priority),
   autoResponse: Boolean(r.auto_response),
   createdAt: fromDbTimeRequired(r.created_at as string),
@@ -55,7 +48,8 @@ export class MailboxRepository {
     return this.db.q('mailboxes as m')
       .join('departments as d', 'd.id', 'm.department_id')
       .leftJoin('help_topics as t', 't.id', 'm.topic_id')
-      .select('m.*', 'd.name as department_name', 't.name as topic_name', 't.department_id as topic_department_id', 't.default_priority as topic_default_priority', 't.is_public as topic_is_public', 't.is_active as topic_is_active');
+      .leftJoin('departments as td', 'td.id', 't.department_id')
+      .select('m.*', 'd.name as department_name', ...topicColumns('t', 'ht_'), 'td.name as ht_department_name');
   }
 
   async list(): Promise<Mailbox[]> {

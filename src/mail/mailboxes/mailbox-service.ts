@@ -72,7 +72,7 @@ export class MailboxService {
     if ((await this.mailboxes.count()) > 0) return;
     const dept = await this.defaultDepartment();
     if (!dept) return;
-    const topic = (await this.topics.list()).find((t) => t.departmentId === dept.id && t.isActive) ?? null;
+    const topic = (await this.topics.all()).find((t) => t.departmentId === dept.id && t.isActive) ?? null;
     try {
       await this.mailboxes.insert({ localPart: DEFAULT_MAILBOX, departmentId: dept.id, topicId: topic?.id ?? null, defaultPriority: topic?.defaultPriority ?? 2, autoResponse: true });
     } catch (err) {
@@ -81,7 +81,8 @@ export class MailboxService {
     }
   }
 
-  private async validate(input: MailboxInput): Promise<MailboxFields> {
+  /** `current`: the mailbox being edited, which may keep a topic archived since (and no other archived one). */
+  private async validate(input: MailboxInput, current: Mailbox | null = null): Promise<MailboxFields> {
     const fields: FieldErrors = {};
     const localPart = input.localPart.trim().toLowerCase().replace(new RegExp(`@${this.mailDomain.replace(/\./g, '\\.')}$`, 'i'), '');
     if (!LOCAL_PART.test(localPart)) fields.localPart = 'admin.mailboxes.errors.local_part';
@@ -89,7 +90,7 @@ export class MailboxService {
     if (!department || department.archivedAt) fields.departmentId = 'validation.choose_department';
     if (input.topicId !== null) {
       const topic = await this.topics.get(input.topicId);
-      if (!topic) fields.topicId = 'validation.choose_topic';
+      if (!topic || (!topic.isActive && topic.id !== current?.topicId)) fields.topicId = 'validation.choose_topic';
     }
     if (!isPriority(input.defaultPriority)) fields.defaultPriority = 'validation.choose_priority';
     if (Object.keys(fields).length) throw new ValidationError(fields);
@@ -114,8 +115,7 @@ export class MailboxService {
 
   async update(actor: StaffPrincipal, id: number, input: MailboxInput): Promise<void> {
     requireAdmin(actor);
-    await this.get(id);
-    const m = await this.validate(input);
+    const m = await this.validate(input, await this.get(id));
     await this.db.transaction(async () => {
       try {
         await this.mailboxes.update(id, m);

@@ -138,8 +138,10 @@ export class Notifier {
       const assignee = await this.d.staff.activeStaff(t.assigneeId);
       if (assignee) agents.push(assignee);
     }
-    // Each agent's own choice, but the assignee always hears of new messages on their ticket.
-    const wanted = (a: Staff) => a.alerts[ALERT_PREFERENCE[kind]] || (kind === 'alert_new_message' && a.id === t.assigneeId);
+    // Each agent's own choice, but the assignee always hears of new messages on their ticket, and of a new
+    // ticket assigned to them as it opens (a help topic's rule) when they want to hear of assignments.
+    const isAssignee = (a: Staff) => a.id === t.assigneeId;
+    const wanted = (a: Staff) => a.alerts[ALERT_PREFERENCE[kind]] || (kind === 'alert_new_message' && isAssignee(a)) || (kind === 'alert_new_ticket' && isAssignee(a) && a.alerts.assigned);
     const to = agents.filter((a) => a.id !== actorStaffId && wanted(a));
     if (!to.length) return [];
     const ctx = known ?? (await this.context(t));

@@ -8,6 +8,7 @@ import { mailAdminRoutes } from './mail-routes.js';
 import { outboxAdminRoutes } from './outbox-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffAdminRoutes } from './staff-routes.js';
+import { topicAdminRoutes } from './topic-routes.js';
 
 async function requireAdmin(request: FastifyRequest): Promise<void> {
   if (!request.staff?.isAdmin) throw new AppError('ADMIN_REQUIRED', 'forbidden', 'admin.errors.admin_required');
@@ -19,6 +20,7 @@ export async function adminPanel(app: FastifyInstance): Promise<void> {
   app.get('/', async (request, reply) => render(request, reply, 'admin/index', { title: 'admin.index.title' }));
   await app.register(staffAdminRoutes);
   await app.register(departmentAdminRoutes);
+  await app.register(topicAdminRoutes);
   await app.register(outboxAdminRoutes);
   await app.register(mailAdminRoutes);
   await app.register(apiKeyAdminRoutes);

@@ -25,13 +25,14 @@ export async function mailAdminRoutes(app: FastifyInstance): Promise<void> {
   const { mailboxes, quarantine, bans, departments, topics } = app.services;
 
   async function mailboxForm(request: FastifyRequest, reply: FastifyReply, data: { mailboxId: number | null; values: Record<string, unknown>; errors?: FieldErrors }, status = 200) {
-    const [allDepartments, allTopics] = await Promise.all([departments.list(), topics.list()]);
+    // Active topics, and the one the mailbox names even if archived since, so that saving keeps it.
+    const [allDepartments, allTopics] = await Promise.all([departments.list(), topics.tree()]);
     return render(request, reply, 'admin/mailbox-form', {
       title: data.mailboxId === null ? 'admin.mailboxes.new_title' : 'admin.mailboxes.edit_title',
       ...data,
       domain: mailboxes.mailDomain,
       departments: allDepartments,
-      topics: allTopics,
+      topics: allTopics.filter((t) => t.isActive || String(t.id) === String(data.values.topicId)),
       priorities: PRIORITY_VALUES,
     }, status);
   }

@@ -36,6 +36,7 @@ export function eventLine(e: TicketEvent, t: (m: Msg) => string, fmt: Pick<Forma
         if (d.reason === 'department_membership') return line('staff.history.unassigned_by_membership', { from });
         return line('staff.history.unassigned', { from });
       }
+      if (d.reason === 'topic') return line('staff.history.assigned_by_topic', { to, topic: text(d.topic) });
       return d.from === null || d.from === undefined ? line('staff.history.assigned', { to }) : line('staff.history.reassigned', { from, to });
     case 'collaborator_added':
       return line('staff.history.collaborator_added', { name: text(d.name), email: text(d.email) });

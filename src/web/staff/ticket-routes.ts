@@ -190,7 +190,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/tickets/new', async (request, reply) => {
-    return render(request, reply, 'staff/ticket-new', await newTicketData(request, { priority: '2', notify: '1' }));
+    return render(request, reply, 'staff/ticket-new', await newTicketData(request, { priority: '', notify: '1' }));
   });
 
   async function newTicketData(request: FastifyRequest, values: Record<string, unknown>, errors: FieldErrors = {}) {
@@ -201,7 +201,7 @@ export async function ticketRoutes(app: FastifyInstance): Promise<void> {
       values,
       errors,
       departments: p.isAdmin ? all : all.filter((d) => p.departmentIds.includes(d.id)),
-      topics: (await topics.list()).filter((t) => t.isActive),
+      topics: await topics.list(),
       priorities: PRIORITIES,
       limits: config.attachments,
     };
