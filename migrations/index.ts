@@ -21,6 +21,7 @@ import * as mergeLinks from './20261130_0024_merge_links.js';
 import * as neutralSystemTexts from './20261130_0025_neutral_system_texts.js';
 import * as searchIndex from './20261130_0026_search_index.js';
 import * as people from './20261130_0027_people.js';
+import * as mailAccounts from './20261130_0030_mail_accounts.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -52,4 +53,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0025_neutral_system_texts', neutralSystemTexts],
   ['20261130_0026_search_index', searchIndex],
   ['20261130_0027_people', people],
+  ['20261130_0030_mail_accounts', mailAccounts],
 ];
