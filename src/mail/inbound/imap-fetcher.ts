@@ -1,0 +1,195 @@
+import { ImapFlow, type ImapFlowError } from 'imapflow';
+import { msg, type Message } from '../../i18n/message.js';
+import type { Logger } from '../../logger.js';
+import type { MailAccount } from '../accounts/mail-account-repository.js';
+import type { ConnectionSettings, MailAccountService } from '../accounts/mail-account-service.js';
+import type { MailboxService } from '../mailboxes/mailbox-service.js';
+import { SenderBanned, type MailIntakeService } from './intake-service.js';
+
+/** UIDs looked at per round: sizes are read for a batch, then each message is fetched, stored and acted on in turn. */
+export const FETCH_BATCH = 50;
+
+export interface FetchReport {
+  imported: number;
+  duplicates: number;
+  quarantined: number;
+  /** Messages left on the server because they exceed the size cap, by UID. */
+  tooLarge: number[];
+  /** Set when the fetch stopped early; the position is saved up to the last message it finished. */
+  stopped: Message | null;
+}
+
+export type ConnectionTest = { ok: true; waiting: number } | { ok: false; problem: Message };
+
+export interface ImapFetcherDeps {
+  accounts: MailAccountService;
+  mailboxes: MailboxService;
+  intake: MailIntakeService;
+  log: Logger;
+  /** The same cap as the SMTP listener's (smtp.maxMessageBytes). */
+  maxMessageBytes: number;
+  /** Where a connection that hangs gives up. */
+  timeoutMs: number;
+}
+
+/** Stores how far a fetch got (UIDVALIDITY and the last UID done): called after each message. */
+export type SavePosition = (uidValidity: bigint, uid: number) => Promise<void>;
+
+/**
+ * Fetches a remote IMAP folder into the mail intake, the way the SMTP listener accepts mail: each message goes
+ * through MailIntakeService.deliver, and only after it has committed (an entry, a recorded drop, a quarantine
+ * row, or the answer that the Message-ID is already stored) is the message marked read, moved or deleted on
+ * the server, and the position (UIDVALIDITY, last UID) saved. A crash in between fetches the message again,
+ * which the intake's Message-ID de-duplication answers as a duplicate that writes nothing. Any failure to store
+ * (the database down) stops the fetch with the message untouched on the server.
+ *
+ * Polling only for now: IDLE (RFC 2177) would shorten the delay from arrival to ticket, and can come later.
+ */
+export class ImapFetcher {
+  constructor(private readonly d: ImapFetcherDeps) {}
+
+  private client(c: ConnectionSettings): ImapFlow {
+    const client = new ImapFlow({
+      host: c.host,
+      port: c.port,
+      secure: c.tlsMode === 'implicit',
+      // STARTTLS is required, never attempted and silently skipped: a stripped capability must not send the password in clear.
+      doSTARTTLS: c.tlsMode === 'starttls' ? true : c.tlsMode === 'implicit' ? undefined : false,
+      auth: { user: c.username, pass: c.password },
+      logger: false,
+      disableAutoIdle: true,
+      connectionTimeout: this.d.timeoutMs,
+      greetingTimeout: this.d.timeoutMs,
+      socketTimeout: this.d.timeoutMs * 4,
+    });
+    // A connection that breaks between commands reports here as well as to the command waiting; without a
+    // listener the process would die of an unhandled 'error' event.
+    client.on('error', (err: Error) => this.d.log.debug({ err: { message: err.message } }, 'imap connection error'));
+    return client;
+  }
+
+  /** Signs in, opens the folder and counts the messages a fetch would take. */
+  async test(c: ConnectionSettings, account: Pick<MailAccount, 'lastUidValidity' | 'lastUid'> | null): Promise<ConnectionTest> {
+    const client = this.client(c);
+    try {
+      await client.connect();
+      const lock = await client.getMailboxLock(c.folder, { readOnly: true });
+      try {
+        const box = client.mailbox;
+        const from = account && box && account.lastUidValidity === box.uidValidity ? account.lastUid : 0;
+        const uids = await client.search({ uid: `${from + 1}:*` }, { uid: true });
+        return { ok: true, waiting: (uids || []).filter((u) => u > from).length };
+      } finally {
+        lock.release();
+      }
+    } catch (err) {
+      return { ok: false, problem: problemOf(err, c) };
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  }
+
+  /** One fetch of an account's folder; stops between messages when `signal` aborts (the lease was lost). */
+  async fetch(account: MailAccount, save: SavePosition, signal: AbortSignal): Promise<FetchReport> {
+    const report: FetchReport = { imported: 0, duplicates: 0, quarantined: 0, tooLarge: [], stopped: null };
+    const c = this.d.accounts.connection(account);
+    const client = this.client(c);
+    try {
+      await client.connect();
+      const lock = await client.getMailboxLock(c.folder);
+      try {
+        const box = client.mailbox;
+        if (!box) throw new Error('no mailbox selected');
+        const uidValidity = box.uidValidity;
+        // A changed UIDVALIDITY (RFC 9051 §2.3.1.1) means the old UIDs name nothing: the folder's messages are
+        // taken from the start again, and those already stored come back as duplicates, writing nothing.
+        let last = account.lastUidValidity === uidValidity ? account.lastUid : 0;
+        if (account.lastUidValidity !== null && account.lastUidValidity !== uidValidity) {
+          this.d.log.warn({ account: account.id, was: String(account.lastUidValidity), now: String(uidValidity) }, 'imap: UIDVALIDITY changed; reading the folder again');
+        }
+        const uids = ((await client.search({ uid: `${last + 1}:*` }, { uid: true })) || []).filter((u) => u > last).sort((a, b) => a - b);
+        for (let i = 0; i < uids.length && !signal.aborted; i += FETCH_BATCH) {
+          const sizes = await client.fetchAll(uids.slice(i, i + FETCH_BATCH).join(','), { uid: true, size: true }, { uid: true });
+          sizes.sort((a, b) => a.uid - b.uid);
+          for (const m of sizes) {
+            if (signal.aborted) break;
+            if ((m.size ?? 0) > this.d.maxMessageBytes) {
+              // Left where it is, for a person to deal with; the fetch goes on past it.
+              report.tooLarge.push(m.uid);
+            } else {
+              const found = await client.fetchOne(String(m.uid), { uid: true, source: true }, { uid: true });
+              // Expunged since the size was read: nothing to take.
+              if (found && found.source) {
+                const stored = await this.store(found.source, account, c.host, m.uid);
+                if (!stored) {
+                  report.stopped = msg('errors.mail_account.store_failed', { uid: m.uid });
+                  return report;
+                }
+                report[stored] += 1;
+                await this.afterImport(client, account, m.uid);
+              }
+            }
+            last = m.uid;
+            try {
+              await save(uidValidity, last);
+            } catch (err) {
+              // The message is done; from an older position the next fetch finds it a duplicate, or gone.
+              this.d.log.warn({ account: account.id, uid: last, err: { message: (err as Error).message } }, 'imap: position not saved');
+              report.stopped = msg('errors.mail_account.position_not_saved', { uid: last });
+              return report;
+            }
+          }
+        }
+        return report;
+      } finally {
+        lock.release();
+      }
+    } catch (err) {
+      report.stopped = problemOf(err, c);
+      this.d.log.warn({ account: account.id, err: { message: (err as Error).message, code: (err as ImapFlowError).code } }, 'imap fetch stopped');
+      return report;
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  }
+
+  /** Through the same intake as SMTP; what the message became, or null when it could not be stored. */
+  private async store(raw: Buffer, account: MailAccount, host: string, uid: number): Promise<'imported' | 'duplicates' | 'quarantined' | null> {
+    try {
+      // Read here, inside the try: a database that is down leaves the message on the server like any failure to store.
+      const mailbox = await this.d.mailboxes.get(account.mailboxId);
+      const outcome = await this.d.intake.deliver(raw, { mailbox, envelopeFrom: null, source: 'imap', remoteAddress: host });
+      return outcome.status === 'duplicate' ? 'duplicates' : outcome.status === 'quarantined' ? 'quarantined' : 'imported';
+    } catch (err) {
+      // A banned sender's mail is refused over SMTP and so never kept; here it is taken off the queue likewise.
+      if (err instanceof SenderBanned) return 'duplicates';
+      this.d.log.warn({ account: account.id, uid, err: { message: (err as Error).message, name: (err as Error).name } }, 'imap: message not stored; it stays on the server');
+      return null;
+    }
+  }
+
+  private async afterImport(client: ImapFlow, account: MailAccount, uid: number): Promise<void> {
+    const range = String(uid);
+    if (account.afterImport === 'delete') await client.messageDelete(range, { uid: true });
+    else if (account.afterImport === 'move') await client.messageMove(range, account.moveToFolder!, { uid: true });
+    else await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
+  }
+}
+
+const HOST_UNKNOWN = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME']);
+const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+const TIMEOUT = new Set(['ETIMEDOUT', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'ETIMEOUT']);
+
+/** A failure as the admin page says it: what went wrong, with the server's own words where it gave any. */
+export function problemOf(err: unknown, c: Pick<ConnectionSettings, 'host' | 'port' | 'folder'>): Message {
+  const e = err as ImapFlowError;
+  const said = (typeof e.responseText === 'string' && e.responseText) || (typeof e.response === 'string' && e.response) || e.message || '';
+  if (e.authenticationFailed) return msg('errors.mail_account.login_refused', { detail: said });
+  if (e.mailboxMissing || e.serverResponseCode === 'NONEXISTENT') return msg('errors.mail_account.no_folder', { folder: c.folder, detail: said });
+  if (e.code && HOST_UNKNOWN.has(e.code)) return msg('errors.mail_account.host_unknown', { host: c.host });
+  if (e.code && REFUSED.has(e.code)) return msg('errors.mail_account.unreachable', { host: c.host, port: c.port, detail: e.code });
+  if (e.code && TIMEOUT.has(e.code)) return msg('errors.mail_account.timeout', { host: c.host, port: c.port });
+  if (e.tlsFailed || /CERT|SSL|TLS|UNABLE_TO_|SIGNATURE/.test(e.code ?? '')) return msg('errors.mail_account.tls', { detail: e.message });
+  if (e.code === 'NoConnection' || e.code === 'EConnectionClosed') return msg('errors.mail_account.dropped', { host: c.host });
+  return msg('errors.mail_account.server', { detail: said });
+}
