@@ -1,0 +1,199 @@
+import t, { type Test } from 'tap';
+import type { ImapFlow } from 'imapflow';
+import { createDatabase } from '../../src/db/database.js';
+import { LeaseRepository } from '../../src/jobs/lease-repository.js';
+import { createServices } from '../../src/services.js';
+import { loadSecrets } from '../../src/settings/secrets.js';
+import { SettingsRepository } from '../../src/settings/settings-repository.js';
+import { createAgent, createTestContext } from '../helpers/context.js';
+import { dovecotMissing, startDovecot } from '../helpers/dovecot.js';
+import { Browser, createTestApp, fieldError } from '../helpers/http.js';
+import { message } from '../helpers/smtp.js';
+
+/**
+ * Issue 15, items 1 and 3: mail accounts fetched over IMAP from a real Dovecot, into the same intake as SMTP.
+ * One server and one app for all subtests; each subtest uses its own folder or mailbox user.
+ */
+const missing = dovecotMissing();
+
+t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (t) => {
+  const dovecot = await startDovecot(t, { alice: 'S3cret-alice', bob: 'S3cret-bob', carol: 'S3cret-carol' });
+  const ctx = await createTestContext(t);
+  const { services } = ctx;
+  const app = await createTestApp(t, ctx);
+  const admin = await createAgent(services, { admin: true });
+  const b = new Browser(app);
+  await b.staffLogin(admin.username, admin.password);
+  const support = (await services.mailboxes.list())[0]!;
+  const knex = services.db.knex;
+  const entriesWithSubject = async (subject: string) => Number((await knex('tickets').where({ subject }).count({ n: '*' }).first())!.n);
+  const form = (over: Record<string, string>) => ({
+    mailboxId: String(support.id), host: '127.0.0.1', port: String(dovecot.port), tlsMode: 'none', username: 'alice', password: 'S3cret-alice',
+    folder: 'INBOX', afterImport: 'mark-read', moveToFolder: '', pollSeconds: '60', enabled: '1', ...over,
+  });
+  async function addAccount(t: Test, over: Record<string, string>) {
+    await b.get('/scp/admin/mail-accounts/new');
+    const res = await b.post('/scp/admin/mail-accounts/new', form(over));
+    t.equal(res.statusCode, 302, `account ${over.username ?? 'alice'} ${over.folder ?? 'INBOX'} saved`);
+    return services.mailAccounts.get(Number(/\/mail-accounts\/(\d+)$/.exec(res.headers.location as string)![1]));
+  }
+  const flagsOf = async (c: ImapFlow, folder: string) => {
+    const lock = await c.getMailboxLock(folder);
+    try {
+      return (await c.fetchAll('1:*', { uid: true, flags: true, envelope: true })).map((m) => ({ subject: m.envelope!.subject, seen: m.flags!.has('\\Seen') }));
+    } catch {
+      return [];
+    } finally {
+      lock.release();
+    }
+  };
+  const append = (c: ImapFlow, folder: string, subject: string, messageId: string) => c.append(folder, message({ from: 'requester@example.com', subject, body: `About ${subject}`, messageId }));
+  const alice = await dovecot.client('alice');
+
+  t.test('the admin page: access, validation with values kept, the password never shown, connection test', async (t) => {
+    const agent = await createAgent(services);
+    const nonAdmin = new Browser(app);
+    await nonAdmin.staffLogin(agent.username, agent.password);
+    t.equal((await nonAdmin.get('/scp/admin/mail-accounts')).statusCode, 403, 'agents do not see mail accounts');
+    t.match((await b.get('/scp/admin/mail-accounts')).body, /No mail accounts/, 'empty state');
+
+    await b.get('/scp/admin/mail-accounts/new');
+    const bad = await b.post('/scp/admin/mail-accounts/new', form({ host: 'imap.example.com', port: '99999', username: '', pollSeconds: '5', password: 'Typed-Secret-1' }));
+    t.equal(bad.statusCode, 400);
+    t.ok(fieldError(bad.body, 'tlsMode')?.includes('in clear'), 'no plain text to a remote server');
+    t.ok(fieldError(bad.body, 'port'), 'port out of range');
+    t.ok(fieldError(bad.body, 'username'), 'user name required');
+    t.ok(fieldError(bad.body, 'pollSeconds')?.includes('30'), 'poll interval bounds named');
+    t.match(bad.body, 'value="imap.example.com"', 'values kept');
+    t.notMatch(bad.body, 'Typed-Secret-1', 'the typed password is not echoed back');
+    const noMove = await b.post('/scp/admin/mail-accounts/new', form({ afterImport: 'move', moveToFolder: 'INBOX' }));
+    t.ok(fieldError(noMove.body, 'moveToFolder'), 'moving into the folder fetched from is refused');
+
+    const account = await addAccount(t, {});
+    const stored = (await knex('mail_accounts').where({ id: account.id }).first()) as { credential: string };
+    t.notMatch(stored.credential, 'S3cret-alice', 'stored encrypted');
+    t.equal(services.mailAccounts.connection(account).password, 'S3cret-alice', 'and opened again with the key from the secrets');
+    const edit = await b.get(`/scp/admin/mail-accounts/${account.id}`);
+    t.notMatch(edit.body, 'S3cret-alice', 'the edit form does not show the password');
+    // Saving without a password keeps the stored one.
+    t.equal((await b.post(`/scp/admin/mail-accounts/${account.id}`, form({ password: '', pollSeconds: '90' }))).statusCode, 302);
+    t.equal(services.mailAccounts.connection(await services.mailAccounts.get(account.id)).password, 'S3cret-alice');
+
+    await append(alice, 'INBOX', 'Waiting one', 'w1@example.com');
+    await append(alice, 'INBOX', 'Waiting two', 'w2@example.com');
+    await b.get(`/scp/admin/mail-accounts/${account.id}`);
+    await b.post(`/scp/admin/mail-accounts/${account.id}/test`, {});
+    t.match((await b.get(`/scp/admin/mail-accounts/${account.id}`)).body, 'Authenticated; 2 messages waiting.', 'the test counts what a fetch would take');
+
+    const wrong = await addAccount(t, { username: 'bob', password: 'not-bobs' });
+    await b.post(`/scp/admin/mail-accounts/${wrong.id}/test`, {});
+    t.match((await b.get(`/scp/admin/mail-accounts/${wrong.id}`)).body, /The test failed: The server refused the login: .*AUTHENTICATIONFAILED|Authentication failed/, "the server's refusal, in its words");
+    const noFolder = await addAccount(t, { username: 'bob', password: 'S3cret-bob', folder: 'Nowhere' });
+    await b.post(`/scp/admin/mail-accounts/${noFolder.id}/test`, {});
+    t.match((await b.get(`/scp/admin/mail-accounts/${noFolder.id}`)).body, 'The folder Nowhere does not exist on the server');
+    const closedPort = await addAccount(t, { username: 'bob', password: 'S3cret-bob', port: '1' });
+    await b.post(`/scp/admin/mail-accounts/${closedPort.id}/fetch`, {});
+    const page = await b.get(`/scp/admin/mail-accounts/${closedPort.id}`);
+    t.match(page.body, 'Could not connect to 127.0.0.1 port 1 (ECONNREFUSED)', 'fetch now reports the failure');
+    t.match(page.body, 'Last error: Could not connect', 'and the account shows it as its last error');
+    t.match((await b.get('/scp/admin/mail-accounts')).body, 'Could not connect to 127.0.0.1 port 1', 'the list shows it too');
+
+    // A certificate for another name, over TLS from the start and over STARTTLS: refused, and said so.
+    const badCert = await addAccount(t, { username: 'bob', password: 'S3cret-bob', port: String(dovecot.tlsPort), tlsMode: 'implicit' });
+    await b.post(`/scp/admin/mail-accounts/${badCert.id}/test`, {});
+    t.match((await b.get(`/scp/admin/mail-accounts/${badCert.id}`)).body, /The test failed: The secure connection failed: self[- ]signed certificate/);
+    const badStartTls = await addAccount(t, { username: 'bob', password: 'S3cret-bob', tlsMode: 'starttls' });
+    await b.post(`/scp/admin/mail-accounts/${badStartTls.id}/test`, {});
+    t.match((await b.get(`/scp/admin/mail-accounts/${badStartTls.id}`)).body, /The test failed: The secure connection failed: self[- ]signed certificate/);
+
+    for (const a of [wrong, noFolder, closedPort, badCert, badStartTls]) {
+      await b.get(`/scp/admin/mail-accounts/${a.id}`);
+      t.equal((await b.post(`/scp/admin/mail-accounts/${a.id}/delete`, {})).statusCode, 302);
+      t.ok(await knex('mail_accounts').where({ id: a.id }).first(), 'not deleted without confirmation');
+      t.equal((await b.post(`/scp/admin/mail-accounts/${a.id}/delete`, { confirm: '1' })).statusCode, 302);
+    }
+    t.equal((await services.mailAccounts.list()).length, 1, 'deleted once confirmed');
+  });
+
+  t.test('mark read: imported once, flagged only after the commit, re-delivery writes nothing', async (t) => {
+    const account = (await services.mailAccounts.list()).find((a) => a.username === 'alice' && a.folder === 'INBOX')!;
+    // A message whose entry was committed but whose flag was never set (a crash in between).
+    const raw = message({ from: 'requester@example.com', subject: 'Crashed before the flag', body: 'x', messageId: 'crash@example.com' });
+    await services.intake.deliver(raw, { mailbox: support, envelopeFrom: null, source: 'imap', remoteAddress: '127.0.0.1' });
+    await alice.append('INBOX', raw);
+
+    const report = (await services.imapPoller.fetch(account))!;
+    t.same([report.imported, report.duplicates, report.stopped], [2, 1, null]);
+    t.same(await flagsOf(alice, 'INBOX'), [
+      { subject: 'Waiting one', seen: true }, { subject: 'Waiting two', seen: true }, { subject: 'Crashed before the flag', seen: true },
+    ], 'every message read on the server');
+    t.same([await entriesWithSubject('Waiting one'), await entriesWithSubject('Crashed before the flag')], [1, 1], 'one ticket each');
+    const after = await services.mailAccounts.get(account.id);
+    t.ok(after.lastSuccessAt, 'last success recorded');
+    t.equal(after.lastError, null);
+
+    await append(alice, 'INBOX', 'Waiting three', 'w3@example.com');
+    t.same(((await services.imapPoller.fetch(after))!).imported, 1, 'the next fetch takes only the new message');
+    t.equal(await entriesWithSubject('Waiting one'), 1);
+  });
+
+  t.test('move and delete after import', async (t) => {
+    const carol = await dovecot.client('carol');
+    await carol.mailboxCreate('Support');
+    await carol.mailboxCreate('Done');
+    const moving = await addAccount(t, { username: 'carol', password: 'S3cret-carol', folder: 'Support', afterImport: 'move', moveToFolder: 'Done' });
+    await append(carol, 'Support', 'To be moved', 'move@example.com');
+    t.equal(((await services.imapPoller.fetch(moving))!).imported, 1);
+    t.same(await flagsOf(carol, 'Support'), [], 'gone from the folder');
+    t.same((await flagsOf(carol, 'Done')).map((m) => m.subject), ['To be moved'], 'into the other one');
+
+    const bob = await dovecot.client('bob');
+    const deleting = await addAccount(t, { username: 'bob', password: 'S3cret-bob', afterImport: 'delete' });
+    await append(bob, 'INBOX', 'To be deleted', 'delete@example.com');
+    t.equal(((await services.imapPoller.fetch(deleting))!).imported, 1);
+    t.same(await flagsOf(bob, 'INBOX'), [], 'deleted on the server');
+    t.equal(await entriesWithSubject('To be deleted'), 1);
+  });
+
+  t.test('a folder re-created (new UIDVALIDITY) is read again without importing twice', async (t) => {
+    const carol = await dovecot.client('carol');
+    const account = (await services.mailAccounts.list()).find((a) => a.username === 'carol')!;
+    const before = account.lastUidValidity;
+    await carol.mailboxDelete('Support');
+    await carol.mailboxCreate('Support');
+    await append(carol, 'Support', 'To be moved', 'move@example.com');
+    await append(carol, 'Support', 'After the reset', 'reset@example.com');
+    const report = (await services.imapPoller.fetch(await services.mailAccounts.get(account.id)))!;
+    t.same([report.imported, report.duplicates], [1, 1]);
+    t.not((await services.mailAccounts.get(account.id)).lastUidValidity, before, 'the new UIDVALIDITY is stored');
+    t.equal(await entriesWithSubject('To be moved'), 1, 'no second ticket');
+  });
+
+  t.test('another node holding the lease: this one leaves the account alone', async (t) => {
+    const account = (await services.mailAccounts.list()).find((a) => a.username === 'alice')!;
+    await append(alice, 'INBOX', 'Leased', 'leased@example.com');
+    const leases = new LeaseRepository(services.db);
+    const now = ctx.clock.now();
+    t.ok(await leases.acquire(`mail-account:${account.id}`, 'other-node', now, new Date(now.getTime() + 60_000)));
+    t.equal(await services.imapPoller.fetch(account), null, 'not fetched');
+    t.same((await flagsOf(alice, 'INBOX')).at(-1), { subject: 'Leased', seen: false });
+    await leases.release(`mail-account:${account.id}`, 'other-node');
+    t.equal(((await services.imapPoller.fetch(account))!).imported, 1);
+  });
+
+  t.test('the database down: the message stays unread on the server', async (t) => {
+    const account = (await services.mailAccounts.list()).find((a) => a.username === 'alice')!;
+    await append(alice, 'INBOX', 'While down', 'down@example.com');
+    // A second node on the same database, whose pool is then closed: every statement it tries fails.
+    const db = createDatabase(ctx.dbUrl);
+    const other = createServices({ db, clock: ctx.clock, config: ctx.config, log: services.log, secrets: await loadSecrets(new SettingsRepository(db)) });
+    await db.close();
+    const saved: number[] = [];
+    const report = await other.imapFetcher.fetch(account, async (_v, uid) => void saved.push(uid), new AbortController().signal);
+    t.equal(report.imported, 0);
+    t.match(report.stopped, { key: 'errors.mail_account.store_failed' });
+    t.same(saved, [], 'the position did not move');
+    t.same((await flagsOf(alice, 'INBOX')).at(-1), { subject: 'While down', seen: false });
+    t.equal(((await services.imapPoller.fetch(account))!).imported, 1, 'taken once the database is back');
+  });
+});
