@@ -2,6 +2,9 @@ import t, { type Test } from 'tap';
 import type { ImapFlow } from 'imapflow';
 import { createDatabase } from '../../src/db/database.js';
 import { LeaseRepository } from '../../src/jobs/lease-repository.js';
+import { MailAccountRepository } from '../../src/mail/accounts/mail-account-repository.js';
+import { ImapFetcher } from '../../src/mail/inbound/imap-fetcher.js';
+import { ImapPoller } from '../../src/mail/inbound/imap-poller.js';
 import { createServices } from '../../src/services.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
 import { SettingsRepository } from '../../src/settings/settings-repository.js';
@@ -40,7 +43,8 @@ t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (
   const flagsOf = async (c: ImapFlow, folder: string) => {
     const lock = await c.getMailboxLock(folder);
     try {
-      return (await c.fetchAll('1:*', { uid: true, flags: true, envelope: true })).map((m) => ({ subject: m.envelope!.subject, seen: m.flags!.has('\\Seen') }));
+      // Flag changes made by the fetcher's connection can come back as extra FETCH responses without an envelope.
+      return (await c.fetchAll('1:*', { uid: true, flags: true, envelope: true })).filter((m) => m.envelope).map((m) => ({ subject: m.envelope!.subject, seen: m.flags!.has('\\Seen') }));
     } catch {
       return [];
     } finally {
@@ -167,6 +171,20 @@ t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (
     t.same([report.imported, report.duplicates], [1, 1]);
     t.not((await services.mailAccounts.get(account.id)).lastUidValidity, before, 'the new UIDVALIDITY is stored');
     t.equal(await entriesWithSubject('To be moved'), 1, 'no second ticket');
+  });
+
+  t.test('a message over the size cap stays on the server; the fetch goes on past it and the account says so', async (t) => {
+    const account = (await services.mailAccounts.list()).find((a) => a.username === 'alice')!;
+    await alice.append('INBOX', message({ from: 'requester@example.com', subject: 'Too big', body: 'x'.repeat(5000), messageId: 'big@example.com' }));
+    await append(alice, 'INBOX', 'Small after big', 'small@example.com');
+    // The same parts as the node's own, with a cap of 4 KB.
+    const fetcher = new ImapFetcher({ accounts: services.mailAccounts, mailboxes: services.mailboxes, intake: services.intake, log: services.log, maxMessageBytes: 4096, timeoutMs: 10_000 });
+    const poller = new ImapPoller({ accounts: new MailAccountRepository(services.db, ctx.clock), fetcher, leases: new LeaseRepository(services.db), clock: ctx.clock, log: services.log, describe: services.i18n.translator('en').t, nodeId: 'capped', tickMs: 1000, leaseMs: 30_000 });
+    const report = (await poller.fetch(account))!;
+    t.equal(report.imported, 1, 'the next message is taken');
+    t.equal(report.tooLarge.length, 1);
+    t.same((await flagsOf(alice, 'INBOX')).filter((m) => !m.seen).map((m) => m.subject), ['Too big'], 'the big one is left unread');
+    t.match((await services.mailAccounts.get(account.id)).lastError, /1 message is larger than the size limit and stayed on the server/);
   });
 
   t.test('another node holding the lease: this one leaves the account alone', async (t) => {

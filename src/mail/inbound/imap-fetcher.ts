@@ -3,6 +3,7 @@ import { msg, type Message } from '../../i18n/message.js';
 import type { Logger } from '../../logger.js';
 import type { MailAccount } from '../accounts/mail-account-repository.js';
 import type { ConnectionSettings, MailAccountService } from '../accounts/mail-account-service.js';
+import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import { SenderBanned, type MailIntakeService } from './intake-service.js';
 
@@ -94,6 +95,13 @@ export class ImapFetcher {
     const report: FetchReport = { imported: 0, duplicates: 0, quarantined: 0, tooLarge: [], stopped: null };
     const c = this.d.accounts.connection(account);
     const client = this.client(c);
+    // Read once per fetch, when the first message needs it, inside store()'s try: a database that is down
+    // leaves the message on the server like any other failure to store.
+    let mailbox: Promise<Mailbox> | null = null;
+    const target = () => (mailbox ??= this.d.mailboxes.get(account.mailboxId).catch((err: unknown) => {
+      mailbox = null;
+      throw err;
+    }));
     try {
       await client.connect();
       const lock = await client.getMailboxLock(c.folder);
@@ -120,7 +128,7 @@ export class ImapFetcher {
               const found = await client.fetchOne(String(m.uid), { uid: true, source: true }, { uid: true });
               // Expunged since the size was read: nothing to take.
               if (found && found.source) {
-                const stored = await this.store(found.source, account, c.host, m.uid);
+                const stored = await this.store(found.source, target, account.id, c.host, m.uid);
                 if (!stored) {
                   report.stopped = msg('errors.mail_account.store_failed', { uid: m.uid });
                   return report;
@@ -154,16 +162,14 @@ export class ImapFetcher {
   }
 
   /** Through the same intake as SMTP; what the message became, or null when it could not be stored. */
-  private async store(raw: Buffer, account: MailAccount, host: string, uid: number): Promise<'imported' | 'duplicates' | 'quarantined' | null> {
+  private async store(raw: Buffer, mailbox: () => Promise<Mailbox>, accountId: number, host: string, uid: number): Promise<'imported' | 'duplicates' | 'quarantined' | null> {
     try {
-      // Read here, inside the try: a database that is down leaves the message on the server like any failure to store.
-      const mailbox = await this.d.mailboxes.get(account.mailboxId);
-      const outcome = await this.d.intake.deliver(raw, { mailbox, envelopeFrom: null, source: 'imap', remoteAddress: host });
+      const outcome = await this.d.intake.deliver(raw, { mailbox: await mailbox(), envelopeFrom: null, source: 'imap', remoteAddress: host });
       return outcome.status === 'duplicate' ? 'duplicates' : outcome.status === 'quarantined' ? 'quarantined' : 'imported';
     } catch (err) {
       // A banned sender's mail is refused over SMTP and so never kept; here it is taken off the queue likewise.
       if (err instanceof SenderBanned) return 'duplicates';
-      this.d.log.warn({ account: account.id, uid, err: { message: (err as Error).message, name: (err as Error).name } }, 'imap: message not stored; it stays on the server');
+      this.d.log.warn({ account: accountId, uid, err: { message: (err as Error).message, name: (err as Error).name } }, 'imap: message not stored; it stays on the server');
       return null;
     }
   }
