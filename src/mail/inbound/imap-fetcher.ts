@@ -7,8 +7,38 @@ import type { Mailbox } from '../mailboxes/mailbox-repository.js';
 import type { MailboxService } from '../mailboxes/mailbox-service.js';
 import { SenderBanned, type MailIntakeService } from './intake-service.js';
 
-/** UIDs looked at per round: sizes are read for a batch, then each message is fetched, stored and acted on in turn. */
+/**
+ * Back-pressure: at most this many messages, and about this many bytes, are downloaded at a time; the next
+ * group is requested only once the previous one is stored and acted on. One command per group for the download
+ * and one for the after-import action, not one per message: per message, the round trips to the server cost more
+ * than the intake itself.
+ */
 export const FETCH_BATCH = 50;
+const GROUP_BYTES = 8 * 1024 * 1024;
+
+interface Meta {
+  uid: number;
+  size: number;
+}
+
+/** Consecutive messages whose sizes add up to about GROUP_BYTES (a larger one alone); oversized ones count as nothing. */
+function groups(metas: Meta[], cap: number): Meta[][] {
+  const out: Meta[][] = [];
+  let group: Meta[] = [];
+  let bytes = 0;
+  for (const m of metas) {
+    const size = m.size > cap ? 0 : m.size;
+    if (group.length && bytes + size > GROUP_BYTES) {
+      out.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(m);
+    bytes += size;
+  }
+  if (group.length) out.push(group);
+  return out;
+}
 
 export interface FetchReport {
   imported: number;
@@ -117,35 +147,52 @@ export class ImapFetcher {
         }
         const uids = ((await client.search({ uid: `${last + 1}:*` }, { uid: true })) || []).filter((u) => u > last).sort((a, b) => a - b);
         for (let i = 0; i < uids.length && !signal.aborted; i += FETCH_BATCH) {
-          const sizes = await client.fetchAll(uids.slice(i, i + FETCH_BATCH).join(','), { uid: true, size: true }, { uid: true });
-          sizes.sort((a, b) => a.uid - b.uid);
-          for (const m of sizes) {
+          const metas = (await client.fetchAll(uids.slice(i, i + FETCH_BATCH).join(','), { uid: true, size: true }, { uid: true }))
+            .map((m) => ({ uid: m.uid, size: m.size ?? 0 }))
+            .sort((a, b) => a.uid - b.uid);
+          for (const group of groups(metas, this.d.maxMessageBytes)) {
             if (signal.aborted) break;
-            if ((m.size ?? 0) > this.d.maxMessageBytes) {
-              // Left where it is, for a person to deal with; the fetch goes on past it.
-              report.tooLarge.push(m.uid);
-            } else {
-              const found = await client.fetchOne(String(m.uid), { uid: true, source: true }, { uid: true });
-              // Expunged since the size was read: nothing to take.
-              if (found && found.source) {
-                const stored = await this.store(found.source, target, account.id, c.host, m.uid);
+            const wanted = group.filter((m) => m.size <= this.d.maxMessageBytes).map((m) => m.uid);
+            const sources = new Map<number, Buffer>();
+            if (wanted.length) {
+              for (const f of await client.fetchAll(wanted.join(','), { uid: true, source: true }, { uid: true })) if (f.source) sources.set(f.uid, f.source);
+            }
+            // Acted on and saved after the group: a crash before that fetches these again, as duplicates.
+            const done: number[] = [];
+            let through = last;
+            let failed = false;
+            for (const m of group) {
+              if (signal.aborted) break;
+              const raw = sources.get(m.uid);
+              if (m.size > this.d.maxMessageBytes) {
+                // Left where it is, for a person to deal with; the fetch goes on past it.
+                report.tooLarge.push(m.uid);
+              } else if (raw) {
+                const stored = await this.store(raw, target, account.id, c.host, m.uid);
                 if (!stored) {
                   report.stopped = msg('errors.mail_account.store_failed', { uid: m.uid });
-                  return report;
+                  failed = true;
+                  break;
                 }
                 report[stored] += 1;
-                await this.afterImport(client, account, m.uid);
+                done.push(m.uid);
+              }
+              // (No source: expunged since its size was read, nothing to take.)
+              through = m.uid;
+            }
+            if (done.length) await this.afterImport(client, account, done.join(','));
+            if (through > last) {
+              last = through;
+              try {
+                await save(uidValidity, last);
+              } catch (err) {
+                // The messages are done; from an older position the next fetch finds them duplicates, or gone.
+                this.d.log.warn({ account: account.id, uid: last, err: { message: (err as Error).message } }, 'imap: position not saved');
+                report.stopped = msg('errors.mail_account.position_not_saved', { uid: last });
+                return report;
               }
             }
-            last = m.uid;
-            try {
-              await save(uidValidity, last);
-            } catch (err) {
-              // The message is done; from an older position the next fetch finds it a duplicate, or gone.
-              this.d.log.warn({ account: account.id, uid: last, err: { message: (err as Error).message } }, 'imap: position not saved');
-              report.stopped = msg('errors.mail_account.position_not_saved', { uid: last });
-              return report;
-            }
+            if (failed) return report;
           }
         }
         return report;
@@ -174,8 +221,7 @@ export class ImapFetcher {
     }
   }
 
-  private async afterImport(client: ImapFlow, account: MailAccount, uid: number): Promise<void> {
-    const range = String(uid);
+  private async afterImport(client: ImapFlow, account: MailAccount, range: string): Promise<void> {
     if (account.afterImport === 'delete') await client.messageDelete(range, { uid: true });
     else if (account.afterImport === 'move') await client.messageMove(range, account.moveToFolder!, { uid: true });
     else await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
