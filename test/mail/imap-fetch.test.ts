@@ -199,6 +199,22 @@ t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (
     t.equal(((await services.imapPoller.fetch(account))!).imported, 1);
   });
 
+  t.test('the poller fetches enabled accounts once their interval has passed', async (t) => {
+    const bob = await dovecot.client('bob');
+    const off = await addAccount(t, { username: 'bob', password: 'S3cret-bob', folder: 'Off', enabled: '' });
+    await bob.mailboxCreate('Off');
+    await append(bob, 'Off', 'Not fetched', 'off@example.com');
+    await append(bob, 'INBOX', 'Polled', 'polled@example.com');
+    const deleting = (await services.mailAccounts.list()).find((a) => a.username === 'bob' && a.folder === 'INBOX')!;
+    await services.imapPoller.tick();
+    t.equal(await entriesWithSubject('Polled'), 0, 'fetched a moment ago: not due yet');
+    ctx.clock.advance(deleting.pollSeconds * 1000);
+    await services.imapPoller.tick();
+    t.equal(await entriesWithSubject('Polled'), 1, 'due: fetched');
+    t.equal(await entriesWithSubject('Not fetched'), 0, 'a disabled account is left alone');
+    t.equal((await services.mailAccounts.get(off.id)).lastFetchAt, null);
+  });
+
   t.test('the database down: the message stays unread on the server', async (t) => {
     const account = (await services.mailAccounts.list()).find((a) => a.username === 'alice')!;
     await append(alice, 'INBOX', 'While down', 'down@example.com');
