@@ -102,6 +102,16 @@ t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (
     t.match(page.body, 'Last error: Could not connect', 'and the account shows it as its last error');
     t.match((await b.get('/scp/admin/mail-accounts')).body, 'Could not connect to 127.0.0.1 port 1', 'the list shows it too');
 
+    // A password sealed under another key (a database restored without its secrets): said, never a 500.
+    await knex('mail_accounts').where({ id: closedPort.id }).update({ credential: Buffer.alloc(40, 7).toString('base64') });
+    await b.get(`/scp/admin/mail-accounts/${closedPort.id}`);
+    const unreadable = await b.post(`/scp/admin/mail-accounts/${closedPort.id}/test`, {});
+    t.equal(unreadable.statusCode, 409);
+    t.match(unreadable.body, 'cannot be decrypted');
+    await b.get(`/scp/admin/mail-accounts/${closedPort.id}`);
+    await b.post(`/scp/admin/mail-accounts/${closedPort.id}/fetch`, {});
+    t.match((await services.mailAccounts.get(closedPort.id)).lastError, /cannot be decrypted/, 'a fetch records it on the account');
+
     // A certificate for another name, over TLS from the start and over STARTTLS: refused, and said so.
     const badCert = await addAccount(t, { username: 'bob', password: 'S3cret-bob', port: String(dovecot.tlsPort), tlsMode: 'implicit' });
     await b.post(`/scp/admin/mail-accounts/${badCert.id}/test`, {});

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { AuditRepository } from '../../audit/audit-repository.js';
 import type { Database } from '../../db/database.js';
 import { requireAdmin } from '../../departments/department-service.js';
-import { ValidationError, notFound, type FieldErrors } from '../../errors.js';
+import { AppError, ValidationError, notFound, type FieldErrors } from '../../errors.js';
 import { msg } from '../../i18n/message.js';
 import type { StaffPrincipal } from '../../staff/staff.js';
 import type { MailboxRepository } from '../mailboxes/mailbox-repository.js';
@@ -42,7 +42,7 @@ const PRINTABLE = /^[^\p{Cc}]+$/u;
 export const POLL_SECONDS = { min: 30, max: 86_400 };
 
 /** Plain text only to this machine: a password sent in clear over a network is a password given away. */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const h = host.toLowerCase();
   return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
 }
@@ -67,8 +67,15 @@ export class MailAccountService {
     return a;
   }
 
+  /** Throws when the stored password does not open with this installation's key (a database restored without its secrets). */
   connection(a: MailAccount): ConnectionSettings {
-    return { host: a.host, port: a.port, tlsMode: a.tlsMode, username: a.username, password: this.cipher.open(a.sealedCredential, PASSWORD_CONTEXT), folder: a.folder };
+    let password: string;
+    try {
+      password = this.cipher.open(a.sealedCredential, PASSWORD_CONTEXT);
+    } catch {
+      throw new AppError('MAIL_ACCOUNT_CREDENTIAL_UNREADABLE', 'conflict', 'errors.mail_account.credential_unreadable');
+    }
+    return { host: a.host, port: a.port, tlsMode: a.tlsMode, username: a.username, password, folder: a.folder };
   }
 
   async create(actor: StaffPrincipal, input: MailAccountInput): Promise<MailAccount> {

@@ -1,4 +1,5 @@
 import { ImapFlow, type ImapFlowError } from 'imapflow';
+import { AppError } from '../../errors.js';
 import { msg, type Message } from '../../i18n/message.js';
 import type { Logger } from '../../logger.js';
 import type { MailAccount } from '../accounts/mail-account-repository.js';
@@ -100,14 +101,14 @@ export class ImapFetcher {
   }
 
   /** Signs in, opens the folder and counts the messages a fetch would take. */
-  async test(c: ConnectionSettings, account: Pick<MailAccount, 'lastUidValidity' | 'lastUid'> | null): Promise<ConnectionTest> {
+  async test(c: ConnectionSettings, account: Pick<MailAccount, 'lastUidValidity' | 'lastUid'>): Promise<ConnectionTest> {
     const client = this.client(c);
     try {
       await client.connect();
       const lock = await client.getMailboxLock(c.folder, { readOnly: true });
       try {
         const box = client.mailbox;
-        const from = account && box && account.lastUidValidity === box.uidValidity ? account.lastUid : 0;
+        const from = box && account.lastUidValidity === box.uidValidity ? account.lastUid : 0;
         const uids = await client.search({ uid: `${from + 1}:*` }, { uid: true });
         return { ok: true, waiting: (uids || []).filter((u) => u > from).length };
       } finally {
@@ -123,7 +124,13 @@ export class ImapFetcher {
   /** One fetch of an account's folder; stops between messages when `signal` aborts (the lease was lost). */
   async fetch(account: MailAccount, save: SavePosition, signal: AbortSignal): Promise<FetchReport> {
     const report: FetchReport = { imported: 0, duplicates: 0, quarantined: 0, tooLarge: [], stopped: null };
-    const c = this.d.accounts.connection(account);
+    let c: ConnectionSettings;
+    try {
+      c = this.d.accounts.connection(account);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      return { ...report, stopped: err.userMessage };
+    }
     const client = this.client(c);
     // Read once per fetch, when the first message needs it, inside store()'s try: a database that is down
     // leaves the message on the server like any other failure to store.
