@@ -74,7 +74,7 @@ export async function startDovecot(t: Test, users: Record<string, string>): Prom
   const tlsPort = await freePort();
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=wrong.example', '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=wrong.example', '-days', '2', '-keyout', key, '-out', cert], { stdio: 'ignore' });
   const log = join(dir, 'dovecot.log');
   const passwd = join(dir, 'passwd');
   writeFileSync(passwd, Object.entries(users).map(([u, p]) => `${u}:{PLAIN}${p}::::::\n`).join(''));
