@@ -1,9 +1,10 @@
+import { connect, createServer, type AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import type { ImapFlow } from 'imapflow';
 import { createDatabase } from '../../src/db/database.js';
 import { LeaseRepository } from '../../src/jobs/lease-repository.js';
 import { MailAccountRepository } from '../../src/mail/accounts/mail-account-repository.js';
-import { ImapFetcher } from '../../src/mail/inbound/imap-fetcher.js';
+import { FETCH_BATCH, ImapFetcher } from '../../src/mail/inbound/imap-fetcher.js';
 import { ImapPoller } from '../../src/mail/inbound/imap-poller.js';
 import { createServices } from '../../src/services.js';
 import { loadSecrets } from '../../src/settings/secrets.js';
@@ -20,7 +21,7 @@ import { message } from '../helpers/smtp.js';
 const missing = dovecotMissing();
 
 t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (t) => {
-  const dovecot = await startDovecot(t, { alice: 'S3cret-alice', bob: 'S3cret-bob', carol: 'S3cret-carol' });
+  const dovecot = await startDovecot(t, { alice: 'S3cret-alice', bob: 'S3cret-bob', carol: 'S3cret-carol', dave: 'S3cret-dave' });
   const ctx = await createTestContext(t);
   const { services } = ctx;
   const app = await createTestApp(t, ctx);
@@ -223,6 +224,44 @@ t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (
     t.equal(await entriesWithSubject('Polled'), 1, 'due: fetched');
     t.equal(await entriesWithSubject('Not fetched'), 0, 'a disabled account is left alone');
     t.equal((await services.mailAccounts.get(off.id)).lastFetchAt, null);
+  });
+
+  t.test('the server drops the connection mid-fetch: what was stored stays done, the rest comes next time, once', async (t) => {
+    // A proxy in front of Dovecot that cuts both sides when the client asks for a second group of messages.
+    let cuts = 0;
+    const proxy = createServer((down) => {
+      const up = connect(dovecot.port, '127.0.0.1');
+      let sourceRequests = 0;
+      down.on('data', (d: Buffer) => {
+        sourceRequests += (d.toString('latin1').match(/PEEK\[\]/g) ?? []).length;
+        if (sourceRequests === 2) {
+          cuts += 1;
+          down.destroy();
+          up.destroy();
+        } else up.write(d);
+      });
+      up.on('data', (d: Buffer) => down.write(d));
+      up.on('error', () => down.destroy());
+      down.on('error', () => up.destroy());
+      up.on('close', () => down.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const dave = await dovecot.client('dave');
+    for (let i = 1; i <= FETCH_BATCH + 1; i++) await append(dave, 'INBOX', `Batch ${i}`, `batch${i}@example.com`);
+    const account = await addAccount(t, { username: 'dave', password: 'S3cret-dave', port: String((proxy.address() as AddressInfo).port) });
+
+    const first = (await services.imapPoller.fetch(account))!;
+    t.equal(cuts, 1, 'the connection was cut');
+    t.equal(first.imported, FETCH_BATCH, 'the first group is stored');
+    t.match(first.stopped, { key: 'errors.mail_account.dropped' });
+    t.match((await services.mailAccounts.get(account.id)).lastError, 'closed the connection during the fetch');
+    t.same((await flagsOf(dave, 'INBOX')).filter((m) => !m.seen).map((m) => m.subject), [`Batch ${FETCH_BATCH + 1}`], 'the rest stays unread');
+
+    const second = (await services.imapPoller.fetch(await services.mailAccounts.get(account.id)))!;
+    t.same([second.imported, second.duplicates, second.stopped], [1, 0, null], 'the next fetch takes the rest');
+    t.same([await entriesWithSubject('Batch 1'), await entriesWithSubject(`Batch ${FETCH_BATCH + 1}`)], [1, 1], 'each once');
+    t.equal((await services.mailAccounts.get(account.id)).lastError, null, 'a good fetch clears the error');
   });
 
   t.test('the database down: the message stays unread on the server', async (t) => {
