@@ -150,6 +150,8 @@ t.test('IMAP mail accounts against Dovecot', { skip: missing ?? false }, async (
     await append(alice, 'INBOX', 'Waiting three', 'w3@example.com');
     t.same(((await services.imapPoller.fetch(after))!).imported, 1, 'the next fetch takes only the new message');
     t.equal(await entriesWithSubject('Waiting one'), 1);
+    const again = (await services.imapPoller.fetch(account))!;
+    t.same([again.imported, again.duplicates], [0, 0], 'an account read before the last fetch goes on from the position saved since');
   });
 
   t.test('move and delete after import', async (t) => {

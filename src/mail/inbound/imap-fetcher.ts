@@ -64,7 +64,7 @@ export interface ImapFetcherDeps {
   timeoutMs: number;
 }
 
-/** Stores how far a fetch got (UIDVALIDITY and the last UID done): called after each message. */
+/** Stores how far a fetch got (UIDVALIDITY and the last UID done): called after each group of messages. */
 export type SavePosition = (uidValidity: bigint, uid: number) => Promise<void>;
 
 /**

@@ -64,9 +64,9 @@ export class ImapPoller {
     }
   }
 
-  /** Fetches one account now; null when another node holds its lease. */
-  async fetch(account: MailAccount): Promise<FetchReport | null> {
-    const name = `mail-account:${account.id}`;
+  /** Fetches one account now; null when another node holds its lease (or the account is gone). */
+  async fetch(listed: MailAccount): Promise<FetchReport | null> {
+    const name = `mail-account:${listed.id}`;
     const renew = () => {
       const now = this.d.clock.now();
       return this.d.leases.acquire(name, this.d.nodeId, now, new Date(now.getTime() + this.d.leaseMs));
@@ -76,6 +76,9 @@ export class ImapPoller {
     const onStop = () => controller.abort(new Error('node stopping'));
     this.stopping.signal.addEventListener('abort', onStop);
     try {
+      // Read again under the lease: the position another node saved before it let go is the one to go on from.
+      const account = await this.d.accounts.get(listed.id);
+      if (!account) return null;
       await this.d.accounts.fetchStarted(account.id, this.d.clock.now());
       const report = await holdLease({ renew, leaseMs: this.d.leaseMs, log: this.d.log, what: { account: account.id }, controller }, (signal) =>
         this.d.fetcher.fetch(account, (uidValidity, uid) => this.d.accounts.savePosition(account.id, uidValidity, uid), signal),
