@@ -22,6 +22,7 @@ import * as neutralSystemTexts from './20261130_0025_neutral_system_texts.js';
 import * as searchIndex from './20261130_0026_search_index.js';
 import * as people from './20261130_0027_people.js';
 import * as savedQueues from './20261130_0028_saved_queues.js';
+import * as mailAccounts from './20261130_0030_mail_accounts.js';
 import * as helpTopics from './20261130_0031_help_topics.js';
 
 export interface Migration {
@@ -55,5 +56,6 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0026_search_index', searchIndex],
   ['20261130_0027_people', people],
   ['20261130_0028_saved_queues', savedQueues],
+  ['20261130_0030_mail_accounts', mailAccounts],
   ['20261130_0031_help_topics', helpTopics],
 ];

@@ -47,6 +47,7 @@ export async function runServer(): Promise<void> {
   // In a cluster every worker runs a scheduler too: they compete for the same database lease as separate
   // nodes do, so one runs the jobs and another takes over if its process dies.
   services.scheduler.start();
+  services.imapPoller.start();
 
   let stopping = false;
   /**
@@ -65,7 +66,7 @@ export async function runServer(): Promise<void> {
       log.error('did not stop within the grace period; exiting');
       process.exit(1);
     }, graceMs + EXIT_MARGIN_MS).unref();
-    const closed = await Promise.allSettled([app.close(), smtp.close(), services.scheduler.stop()]);
+    const closed = await Promise.allSettled([app.close(), smtp.close(), services.scheduler.stop(), services.imapPoller.stop()]);
     services.delivery.close();
     closed.push(...(await Promise.allSettled([db.close()])));
     // Whatever failed to close, the process still exits: a supervisor waiting on it must not hang.

@@ -33,6 +33,11 @@ import { BanService } from './mail/inbound/ban-service.js';
 import { InboundRepository } from './mail/inbound/inbound-repository.js';
 import { MailIntakeService } from './mail/inbound/intake-service.js';
 import { QuarantineService } from './mail/inbound/quarantine.js';
+import { CredentialCipher } from './mail/accounts/credential-cipher.js';
+import { MailAccountRepository } from './mail/accounts/mail-account-repository.js';
+import { MailAccountService } from './mail/accounts/mail-account-service.js';
+import { ImapFetcher } from './mail/inbound/imap-fetcher.js';
+import { ImapPoller } from './mail/inbound/imap-poller.js';
 import { MailboxRepository } from './mail/mailboxes/mailbox-repository.js';
 import { MailboxService } from './mail/mailboxes/mailbox-service.js';
 import { MessageIdSigner } from './mail/message-id.js';
@@ -83,6 +88,9 @@ export interface ServiceDeps {
   log: Logger;
   secrets: Secrets;
 }
+
+/** A remote mail server that stops answering for this long fails the fetch (or the connection test). */
+const IMAP_TIMEOUT_MS = 30_000;
 
 /** Explicit wiring, no container: reading this function tells what depends on what. */
 export function createServices({ db, clock, config, log, secrets }: ServiceDeps) {
@@ -183,6 +191,14 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   const scheduler = new Scheduler(new LeaseRepository(db), clock, log.child({ component: 'jobs' }), {
     tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
   });
+  // Mail accounts fetched over IMAP (issue 15, items 1 and 3): into the same intake as the SMTP listener.
+  const mailAccountRepo = new MailAccountRepository(db, clock);
+  const mailAccounts = new MailAccountService(db, mailAccountRepo, mailboxRepo, new CredentialCipher(secrets.credentialKey), audit);
+  const imapFetcher = new ImapFetcher({ accounts: mailAccounts, mailboxes, intake, log: log.child({ component: 'imap' }), maxMessageBytes: config.smtp.maxMessageBytes, timeoutMs: IMAP_TIMEOUT_MS });
+  const imapPoller = new ImapPoller({
+    accounts: mailAccountRepo, fetcher: imapFetcher, leases: new LeaseRepository(db), clock, log: log.child({ component: 'imap' }), describe: i18n.translator('en').t,
+    nodeId: scheduler.nodeId, tickMs: config.scheduler.tickSeconds * 1000, leaseMs: config.scheduler.leaseSeconds * 1000,
+  });
   const pendingAlerts = new PendingAlerts({ db, threads, tickets: ticketRepo, notifier, outbox });
   registerDefaultJobs(scheduler, {
     delivery, pendingAlerts, outbox, inbound, audit, sessions, loginThrottle, rateLimiter, clock, outboxEveryMs: config.scheduler.tickSeconds * 1000, retention: config.retention,
@@ -202,7 +218,7 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
   });
   return {
     db, clock, config, log, secrets, settings, audit, topics, outbox, loginThrottle, rateLimiter, departments, staff, accountRecovery, users, accessTokens, tickets, locks, drafts,
-    sessions, mailboxes, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
+    sessions, mailboxes, mailAccounts, imapFetcher, imapPoller, bans, ticketBulk, ticketRemoval, intake, delivery, pendingAlerts, scheduler, signer, i18n, siteLanguage, siteLanguageSetting, directory,
     nonParticipantEntries: new NonParticipantEntryService({ db, clock, tickets, ticketRepo, threads, users, collaborators, audit, locks, events, search: searchIndex }),
     canned: new CannedService({
       db, repo: new CannedRepository(db, clock, directoryVersion), departments: departmentRepo, audit, menus, findTicket,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock } from '../db/time.js';
 import type { Logger } from '../logger.js';
+import { holdLease } from './hold-lease.js';
 import type { LeaseRepository } from './lease-repository.js';
 
 export interface Job {
@@ -108,41 +109,12 @@ export class Scheduler {
 
   /** Runs the job while renewing the lease in the background; the lease was renewed just before the call. */
   private async holdingLease(job: Job): Promise<unknown> {
-    const lease = new AbortController();
-    this.currentJob = lease;
-    const abort = (why: string) => {
-      if (lease.signal.aborted) return;
-      this.log.warn({ job: job.name, why }, 'scheduler lease not held: stopping the job after its current step');
-      lease.abort(new Error(why));
-    };
-    // The lease runs leaseMs from a renewal's start; stop a third before that unless a renewal succeeds.
-    const margin = () => setTimeout(() => abort('lease renewal overdue'), (this.opts.leaseMs * 2) / 3);
-    let overdue = margin();
-    let renewing = false;
-    let done = false;
-    const renewer = setInterval(() => {
-      if (renewing || lease.signal.aborted) return;
-      renewing = true;
-      const started = margin();
-      this.renew()
-        .then((held) => {
-          clearTimeout(overdue);
-          if (done) return clearTimeout(started);
-          overdue = started;
-          if (!held) abort('lease taken by another node');
-        }, (err: unknown) => {
-          clearTimeout(started);
-          this.log.error({ err }, 'scheduler lease renewal failed');
-        })
-        .finally(() => (renewing = false));
-    }, this.opts.leaseMs / 3);
+    const controller = new AbortController();
+    this.currentJob = controller;
     try {
-      return await job.run(lease.signal);
+      return await holdLease({ renew: () => this.renew(), leaseMs: this.opts.leaseMs, log: this.log, what: { job: job.name }, controller }, (signal) => job.run(signal));
     } finally {
-      done = true;
       this.currentJob = null;
-      clearInterval(renewer);
-      clearTimeout(overdue);
     }
   }
 

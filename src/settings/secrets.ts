@@ -9,10 +9,12 @@ export interface Secrets {
   tokenKey: Buffer;
   /** HMAC in our outgoing Message-IDs. */
   messageIdKey: Buffer;
+  /** AES-256-GCM key for the credentials of remote mail accounts (passwords, later OAuth2 grants). */
+  credentialKey: Buffer;
 }
 
 export async function loadSecrets(settings: SettingsRepository): Promise<Secrets> {
   const get = async (name: string) =>
     Buffer.from(await settings.getOrInsert(`secret.${name}`, () => randomBytes(32).toString('base64')), 'base64');
-  return { csrfKey: await get('csrf'), tokenKey: await get('token'), messageIdKey: await get('message_id') };
+  return { csrfKey: await get('csrf'), tokenKey: await get('token'), messageIdKey: await get('message_id'), credentialKey: await get('credential') };
 }

@@ -5,7 +5,7 @@ import { readableHeaderText } from './raw-headers.js';
 
 export const INBOUND_STATUSES = ['processing', 'ticket', 'reply', 'bounce', 'dropped', 'quarantined'] as const;
 export type InboundStatus = (typeof INBOUND_STATUSES)[number];
-export type IntakeSource = 'smtp' | 'api' | 'pipe';
+export type IntakeSource = 'smtp' | 'api' | 'pipe' | 'imap';
 
 export interface NewInbound {
   mailboxId: number | null;

@@ -4,6 +4,7 @@ import { render } from '../render.js';
 import { apiKeyAdminRoutes } from './api-key-routes.js';
 import { cannedManagementRoutes } from '../staff/canned-routes.js';
 import { departmentAdminRoutes } from './department-routes.js';
+import { mailAccountAdminRoutes } from './mail-account-routes.js';
 import { mailAdminRoutes } from './mail-routes.js';
 import { outboxAdminRoutes } from './outbox-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
@@ -23,6 +24,7 @@ export async function adminPanel(app: FastifyInstance): Promise<void> {
   await app.register(topicAdminRoutes);
   await app.register(outboxAdminRoutes);
   await app.register(mailAdminRoutes);
+  await app.register(mailAccountAdminRoutes);
   await app.register(apiKeyAdminRoutes);
   await app.register(settingsAdminRoutes);
   await app.register(cannedManagementRoutes('shared'));
