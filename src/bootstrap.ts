@@ -57,7 +57,7 @@ export async function openDatabase(config: Config, log?: Logger): Promise<{ db: 
 
 /** Secrets, services and the first-run defaults (a department and a help topic) on an open database. */
 export async function startServices(config: Config, db: Database, log: Logger): Promise<Services> {
-  const secrets = await loadSecrets(new SettingsRepository(db));
+  const secrets = await loadSecrets(new SettingsRepository(db), config);
   // Loaded here, not at the top: the cluster primary opens the database through this module and serves nothing.
   const { createServices } = await import('./services.js');
   const services = createServices({ db, clock: systemClock, config, log, secrets });

@@ -92,6 +92,9 @@ export const ConfigSchema = Type.Object(
     publicUrl: Type.String({ pattern: '^(https?://[^\\s]+)?$' }),
     mailDomain: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9.-]+$' }),
     outboundSmtpUrl: Type.String(),
+    // Empty: a key generated at first start and kept in the database. Set (32 bytes in base64, e.g. from
+    // `openssl rand -base64 32`) to keep the key of remote mail accounts' passwords out of the database and its backups.
+    credentialKey: Type.String({ pattern: '^([A-Za-z0-9+/]{43}=)?$' }),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     helpdeskName: Type.String({ minLength: 1, maxLength: 120 }),
     attachments: Type.Object(
@@ -171,6 +174,7 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'int' | 'intOr
   PUBLIC_URL: { path: ['publicUrl'], type: 'string' },
   MAIL_DOMAIN: { path: ['mailDomain'], type: 'string' },
   OUTBOUND_SMTP_URL: { path: ['outboundSmtpUrl'], type: 'string' },
+  CREDENTIAL_KEY: { path: ['credentialKey'], type: 'string' },
   LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   TRUST_PROXY: { path: ['http', 'trustProxy'], type: 'flagOrString' },
   RETENTION_SENT_MAIL_DAYS: { path: ['retention', 'sentMailDays'], type: 'int' },

@@ -13,8 +13,14 @@ export interface Secrets {
   credentialKey: Buffer;
 }
 
-export async function loadSecrets(settings: SettingsRepository): Promise<Secrets> {
+/**
+ * `credentialKey` (config, base64), when set, seals mail account passwords instead of the generated one: a key
+ * kept beside the ciphertext protects it from nothing but a careless SELECT, while one in the environment keeps a
+ * stolen database dump's passwords closed.
+ */
+export async function loadSecrets(settings: SettingsRepository, configured: { credentialKey?: string } = {}): Promise<Secrets> {
   const get = async (name: string) =>
     Buffer.from(await settings.getOrInsert(`secret.${name}`, () => randomBytes(32).toString('base64')), 'base64');
-  return { csrfKey: await get('csrf'), tokenKey: await get('token'), messageIdKey: await get('message_id'), credentialKey: await get('credential') };
+  const credentialKey = configured.credentialKey ? Buffer.from(configured.credentialKey, 'base64') : await get('credential');
+  return { csrfKey: await get('csrf'), tokenKey: await get('token'), messageIdKey: await get('message_id'), credentialKey };
 }
