@@ -46,86 +46,112 @@ export interface SearchHit {
   updatedAt: string;
 }
 
-/** The SQL of search: which tickets match, in what order, how many, and which entry matched best. */
+/**
+ * Rows of ticket fields and rows of entries each term reads from the engine at most. A word in fewer rows is
+ * found in full; a commoner one is found among this many of its rows (the newest, on SQLite), so that no search
+ * reads a large part of the desk: see `words`.
+ */
+export const PROBE_ROWS = 500;
+
+/** What a term's probe found: each ticket's relevance, and whether that is every ticket the term matches. */
+interface TermMatch {
+  scores: Map<number, number>;
+  complete: boolean;
+}
+
+/** The SQL of search: which tickets match, in what order, how many, and which entry matched. */
 export class SearchRepository {
   constructor(
     private readonly db: Database,
     private readonly engine: SearchEngine,
+    /** `PROBE_ROWS`; tests make it small to see common words with a few tickets. */
+    private readonly probeRows = PROBE_ROWS,
   ) {}
 
   /**
-   * One page, in keyset order. With `total`, each row also carries how many tickets match in all, counted by
-   * the same statement: with words, every match is read anyway to order them, so a count of its own would
-   * read them all a second time.
+   * A search with words: one page in keyset order, how many tickets match (`complete` when that is all of them,
+   * otherwise a lower bound). Each term is probed for a bounded number of rows (`PROBE_ROWS`). The rarest term
+   * found in full drives: its tickets are the candidates, which the other terms found in full narrow at no cost,
+   * and which the engine checks exactly against the remaining (common) terms and the exclusions. Only when every
+   * term is common are the candidates those of a bounded probe, and the result a part of all matches. Access and
+   * filters then apply to at most a few hundred tickets, ordered here.
    */
-  async page(s: SearchQuery, total = false): Promise<{ hits: SearchHit[]; total: number }> {
-    const rows = await this.db.run((q) => {
-      const query = this.matchingTickets(q, s).select('t.id', 't.updated_at');
-      if (total) query.select(q.raw('count(*) over () as total'));
-      const byScore = s.sort === 'relevance' && s.terms.length > 0;
-      const col = byScore ? 'h.score' : 't.updated_at';
-      if (s.after) {
-        const { value, id } = s.after;
-        query.where((w) => w.where(col, '<', value).orWhere((o) => o.where(col, value).where('t.id', '<', id)));
-      }
-      return query.orderBy([{ column: col, order: 'desc' }, { column: 't.id', order: 'desc' }]).limit(s.limit);
-    });
-    return {
-      hits: rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: Number(r.score ?? 0), updatedAt: String(r.updated_at) })),
-      total: Number(rows[0]?.total ?? 0),
-    };
+  async words(s: SearchQuery): Promise<{ hits: SearchHit[]; total: number; complete: boolean }> {
+    const notes = s.scope.kind === 'staff';
+    const matches = await Promise.all(s.terms.map((term) => this.probe(term, notes)));
+    const order = matches.map((m, i) => ({ m, term: s.terms[i]! }))
+      .sort((a, b) => Number(b.m.complete) - Number(a.m.complete) || a.m.scores.size - b.m.scores.size);
+    const [driver, ...others] = order;
+    let ids = [...driver!.m.scores.keys()];
+    for (const { m } of others) if (m.complete) ids = ids.filter((id) => m.scores.has(id));
+    for (const { m, term } of others) {
+      if (m.complete || !ids.length) continue;
+      const found = await this.engine.within(this.db, [term], notes, ids);
+      ids = ids.filter((id) => found.has(id));
+    }
+    if (s.excluded.length && ids.length) {
+      const found = await this.engine.within(this.db, s.excluded, notes, ids);
+      ids = ids.filter((id) => !found.has(id));
+    }
+    if (!ids.length) return { hits: [], total: 0, complete: driver!.m.complete };
+    const rows = await this.db.run((q) => this.filtered(q, q.from('tickets as t').whereIn('t.id', ids), s).select('t.id', 't.updated_at'));
+    const score = (id: number) => matches.reduce((sum, m) => sum + (m.scores.get(id) ?? 0), 0);
+    const byScore = s.sort === 'relevance';
+    const hits: SearchHit[] = rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: score(Number(r.id)), updatedAt: String(r.updated_at) }));
+    const key = (h: SearchHit): number | string => (byScore ? h.score : h.updatedAt);
+    hits.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : b.id - a.id));
+    const after = s.after;
+    const rest = after ? hits.filter((h) => key(h) < after.value || (key(h) === after.value && h.id < after.id)) : hits;
+    return { hits: rest.slice(0, s.limit), total: hits.length, complete: driver!.m.complete };
   }
 
-  /**
-   * How many tickets match, counting no further than `cap`: a count past it says "more than", cheaply. For
-   * filters alone, where a page reads only its own rows in index order.
-   */
+  /** One page of a search by filters alone, in keyset order of last activity: only its own rows are read. */
+  async filtersPage(s: SearchQuery): Promise<SearchHit[]> {
+    const rows = await this.db.run((q) => {
+      const query = this.filtered(q, q.from('tickets as t'), s).select('t.id', 't.updated_at');
+      if (s.after) {
+        const { value, id } = s.after;
+        query.where((w) => w.where('t.updated_at', '<', value).orWhere((o) => o.where('t.updated_at', value).where('t.id', '<', id)));
+      }
+      return query.orderBy([{ column: 't.updated_at', order: 'desc' }, { column: 't.id', order: 'desc' }]).limit(s.limit);
+    });
+    return rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: 0, updatedAt: String(r.updated_at) }));
+  }
+
+  /** How many tickets the filters alone select, counting no further than `cap`: past it, "more than", cheaply. */
   async count(s: SearchQuery, cap: number): Promise<number> {
-    const [row] = await this.db.run((q) => q.from(this.matchingTickets(q, s).select('t.id').limit(cap + 1).as('c')).count({ n: '*' }));
+    const [row] = await this.db.run((q) => q.from(this.filtered(q, q.from('tickets as t'), s).select('t.id').limit(cap + 1).as('c')).count({ n: '*' }));
     return Number(row?.n ?? 0);
   }
 
-  /** For each ticket, the text of the visible entry that matched best (for its snippet). */
+  /** For each ticket, the text of its newest visible entry that matches (for its snippet). */
   async bestEntries(ticketIds: number[], terms: Term[], notes: boolean): Promise<Map<number, string>> {
     if (!ticketIds.length || !terms.length) return new Map();
-    const rows = await this.db.run((q) =>
-      this.engine.matchingEntries(q, terms, notes).whereIn('e.ticket_id', ticketIds).orderBy([{ column: 'score', order: 'desc' }, { column: 'e.id', order: 'desc' }]),
-    );
-    const best = new Map<number, string>();
-    for (const r of rows) if (!best.has(Number(r.ticket_id))) best.set(Number(r.ticket_id), r.body_text as string);
-    return best;
+    const best = new Map<number, { id: number; text: string }>();
+    for (const e of await this.engine.entriesWithin(this.db, terms, notes, ticketIds)) {
+      if ((best.get(e.ticketId)?.id ?? 0) < e.id) best.set(e.ticketId, e);
+    }
+    return new Map([...best].map(([ticketId, e]) => [ticketId, e.text]));
+  }
+
+  private async probe(term: Term, notes: boolean): Promise<TermMatch> {
+    const { rows, complete } = await this.engine.probe(this.db, term, this.probeRows);
+    const scores = new Map<number, number>();
+    for (const r of rows) if (notes || !r.note) scores.set(r.ticketId, (scores.get(r.ticketId) ?? 0) + r.score);
+    return { scores, complete };
   }
 
   /**
-   * Tickets visible in the scope that match every term (each anywhere in the ticket: its fields or any entry
-   * the searcher may see) and no excluded one, under the filters. With terms, `h.score` is the sum of the
-   * engine's relevance over the matching rows. Exclusions count only beside terms (query.ts drops them alone):
-   * they are one more branch of the same aggregate, tagged -1. As a NOT IN of their own, MariaDB ran their
-   * MATCH once per candidate ticket (17 s for "invoice -refund" at 10,000 tickets).
+   * The tickets of `query` (as `t`) that are visible in the scope and pass the filters. A merged ticket is found
+   * as its survivor only.
    */
-  private matchingTickets(q: Knex, s: SearchQuery): Knex.QueryBuilder {
-    const notes = s.scope.kind === 'staff';
-    let query: Knex.QueryBuilder;
-    if (s.terms.length) {
-      // The tag is written into the SQL, not bound: knex would bind it ahead of the subquery's values.
-      const branch = (terms: Term[], tag: number) => q.from(this.engine.matching(q, terms, notes).as(`m${tag + 1}`)).select('ticket_id', 'score', q.raw(`${tag} as term`));
-      const [first, ...rest] = [...s.terms.map((term, i) => branch([term], i)), ...(s.excluded.length ? [branch(s.excluded, -1)] : [])];
-      const union = rest.length ? first!.unionAll(rest) : first!;
-      const hits = q.from(union.as('u')).groupBy('ticket_id').select('ticket_id', q.raw('SUM(score) as score'));
-      if (rest.length) {
-        hits.having(q.raw('count(distinct term)'), '=', s.terms.length).having(q.raw('min(term)'), '>=', 0);
-      }
-      query = q.from(hits.as('h')).join('tickets as t', 't.id', 'h.ticket_id').select('h.score');
-    } else {
-      query = q.from('tickets as t');
-    }
+  private filtered(q: Knex, query: Knex.QueryBuilder, s: SearchQuery): Knex.QueryBuilder {
     const scope = s.scope;
     if (scope.kind === 'client') query.where('t.user_id', scope.userId);
     else if (scope.departmentIds) {
       const departmentIds = scope.departmentIds.length ? scope.departmentIds : [0];
       query.where((w) => w.whereIn('t.department_id', departmentIds).orWhere('t.assignee_id', scope.staffId));
     }
-    // A merged ticket is found as its survivor.
     query.whereNull('t.merged_into_id');
     const f = s.filters;
     if (f.statuses?.length) query.whereIn('t.status', f.statuses);

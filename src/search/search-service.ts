@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors.js';
 import type { Principal, TicketListRow } from '../tickets/ticket.js';
 import { parseQuery } from './query.js';
-import type { SearchFilters, SearchQuery, SearchRepository, SearchScope, SearchSort } from './search-repository.js';
+import type { SearchFilters, SearchHit, SearchQuery, SearchRepository, SearchScope, SearchSort } from './search-repository.js';
 import { snippetHtml } from './snippet.js';
 
 export type { SearchFilters, SearchSort } from './search-repository.js';
@@ -33,7 +33,8 @@ export interface SearchResult {
 
 /**
  * Counts are shown up to this: counting every ticket a filter alone selects at a million tickets costs more
- * than the page, so that count stops here ("more than 1,000"); with words the count is exact but shown the same.
+ * than the page, so that count stops here ("more than 1,000"). With words, a count is exact while the rarest
+ * word is in few enough rows (search-repository.ts), and otherwise a lower bound, shown the same way.
  */
 export const COUNT_CAP = 1000;
 
@@ -43,18 +44,18 @@ export interface SearchServiceDeps {
   rows(ids: number[]): Promise<TicketListRow[]>;
 }
 
-/** Where the next page starts, and the first page's count, which later pages show again rather than recount. */
-type Cursor = { value: number | string; id: number; total: number };
+/** Where the next page starts: the last row's sort value and id. */
+type Cursor = { value: number | string; id: number };
 
-const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.value, c.id, c.total])).toString('base64url');
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.value, c.id])).toString('base64url');
 
 /** A cursor from a URL: anything that is not one of ours reads as the first page. */
 function decodeCursor(s: string | null | undefined): Cursor | null {
   if (!s) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 3 && (typeof v[0] === 'number' || typeof v[0] === 'string') && Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2])) {
-      return { value: v[0], id: v[1] as number, total: v[2] as number };
+    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === 'number' || typeof v[0] === 'string') && Number.isSafeInteger(v[1])) {
+      return { value: v[0], id: v[1] as number };
     }
   } catch {
     // Not JSON: the first page.
@@ -77,16 +78,10 @@ export class SearchService {
     const sort: SearchSort = terms.length ? (p.sort ?? 'relevance') : 'updated';
     const after = decodeCursor(p.after);
     const query: SearchQuery = { terms, excluded, scope, filters: f, sort, after, limit: p.limit + 1 };
-    // With words the first page counts in its own statement (page()); later pages carry that count.
-    const counted = terms.length > 0 && !after;
-    const [{ hits, total: pageTotal }, total] = await Promise.all([
-      this.d.repo.page(query, counted),
-      counted ? null : after && terms.length ? after.total : this.d.repo.count({ ...query, after: null }, COUNT_CAP),
-    ]);
+    const { hits, total, complete } = terms.length ? await this.d.repo.words(query) : await this.byFilters(query);
     const page = hits.slice(0, p.limit);
     const last = page[page.length - 1];
-    const count = total ?? pageTotal;
-    const next = hits.length > p.limit && last ? encodeCursor({ value: sort === 'relevance' ? last.score : last.updatedAt, id: last.id, total: count }) : null;
+    const next = hits.length > p.limit && last ? encodeCursor({ value: sort === 'relevance' ? last.score : last.updatedAt, id: last.id }) : null;
     const ids = page.map((h) => h.id);
     const [rows, texts] = await Promise.all([this.d.rows(ids), this.d.repo.bestEntries(ids, terms, scope.kind === 'staff')]);
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -96,8 +91,14 @@ export class SearchService {
       return row ? [{ ...row, snippetHtmlSanitized: text ? snippetHtml(text, terms) : null }] : [];
     });
     return {
-      rows: out, total: Math.min(count, COUNT_CAP), more: count > COUNT_CAP, next,
+      rows: out, total: Math.min(total, COUNT_CAP), more: total > COUNT_CAP || !complete, next,
       noWords: !terms.length && p.words.trim() !== '', sort,
     };
+  }
+
+  /** Filters alone: a page reads only its own rows, and the count stops at the cap. */
+  private async byFilters(query: SearchQuery): Promise<{ hits: SearchHit[]; total: number; complete: boolean }> {
+    const [hits, total] = await Promise.all([this.d.repo.filtersPage(query), this.d.repo.count({ ...query, after: null }, COUNT_CAP)]);
+    return { hits, total, complete: true };
   }
 }
