@@ -21,11 +21,16 @@ const expression = (t: Term): string => {
 // Without operators, boolean mode matches rows with any of the terms.
 const against = (terms: Term[]): string => terms.map(expression).join(' ');
 
-/** Whether stored tokens hold a phrase's tokens side by side (they are space-separated, see indexText). */
-const holdsPhrase = (tokens: string, t: Term): boolean => ` ${tokens} `.includes(` ${t.tokens.map(encodeToken).join(' ')} `);
+/** Whether stored tokens (space-separated, see indexText) hold a term: a phrase's tokens side by side. */
+const holds = (tokens: string, t: Term): boolean => ` ${tokens} `.includes(` ${t.tokens.map(encodeToken).join(' ')}${t.prefix ? '' : ' '}`);
 
-/** Whether a row found by `against(terms)` really matches one of them: only a phrase needs a second look. */
-const matches = (tokens: string, terms: Term[]): boolean => terms.some((t) => !isPhrase(t) || holdsPhrase(tokens, t));
+/**
+ * Whether a row found by `against(terms)` really matches one of them. Only a phrase needs a second look, so
+ * the tokens are read only for phrases (`tokensFor`); without them (undefined) InnoDB's answer stands.
+ */
+const matches = (tokens: string | undefined, terms: Term[]): boolean => tokens === undefined || terms.some((t) => holds(tokens, t));
+
+const tokensFor = (alias: string, terms: Term[]): string[] => (terms.some(isPhrase) ? [`${alias}.search_tokens`] : []);
 
 const MATCH = (alias: string) => `MATCH(${alias}.search_tokens) AGAINST (? IN BOOLEAN MODE)`;
 
@@ -48,17 +53,16 @@ const MATCH = (alias: string) => `MATCH(${alias}.search_tokens) AGAINST (? IN BO
 export class MysqlFulltext implements SearchEngine {
   async probe(db: Database, term: Term, limit: number): Promise<{ rows: ProbeRow[]; complete: boolean }> {
     const a = against([term]);
-    const tokens = isPhrase(term) ? ['search_tokens'] : [];
     const rows: Row[] = await db.run((q) => {
       const tickets = q('tickets as t').whereRaw(MATCH('t'), [a]).limit(limit + 1)
-        .select(q.raw('COALESCE(t.merged_into_id, t.id) as ticket_id'), q.raw(`${MATCH('t')} as score`, [a]), q.raw('0 as entry'), q.raw('0 as note'), ...tokens.map((c) => `t.${c}`));
+        .select(q.raw('COALESCE(t.merged_into_id, t.id) as ticket_id'), q.raw(`${MATCH('t')} as score`, [a]), q.raw('0 as entry'), q.raw('0 as note'), ...tokensFor('t', [term]));
       const entries = q('thread_entries as e').whereRaw(MATCH('e'), [a]).limit(limit + 1)
-        .select('e.ticket_id', q.raw(`${MATCH('e')} as score`, [a]), q.raw('1 as entry'), q.raw("e.type = 'note' as note"), ...tokens.map((c) => `e.${c}`));
+        .select('e.ticket_id', q.raw(`${MATCH('e')} as score`, [a]), q.raw('1 as entry'), q.raw("e.type = 'note' as note"), ...tokensFor('e', [term]));
       return q.unionAll([tickets, entries], true);
     });
     const fields = rows.filter((r) => Number(r.entry) === 0).length;
     return {
-      rows: rows.filter((r) => !tokens.length || matches(r.search_tokens as string, [term]))
+      rows: rows.filter((r) => matches(r.search_tokens as string | undefined, [term]))
         .map((r) => ({ ticketId: Number(r.ticket_id), score: Number(r.score), entry: Number(r.entry) === 1, note: Number(r.note) === 1 })),
       complete: fields <= limit && rows.length - fields <= limit,
     };
@@ -69,20 +73,20 @@ export class MysqlFulltext implements SearchEngine {
     const rows: Row[] = await db.run((q) => {
       const tickets = q('tickets as t')
         .where((w) => w.whereIn('t.id', ticketIds).orWhereIn('t.merged_into_id', ticketIds))
-        .select(q.raw('COALESCE(t.merged_into_id, t.id) as ticket_id'), 't.search_tokens', q.raw(`${MATCH('t')} as score`, [a]))
+        .select(q.raw('COALESCE(t.merged_into_id, t.id) as ticket_id'), ...tokensFor('t', terms), q.raw(`${MATCH('t')} as score`, [a]))
         .having('score', '>', 0);
-      return q.unionAll([tickets, this.entries(q, a, notes, ticketIds, ['e.ticket_id'])], true);
+      return q.unionAll([tickets, this.entries(q, a, notes, ticketIds, ['e.ticket_id', ...tokensFor('e', terms)])], true);
     });
-    return new Set(rows.filter((r) => matches(r.search_tokens as string, terms)).map((r) => Number(r.ticket_id)));
+    return new Set(rows.filter((r) => matches(r.search_tokens as string | undefined, terms)).map((r) => Number(r.ticket_id)));
   }
 
   async entriesWithin(db: Database, terms: Term[], notes: boolean, ticketIds: number[]): Promise<Array<{ id: number; ticketId: number; text: string }>> {
-    const rows: Row[] = await db.run((q) => this.entries(q, against(terms), notes, ticketIds, ['e.id', 'e.ticket_id', 'e.body_text']));
-    return rows.filter((r) => matches(r.search_tokens as string, terms)).map((r) => ({ id: Number(r.id), ticketId: Number(r.ticket_id), text: r.body_text as string }));
+    const rows: Row[] = await db.run((q) => this.entries(q, against(terms), notes, ticketIds, ['e.id', 'e.ticket_id', 'e.body_text', ...tokensFor('e', terms)]));
+    return rows.filter((r) => matches(r.search_tokens as string | undefined, terms)).map((r) => ({ id: Number(r.id), ticketId: Number(r.ticket_id), text: r.body_text as string }));
   }
 
   private entries(q: Knex, a: string, notes: boolean, ticketIds: number[], columns: string[]): Knex.QueryBuilder {
-    const query = q('thread_entries as e').whereIn('e.ticket_id', ticketIds).select(...columns, 'e.search_tokens', q.raw(`${MATCH('e')} as score`, [a])).having('score', '>', 0);
+    const query = q('thread_entries as e').whereIn('e.ticket_id', ticketIds).select(...columns, q.raw(`${MATCH('e')} as score`, [a])).having('score', '>', 0);
     if (!notes) query.whereNot('e.type', 'note');
     return query;
   }
