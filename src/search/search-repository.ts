@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
 import { toDbTime } from '../db/time.js';
-import type { TicketSource, TicketStatus } from '../tickets/ticket.js';
+import { STATUSES, type TicketSource, type TicketStatus } from '../tickets/ticket.js';
 import type { Term } from './query.js';
 import type { SearchEngine } from './search-port.js';
 
@@ -51,7 +51,7 @@ export interface SearchHit {
  * found in full; a commoner one is found among this many of its rows (the newest, on SQLite), so that no search
  * reads a large part of the desk: see `words`.
  */
-export const PROBE_ROWS = 500;
+export const PROBE_ROWS = 250;
 
 /** What a term's probe found: each ticket's relevance, and whether that is every ticket the term matches. */
 interface TermMatch {
@@ -105,15 +105,26 @@ export class SearchRepository {
     return { hits: rest.slice(0, s.limit), total: hits.length, complete: driver!.m.complete };
   }
 
-  /** One page of a search by filters alone, in keyset order of last activity: only its own rows are read. */
+  /**
+   * One page of a search by filters alone, in keyset order of last activity: a walk of an index per status,
+   * newest first, each stopping at a page, merged. Without a status the walk would be "anything but spam",
+   * which no index is in order for: the database would sort every ticket the other filters select (a
+   * department's 40,000 at 100,000 tickets) for each page.
+   */
   async filtersPage(s: SearchQuery): Promise<SearchHit[]> {
+    const statuses = s.filters.statuses?.length ? s.filters.statuses : STATUSES;
+    const order = [{ column: 'updated_at', order: 'desc' }, { column: 'id', order: 'desc' }];
     const rows = await this.db.run((q) => {
-      const query = this.filtered(q, q.from('tickets as t'), s).select('t.id', 't.updated_at');
-      if (s.after) {
-        const { value, id } = s.after;
-        query.where((w) => w.where('t.updated_at', '<', value).orWhere((o) => o.where('t.updated_at', value).where('t.id', '<', id)));
-      }
-      return query.orderBy([{ column: 't.updated_at', order: 'desc' }, { column: 't.id', order: 'desc' }]).limit(s.limit);
+      const pages = statuses.map((status, i) => {
+        const query = this.filtered(q, q.from('tickets as t'), { ...s, filters: { ...s.filters, statuses: [status] } }).select('t.id', 't.updated_at');
+        if (s.after) {
+          const { value, id } = s.after;
+          query.where((w) => w.where('t.updated_at', '<', value).orWhere((o) => o.where('t.updated_at', value).where('t.id', '<', id)));
+        }
+        return q.from(query.orderBy(order.map((o) => ({ ...o, column: `t.${o.column}` }))).limit(s.limit).as(`p${i}`)).select('*');
+      });
+      const [first, ...rest] = pages;
+      return q.from((rest.length ? first!.unionAll(rest) : first!).as('u')).select('*').orderBy(order).limit(s.limit);
     });
     return rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), score: 0, updatedAt: String(r.updated_at) }));
   }
