@@ -59,6 +59,14 @@ interface TermMatch {
   complete: boolean;
 }
 
+/** The tickets a search with words considers, the terms still to check on them, and what the probes found. */
+interface Candidates {
+  ids: number[];
+  unchecked: Term[];
+  matches: TermMatch[];
+  complete: boolean;
+}
+
 /** The SQL of search: which tickets match, in what order, how many, and which entry matched. */
 export class SearchRepository {
   constructor(
@@ -73,19 +81,17 @@ export class SearchRepository {
    * otherwise a lower bound). Each term is probed for a bounded number of rows (`PROBE_ROWS`). The rarest term
    * found in full drives: its tickets are the candidates, which the other terms found in full narrow at no cost,
    * and which the engine checks exactly against the remaining (common) terms and the exclusions. Only when every
-   * term is common are the candidates those of a bounded probe, and the result a part of all matches. Access and
+   * term is common are the candidates those of a bounded probe, and the result a part of all matches. A client's
+   * candidates are their own tickets instead, which a probe of the whole desk would mostly miss. Access and
    * filters then apply to at most a few hundred tickets, ordered here.
    */
   async words(s: SearchQuery): Promise<{ hits: SearchHit[]; total: number; complete: boolean }> {
     const notes = s.scope.kind === 'staff';
-    const matches = await Promise.all(s.terms.map((term) => this.probe(term, notes)));
-    const order = matches.map((m, i) => ({ m, term: s.terms[i]! }))
-      .sort((a, b) => Number(b.m.complete) - Number(a.m.complete) || a.m.scores.size - b.m.scores.size);
-    const [driver, ...others] = order;
-    let ids = [...driver!.m.scores.keys()];
-    for (const { m } of others) if (m.complete) ids = ids.filter((id) => m.scores.has(id));
-    for (const { m, term } of others) {
-      if (m.complete || !ids.length) continue;
+    const start = s.scope.kind === 'client' ? await this.ownTickets(s) : await this.probed(s, notes);
+    const { matches, complete } = start;
+    let ids = start.ids;
+    for (const term of start.unchecked) {
+      if (!ids.length) break;
       const found = await this.engine.within(this.db, [term], notes, ids);
       ids = ids.filter((id) => found.has(id));
     }
@@ -93,7 +99,7 @@ export class SearchRepository {
       const found = await this.engine.within(this.db, s.excluded, notes, ids);
       ids = ids.filter((id) => !found.has(id));
     }
-    if (!ids.length) return { hits: [], total: 0, complete: driver!.m.complete };
+    if (!ids.length) return { hits: [], total: 0, complete };
     const rows = await this.db.run((q) => this.filtered(q, q.from('tickets as t').whereIn('t.id', ids), s).select('t.id', 't.updated_at'));
     const score = (id: number) => matches.reduce((sum, m) => sum + (m.scores.get(id) ?? 0), 0);
     const byScore = s.sort === 'relevance';
@@ -102,7 +108,25 @@ export class SearchRepository {
     hits.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : b.id - a.id));
     const after = s.after;
     const rest = after ? hits.filter((h) => key(h) < after.value || (key(h) === after.value && h.id < after.id)) : hits;
-    return { hits: rest.slice(0, s.limit), total: hits.length, complete: driver!.m.complete };
+    return { hits: rest.slice(0, s.limit), total: hits.length, complete };
+  }
+
+  /** Candidates from the terms' probes: the rarest term found in full drives (see `words`). */
+  private async probed(s: SearchQuery, notes: boolean): Promise<Candidates> {
+    const matches = await Promise.all(s.terms.map((term) => this.probe(term, notes)));
+    const order = matches.map((m, i) => ({ m, term: s.terms[i]! }))
+      .sort((a, b) => Number(b.m.complete) - Number(a.m.complete) || a.m.scores.size - b.m.scores.size);
+    const [driver, ...others] = order;
+    let ids = [...driver!.m.scores.keys()];
+    for (const { m } of others) if (m.complete) ids = ids.filter((id) => m.scores.has(id));
+    return { ids, unchecked: others.filter(({ m }) => !m.complete).map(({ term }) => term), matches, complete: driver!.m.complete };
+  }
+
+  /** A client's newest tickets under the filters, as many as two probes would give, every term to check. */
+  private async ownTickets(s: SearchQuery): Promise<Candidates> {
+    const limit = 2 * this.probeRows;
+    const rows = await this.db.run((q) => this.filtered(q, q.from('tickets as t'), s).orderBy('t.updated_at', 'desc').limit(limit + 1).pluck('t.id'));
+    return { ids: rows.slice(0, limit).map(Number), unchecked: s.terms, matches: [], complete: rows.length <= limit };
   }
 
   /**

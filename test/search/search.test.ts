@@ -211,6 +211,10 @@ t.test('search', async (t) => {
     t.same((await find('vanilla -nutmeg')).rows, [], 'a common exclusion');
     t.same((await find('saffron nutmeg vanilla')).rows.map((r) => r.number), [rare.number], 'three words, two of them common');
     t.ok((await find('saffron -nutmeg')).rows.every((r) => r.number === common[2]!.number), 'two common words: among the rows probed, exactly');
+    const requester = await services.users.findOrCreate('x', (await services.tickets.get(p, rare.number)).requesterEmail);
+    const client: Principal = { kind: 'client', userId: requester.id, ticketId: null };
+    const own = await small.search(client, { words: 'saffron', filters: {}, limit: 25 });
+    t.same([own.rows.map((r) => r.number), own.more], [[rare.number], false], 'a client searches their own tickets, however common the word');
   });
 
   await t.test('reindex rebuilds the index in resumable batches', async (t) => {
