@@ -39,7 +39,7 @@ const nameKey = (name: string): string => [...fold(name)].slice(0, NAME_KEY_MAX)
 /**
  * Saved searches as queues (issue 11, item 4). The queue bar shows an agent's own and the shared ones after the
  * built-in queues, each with its count; opening one lists its search's results as a queue page. Counting is a
- * search's count (one statement per queue, capped), kept in the queue counts' cache, so a queue page that finds
+ * search's count (capped; a statement or two per word, by filters alone one), kept in the queue counts' cache, so a queue page that finds
  * them there reads nothing for them; the list itself comes from the MenuCache.
  */
 export class SavedQueueService {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/database.js';
 import { toDbTime } from '../db/time.js';
 import { SORT_COLUMNS } from '../tickets/ticket-repository.js';
-import type { Sort, TicketSource, TicketStatus } from '../tickets/ticket.js';
+import { STATUSES, type Sort, type TicketSource, type TicketStatus } from '../tickets/ticket.js';
 import type { Term } from './query.js';
 import type { SearchEngine } from './search-port.js';
 
@@ -56,90 +56,165 @@ export interface SearchHit {
   sortValue: number | string;
 }
 
-/** The SQL of search: which tickets match, in what order, how many, and which entry matched best. */
+/** A column's value as the cursor carries it: numbers stay numbers, anything else (times, text) a string. */
+const sortValueOf = (v: unknown): number | string => (typeof v === 'number' ? v : String(v));
+
+/** Keyset order over (value, id), both in the one direction: `a` before `b`? */
+function precedes(a: { value: number | string; id: number }, b: { value: number | string; id: number }, dir: 'asc' | 'desc'): boolean {
+  const before = a.value < b.value || (a.value === b.value && a.id < b.id);
+  const same = a.value === b.value && a.id === b.id;
+  return !same && (dir === 'asc' ? before : !before);
+}
+
+/**
+ * Rows of ticket fields and rows of entries each term reads from the engine at most. A word in fewer rows is
+ * found in full; a commoner one is found among this many of its rows (the newest, on SQLite), so that no search
+ * reads a large part of the desk: see `words`.
+ */
+export const PROBE_ROWS = 250;
+
+/** What a term's probe found: each ticket's relevance, and whether that is every ticket the term matches. */
+interface TermMatch {
+  scores: Map<number, number>;
+  complete: boolean;
+}
+
+/** The tickets a search with words considers, the terms still to check on them, and what the probes found. */
+interface Candidates {
+  ids: number[];
+  unchecked: Term[];
+  matches: TermMatch[];
+  complete: boolean;
+}
+
+/** The SQL of search: which tickets match, in what order, how many, and which entry matched. */
 export class SearchRepository {
   constructor(
     private readonly db: Database,
     private readonly engine: SearchEngine,
+    /** `PROBE_ROWS`; tests make it small to see common words with a few tickets. */
+    private readonly probeRows = PROBE_ROWS,
   ) {}
 
   /**
-   * One page, in keyset order. With `total`, each row also carries how many tickets match in all, counted by
-   * the same statement: with words, every match is read anyway to order them, so a count of its own would
-   * read them all a second time.
+   * A search with words: one page in keyset order, how many tickets match (`complete` when that is all of them,
+   * otherwise a lower bound). Each term is probed for a bounded number of rows (`PROBE_ROWS`). The rarest term
+   * found in full drives: its tickets are the candidates, which the other terms found in full narrow at no cost,
+   * and which the engine checks exactly against the remaining (common) terms and the exclusions. Only when every
+   * term is common are the candidates those of a bounded probe, and the result a part of all matches. A client's
+   * candidates are their own tickets instead, which a probe of the whole desk would mostly miss. Access and
+   * filters then apply to at most a few hundred tickets, ordered here.
    */
-  async page(s: SearchQuery, total = false): Promise<{ hits: SearchHit[]; total: number }> {
-    // Relevance comes with words only (SearchService orders a search without them by last activity).
+  async words(s: SearchQuery): Promise<{ hits: SearchHit[]; total: number; complete: boolean }> {
+    const notes = s.scope.kind === 'staff';
+    const start = s.scope.kind === 'client' ? await this.ownTickets(s) : await this.probed(s, notes);
+    const { matches, complete } = start;
+    let ids = start.ids;
+    for (const term of start.unchecked) {
+      if (!ids.length) break;
+      const found = await this.engine.within(this.db, [term], notes, ids);
+      ids = ids.filter((id) => found.has(id));
+    }
+    if (s.excluded.length && ids.length) {
+      const found = await this.engine.within(this.db, s.excluded, notes, ids);
+      ids = ids.filter((id) => !found.has(id));
+    }
+    if (!ids.length) return { hits: [], total: 0, complete };
     const order = s.order;
-    const byScore = order.by === 'relevance';
-    const col = byScore ? 'h.score' : SORT_COLUMNS[order.by];
-    const dir = byScore ? 'desc' : order.dir;
-    const cmp = dir === 'desc' ? '<' : '>';
     const rows = await this.db.run((q) => {
-      const query = this.matchingTickets(q, s).select('t.id', q.raw('?? as sort_value', [col]));
-      if (total) query.select(q.raw('count(*) over () as total'));
-      if (s.after) {
-        const { value, id } = s.after;
-        query.where((w) => w.where(col, cmp, value).orWhere((o) => o.where(col, value).where('t.id', cmp, id)));
-      }
-      return query.orderBy([{ column: col, order: dir }, { column: 't.id', order: dir }]).limit(s.limit);
+      const query = this.filtered(q, q.from('tickets as t').whereIn('t.id', ids), s).select('t.id');
+      return order.by === 'relevance' ? query : query.select(q.raw('?? as sort_value', [SORT_COLUMNS[order.by]]));
     });
-    return {
-      hits: rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), sortValue: byScore ? Number(r.sort_value) : (r.sort_value as number | string) })),
-      total: Number(rows[0]?.total ?? 0),
-    };
+    const score = (id: number) => matches.reduce((sum, m) => sum + (m.scores.get(id) ?? 0), 0);
+    const dir = order.by === 'relevance' ? 'desc' : order.dir;
+    const hits: SearchHit[] = rows.map((r: Record<string, unknown>) => ({
+      id: Number(r.id), sortValue: order.by === 'relevance' ? score(Number(r.id)) : sortValueOf(r.sort_value),
+    }));
+    const key = (h: SearchHit) => ({ value: h.sortValue, id: h.id });
+    hits.sort((a, b) => (precedes(key(a), key(b), dir) ? -1 : precedes(key(b), key(a), dir) ? 1 : 0));
+    const after = s.after;
+    const rest = after ? hits.filter((h) => precedes(after, key(h), dir)) : hits;
+    return { hits: rest.slice(0, s.limit), total: hits.length, complete };
+  }
+
+  /** Candidates from the terms' probes: the rarest term found in full drives (see `words`). */
+  private async probed(s: SearchQuery, notes: boolean): Promise<Candidates> {
+    const matches = await Promise.all(s.terms.map((term) => this.probe(term, notes)));
+    const order = matches.map((m, i) => ({ m, term: s.terms[i]! }))
+      .sort((a, b) => Number(b.m.complete) - Number(a.m.complete) || a.m.scores.size - b.m.scores.size);
+    const [driver, ...others] = order;
+    let ids = [...driver!.m.scores.keys()];
+    for (const { m } of others) if (m.complete) ids = ids.filter((id) => m.scores.has(id));
+    return { ids, unchecked: others.filter(({ m }) => !m.complete).map(({ term }) => term), matches, complete: driver!.m.complete };
+  }
+
+  /** A client's newest tickets under the filters, as many as two probes would give, every term to check. */
+  private async ownTickets(s: SearchQuery): Promise<Candidates> {
+    const limit = 2 * this.probeRows;
+    const rows = await this.db.run((q) => this.filtered(q, q.from('tickets as t'), s).orderBy('t.updated_at', 'desc').limit(limit + 1).pluck('t.id'));
+    return { ids: rows.slice(0, limit).map(Number), unchecked: s.terms, matches: [], complete: rows.length <= limit };
   }
 
   /**
-   * How many tickets match, counting no further than `cap`: a count past it says "more than", cheaply. For
-   * filters alone, where a page reads only its own rows in index order.
+   * One page of a search by filters alone, in keyset order of a column (last activity unless a saved queue's
+   * column is chosen): a walk of an index per status, each stopping at a page, merged. Without a status the
+   * walk would be "anything but spam", which no index is in order for: the database would sort every ticket
+   * the other filters select (a department's 40,000 at 100,000 tickets) for each page.
    */
+  async filtersPage(s: SearchQuery): Promise<SearchHit[]> {
+    const statuses = s.filters.statuses?.length ? s.filters.statuses : STATUSES;
+    const { by, dir } = s.order.by === 'relevance' ? { by: 'updated' as const, dir: 'desc' as const } : s.order;
+    const col = SORT_COLUMNS[by];
+    const cmp = dir === 'desc' ? '<' : '>';
+    const rows = await this.db.run((q) => {
+      const pages = statuses.map((status, i) => {
+        const query = this.filtered(q, q.from('tickets as t'), { ...s, filters: { ...s.filters, statuses: [status] } }).select('t.id', q.raw('?? as sort_value', [col]));
+        if (s.after) {
+          const { value, id } = s.after;
+          query.where((w) => w.where(col, cmp, value).orWhere((o) => o.where(col, value).where('t.id', cmp, id)));
+        }
+        return q.from(query.orderBy([{ column: col, order: dir }, { column: 't.id', order: dir }]).limit(s.limit).as(`p${i}`)).select('*');
+      });
+      const [first, ...rest] = pages;
+      return q.from((rest.length ? first!.unionAll(rest) : first!).as('u')).select('*').orderBy([{ column: 'sort_value', order: dir }, { column: 'id', order: dir }]).limit(s.limit);
+    });
+    return rows.map((r: Record<string, unknown>) => ({ id: Number(r.id), sortValue: sortValueOf(r.sort_value) }));
+  }
+
+  /** How many tickets the filters alone select, counting no further than `cap`: past it, "more than", cheaply. */
   async count(s: SearchQuery, cap: number): Promise<number> {
-    const [row] = await this.db.run((q) => q.from(this.matchingTickets(q, s).select('t.id').limit(cap + 1).as('c')).count({ n: '*' }));
+    const [row] = await this.db.run((q) => q.from(this.filtered(q, q.from('tickets as t'), s).select('t.id').limit(cap + 1).as('c')).count({ n: '*' }));
     return Number(row?.n ?? 0);
   }
 
-  /** For each ticket, the text of the visible entry that matched best (for its snippet). */
+  /** For each ticket, the text of its newest visible entry that matches (for its snippet). */
   async bestEntries(ticketIds: number[], terms: Term[], notes: boolean): Promise<Map<number, string>> {
     if (!ticketIds.length || !terms.length) return new Map();
-    const rows = await this.db.run((q) =>
-      this.engine.matchingEntries(q, terms, notes).whereIn('e.ticket_id', ticketIds).orderBy([{ column: 'score', order: 'desc' }, { column: 'e.id', order: 'desc' }]),
-    );
-    const best = new Map<number, string>();
-    for (const r of rows) if (!best.has(Number(r.ticket_id))) best.set(Number(r.ticket_id), r.body_text as string);
-    return best;
+    const best = new Map<number, { id: number; text: string }>();
+    for (const e of await this.engine.entriesWithin(this.db, terms, notes, ticketIds)) {
+      if ((best.get(e.ticketId)?.id ?? 0) < e.id) best.set(e.ticketId, e);
+    }
+    return new Map([...best].map(([ticketId, e]) => [ticketId, e.text]));
+  }
+
+  private async probe(term: Term, notes: boolean): Promise<TermMatch> {
+    const { rows, complete } = await this.engine.probe(this.db, term, this.probeRows);
+    const scores = new Map<number, number>();
+    for (const r of rows) if (notes || !r.note) scores.set(r.ticketId, (scores.get(r.ticketId) ?? 0) + r.score);
+    return { scores, complete };
   }
 
   /**
-   * Tickets visible in the scope that match every term (each anywhere in the ticket: its fields or any entry
-   * the searcher may see) and no excluded one, under the filters. With terms, `h.score` is the sum of the
-   * engine's relevance over the matching rows. Exclusions count only beside terms (query.ts drops them alone):
-   * they are one more branch of the same aggregate, tagged -1. As a NOT IN of their own, MariaDB ran their
-   * MATCH once per candidate ticket (17 s for "invoice -refund" at 10,000 tickets).
+   * The tickets of `query` (as `t`) that are visible in the scope and pass the filters. A merged ticket is found
+   * as its survivor only.
    */
-  private matchingTickets(q: Knex, s: SearchQuery): Knex.QueryBuilder {
-    const notes = s.scope.kind === 'staff';
-    let query: Knex.QueryBuilder;
-    if (s.terms.length) {
-      // The tag is written into the SQL, not bound: knex would bind it ahead of the subquery's values.
-      const branch = (terms: Term[], tag: number) => q.from(this.engine.matching(q, terms, notes).as(`m${tag + 1}`)).select('ticket_id', 'score', q.raw(`${tag} as term`));
-      const [first, ...rest] = [...s.terms.map((term, i) => branch([term], i)), ...(s.excluded.length ? [branch(s.excluded, -1)] : [])];
-      const union = rest.length ? first!.unionAll(rest) : first!;
-      const hits = q.from(union.as('u')).groupBy('ticket_id').select('ticket_id', q.raw('SUM(score) as score'));
-      if (rest.length) {
-        hits.having(q.raw('count(distinct term)'), '=', s.terms.length).having(q.raw('min(term)'), '>=', 0);
-      }
-      query = q.from(hits.as('h')).join('tickets as t', 't.id', 'h.ticket_id').select('h.score');
-    } else {
-      query = q.from('tickets as t');
-    }
+  private filtered(q: Knex, query: Knex.QueryBuilder, s: SearchQuery): Knex.QueryBuilder {
     const scope = s.scope;
     if (scope.kind === 'client') query.where('t.user_id', scope.userId);
     else if (scope.departmentIds) {
       const departmentIds = scope.departmentIds.length ? scope.departmentIds : [0];
       query.where((w) => w.whereIn('t.department_id', departmentIds).orWhere('t.assignee_id', scope.staffId));
     }
-    // A merged ticket is found as its survivor.
     query.whereNull('t.merged_into_id');
     const f = s.filters;
     if (f.statuses?.length) query.whereIn('t.status', f.statuses);

@@ -49,7 +49,8 @@ export interface SearchListPage {
 
 /**
  * Counts are shown up to this: counting every ticket a filter alone selects at a million tickets costs more
- * than the page, so that count stops here ("more than 1,000"); with words the count is exact but shown the same.
+ * than the page, so that count stops here ("more than 1,000"). With words, a count is exact while the rarest
+ * word is in few enough rows (search-repository.ts), and otherwise a lower bound, shown the same way.
  */
 export const COUNT_CAP = 1000;
 
@@ -59,18 +60,18 @@ export interface SearchServiceDeps {
   rows(ids: number[]): Promise<TicketListRow[]>;
 }
 
-/** Where the next page starts, and the first page's count, which later pages show again rather than recount. */
-type Cursor = { value: number | string; id: number; total: number };
+/** Where the next page starts: the last row's sort value and id. */
+type Cursor = { value: number | string; id: number };
 
-const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.value, c.id, c.total])).toString('base64url');
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.value, c.id])).toString('base64url');
 
 /** A cursor from a URL: anything that is not one of ours reads as the first page. */
 function decodeCursor(s: string | null | undefined): Cursor | null {
   if (!s) return null;
   try {
     const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 3 && (typeof v[0] === 'number' || typeof v[0] === 'string') && Number.isSafeInteger(v[1]) && Number.isSafeInteger(v[2])) {
-      return { value: v[0], id: v[1] as number, total: v[2] as number };
+    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === 'number' || typeof v[0] === 'string') && Number.isSafeInteger(v[1])) {
+      return { value: v[0], id: v[1] as number };
     }
   } catch {
     // Not JSON: the first page.
@@ -91,15 +92,9 @@ export class SearchService {
 
   /** The results page of a search: rows with snippets, and how many match. */
   async search(principal: Principal, p: SearchParams): Promise<SearchResult> {
-    const { query, terms, after } = this.prepare(principal, p);
-    // With words the first page counts in its own statement (page()); later pages carry that count.
-    const counted = terms.length > 0 && !after;
-    const [{ hits, total: pageTotal }, total] = await Promise.all([
-      this.d.repo.page(query, counted),
-      counted ? null : after && terms.length ? after.total : this.d.repo.count({ ...query, after: null }, COUNT_CAP),
-    ]);
-    const count = total ?? pageTotal;
-    const { ids, next } = this.paged(hits, p.limit, count);
+    const { query, terms } = this.prepare(principal, p);
+    const { hits, total, complete } = terms.length ? await this.d.repo.words(query) : await this.byFilters(query);
+    const { ids, next } = this.paged(hits, p.limit);
     const [rows, texts] = await Promise.all([this.d.rows(ids), this.d.repo.bestEntries(ids, terms, query.scope.kind === 'staff')]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const out = ids.flatMap((id) => {
@@ -108,28 +103,38 @@ export class SearchService {
       return row ? [{ ...row, snippetHtmlSanitized: text ? snippetHtml(text, terms) : null }] : [];
     });
     return {
-      rows: out, total: Math.min(count, COUNT_CAP), more: count > COUNT_CAP, next,
+      rows: out, total: Math.min(total, COUNT_CAP), more: total > COUNT_CAP || !complete, next,
       noWords: !terms.length && p.words.trim() !== '', ...orderOf(query.order),
     };
   }
 
-  /** A page of results as a queue lists them (a saved queue): two statements, the page and its rows' names. */
+  /** A page of results as a queue lists them (a saved queue): neither counted nor with snippets. */
   async list(principal: Principal, p: SearchParams): Promise<SearchListPage> {
-    const { query } = this.prepare(principal, p);
-    const { hits } = await this.d.repo.page(query);
-    const { ids, next } = this.paged(hits, p.limit, 0);
+    const { query, terms } = this.prepare(principal, p);
+    const hits = terms.length ? (await this.d.repo.words(query)).hits : await this.d.repo.filtersPage(query);
+    const { ids, next } = this.paged(hits, p.limit);
     const byId = new Map((await this.d.rows(ids)).map((r) => [r.id, r]));
     return { rows: ids.flatMap((id) => byId.get(id) ?? []), next, ...orderOf(query.order) };
   }
 
-  /** How many tickets the search finds, up to COUNT_CAP (`more` past it): one statement. */
+  /** How many tickets the search finds, up to COUNT_CAP (`more` past it, or when the count is a lower bound). */
   async count(principal: Principal, p: Pick<SearchParams, 'words' | 'filters'>): Promise<{ total: number; more: boolean }> {
-    const { query } = this.prepare(principal, { ...p, limit: 0 });
+    const { query, terms } = this.prepare(principal, { ...p, limit: 0 });
+    if (terms.length) {
+      const { total, complete } = await this.d.repo.words({ ...query, after: null });
+      return { total: Math.min(total, COUNT_CAP), more: total > COUNT_CAP || !complete };
+    }
     const n = await this.d.repo.count({ ...query, after: null }, COUNT_CAP);
     return { total: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
   }
 
-  private prepare(principal: Principal, p: SearchParams): { query: SearchQuery; terms: Term[]; after: Cursor | null } {
+  /** Filters alone: a page reads only its own rows, and the count stops at the cap. */
+  private async byFilters(query: SearchQuery): Promise<{ hits: SearchHit[]; total: number; complete: boolean }> {
+    const [hits, total] = await Promise.all([this.d.repo.filtersPage(query), this.d.repo.count({ ...query, after: null }, COUNT_CAP)]);
+    return { hits, total, complete: true };
+  }
+
+  private prepare(principal: Principal, p: SearchParams): { query: SearchQuery; terms: Term[] } {
     const f = checkFilters(p.filters);
     const { terms, excluded } = parseQuery(p.words);
     const scope: SearchScope = principal.kind === 'staff'
@@ -138,14 +143,14 @@ export class SearchService {
     const sort = p.sort ?? 'relevance';
     const order: SearchOrder = sort !== 'relevance' ? { by: sort, dir: p.dir ?? 'desc' } : terms.length ? { by: 'relevance' } : { by: 'updated', dir: 'desc' };
     const after = decodeCursor(p.after);
-    return { query: { terms, excluded, scope, filters: f, order, after, limit: p.limit + 1 }, terms, after };
+    return { query: { terms, excluded, scope, filters: f, order, after, limit: p.limit + 1 }, terms };
   }
 
   /** The page's ids (one more row than a page was read, to know whether another follows) and the next cursor. */
-  private paged(hits: SearchHit[], limit: number, total: number): { ids: number[]; next: string | null } {
+  private paged(hits: SearchHit[], limit: number): { ids: number[]; next: string | null } {
     const page = hits.slice(0, limit);
     const last = page[page.length - 1];
-    return { ids: page.map((h) => h.id), next: hits.length > limit && last ? encodeCursor({ value: last.sortValue, id: last.id, total }) : null };
+    return { ids: page.map((h) => h.id), next: hits.length > limit && last ? encodeCursor({ value: last.sortValue, id: last.id }) : null };
   }
 }
 

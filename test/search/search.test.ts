@@ -1,6 +1,9 @@
 import t from 'tap';
 import { REINDEX_SETTING } from '../../src/search/search-index.js';
-import type { SearchFilters } from '../../src/search/search-service.js';
+import { createSearchEngine } from '../../src/search/search-port.js';
+import { SearchRepository } from '../../src/search/search-repository.js';
+import { SearchService, type SearchFilters } from '../../src/search/search-service.js';
+import { TicketRepository } from '../../src/tickets/ticket-repository.js';
 import type { Principal } from '../../src/tickets/ticket.js';
 import { createAgent, createTestContext } from '../helpers/context.js';
 import { emptySearchIndex } from '../helpers/search.js';
@@ -46,6 +49,7 @@ t.test('search', async (t) => {
     t.same(await numbers(p, '"paper jam"'), [a.number], 'a phrase needs its words together');
     t.same(await numbers(p, 'print -jammed'), [b.number], 'exclusion');
     t.same(await numbers(p, 'print -"paper jam"'), [b.number], 'excluded phrase');
+    t.same(await numbers(p, 'print -zebra -"paper jam"'), [b.number], 'excluded word and phrase: each only where it is');
     t.same(await numbers(p, '"paper jam'), [a.number, b.number].sort(), 'an open quote is ignored');
   });
 
@@ -172,9 +176,45 @@ t.test('search', async (t) => {
       t.equal(total, 7, `${sort}: count`);
       t.same([...seen].sort(), [...made].sort(), `${sort}: every ticket once`);
     }
+    const urgent = made.filter((_, i) => i % 2);
+    await services.db.knex('tickets').where({ number: urgent[0] }).update({ status: 'resolved' });
+    await services.db.knex('tickets').where({ number: urgent[1] }).update({ status: 'closed' });
+    const byFilters: string[] = [];
+    let after: string | null = null;
+    do {
+      const r = await search(p, '', { priority: 4 }, { after, limit: 1 });
+      byFilters.push(...r.rows.map((x) => x.number));
+      after = r.next;
+    } while (after);
+    t.equal(new Set(byFilters).size, byFilters.length, 'filters alone: no ticket twice across statuses');
+    t.ok(urgent.every((n) => byFilters.includes(n!)), 'and every status walked');
     const first = await search(p, 'tamarind', {}, { sort: 'relevance' });
     t.ok(first.rows[0]!.snippetHtmlSanitized?.includes('<mark>tamarind</mark>'), 'snippet marks the word');
     t.same((await search(p, 'tamarind', {}, { after: 'not-a-cursor' })).rows.length, 7, 'a foreign cursor reads as the first page');
+  });
+
+  await t.test('a common word is read in part, the rarest word drives, and exclusions stay exact', async (t) => {
+    // Probes of two rows: a word in three entries is a common word here, as one in thousands is at scale.
+    const small = new SearchService({ repo: new SearchRepository(services.db, createSearchEngine(services.db), 2), rows: (ids) => new TicketRepository(services.db).listRows(ids) });
+    const rare = await open('Spice order one', 'saffron and vanilla nutmeg');
+    const common: Array<{ number: string }> = [];
+    for (let i = 0; i < 3; i++) common.push(await open(`Spice order ${i + 2}`, i < 2 ? 'saffron nutmeg' : 'saffron only'));
+    const p = admin.principal;
+    const find = async (words: string) => (await small.search(p, { words, filters: {}, limit: 25 }));
+    const all = await search(p, 'saffron');
+    t.same([all.rows.length, all.total, all.more], [4, 4, false], 'read in full: every match, counted');
+    const part = await find('saffron');
+    t.same([part.rows.length, part.total, part.more], [3, 3, true], 'read in part: the rows probed, and the count says "more than"');
+    t.same((await find('saffron vanilla')).rows.map((r) => r.number), [rare.number], 'a rare word finds its ticket beside a common one');
+    t.notOk((await find('saffron -vanilla')).rows.some((r) => r.number === rare.number), 'an exclusion applies to every ticket shown');
+    t.same((await find('vanilla -saffron')).rows, [], 'and a common word excludes exactly');
+    t.same((await find('vanilla -nutmeg')).rows, [], 'a common exclusion');
+    t.same((await find('saffron nutmeg vanilla')).rows.map((r) => r.number), [rare.number], 'three words, two of them common');
+    t.ok((await find('saffron -nutmeg')).rows.every((r) => r.number === common[2]!.number), 'two common words: among the rows probed, exactly');
+    const requester = await services.users.findOrCreate('x', (await services.tickets.get(p, rare.number)).requesterEmail);
+    const client: Principal = { kind: 'client', userId: requester.id, ticketId: null };
+    const own = await small.search(client, { words: 'saffron', filters: {}, limit: 25 });
+    t.same([own.rows.map((r) => r.number), own.more], [[rare.number], false], 'a client searches their own tickets, however common the word');
   });
 
   await t.test('reindex rebuilds the index in resumable batches', async (t) => {
