@@ -24,6 +24,7 @@ import * as people from './20261130_0027_people.js';
 import * as savedQueues from './20261130_0028_saved_queues.js';
 import * as mailAccounts from './20261130_0030_mail_accounts.js';
 import * as helpTopics from './20261130_0031_help_topics.js';
+import * as schedules from './20261130_0032_schedules.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -58,4 +59,5 @@ export const migrations: Array<[name: string, migration: Migration]> = [
   ['20261130_0028_saved_queues', savedQueues],
   ['20261130_0030_mail_accounts', mailAccounts],
   ['20261130_0031_help_topics', helpTopics],
+  ['20261130_0032_schedules', schedules],
 ];

@@ -75,6 +75,8 @@ import { DEFAULT_LANGUAGE_SETTING, loadI18n } from './i18n/load.js';
 import { SiteLanguageService } from './settings/site-language.js';
 import { TopicRepository } from './topics/topic-repository.js';
 import { TopicService } from './topics/topic-service.js';
+import { ScheduleRepository } from './schedules/schedule-repository.js';
+import { ScheduleService } from './schedules/schedule-service.js';
 import { UserRepository } from './users/user-repository.js';
 import { UserService } from './users/user-service.js';
 import { UserDirectory } from './users/user-directory.js';
@@ -232,6 +234,8 @@ export function createServices({ db, clock, config, log, secrets }: ServiceDeps)
     accessLinks: new AccessLinkService({ db, tickets: ticketRepo, sessions, audit, findTicket }),
     // People and organizations (issue 11, item 5).
     people,
+    // Business schedules (issue 12, item 4). Nothing measures time in one yet: SLA plans (item 5) will answer here.
+    schedules: new ScheduleService({ db, schedules: new ScheduleRepository(db), audit, usedBy: async () => [] }),
     organizations,
     // Ticket search (issue 11): the index is written by the ticket services above.
     searchIndex,

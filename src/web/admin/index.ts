@@ -9,6 +9,7 @@ import { mailAdminRoutes } from './mail-routes.js';
 import { outboxAdminRoutes } from './outbox-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffAdminRoutes } from './staff-routes.js';
+import { scheduleAdminRoutes } from './schedule-routes.js';
 import { topicAdminRoutes } from './topic-routes.js';
 
 async function requireAdmin(request: FastifyRequest): Promise<void> {
@@ -22,6 +23,7 @@ export async function adminPanel(app: FastifyInstance): Promise<void> {
   await app.register(staffAdminRoutes);
   await app.register(departmentAdminRoutes);
   await app.register(topicAdminRoutes);
+  await app.register(scheduleAdminRoutes);
   await app.register(outboxAdminRoutes);
   await app.register(mailAdminRoutes);
   await app.register(mailAccountAdminRoutes);
