@@ -98,7 +98,8 @@ export async function scheduleAdminRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect('/scp/admin/schedules');
   }
 
-  app.get('/schedules/new', async (request, reply) => form(request, reply, null, EMPTY));
+  // A new schedule starts in the administrator's own zone: most desks keep the hours of where they sit.
+  app.get('/schedules/new', async (request, reply) => form(request, reply, null, { ...EMPTY, timeZone: request.staff!.timezone }));
   app.post('/schedules/new', async (request, reply) => save(request, reply, null));
 
   app.get<IdParams>('/schedules/:id', async (request, reply) => {
