@@ -1,5 +1,5 @@
 import type { FieldErrors } from '../errors.js';
-import { msg } from '../i18n/message.js';
+import { msg, type Msg } from '../i18n/message.js';
 import { DAY_MS, canonicalZone } from './zone-clock.js';
 
 /** Working hours of one day: [start, end) in minutes after local midnight, sorted, not overlapping; end ≤ 1440. */
@@ -85,6 +85,33 @@ export function parseDate(value: string): number | null {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d ? at : null;
 }
 
+/** One row of a day: its interval, or what is wrong with it (`kept` are the day's rows above it). */
+function checkInterval(r: IntervalDraft, kept: DayHours): [number, number] | Msg {
+  if (!r.start.trim() || !r.end.trim()) return 'admin.schedules.errors.interval_incomplete';
+  const start = parseClock(r.start, false);
+  const end = parseClock(r.end, true);
+  if (start === null || end === null) return 'admin.schedules.errors.not_a_time';
+  if (end <= start) return 'admin.schedules.errors.end_before_start';
+  const other = kept.find(([s, e]) => start < e && s < end);
+  return other ? msg('admin.schedules.errors.overlap', { start: formatClock(other[0]), end: formatClock(other[1]) }) : [start, end];
+}
+
+/** One holiday row: the holiday (a blank last day is the first), or what is wrong with it. */
+function checkHoliday(h: HolidayDraft): Holiday | Msg {
+  const name = h.name.trim();
+  const from = parseDate(h.from);
+  const to = h.to.trim() ? parseDate(h.to) : from;
+  if (!name) return 'admin.schedules.errors.holiday_name';
+  if (name.length > HOLIDAY_NAME_MAX) return msg('validation.too_long', { max: HOLIDAY_NAME_MAX });
+  if (from === null || to === null) return 'admin.schedules.errors.not_a_date';
+  if (to < from) return 'admin.schedules.errors.holiday_order';
+  const days = (to - from) / DAY_MS + 1;
+  // Shorter than a year, or a yearly holiday could cover every day of every year.
+  if (h.yearly && days > 364) return 'admin.schedules.errors.yearly_too_long';
+  if (days > MAX_HOLIDAY_DAYS) return msg('admin.schedules.errors.holiday_too_long', { max: MAX_HOLIDAY_DAYS });
+  return { name, from: h.from.trim(), to: h.to.trim() || h.from.trim(), yearly: h.yearly };
+}
+
 /**
  * Checks a draft and gives the rules it means, or the errors by field: `name`, `timeZone`, `hours` (none in the
  * whole week: every target measured in it would be infinite), `hours-<day>-<row>`, `holiday-<row>`.
@@ -100,21 +127,14 @@ export function checkDraft(draft: ScheduleDraft): { errors: FieldErrors; name: s
 
   const hours = Array.from({ length: 7 }, () => [] as DayHours) as WeekHours;
   for (const [day, rows] of draft.days.slice(0, 7).entries()) {
-    const kept: Array<{ row: number; span: [number, number] }> = [];
+    const kept: DayHours = [];
     for (const [row, r] of rows.entries()) {
       if (!r.start.trim() && !r.end.trim()) continue;
-      const key = `hours-${day}-${row}`;
-      if (kept.length >= MAX_INTERVALS_PER_DAY) { errors[key] = msg('admin.schedules.errors.too_many_intervals', { max: MAX_INTERVALS_PER_DAY }); continue; }
-      if (!r.start.trim() || !r.end.trim()) { errors[key] = 'admin.schedules.errors.interval_incomplete'; continue; }
-      const start = parseClock(r.start, false);
-      const end = parseClock(r.end, true);
-      if (start === null || end === null) { errors[key] = 'admin.schedules.errors.not_a_time'; continue; }
-      if (end <= start) { errors[key] = 'admin.schedules.errors.end_before_start'; continue; }
-      const other = kept.find((k) => start < k.span[1] && k.span[0] < end);
-      if (other) { errors[key] = msg('admin.schedules.errors.overlap', { start: formatClock(other.span[0]), end: formatClock(other.span[1]) }); continue; }
-      kept.push({ row, span: [start, end] });
+      const span = kept.length >= MAX_INTERVALS_PER_DAY ? msg('admin.schedules.errors.too_many_intervals', { max: MAX_INTERVALS_PER_DAY }) : checkInterval(r, kept);
+      if (Array.isArray(span)) kept.push(span);
+      else errors[`hours-${day}-${row}`] = span;
     }
-    hours[day] = kept.map((k) => k.span).sort((a, b) => a[0] - b[0]);
+    hours[day] = kept.sort((a, b) => a[0] - b[0]);
   }
   const anyInvalidRow = Object.keys(errors).some((k) => k.startsWith('hours-'));
   if (!anyInvalidRow && hours.every((d) => d.length === 0)) errors.hours = 'admin.schedules.errors.no_hours';
@@ -122,17 +142,9 @@ export function checkDraft(draft: ScheduleDraft): { errors: FieldErrors; name: s
   const holidays: Holiday[] = [];
   for (const [row, h] of draft.holidays.entries()) {
     if (!h.name.trim() && !h.from.trim() && !h.to.trim()) continue;
-    const key = `holiday-${row}`;
-    if (holidays.length >= MAX_HOLIDAYS) { errors[key] = msg('admin.schedules.errors.too_many_holidays', { max: MAX_HOLIDAYS }); continue; }
-    const hname = h.name.trim();
-    const from = parseDate(h.from);
-    const to = h.to.trim() ? parseDate(h.to) : from;
-    if (!hname) errors[key] = 'admin.schedules.errors.holiday_name';
-    else if (hname.length > HOLIDAY_NAME_MAX) errors[key] = msg('validation.too_long', { max: HOLIDAY_NAME_MAX });
-    else if (from === null || to === null) errors[key] = 'admin.schedules.errors.not_a_date';
-    else if (to < from) errors[key] = 'admin.schedules.errors.holiday_order';
-    else if ((to - from) / DAY_MS + 1 > (h.yearly ? 364 : MAX_HOLIDAY_DAYS)) errors[key] = h.yearly ? 'admin.schedules.errors.yearly_too_long' : msg('admin.schedules.errors.holiday_too_long', { max: MAX_HOLIDAY_DAYS });
-    else holidays.push({ name: hname, from: h.from.trim(), to: (h.to.trim() || h.from).trim(), yearly: h.yearly });
+    const checked = holidays.length >= MAX_HOLIDAYS ? msg('admin.schedules.errors.too_many_holidays', { max: MAX_HOLIDAYS }) : checkHoliday(h);
+    if (typeof checked === 'object' && 'yearly' in checked) holidays.push(checked);
+    else errors[`holiday-${row}`] = checked;
   }
   holidays.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
   return { errors, name, rules: { timeZone: timeZone ?? '', hours, holidays } };

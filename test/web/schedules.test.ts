@@ -37,6 +37,7 @@ t.test('the built-in 24×7 schedule is listed, shown, and neither edited nor del
   t.equal(page.statusCode, 200);
   t.notMatch(page.body, /name="h-0-0-start"/, 'no form');
   t.equal((await b.post(`/scp/admin/schedules/${always.id}`, form({ name: 'Hacked' }))).statusCode, 409);
+  t.equal((await b.post(`/scp/admin/schedules/${always.id}`, form({ more: 'day-0' }))).statusCode, 409, 'not even a form to edit it');
   t.equal((await b.get(`/scp/admin/schedules/${always.id}/delete`)).statusCode, 409);
   t.equal((await b.post(`/scp/admin/schedules/${always.id}/delete`, {})).statusCode, 409);
   t.ok((await services.schedules.get(always.id)).builtin, 'still there, unchanged');
@@ -72,6 +73,7 @@ t.test('create and edit: weekday intervals, holidays, and more rows without Java
   t.same(s.hours, [[[480, 720], [780, 1020]], [], [], [], [[540, 1440]], [], []], 'Friday until midnight');
   t.same(s.holidays, [{ name: 'Christmas', from: '2026-12-24', to: '2026-12-26', yearly: true }, { name: 'Move', from: '2027-03-05', to: '2027-03-05', yearly: false }]);
   t.equal(s.timeZone, 'Europe/Copenhagen');
+  t.ok(await services.db.q('audit_log').where({ action: 'schedule.create', object_id: String(s.id) }).first(), 'audited');
   t.match((await b.get('/scp/admin/schedules')).body, /Friday: 09:00–24:00/);
 
   const edit = await b.get(`/scp/admin/schedules/${s.id}`);

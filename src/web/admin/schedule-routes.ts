@@ -107,7 +107,11 @@ export async function scheduleAdminRoutes(app: FastifyInstance): Promise<void> {
     if (s.builtin) return render(request, reply, 'admin/schedule-builtin', { title: msg('admin.schedules.builtin_title', { name: s.name }), schedule: s });
     return form(request, reply, s.id, draftOf(s.name, s));
   });
-  app.post<IdParams>('/schedules/:id', async (request, reply) => save(request, reply, (await schedules.get(parseId(request.params.id))).id));
+  app.post<IdParams>('/schedules/:id', async (request, reply) => {
+    const s = await schedules.get(parseId(request.params.id));
+    if (s.builtin) throw new AppError('SCHEDULE_BUILTIN', 'conflict', 'admin.schedules.errors.builtin');
+    return save(request, reply, s.id);
+  });
 
   /** The confirmation page: what still measures time in the schedule, or the button that deletes it. */
   async function deletePage(request: FastifyRequest, reply: FastifyReply, s: Schedule, formError?: Msg, status = 200) {
