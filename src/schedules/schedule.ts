@@ -63,9 +63,12 @@ export interface ScheduleDraft {
   holidays: HolidayDraft[];
 }
 
-/** A minute of the day from HH:MM; 24:00 and, as an end, 00:00 mean the day's end (a time input cannot say 24:00). */
+/**
+ * A minute of the day from HH:MM (a time input may add :00 seconds); 24:00 and, as an end, 00:00 mean the day's
+ * end (a time input cannot say 24:00).
+ */
 export function parseClock(value: string, asEnd: boolean): number | null {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(value.trim());
+  const m = /^(\d{1,2}):(\d{2})(?::00)?$/.exec(value.trim());
   if (!m) return null;
   const minute = Number(m[1]) * 60 + Number(m[2]);
   if (Number(m[2]) > 59 || minute > 1440 || (minute === 1440 && !asEnd)) return null;

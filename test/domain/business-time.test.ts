@@ -114,7 +114,7 @@ const draft = (over: Partial<ScheduleDraft>): ScheduleDraft => ({
 const key = (e: unknown) => (typeof e === 'string' ? e : (e as { key: string }).key);
 
 t.test('checkDraft: what the form may say', async (t) => {
-  const ok = checkDraft(draft({ days: [[{ start: '13:00', end: '00:00' }, { start: '', end: '' }, { start: '8:00', end: '12:00' }], [], [], [], [], [], [{ start: '00:00', end: '24:00' }]] }));
+  const ok = checkDraft(draft({ days: [[{ start: '13:00', end: '00:00' }, { start: '', end: '' }, { start: '8:00', end: '12:00' }], [], [], [], [], [], [{ start: '00:00:00', end: '24:00' }]] }));
   t.same(ok.errors, {});
   t.same(ok.rules.hours[0], [[480, 720], [780, 1440]], 'sorted; 00:00 as an end is the day\'s end; blank rows ignored');
   t.same(ok.rules.hours[6], [[0, 1440]]);
