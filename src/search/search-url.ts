@@ -1,4 +1,5 @@
 import { PRIORITIES, SOURCES, STATUSES, isPriority, type TicketSource, type TicketStatus } from '../tickets/ticket.js';
+import { DAY_MS, wallToInstant } from '../schedules/zone-clock.js';
 import type { SearchFilters, SearchSort } from './search-repository.js';
 
 /** The URL parameters of a search (issue 11, item 2): every choice is in the URL, so a search can be bookmarked. */
@@ -10,15 +11,6 @@ export const SEARCH_STATUSES = [...STATUSES, 'spam'] as const;
 export const SEARCH_PRIORITIES = Object.keys(PRIORITIES).map(Number);
 const ASSIGNEES = ['me', 'unassigned', 'someone'] as const;
 const oneOf = <T extends string>(list: readonly T[], v: string | undefined): T | undefined => ((list as readonly string[]).includes(v ?? '') ? (v as T) : undefined);
-
-/** What the clock on the wall reads in `timeZone` at `at`, minus UTC's reading, in milliseconds. */
-function offsetAt(at: number, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
-      .formatToParts(at).map((p) => [p.type, Number(p.value)]),
-  ) as Record<string, number>;
-  return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) - Math.floor(at / 1000) * 1000;
-}
 
 /**
  * The first and last millisecond of a calendar day (YYYY-MM-DD) in the searcher's zone: a date field means the
@@ -33,9 +25,7 @@ export function dayBounds(isoDate: string | undefined, timeZone: string): { star
   const date = new Date(midnight);
   // 2026-02-30 rolls over to March in Date.UTC: not a date anyone picked.
   if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return undefined;
-  // Near a change of offset the first guess uses the wrong side's offset; the second reading is right.
-  const startOf = (wall: number) => wall - offsetAt(wall - offsetAt(wall, timeZone), timeZone);
-  return { start: new Date(startOf(midnight)), end: new Date(startOf(midnight + 86_400_000) - 1) };
+  return { start: new Date(wallToInstant(timeZone, midnight)), end: new Date(wallToInstant(timeZone, midnight + DAY_MS) - 1) };
 }
 
 const id = (v: string | undefined) => (v && /^\d{1,10}$/.test(v) ? Number(v) || undefined : undefined);
