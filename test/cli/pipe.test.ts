@@ -1,12 +1,11 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createTestContext } from '../helpers/context.js';
-import { childEnv, collect, ROOT } from '../helpers/spawn.js';
+import { childEnv, collect, nodeArgs, ROOT } from '../helpers/spawn.js';
 import { message } from '../helpers/smtp.js';
 
 function pipe(raw: Buffer, env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'scripts/manage.ts'), 'pipe', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs('scripts/manage.ts'), 'pipe', ...args], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.end(raw);
   return collect(child);
 }

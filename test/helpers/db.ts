@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { migrations } from '../../migrations/index.js';
+import { ROOT } from '../../src/paths.js';
 
 /**
  * A fresh, migrated database for one test: a schema of its own on MySQL when TEST_DATABASE_URL is set,
@@ -20,7 +21,8 @@ import { migrations } from '../../migrations/index.js';
  * never used. The tests of the migrations themselves ask for the real thing: `freshDatabase({ migrate: true })`.
  */
 
-const MIGRATIONS = resolve(import.meta.dirname, '../../migrations');
+// The sources, also when this runs compiled (dist/tests/): both kinds of run then share one template.
+const MIGRATIONS = resolve(ROOT, 'migrations');
 
 /** Of every migration's source, so that editing one (while writing it) builds a new template. */
 function migrationsHash(): string {

@@ -1,13 +1,12 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createTestContext } from '../helpers/context.js';
 import { message, send, startListener, waitFor } from '../helpers/smtp.js';
-import { childEnv, ROOT } from '../helpers/spawn.js';
+import { childEnv, nodeArgs, ROOT } from '../helpers/spawn.js';
 
 t.test('killed mid-transaction: nothing half-written remains, and the sender’s retry succeeds', async (t) => {
   const { services, dbUrl } = await createTestContext(t);
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'test/helpers/crash-intake-child.ts')], { cwd: ROOT, env: childEnv({ DATABASE_URL: dbUrl }), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs('test/helpers/crash-intake-child.ts'), { cwd: ROOT, env: childEnv({ DATABASE_URL: dbUrl }), stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => child.kill('SIGKILL'));
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
