@@ -73,5 +73,13 @@ t.test('first run and queues on a phone', { skip: chromiumSkip }, async (t) => {
 
   await page.goto(`${base}/scp/admin/outbox`);
   await checkCards(t, page, 'outbox', { subject: 'td.subject', to: 'td[data-label=To]', kind: 'td[data-label=Kind]', queued: 'td[data-label=Queued]' });
+
+  // Forms whose rows are wider than a phone: they scroll inside themselves, never the page.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ['/scp/search?q=printer&cfrom=2026-01-01', '/scp/admin/schedules/new']) {
+    await page.goto(`${base}${path}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    t.ok(overflow <= 0, `${path} at 390px has no horizontal scroll (overflow ${overflow}px)`);
+  }
   t.same(problems, [], 'no script errors or CSP violations');
 });
