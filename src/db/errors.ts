@@ -1,3 +1,5 @@
+import { ValidationError, type FieldErrors } from '../errors.js';
+
 /** Driver errors normalised, so nothing outside db/ looks at MySQL or SQLite error codes. */
 export class UniqueViolation extends Error {}
 export class ForeignKeyViolation extends Error {}
@@ -33,4 +35,17 @@ export function normaliseDbError(err: unknown): unknown {
 
 export function isUniqueViolation(err: unknown): boolean {
   return normaliseDbError(err) instanceof UniqueViolation;
+}
+
+/**
+ * Runs a write that a unique key may refuse, and says so as field errors: the key catches what two racing saves
+ * both checked and found free, and the user sees the same message the check would have given.
+ */
+export async function refusingDuplicates<T>(write: () => Promise<T>, fields: FieldErrors): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof UniqueViolation) throw new ValidationError(fields);
+    throw err;
+  }
 }

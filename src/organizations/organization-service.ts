@@ -1,6 +1,6 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
-import { UniqueViolation } from '../db/errors.js';
+import { refusingDuplicates } from '../db/errors.js';
 import { requireAdmin } from '../departments/department-service.js';
 import { notFound, ValidationError, type FieldErrors } from '../errors.js';
 import { msg } from '../i18n/message.js';
@@ -84,8 +84,8 @@ export class OrganizationService {
     requireAdmin(actor);
     const { name, domains } = await this.check(input, null);
     return this.d.db.transaction(async () => {
-      const id = await this.unique(() => this.d.orgs.insert(name), NAME_TAKEN);
-      await this.unique(() => this.d.orgs.setDomains(id, domains), DOMAIN_TAKEN);
+      const id = await refusingDuplicates(() => this.d.orgs.insert(name), NAME_TAKEN);
+      await refusingDuplicates(() => this.d.orgs.setDomains(id, domains), DOMAIN_TAKEN);
       await this.d.audit.record({ staffId: actor.staffId, action: 'organization.create', objectType: 'organization', objectId: id, details: { name, domains } });
       return id;
     });
@@ -96,8 +96,8 @@ export class OrganizationService {
     const before = await this.get(actor, id);
     const { name, domains } = await this.check(input, id);
     await this.d.db.transaction(async () => {
-      await this.unique(() => this.d.orgs.rename(id, name), NAME_TAKEN);
-      await this.unique(() => this.d.orgs.setDomains(id, domains), DOMAIN_TAKEN);
+      await refusingDuplicates(() => this.d.orgs.rename(id, name), NAME_TAKEN);
+      await refusingDuplicates(() => this.d.orgs.setDomains(id, domains), DOMAIN_TAKEN);
       await this.d.audit.record({ staffId: actor.staffId, action: 'organization.update', objectType: 'organization', objectId: id, details: { from: { name: before.name, domains: before.domains }, to: { name, domains } } });
     });
   }
@@ -127,15 +127,5 @@ export class OrganizationService {
     }
     if (Object.keys(errors).length) throw new ValidationError(errors);
     return checked;
-  }
-
-  /** Two administrators saving the same name or domain at once: the second one is told, as if checked before. */
-  private async unique<T>(write: () => Promise<T>, errors: FieldErrors): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if (err instanceof UniqueViolation) throw new ValidationError(errors);
-      throw err;
-    }
   }
 }

@@ -1,7 +1,7 @@
 import type { CountCache } from '../cache/count-cache.js';
 import type { MenuCache } from '../cache/menu-cache.js';
-import { UniqueViolation } from '../db/errors.js';
-import { ValidationError, forbidden, notFound } from '../errors.js';
+import { refusingDuplicates } from '../db/errors.js';
+import { ValidationError, forbidden, notFound, type FieldErrors } from '../errors.js';
 import { msg } from '../i18n/message.js';
 import { fold } from '../search/tokenize.js';
 import { readSavedSearch, savedSearchQuery, type SearchUrl } from '../search/search-url.js';
@@ -31,6 +31,8 @@ export interface SavedQueuePageParams {
   cursor?: string | null;
 }
 
+/** A name the owner already gave another queue: a field error, also when a racing save got there first. */
+const NAME_TAKEN: FieldErrors = { name: 'validation.saved_queue.name_taken' };
 const queueNotFound = () => notFound('SAVED_QUEUE_NOT_FOUND', 'errors.saved_queue.not_found');
 
 /** The key a name is unique by among its owner's queues: case and accents folded, as both engines then agree. */
@@ -105,14 +107,14 @@ export class SavedQueueService {
     // Refused here, as the search page refuses it, rather than stored as a queue that cannot be listed.
     checkFilters(input.search.filters);
     const queue: Omit<SavedQueue, 'id'> = { name, staffId: input.shared ? null : p.staffId, query: savedSearchQuery(input.search.form), sort: input.search.sort };
-    const id = await unique(() => this.d.repo.insert(queue, nameKey(name)));
+    const id = await refusingDuplicates(() => this.d.repo.insert(queue, nameKey(name)), NAME_TAKEN);
     return { id, ...queue };
   }
 
   async rename(p: StaffPrincipal, id: number, rawName: string): Promise<SavedQueue> {
     const q = await this.manageable(p, id);
     const name = checkName(rawName);
-    await unique(() => this.d.repo.rename(q.id, name, nameKey(name)));
+    await refusingDuplicates(() => this.d.repo.rename(q.id, name, nameKey(name)), NAME_TAKEN);
     return { ...q, name };
   }
 
@@ -130,12 +132,3 @@ function checkName(raw: string): string {
   return name;
 }
 
-/** A name the owner already gave another queue is a field error, not a conflict page. */
-async function unique<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    if (err instanceof UniqueViolation) throw new ValidationError({ name: 'validation.saved_queue.name_taken' });
-    throw err;
-  }
-}

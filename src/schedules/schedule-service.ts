@@ -1,11 +1,14 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
-import { UniqueViolation } from '../db/errors.js';
+import { refusingDuplicates } from '../db/errors.js';
 import { requireAdmin } from '../departments/department-service.js';
-import { AppError, ValidationError, notFound } from '../errors.js';
+import { AppError, ValidationError, notFound, type FieldErrors } from '../errors.js';
 import type { StaffPrincipal } from '../staff/staff.js';
 import { checkDraft, type Schedule, type ScheduleDraft } from './schedule.js';
 import type { ScheduleRepository } from './schedule-repository.js';
+
+/** Two racing saves that both found the name free: the unique key refuses the second, told as the check would. */
+const DUPLICATE_NAME: FieldErrors = { name: 'admin.schedules.errors.duplicate_name' };
 
 export interface ScheduleServiceDeps {
   db: Database;
@@ -40,7 +43,7 @@ export class ScheduleService {
     requireAdmin(actor);
     const { name, rules } = await this.check(null, draft);
     return this.d.db.transaction(async () => {
-      const id = await this.unique(() => this.d.schedules.insert(name, rules));
+      const id = await refusingDuplicates(() => this.d.schedules.insert(name, rules), DUPLICATE_NAME);
       await this.d.audit.record({ staffId: actor.staffId, action: 'schedule.create', objectType: 'schedule', objectId: id, details: { name, ...rules } });
       return (await this.d.schedules.get(id))!;
     });
@@ -51,7 +54,7 @@ export class ScheduleService {
     const current = await this.editable(id);
     const { name, rules } = await this.check(current.id, draft);
     await this.d.db.transaction(async () => {
-      await this.unique(() => this.d.schedules.update(id, name, rules));
+      await refusingDuplicates(() => this.d.schedules.update(id, name, rules), DUPLICATE_NAME);
       await this.d.audit.record({ staffId: actor.staffId, action: 'schedule.update', objectType: 'schedule', objectId: id, details: { name, ...rules } });
     });
   }
@@ -82,15 +85,5 @@ export class ScheduleService {
     }
     if (Object.keys(checked.errors).length) throw new ValidationError(checked.errors);
     return checked;
-  }
-
-  /** The unique key on the name refuses what two racing saves both checked. */
-  private async unique<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if (err instanceof UniqueViolation) throw new ValidationError({ name: 'admin.schedules.errors.duplicate_name' });
-      throw err;
-    }
   }
 }

@@ -1,6 +1,6 @@
 import type { AuditRepository } from '../audit/audit-repository.js';
 import type { Database } from '../db/database.js';
-import { UniqueViolation } from '../db/errors.js';
+import { UniqueViolation, refusingDuplicates } from '../db/errors.js';
 import type { DepartmentRepository } from '../departments/department-repository.js';
 import { requireAdmin } from '../departments/department-service.js';
 import type { DirectoryCache } from '../directory/directory-cache.js';
@@ -19,6 +19,8 @@ export const DEFAULT_TOPIC_KEY = 'tickets.default_topic';
 export type TopicInput = Omit<TopicFields, 'isActive'>;
 
 const NAME_MAX = 120;
+/** Two racing saves that both found the name free: the unique key refuses the second, told as the check would. */
+const DUPLICATE_NAME: FieldErrors = { name: 'admin.topics.errors.duplicate_name' };
 
 export interface TopicServiceDeps {
   db: Database;
@@ -98,7 +100,7 @@ export class TopicService {
     requireAdmin(actor);
     const fields = await this.validate(null, input);
     return this.d.db.transaction(async () => {
-      const id = await this.insertUnique(() => this.d.topics.insert({ ...fields, isActive: true }));
+      const id = await refusingDuplicates(() => this.d.topics.insert({ ...fields, isActive: true }), DUPLICATE_NAME);
       await this.d.audit.record({ staffId: actor.staffId, action: 'topic.create', objectType: 'help_topic', objectId: id, details: { name: fields.name } });
       return (await this.d.topics.get(id))!;
     });
@@ -109,7 +111,7 @@ export class TopicService {
     const current = await this.get(id);
     const fields = await this.validate(current, input);
     await this.d.db.transaction(async () => {
-      await this.insertUnique(() => this.d.topics.update(id, fields));
+      await refusingDuplicates(() => this.d.topics.update(id, fields), DUPLICATE_NAME);
       // A topic moved under another parent goes last there.
       if (fields.parentId !== current.parentId) await this.d.topics.reorder([...(await this.siblings(fields.parentId)).filter((s) => s !== id), id]);
       await this.d.audit.record({ staffId: actor.staffId, action: 'topic.update', objectType: 'help_topic', objectId: id, details: { ...fields } });
@@ -172,16 +174,6 @@ export class TopicService {
   /** The ids of the topics under one parent, in their order. */
   private async siblings(parentId: number | null): Promise<number[]> {
     return (await this.d.topics.all()).filter((t) => t.parentId === parentId).map((t) => t.id);
-  }
-
-  /** The unique key on the name refuses what two racing saves both checked. */
-  private async insertUnique<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (err) {
-      if (err instanceof UniqueViolation) throw new ValidationError({ name: 'admin.topics.errors.duplicate_name' });
-      throw err;
-    }
   }
 
   private async validate(current: HelpTopic | null, input: TopicInput): Promise<TopicInput> {
