@@ -38,7 +38,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * may report as a deadlock) and simply waits for the first to finish, then finds nothing left to do.
  */
 export async function migrateLatest(db: Database, opts: { waitMs?: number } = {}): Promise<string[]> {
-  const deadline = Date.now() + (opts.waitMs ?? 120_000);
+  // Long: an upgrade that builds an index over millions of rows takes the first node minutes, and the others
+  // waiting for it must not give up first (two minutes was less than a fresh MariaDB schema took under load).
+  const deadline = Date.now() + (opts.waitMs ?? 15 * 60_000);
   for (let attempt = 0; ; attempt++) {
     try {
       const [, applied] = (await db.knex.migrate.latest(migratorConfig)) as [number, string[]];
